@@ -1,0 +1,79 @@
+"""Deployment settings, read once from the environment.
+
+Everything that differs between a laptop demo and a utility's production server lives here, so that
+no module reads ``os.environ`` on its own and no path is resolved from the current directory: an
+editable install, a wheel and the test suite all find ``assets/``, ``data/`` and the caches the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The checkout (or installed tree) that holds ``assets/``, ``bench/`` and ``docs/``.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEMO_SECRET_KEY = "gas-dispatch-demo-secret-key-not-for-production"
+
+
+class Settings(BaseSettings):
+    """Deployment configuration; every field can be set as ``GASDISPATCH_<NAME>`` or its alias."""
+
+    model_config = SettingsConfigDict(env_prefix="GASDISPATCH_", extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = Field(
+        default="", validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL; empty means the embedded SQLite file under var_dir.",
+    )
+    redis_url: str = Field(default="", validation_alias="REDIS_URL")
+    tile_url: str = Field(default="", validation_alias="TILE_URL")
+    secret_key: str = Field(default=DEMO_SECRET_KEY, validation_alias="SECRET_KEY")
+    var_dir: Path = PROJECT_ROOT / "var"
+    network_source: str = Field(
+        default="coquimbo",
+        description="'coquimbo' for the bundled AequilibraE network, or a path to a .osm.pbf extract.",
+    )
+    timezone: str = "America/Santiago"
+    default_language: Literal["zh_CN", "en"] = "zh_CN"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (expected an IANA name such as America/Santiago)") from exc
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            url = self.database_url
+            # Heroku-style URLs name the driver-less scheme; psycopg 3 is the one we ship.
+            if url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url[len("postgres://"):]
+            elif url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url[len("postgresql://"):]
+            return url
+        return f"sqlite:///{self.var_dir / 'gasdispatch.sqlite'}"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.var_dir / "cache"
+
+    @property
+    def assets_dir(self) -> Path:
+        return PROJECT_ROOT / "assets"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` and pass them in instead."""
+    return Settings()
