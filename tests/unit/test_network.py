@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 
 import numpy as np
 import pytest
@@ -75,7 +76,7 @@ def test_reverse_one_to_all_is_time_to_reach_the_node(grid):
 def test_path_follows_drivable_arcs(grid):
     path = grid.path(13, 12)
     assert path[0] == 13 and path[-1] == 12
-    for a, b in zip(path[:-1], path[1:], strict=True):
+    for a, b in itertools.pairwise(path):
         assert grid.graph[a, b] > 0
     assert len(grid.path_coordinates(13, 12)) == len(path)
 
