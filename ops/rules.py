@@ -595,13 +595,14 @@ def next_deadline(
     dispatched = dispatched_at is not None or departed_at is not None
     d = deadlines
     if d.ticket_class is TicketClass.EMERGENCY:
+        assert d.depart_by is not None and d.onsite_target is not None
         if departed_at is None:
-            return NextDeadline("depart_by", d.depart_by)  # type: ignore[arg-type]
-        return NextDeadline("onsite_target", d.onsite_target)  # type: ignore[arg-type]
+            return NextDeadline("depart_by", d.depart_by)
+        return NextDeadline("onsite_target", d.onsite_target)
     if d.ticket_class is TicketClass.URGENT:
+        assert d.dispatch_by is not None and d.onsite_target is not None and d.onsite_limit is not None
         if not dispatched:
-            return NextDeadline("dispatch_by", d.dispatch_by)  # type: ignore[arg-type]
-        assert d.onsite_target is not None and d.onsite_limit is not None
+            return NextDeadline("dispatch_by", d.dispatch_by)
         if _utc(now) <= _utc(d.onsite_target):
             return NextDeadline("onsite_target", d.onsite_target)
         return NextDeadline("onsite_limit", d.onsite_limit)
