@@ -1,0 +1,159 @@
+"""Figure builders for the dispatch map: an offline base layer plus ticket and crew markers.
+
+The base map never depends on the internet: the style is ``white-bg`` and roads and districts are
+GeoJSON layers fetched once from this server (``/geo/*.geojson``). A configured ``TILE_URL`` adds a
+raster layer below everything; when it is unreachable the markers still draw.
+
+Traces have a fixed order so that live refreshes can patch marker data in place without
+re-sending the figure: see :data:`TRACE_INDEX`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from html import escape
+
+import plotly.graph_objects as go
+
+from dashboard.labels import label
+from ops.board import CrewRow, TicketRow
+
+CLASS_COLOURS = {1: "#d62728", 2: "#ff7f0e", 3: "#1f77b4"}
+CREW_COLOURS = {
+    "available": "#2ca02c",
+    "dispatched": "#9467bd",
+    "en_route": "#8c564b",
+    "on_site": "#e377c2",
+    "off_shift": "#7f7f7f",
+    "unavailable": "#7f7f7f",
+}
+TRACE_INDEX = {"class1": 0, "class2": 1, "class3": 2, "crew_ring": 3, "crew": 4}
+
+Translate = Callable[[str], str]
+
+
+def base_layers(tile_url: str = "") -> list[dict]:
+    layers: list[dict] = []
+    if tile_url:
+        layers.append({"sourcetype": "raster", "source": [tile_url], "below": "traces",
+                       "sourceattribution": "© OpenStreetMap contributors"})
+    layers += [
+        {"sourcetype": "geojson", "source": "/geo/districts.geojson", "type": "fill",
+         "color": "rgba(120,144,156,0.06)", "below": "traces"},
+        {"sourcetype": "geojson", "source": "/geo/districts.geojson", "type": "line",
+         "color": "rgba(96,125,139,0.55)", "line": {"width": 1}, "below": "traces"},
+        {"sourcetype": "geojson", "source": "/geo/roads.geojson", "type": "line",
+         "color": "#c9ced6", "line": {"width": 0.8}, "below": "traces"},
+    ]
+    return layers
+
+
+def map_figure(
+    bounds: tuple[float, float, float, float],
+    tickets: Sequence[TicketRow],
+    crews: Sequence[CrewRow],
+    *,
+    _: Translate,
+    timezone: str,
+    tile_url: str = "",
+) -> go.Figure:
+    """The whole map; built once per page load, then only :func:`marker_patch` data changes."""
+    lon0, lat0, lon1, lat1 = bounds
+    fig = go.Figure()
+    for cls in (1, 2, 3):
+        fig.add_trace(go.Scattermap(
+            name=_("Class {n}").format(n=cls), mode="markers",
+            marker={"size": 14 if cls == 1 else 11, "color": CLASS_COLOURS[cls], "opacity": 0.9},
+            hovertemplate="%{hovertext}<extra></extra>", legendgroup="tickets",
+        ))
+    fig.add_trace(go.Scattermap(
+        name=_("Crews"), mode="markers", marker={"size": 17, "color": "#212529"},
+        hoverinfo="skip", showlegend=False, legendgroup="crews",
+    ))
+    fig.add_trace(go.Scattermap(
+        name=_("Crews"), mode="markers", marker={"size": 11},
+        hovertemplate="%{hovertext}<extra></extra>", legendgroup="crews",
+    ))
+    fig.update(marker_data(tickets, crews, _=_, timezone=timezone))
+    fig.update_layout(
+        map={
+            "style": "white-bg",
+            "center": {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2},
+            "zoom": 11,
+            "layers": base_layers(tile_url),
+        },
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        legend={"x": 0.01, "y": 0.99, "bgcolor": "rgba(255,255,255,0.85)"},
+        uirevision="dispatch-map",  # keep the user's pan and zoom across refreshes
+    )
+    return fig
+
+
+def marker_data(
+    tickets: Sequence[TicketRow], crews: Sequence[CrewRow], *, _: Translate, timezone: str
+) -> dict:
+    """Marker coordinates, colours and hover text for every trace, keyed like a figure dict."""
+    data = []
+    for cls in (1, 2, 3):
+        rows = [t for t in tickets if t.ticket_class == cls]
+        data.append({
+            "lon": [t.lon for t in rows], "lat": [t.lat for t in rows],
+            "hovertext": [ticket_hover(t, _=_, timezone=timezone) for t in rows],
+            "customdata": [t.ticket_no for t in rows],
+        })
+    lon = [c.lon for c in crews]
+    lat = [c.lat for c in crews]
+    data.append({"lon": lon, "lat": lat})
+    data.append({
+        "lon": lon, "lat": lat,
+        "marker": {"size": 11, "color": [CREW_COLOURS.get(c.status, "#7f7f7f") for c in crews]},
+        "hovertext": [crew_hover(c, _=_, timezone=timezone) for c in crews],
+        "customdata": [c.code for c in crews],
+    })
+    return {"data": data}
+
+
+def time_left_text(seconds: float | None, _: Translate) -> str:
+    if seconds is None:
+        return _("no deadline pending")
+    from dashboard.i18n import format_duration
+
+    if seconds < 0:
+        return _("overdue by {t}").format(t=format_duration(timedelta(seconds=-seconds)))
+    return _("{t} left").format(t=format_duration(timedelta(seconds=seconds)))
+
+
+def ticket_hover(t: TicketRow, *, _: Translate, timezone: str) -> str:
+    from dashboard.i18n import format_datetime
+    from ops.rules import DEADLINE_MESSAGES
+
+    # Everything typed by a person is escaped: hover text is rendered as HTML by plotly.
+    # (No _() inside f-strings: Babel cannot extract from them on Python 3.11.)
+    class_text = _("Class {n}").format(n=t.ticket_class)
+    status_line = _("Status") + ": " + escape(label(t.status))
+    if t.crew_code:
+        status_line += " · " + _("Crew") + ": " + escape(t.crew_code)
+    lines = [
+        f"<b>{escape(t.ticket_no)}</b> · {class_text} · {escape(label(t.symptom))}",
+        escape(t.address),
+        status_line,
+    ]
+    if t.deadline_label and t.deadline_at:
+        deadline_name = _(DEADLINE_MESSAGES[t.deadline_label])
+        lines.append(
+            f"{deadline_name}: {format_datetime(t.deadline_at, timezone, '%H:%M')}"
+            f" ({time_left_text(t.seconds_left, _)})"
+        )
+    return "<br>".join(lines)
+
+
+def crew_hover(c: CrewRow, *, _: Translate, timezone: str) -> str:
+    from dashboard.i18n import format_datetime
+
+    lines = [f"<b>{escape(c.code)}</b> · {escape(c.name)}", _("Status") + ": " + escape(label(c.status))]
+    if c.ticket_no:
+        lines.append(_("Ticket") + ": " + escape(c.ticket_no))
+    if c.position_at:
+        lines.append(_("Position at") + ": " + format_datetime(c.position_at, timezone, "%H:%M"))
+    return "<br>".join(lines)

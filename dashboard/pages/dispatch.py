@@ -1,0 +1,129 @@
+"""Dispatch map: open tickets by urgency and crews on the live road map (layout and callbacks only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, Patch, callback, dcc, html
+
+from dashboard.components.dispatch_map import map_figure, marker_data, time_left_text
+from dashboard.context import context
+from dashboard.i18n import _, format_datetime
+from dashboard.labels import label
+from ops.board import crews_on_map, open_tickets
+from ops.rules import N_
+
+dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispatch", order=0)
+
+REFRESH_MS = 15_000
+
+
+def _board(now: datetime):
+    with context().read_session() as session:
+        return open_tickets(session, now), crews_on_map(session)
+
+
+def _grid_rows(tickets, timezone: str) -> list[dict]:
+    return [
+        {
+            "ticket": t.ticket_no,
+            "cls": t.ticket_class,
+            "symptom": label(t.symptom),
+            "status": label(t.status),
+            "crew": t.crew_code or "",
+            "district": t.district,
+            "deadline": format_datetime(t.deadline_at, timezone, "%H:%M") if t.deadline_at else "",
+            "left": time_left_text(t.seconds_left, _),
+            "overdue": t.seconds_left is not None and t.seconds_left < 0,
+        }
+        for t in tickets
+    ]
+
+
+def _columns() -> list[dict]:
+    return [
+        {"field": "cls", "headerName": _("Class"), "width": 64},
+        {"field": "ticket", "headerName": _("Ticket"), "width": 118},
+        {"field": "symptom", "headerName": _("Symptom"), "flex": 1, "minWidth": 90},
+        {"field": "status", "headerName": _("Status"), "width": 92},
+        {"field": "crew", "headerName": _("Crew"), "width": 74},
+        {"field": "deadline", "headerName": _("Next deadline"), "width": 84},
+        {"field": "left", "headerName": _("Time left"), "width": 118},
+    ]
+
+
+def layout(**_query) -> html.Div:
+    ctx = context()
+    now = ctx.clock()
+    tickets, crews = _board(now)
+    tz = ctx.settings.timezone
+    figure = map_figure(ctx.service_area.network.bounds, tickets, crews, _=_, timezone=tz,
+                        tile_url=ctx.settings.tile_url)
+    return html.Div(
+        [
+            dcc.Interval(id="dispatch-refresh", interval=REFRESH_MS),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dcc.Graph(id="dispatch-map", figure=figure, style={"height": "82vh"},
+                                  config={"displaylogo": False, "scrollZoom": True}),
+                        lg=8,
+                    ),
+                    dbc.Col(
+                        [
+                            html.H5(_("Open tickets by time left"), className="mt-1"),
+                            html.Div(id="dispatch-summary", className="small text-muted mb-1",
+                                     children=_summary(tickets, crews, now, tz)),
+                            dag.AgGrid(
+                                id="open-tickets-grid",
+                                rowData=_grid_rows(tickets, tz),
+                                columnDefs=_columns(),
+                                getRowId="params.data.ticket",
+                                defaultColDef={"sortable": True, "resizable": True},
+                                getRowStyle={"styleConditions": [{
+                                    "condition": "params.data.overdue",
+                                    "style": {"color": "#b02a37", "fontWeight": "600"},
+                                }]},
+                                dashGridOptions={"rowSelection": {"mode": "singleRow"},
+                                                 "localeText": {"noRowsToShow": _("No open tickets")}},
+                                style={"height": "74vh"},
+                            ),
+                        ],
+                        lg=4,
+                    ),
+                ],
+                className="g-2",
+            ),
+        ]
+    )
+
+
+def _summary(tickets, crews, now: datetime, timezone: str) -> str:
+    available = sum(1 for c in crews if c.status == "available")
+    return _("{open} open tickets · {crews} crews on shift, {available} available · updated {time}").format(
+        open=len(tickets), crews=sum(1 for c in crews if c.status != "off_shift"),
+        available=available, time=format_datetime(now, timezone, "%H:%M:%S"),
+    )
+
+
+@callback(
+    Output("dispatch-map", "figure"),
+    Output("open-tickets-grid", "rowData"),
+    Output("dispatch-summary", "children"),
+    Input("dispatch-refresh", "n_intervals"),
+    prevent_initial_call=True,
+)
+def refresh(_n: int | None):
+    """Patch only the markers: the base layers stay in the browser (no re-sent GeoJSON)."""
+    ctx = context()
+    now = ctx.clock()
+    tickets, crews = _board(now)
+    tz = ctx.settings.timezone
+    patch = Patch()
+    for i, trace in enumerate(marker_data(tickets, crews, _=_, timezone=tz)["data"]):
+        for key, value in trace.items():
+            patch["data"][i][key] = value
+    return patch, _grid_rows(tickets, tz), _summary(tickets, crews, now, tz)

@@ -1,0 +1,117 @@
+"""The dispatch board's read model: open tickets with their next deadline, and crews on the map.
+
+Pages never query the database themselves; they ask here for plain rows. The deadlines shown are
+the ones stored on the ticket at intake (R6), so a later change of configuration does not silently
+move the goalposts of tickets already open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ops.models import Crew, District, Ticket, WorkOrder
+from ops.rules import Deadlines, next_deadline
+from ops.vocabulary import CrewStatus, TicketClass, TicketStatus, WorkOrderStatus
+
+OPEN_STATUSES = [s for s in TicketStatus if s.is_open]
+ACTIVE_ORDER_STATUSES = [s for s in WorkOrderStatus if s.is_active]
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    ticket_no: str
+    ticket_class: int
+    status: str
+    symptom: str
+    address: str
+    district: str
+    lon: float
+    lat: float
+    received_at: datetime
+    crew_code: str | None
+    deadline_label: str | None
+    deadline_at: datetime | None
+    seconds_left: float | None
+
+
+@dataclass(frozen=True)
+class CrewRow:
+    id: int
+    code: str
+    name: str
+    status: str
+    lon: float
+    lat: float
+    position_at: datetime | None
+    ticket_no: str | None
+
+
+def ticket_deadlines(ticket: Ticket) -> Deadlines:
+    """The deadlines recorded on the ticket, in the shape the rules module reasons about."""
+    cls = TicketClass(ticket.ticket_class)
+    return Deadlines(
+        ticket_class=cls,
+        received_at=ticket.received_at,
+        depart_by=ticket.depart_deadline,
+        dispatch_by=ticket.dispatch_deadline,
+        onsite_target=ticket.onsite_target,
+        onsite_limit=ticket.onsite_deadline if cls is TicketClass.URGENT else None,
+        slot_start=ticket.slot_start,
+        slot_end=ticket.slot_end,
+    )
+
+
+def open_tickets(session: Session, now: datetime) -> list[TicketRow]:
+    """Open tickets, most urgent first: overdue and soonest deadlines on top, then by class."""
+    order = sa.orm.aliased(WorkOrder)
+    rows = session.execute(
+        sa.select(Ticket, order, Crew.code, District.name)
+        .outerjoin(order, sa.and_(order.ticket_id == Ticket.id, order.status.in_(ACTIVE_ORDER_STATUSES)))
+        .outerjoin(Crew, Crew.id == order.crew_id)
+        .outerjoin(District, District.id == Ticket.district_id)
+        .where(Ticket.status.in_(OPEN_STATUSES))
+    ).all()
+    result = []
+    for ticket, work_order, crew_code, district in rows:
+        nxt = next_deadline(
+            ticket_deadlines(ticket), now,
+            dispatched_at=work_order.dispatched_at if work_order else None,
+            departed_at=work_order.departed_at if work_order else None,
+            arrived_at=work_order.arrived_at if work_order else None,
+        )
+        result.append(TicketRow(
+            id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class),
+            status=str(ticket.status), symptom=str(ticket.symptom), address=ticket.address,
+            district=district or "", lon=ticket.lon, lat=ticket.lat, received_at=ticket.received_at,
+            crew_code=crew_code,
+            deadline_label=nxt.label if nxt else None,
+            deadline_at=nxt.at if nxt else None,
+            seconds_left=nxt.time_left(now).total_seconds() if nxt else None,
+        ))
+    # Tickets with no deadline left (crew on site) sink below those still racing a clock.
+    result.sort(key=lambda r: (r.seconds_left is None, r.seconds_left or 0.0, r.ticket_class, r.received_at))
+    return result
+
+
+def crews_on_map(session: Session) -> list[CrewRow]:
+    """Active crews with a known position, with the ticket each is working on."""
+    order = sa.orm.aliased(WorkOrder)
+    rows = session.execute(
+        sa.select(Crew, Ticket.ticket_no)
+        .outerjoin(order, sa.and_(order.crew_id == Crew.id, order.status.in_(ACTIVE_ORDER_STATUSES)))
+        .outerjoin(Ticket, Ticket.id == order.ticket_id)
+        .where(Crew.active.is_(True), Crew.last_lon.is_not(None))
+        .order_by(Crew.code)
+    ).all()
+    return [
+        CrewRow(
+            id=crew.id, code=crew.code, name=crew.name, status=str(crew.status or CrewStatus.OFF_SHIFT),
+            lon=crew.last_lon, lat=crew.last_lat, position_at=crew.last_position_at, ticket_no=ticket_no,
+        )
+        for crew, ticket_no in rows
+    ]
