@@ -1,0 +1,48 @@
+"""The operational record: every table, importable from one place.
+
+Importing this package registers every model on ``Base.metadata``, which is what Alembic compares
+the migrations against.
+"""
+
+from ops.models.accounts import User, UserRight, UserRole
+from ops.models.audit import AuditEvent
+from ops.models.base import NAMING_CONVENTION, Base, IntEnumType, UTCDateTime
+from ops.models.crews import Crew, CrewMember, CrewPosition
+from ops.models.customers import Customer
+from ops.models.followups import Complaint, FollowUp, SpotCheck
+from ops.models.geography import Depot, District
+from ops.models.incidents import Incident, IncidentNotice, IncidentTicket
+from ops.models.scheduler import SchedulerLease
+from ops.models.tickets import ClassChange, SafetyInstruction, Ticket, TicketReporter
+from ops.models.work_orders import ACTIVE_WORK_ORDER_STATUSES, RepairRecord, WorkOrder
+
+__all__ = [
+    "ACTIVE_WORK_ORDER_STATUSES",
+    "NAMING_CONVENTION",
+    "AuditEvent",
+    "Base",
+    "ClassChange",
+    "Complaint",
+    "Crew",
+    "CrewMember",
+    "CrewPosition",
+    "Customer",
+    "Depot",
+    "District",
+    "FollowUp",
+    "Incident",
+    "IncidentNotice",
+    "IncidentTicket",
+    "IntEnumType",
+    "RepairRecord",
+    "SafetyInstruction",
+    "SchedulerLease",
+    "SpotCheck",
+    "Ticket",
+    "TicketReporter",
+    "UTCDateTime",
+    "User",
+    "UserRight",
+    "UserRole",
+    "WorkOrder",
+]
