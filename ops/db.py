@@ -83,7 +83,11 @@ def _build_engine(
     connect_args: dict[str, Any] = {}
     if backend == "sqlite":
         if _is_sqlite_file(parsed):
-            Path(parsed.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+            directory = Path(parsed.database or "").expanduser().parent
+            try:
+                directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailable(parsed, f"cannot create the directory {directory} ({exc.strerror})") from None
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
     elif backend == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)

@@ -21,7 +21,7 @@ from ops.db import (
     transaction,
     upgrade,
 )
-from ops.models import District
+from ops.models import Depot, District
 
 UNREACHABLE = "postgresql+psycopg://postgres:s3cret@127.0.0.1:1/none"
 
@@ -42,9 +42,7 @@ def test_sqlite_engine_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) 
         engine.dispose()
 
 
-def test_sqlite_foreign_keys_are_enforced(session_factory: sessionmaker[Session], backend: str) -> None:
-    from ops.models import Depot
-
+def test_foreign_keys_are_enforced(session_factory: sessionmaker[Session]) -> None:
     with pytest.raises(sa.exc.IntegrityError), transaction(session_factory) as s:
         s.add(Depot(name="Depot Norte", lon=-71.2, lat=-29.9, district_id=999))
 
@@ -126,6 +124,13 @@ def test_an_unreachable_database_raises_one_clear_database_unavailable() -> None
 def test_migrating_an_unreachable_database_raises_database_unavailable() -> None:
     with pytest.raises(DatabaseUnavailable, match=r"127\.0\.0\.1:1/none"):
         upgrade(UNREACHABLE)
+
+
+def test_an_sqlite_path_that_cannot_be_created_is_reported_as_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "not_a_directory"
+    blocker.write_text("")
+    ok, detail = check_database(f"sqlite:///{blocker / 'db.sqlite'}")
+    assert not ok and "cannot create the directory" in detail and str(blocker) in detail
 
 
 def test_a_malformed_url_is_reported_as_unavailable_not_as_a_crash() -> None:
