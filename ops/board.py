@@ -49,6 +49,9 @@ class CrewRow:
     lat: float
     position_at: datetime | None
     ticket_no: str | None
+    #: Where the crew's active order is (to draw its route while en route).
+    target_lon: float | None = None
+    target_lat: float | None = None
 
 
 def ticket_deadlines(ticket: Ticket) -> Deadlines:
@@ -102,7 +105,7 @@ def crews_on_map(session: Session) -> list[CrewRow]:
     """Active crews with a known position, with the ticket each is working on."""
     order = sa.orm.aliased(WorkOrder)
     rows = session.execute(
-        sa.select(Crew, Ticket.ticket_no)
+        sa.select(Crew, Ticket.ticket_no, Ticket.lon, Ticket.lat)
         .outerjoin(order, sa.and_(order.crew_id == Crew.id, order.status.in_(ACTIVE_ORDER_STATUSES)))
         .outerjoin(Ticket, Ticket.id == order.ticket_id)
         .where(Crew.active.is_(True), Crew.last_lon.is_not(None))
@@ -112,6 +115,7 @@ def crews_on_map(session: Session) -> list[CrewRow]:
         CrewRow(
             id=crew.id, code=crew.code, name=crew.name, status=str(crew.status or CrewStatus.OFF_SHIFT),
             lon=crew.last_lon, lat=crew.last_lat, position_at=crew.last_position_at, ticket_no=ticket_no,
+            target_lon=target_lon, target_lat=target_lat,
         )
-        for crew, ticket_no in rows
+        for crew, ticket_no, target_lon, target_lat in rows
     ]

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from dashboard.labels import label
 from ops.board import CrewRow, TicketRow
+from optimizer.network import RoadNetwork
 
 CLASS_COLOURS = {1: "#d62728", 2: "#ff7f0e", 3: "#1f77b4"}
 CREW_COLOURS = {
@@ -28,7 +29,7 @@ CREW_COLOURS = {
     "off_shift": "#7f7f7f",
     "unavailable": "#7f7f7f",
 }
-TRACE_INDEX = {"class1": 0, "class2": 1, "class3": 2, "crew_ring": 3, "crew": 4}
+TRACE_INDEX = {"routes": 0, "class1": 1, "class2": 2, "class3": 3, "crew_ring": 4, "crew": 5}
 
 Translate = Callable[[str], str]
 
@@ -57,10 +58,15 @@ def map_figure(
     _: Translate,
     timezone: str,
     tile_url: str = "",
+    network: RoadNetwork | None = None,
 ) -> go.Figure:
     """The whole map; built once per page load, then only :func:`marker_patch` data changes."""
     lon0, lat0, lon1, lat1 = bounds
     fig = go.Figure()
+    fig.add_trace(go.Scattermap(
+        name=_("Routes"), mode="lines", line={"width": 3, "color": "#6f42c1"}, opacity=0.8,
+        hoverinfo="skip", showlegend=False,
+    ))
     for cls in (1, 2, 3):
         fig.add_trace(go.Scattermap(
             name=_("Class {n}").format(n=cls), mode="markers",
@@ -75,7 +81,7 @@ def map_figure(
         name=_("Crews"), mode="markers", marker={"size": 11},
         hovertemplate="%{hovertext}<extra></extra>", legendgroup="crews",
     ))
-    fig.update(marker_data(tickets, crews, _=_, timezone=timezone))
+    fig.update(marker_data(tickets, crews, _=_, timezone=timezone, network=network))
     fig.update_layout(
         map={
             "style": "white-bg",
@@ -91,10 +97,16 @@ def map_figure(
 
 
 def marker_data(
-    tickets: Sequence[TicketRow], crews: Sequence[CrewRow], *, _: Translate, timezone: str
+    tickets: Sequence[TicketRow],
+    crews: Sequence[CrewRow],
+    *,
+    _: Translate,
+    timezone: str,
+    network: RoadNetwork | None = None,
 ) -> dict:
     """Marker coordinates, colours and hover text for every trace, keyed like a figure dict."""
-    data = []
+    route_lon, route_lat = route_lines(crews, network)
+    data: list[dict] = [{"lon": route_lon, "lat": route_lat}]
     for cls in (1, 2, 3):
         rows = [t for t in tickets if t.ticket_class == cls]
         data.append({
@@ -112,6 +124,28 @@ def marker_data(
         "customdata": [c.code for c in crews],
     })
     return {"data": data}
+
+
+def route_lines(
+    crews: Sequence[CrewRow], network: RoadNetwork | None
+) -> tuple[list[float | None], list[float | None]]:
+    """The drivable route of every crew en route, as one line trace (None separates routes)."""
+    lon: list[float | None] = []
+    lat: list[float | None] = []
+    if network is None:
+        return lon, lat
+    moving = [c for c in crews if c.status == "en_route" and c.target_lon is not None]
+    if not moving:
+        return lon, lat
+    nodes, _ = network.snap(
+        [c.lon for c in moving] + [c.target_lon for c in moving],
+        [c.lat for c in moving] + [c.target_lat for c in moving],
+    )
+    for i in range(len(moving)):
+        path = network.path_coordinates(int(nodes[i]), int(nodes[i + len(moving)]))
+        lon += [p[0] for p in path] + [None]
+        lat += [p[1] for p in path] + [None]
+    return lon, lat
 
 
 def time_left_text(seconds: float | None, _: Translate) -> str:

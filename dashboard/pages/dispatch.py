@@ -60,8 +60,9 @@ def layout(**_query) -> html.Div:
     now = ctx.clock()
     tickets, crews = _board(now)
     tz = ctx.settings.timezone
-    figure = map_figure(ctx.service_area.network.bounds, tickets, crews, _=_, timezone=tz,
-                        tile_url=ctx.settings.tile_url)
+    network = ctx.service_area.network
+    figure = map_figure(network.bounds, tickets, crews, _=_, timezone=tz,
+                        tile_url=ctx.settings.tile_url, network=network)
     return html.Div(
         [
             dcc.Interval(id="dispatch-refresh", interval=REFRESH_MS),
@@ -123,7 +124,8 @@ def refresh(_n: int | None):
     tickets, crews = _board(now)
     tz = ctx.settings.timezone
     patch = Patch()
-    for i, trace in enumerate(marker_data(tickets, crews, _=_, timezone=tz)["data"]):
+    data = marker_data(tickets, crews, _=_, timezone=tz, network=ctx.service_area.network)
+    for i, trace in enumerate(data["data"]):
         for key, value in trace.items():
             patch["data"][i][key] = value
     return patch, _grid_rows(tickets, tz), _summary(tickets, crews, now, tz)

@@ -31,8 +31,8 @@ def test_map001_dispatch_map_shows_tickets_crews_and_base_layers(dash_duo, demo_
     )
     state = _map_state(dash_duo)
     assert state and state["canvas"]
-    tickets = sum(t["n"] for t in state["traces"][:3])
-    crews = state["traces"][4]["n"]
+    tickets = sum(t["n"] for t in state["traces"][1:4])
+    crews = state["traces"][5]["n"]
     assert tickets >= 15, state
     assert crews == 12, state
     assert "/geo/roads.geojson" in state["layers"] and "/geo/districts.geojson" in state["layers"]

@@ -56,7 +56,7 @@ def test_tickets_go_to_their_class_trace_and_crews_last():
 def test_hover_shows_time_left_and_escapes_what_people_typed():
     evil = "<script>alert(1)</script> Calle 5"
     data = marker_data([ticket("T9", 1, -125, address=evil)], [], _=identity, timezone="UTC")
-    hover = data["data"][0]["hovertext"][0]
+    hover = data["data"][TRACE_INDEX["class1"]]["hovertext"][0]
     assert "<script>" not in hover and "&lt;script&gt;" in hover
     assert "overdue by 0:02" in hover
 
@@ -65,3 +65,17 @@ def test_time_left_text():
     assert time_left_text(None, identity) == "no deadline pending"
     assert time_left_text(3 * 3600 + 5 * 60, identity) == "3:05 left"
     assert time_left_text(-90, identity) == "overdue by 0:01"
+
+
+def test_crews_en_route_get_their_drivable_route_drawn():
+    from optimizer.network import grid_network
+
+    net = grid_network(3, 3)
+    moving = CrewRow(id=2, code="C02", name="Sur", status="en_route", lon=float(net.lon[0]),
+                     lat=float(net.lat[0]), position_at=NOW, ticket_no="T1",
+                     target_lon=float(net.lon[8]), target_lat=float(net.lat[8]))
+    data = marker_data([], [CREW, moving], _=identity, timezone="UTC", network=net)
+    route = data["data"][TRACE_INDEX["routes"]]
+    # Corner to corner on a 3 × 3 grid is 4 blocks: 5 vertices, then the separator.
+    assert len(route["lon"]) == 6 and route["lon"][-1] is None
+    assert route["lon"][0] == net.lon[0] and route["lat"][4] == net.lat[8]
