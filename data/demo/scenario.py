@@ -642,7 +642,8 @@ class _Simulator:
         delay = rng.uniform(1, window) if rng.random() < 0.94 else rng.uniform(window + 5, window + 30)
         called = self._calling_hours(completed + _minutes(60 * delay))
         unreachable = rng.random() < 0.03
-        fixed_said = result is RepairResult.FIXED and rng.random() > 0.01
+        # A revisit settles it; after a first visit 1% of "fixed" faults are back by the callback (R10.3).
+        fixed_said = result is RepairResult.FIXED and (visit > 0 or rng.random() > 0.01)
         score = int(rng.choice([1, 2, 3, 4, 5], p=[0.03, 0.04, 0.10, 0.28, 0.55]))
         if late and rng.random() < 0.7:
             score -= 1
@@ -684,11 +685,20 @@ class _Simulator:
         self.last_site[crew] = (completed, d.node)
         self._maybe_complaint(d, completed, called if called <= now else None)
         if result is not RepairResult.FIXED:
-            return completed + _minutes(60 * rng.uniform(1, 6) if cls is not TicketClass.SCHEDULED
-                                        else 60 * rng.uniform(16, 30))
+            if cls is not TicketClass.SCHEDULED:
+                return completed + _minutes(60 * rng.uniform(1, 6))
+            return self._working_hours(completed + _minutes(60 * rng.uniform(2, 20)))
         if not fixed_said and not unreachable and called <= now:
             return called + _minutes(60 * rng.uniform(2, 24))  # R10.3: the callback reopened it
         return None
+
+    def _working_hours(self, at: datetime) -> datetime:
+        """``at``, or the next morning when it falls outside the day shift's booking hours (08-17)."""
+        local = self.local(at)
+        if 8 <= local.hour < 17:
+            return at
+        day = local.date() if local.hour < 8 else local.date() + timedelta(days=1)
+        return self.at_local(day, 8) + _minutes(self.rng.uniform(0, 120))
 
     def _calling_hours(self, at: datetime) -> datetime:
         local = self.local(at)
@@ -730,7 +740,7 @@ class _Simulator:
 
 
 def _draft(sim: _Simulator, rng: np.random.Generator, received: datetime, report: dict[str, Any], *,
-           street_leak_ok: bool = True) -> _Draft:
+           street_leak_ok: bool = True, avoid: set[int] | None = None) -> _Draft:
     """A ticket draft for ``report`` received at ``received``: customer, channel, class, slot."""
     customers = sim.customers
     area = sim.area
@@ -742,6 +752,8 @@ def _draft(sim: _Simulator, rng: np.random.Generator, received: datetime, report
     if channel is Channel.COUNTER and not (8 <= local.hour < 18 and local.weekday() < 6):
         channel = Channel.HOTLINE
     k = int(rng.integers(len(customers.records)))
+    while avoid and k in avoid and len(avoid) < len(customers.records):
+        k = int(rng.integers(len(customers.records)))
     node = int(customers.nodes[k])
     street_leak = street_leak_ok and symptom in (Symptom.GAS_LEAK, Symptom.PIPE_DAMAGE) and rng.random() < 0.15
     if street_leak:  # R5.1: a passer-by reports a leak in the street; no customer number
@@ -867,22 +879,27 @@ def _present(sim: _Simulator, rng: np.random.Generator) -> list[_Draft]:
     stages = list(PRESENT_STAGES)
     if rng.random() < 0.5:
         stages.insert(1, ("new", TicketClass.EMERGENCY))
+    # One open report per customer here, so two crews are never sent to the same door by chance.
+    used = {d.customer for d in sim.active.values() if d.customer is not None}
     for stage, cls in stages:
         report = _report_of_class(rng, cls)
         if stage == "new":
             ago = rng.uniform(0.5, 2.5) if cls is TicketClass.EMERGENCY else rng.uniform(10, 70)
-            draft = _draft(sim, rng, now - _minutes(ago), report, street_leak_ok=False)
+            draft = _draft(sim, rng, now - _minutes(ago), report, street_leak_ok=False, avoid=used)
             if draft.final_class is cls:
                 drafts.append(draft)
+                used.add(draft.customer if draft.customer is not None else -1)
             continue
         if cls is TicketClass.SCHEDULED and not 8 <= local_now.hour < 18:
             continue  # no appointment slot is running at night
-        draft = _draft(sim, rng, now - _minutes(rng.uniform(200, 400)), report, street_leak_ok=False)
+        draft = _draft(sim, rng, now - _minutes(rng.uniform(200, 400)), report, street_leak_ok=False,
+                       avoid=used)
         if draft.final_class is not cls:
             continue
         placed = _place(sim, rng, draft, stage)
         if placed:
             drafts.append(draft)
+            used.add(draft.customer if draft.customer is not None else -1)
     return drafts
 
 
