@@ -639,6 +639,7 @@ class _Context:
         usernames: set[str] = set()
         crew_codes: set[str] = set()
         customer_nos: set[str] = set()
+        records = _sequence(records, HistoricalTicket)  # validation reports anything else
         for rec in records:
             for name in (rec.class_changed_by, rec.created_by, rec.safety_script_given_by):
                 if isinstance(name, str):
@@ -648,9 +649,9 @@ class _Context:
                     crew_codes.add(wo.crew_code)
                 if isinstance(wo.dispatched_by, str):
                     usernames.add(wo.dispatched_by)
-                if wo.repair is not None and isinstance(wo.repair.filed_by, str):
+                if isinstance(wo.repair, RepairRecordIn) and isinstance(wo.repair.filed_by, str):
                     usernames.add(wo.repair.filed_by)
-                if wo.callback is not None and isinstance(wo.callback.agent, str):
+                if isinstance(wo.callback, CallbackIn) and isinstance(wo.callback.agent, str):
                     usernames.add(wo.callback.agent)
             for complaint in _sequence(rec.complaints, ComplaintIn):
                 if isinstance(complaint.handler, str):
@@ -711,6 +712,7 @@ def _validate_order(
     code = _text(wo.crew_code, p + "crew_code")
     if code not in ctx.crews:
         raise _Invalid(p + "crew_code", f"unknown crew {code!r}")
+    _aware(wo.dispatched_at, p + "dispatched_at")  # a work order exists from its dispatch on
     # Milestones: aware, no gaps, in order, not in the future.
     previous_name, previous = "received_at", received_at
     reached = None
@@ -748,6 +750,10 @@ def _validate_order(
         status = WorkOrderStatus.CANCELLED
     plan = _OrderPlan(wo, ctx.crews[code], status, ctx.user(wo.dispatched_by, p + "dispatched_by"))
 
+    if wo.repair is not None and not isinstance(wo.repair, RepairRecordIn):
+        raise _Invalid(p + "repair", f"expected a RepairRecordIn, got {type(wo.repair).__name__}")
+    if wo.callback is not None and not isinstance(wo.callback, CallbackIn):
+        raise _Invalid(p + "callback", f"expected a CallbackIn, got {type(wo.callback).__name__}")
     # R9: completion needs the repair record; R8.3 a class-1 record needs the gas reading.
     if wo.repair is None:
         if status is WorkOrderStatus.COMPLETED:

@@ -289,6 +289,8 @@ INVALID = {
     "out_of_order_timestamps": (_set("work_orders.arrived_at", T + m(40)), "work_orders[0].arrived_at"),
     "dispatched_before_received": (_set("work_orders.dispatched_at", T - m(5)), "work_orders[0].dispatched_at"),
     "milestone_gap": (_set("work_orders.acknowledged_at", None), "work_orders[0].acknowledged_at"),
+    "missing_dispatch": (_set("work_orders.dispatched_at", None), "work_orders[0].dispatched_at"),
+    "repair_not_a_record": (_set("work_orders.repair", {"cause": "x"}), "work_orders[0].repair"),
     "unknown_crew": (_set("work_orders.crew_code", "CR99"), "work_orders[0].crew_code"),
     "r9_completed_without_repair_record": (_set("work_orders.repair", None), "work_orders[0].repair"),
     "r6_5_class_contradicts_classify_without_reason": (_set("ticket_class", 3), "class_change_reason"),
@@ -340,9 +342,10 @@ def test_r6_rules_specific_rejections_name_the_field(sf: sessionmaker[Session]) 
 def test_all_problems_of_a_batch_are_reported_at_once(sf: sessionmaker[Session]) -> None:
     with pytest.raises(ImportRejected) as info:
         run(sf, [ticket("T1", symptom="smoke"), ticket("T2"), ticket("T1"),
-                 ticket("T4", work_orders=(order(crew_code="nope"),))])
+                 ticket("T4", work_orders=(order(crew_code="nope"),)), {"ticket_no": "T5"}])  # type: ignore[list-item]
     assert [(p.record_index, p.field) for p in info.value.problems] == [
-        (0, "symptom"), (2, "ticket_no"), (3, "work_orders[0].crew_code")]
+        (0, "symptom"), (2, "ticket_no"), (3, "work_orders[0].crew_code"), (4, "record")]
+    assert "and 3 more problems" in str(info.value)
 
 
 def test_a_crew_holds_one_active_work_order(sf: sessionmaker[Session]) -> None:
