@@ -23,9 +23,10 @@ network from each depot, scaled by the hour's congestion. Class 1 is dispatched 
 the R7.3 auto-dispatch after 3 minutes when nobody confirmed) and departs within 3–25 minutes, a few
 late; class 2 is dispatched within 10–100 minutes and is mostly on site within 4 hours; class 3
 arrives inside the customer's two-hour slot on the next days, some late. About 92% are fixed at the
-first visit, the rest get a second visit; about 97% of callbacks reach the customer within the
-R10.2 deadline window, scores skew high and drop when the crew was late or the fault not fixed;
-about 1.5% of tickets lead to a complaint. The simulation is cut at ``now``: what had not happened
+first visit, the rest get a second visit (R10.3 reopen). About 97% of completed orders get their
+callback answered, most inside the R10.2 deadline and some late, the rest are unreachable after three
+attempts; scores skew high and drop when the crew was late or the fault not fixed; about 1.5% of
+tickets lead to a complaint, mostly after a low score or a late arrival. The simulation is cut at ``now``: what had not happened
 by then is not recorded, and a dozen reports are placed at every stage of the lifecycle so that the
 map shows new, dispatched, acknowledged, en-route and on-site work with crews at matching positions.
 """
