@@ -47,7 +47,21 @@ def create_app(settings: Settings | None = None, *, service_area: ServiceArea | 
         suppress_callback_exceptions=True,
     )
     app.layout = shell
+    _warm_up(server)
     return app
+
+
+def _warm_up(server: Flask) -> None:
+    """Render the index once before serving.
+
+    Dash registers the script bundles it may serve while rendering its first page, guarded only by a
+    "first request" flag. Under gunicorn's threaded workers a second request could then arrive while
+    the first was still registering, and get a 500 for ``react-dom`` (seen here with two workers):
+    doing it now, before any real request, leaves no window.
+    """
+    response = server.test_client().get("/")
+    if response.status_code != 200:
+        raise RuntimeError(f"the dashboard failed to render its index page ({response.status_code})")
 
 
 def _nav_links() -> list:
@@ -69,8 +83,11 @@ def shell() -> html.Div:
             [
                 dbc.NavbarBrand(_("Gas Dispatch"), href="/"),
                 dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
-                dbc.DropdownMenu(languages, label=_("Language"), nav=True, align_end=True,
-                                 id="language-menu"),
+                dbc.Nav(
+                    dbc.DropdownMenu(languages, label=_("Language"), nav=True, align_end=True,
+                                     id="language-menu"),
+                    navbar=True,
+                ),
             ],
             fluid=True,
         ),

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request
@@ -55,7 +56,17 @@ def init_i18n(server: Flask, default_language: str, timezone: str) -> Babel:
     server.config["BABEL_DEFAULT_TIMEZONE"] = timezone
     server.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
     server.config["GD_TIMEZONE"] = timezone
-    return Babel(server, locale_selector=lambda: current_language(default_language))
+    return Babel(server, locale_selector=lambda: catalog_locale(current_language(default_language)))
+
+
+def catalog_locale(code: str) -> Locale:
+    """The Babel locale for a language code; its name is the catalog directory's.
+
+    Babel expands ``zh_CN`` to its canonical ``zh_Hans_CN`` (with the script), and looks for the
+    catalog under that name: so the Simplified Chinese catalog lives in ``translations/zh_Hans_CN``
+    while users, cookies and settings keep saying ``zh_CN``.
+    """
+    return Locale.parse(code)
 
 
 def format_datetime(value: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:

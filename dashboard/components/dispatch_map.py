@@ -15,6 +15,7 @@ from datetime import timedelta
 from html import escape
 
 import plotly.graph_objects as go
+from dash import html
 
 from dashboard.labels import label
 from ops.board import CrewRow, TicketRow
@@ -32,6 +33,21 @@ CREW_COLOURS = {
 TRACE_INDEX = {"routes": 0, "class1": 1, "class2": 2, "class3": 3, "crew_ring": 4, "crew": 5}
 
 Translate = Callable[[str], str]
+
+
+def crew_legend(_: Translate) -> html.Div:
+    """What the crew colours mean; the map legend can only name one colour per trace."""
+    items = []
+    for status in ("available", "dispatched", "en_route", "on_site", "off_shift"):
+        items.append(html.Span(
+            [html.Span(className="d-inline-block rounded-circle me-1 align-middle",
+                       style={"width": "10px", "height": "10px", "background": CREW_COLOURS[status],
+                              "border": "2px solid #212529"}),
+             label(status)],
+            className="me-3 text-nowrap",
+        ))
+    return html.Div([html.Span(_("Crews") + ": ", className="fw-semibold me-1"), *items],
+                    className="small mb-2", id="crew-legend")
 
 
 def base_layers(tile_url: str = "") -> list[dict]:
@@ -79,7 +95,7 @@ def map_figure(
     ))
     fig.add_trace(go.Scattermap(
         name=_("Crews"), mode="markers", marker={"size": 11},
-        hovertemplate="%{hovertext}<extra></extra>", legendgroup="crews",
+        hovertemplate="%{hovertext}<extra></extra>", showlegend=False,  # see crew_legend()
     ))
     fig.update(marker_data(tickets, crews, _=_, timezone=timezone, network=network))
     fig.update_layout(

@@ -9,7 +9,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, callback, dcc, html
 
-from dashboard.components.dispatch_map import map_figure, marker_data, time_left_text
+from dashboard.components.dispatch_map import crew_legend, map_figure, marker_data, time_left_text
 from dashboard.context import context
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
@@ -26,7 +26,15 @@ def _board(now: datetime):
         return open_tickets(session, now), crews_on_map(session)
 
 
-def _grid_rows(tickets, timezone: str) -> list[dict]:
+def _due_text(deadline: datetime | None, now: datetime, timezone: str) -> str:
+    """Clock time for today's deadlines, date and time for later ones."""
+    if deadline is None:
+        return ""
+    same_day = format_datetime(deadline, timezone, "%Y-%m-%d") == format_datetime(now, timezone, "%Y-%m-%d")
+    return format_datetime(deadline, timezone, "%H:%M" if same_day else "%m-%d %H:%M")
+
+
+def _grid_rows(tickets, now: datetime, timezone: str) -> list[dict]:
     return [
         {
             "ticket": t.ticket_no,
@@ -35,7 +43,7 @@ def _grid_rows(tickets, timezone: str) -> list[dict]:
             "status": label(t.status),
             "crew": t.crew_code or "",
             "district": t.district,
-            "deadline": format_datetime(t.deadline_at, timezone, "%H:%M") if t.deadline_at else "",
+            "deadline": _due_text(t.deadline_at, now, timezone),
             "left": time_left_text(t.seconds_left, _),
             "overdue": t.seconds_left is not None and t.seconds_left < 0,
         }
@@ -45,13 +53,13 @@ def _grid_rows(tickets, timezone: str) -> list[dict]:
 
 def _columns() -> list[dict]:
     return [
-        {"field": "cls", "headerName": _("Class"), "width": 64},
-        {"field": "ticket", "headerName": _("Ticket"), "width": 118},
-        {"field": "symptom", "headerName": _("Symptom"), "flex": 1, "minWidth": 90},
-        {"field": "status", "headerName": _("Status"), "width": 92},
-        {"field": "crew", "headerName": _("Crew"), "width": 74},
-        {"field": "deadline", "headerName": _("Next deadline"), "width": 84},
-        {"field": "left", "headerName": _("Time left"), "width": 118},
+        {"field": "cls", "headerName": _("Class"), "width": 58},
+        {"field": "ticket", "headerName": _("Ticket"), "width": 146},
+        {"field": "symptom", "headerName": _("Symptom"), "flex": 1, "minWidth": 80},
+        {"field": "status", "headerName": _("Status"), "width": 84},
+        {"field": "crew", "headerName": _("Crew"), "width": 62},
+        {"field": "deadline", "headerName": _("Due"), "width": 70, "headerTooltip": _("Next deadline")},
+        {"field": "left", "headerName": _("Time left"), "width": 112},
     ]
 
 
@@ -71,16 +79,17 @@ def layout(**_query) -> html.Div:
                     dbc.Col(
                         dcc.Graph(id="dispatch-map", figure=figure, style={"height": "82vh"},
                                   config={"displaylogo": False, "scrollZoom": True}),
-                        lg=8,
+                        lg=7,
                     ),
                     dbc.Col(
                         [
                             html.H5(_("Open tickets by time left"), className="mt-1"),
                             html.Div(id="dispatch-summary", className="small text-muted mb-1",
                                      children=_summary(tickets, crews, now, tz)),
+                            crew_legend(_),
                             dag.AgGrid(
                                 id="open-tickets-grid",
-                                rowData=_grid_rows(tickets, tz),
+                                rowData=_grid_rows(tickets, now, tz),
                                 columnDefs=_columns(),
                                 getRowId="params.data.ticket",
                                 defaultColDef={"sortable": True, "resizable": True},
@@ -88,12 +97,13 @@ def layout(**_query) -> html.Div:
                                     "condition": "params.data.overdue",
                                     "style": {"color": "#b02a37", "fontWeight": "600"},
                                 }]},
-                                dashGridOptions={"rowSelection": {"mode": "singleRow"},
+                                dashGridOptions={"rowSelection": {"mode": "singleRow", "checkboxes": False,
+                                                                   "enableClickSelection": True},
                                                  "localeText": {"noRowsToShow": _("No open tickets")}},
                                 style={"height": "74vh"},
                             ),
                         ],
-                        lg=4,
+                        lg=5,
                     ),
                 ],
                 className="g-2",
@@ -128,4 +138,4 @@ def refresh(_n: int | None):
     for i, trace in enumerate(data["data"]):
         for key, value in trace.items():
             patch["data"][i][key] = value
-    return patch, _grid_rows(tickets, tz), _summary(tickets, crews, now, tz)
+    return patch, _grid_rows(tickets, now, tz), _summary(tickets, crews, now, tz)

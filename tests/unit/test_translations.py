@@ -8,7 +8,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from dashboard.i18n import TRANSLATIONS_DIR, compile_catalogs, format_datetime
+from dashboard.i18n import TRANSLATIONS_DIR, catalog_locale, compile_catalogs, format_datetime
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "N_": None, "lazy_gettext": None, "gettext": None}
@@ -28,7 +28,8 @@ def source_messages() -> set[str]:
 
 
 def catalog(locale: str):
-    with (TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+    directory = str(catalog_locale(locale))  # zh_CN lives in zh_Hans_CN, Babel's canonical name
+    with (TRANSLATIONS_DIR / directory / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         return read_po(fh, locale=locale)
 
 
@@ -60,7 +61,7 @@ def test_catalogs_compile(tmp_path):
     copy = tmp_path / "translations"
     shutil.copytree(TRANSLATIONS_DIR, copy, ignore=shutil.ignore_patterns("*.mo"))
     written = compile_catalogs(copy)
-    assert {p.parent.parent.name for p in written} == {"zh_CN", "en"}
+    assert {p.parent.parent.name for p in written} == {"zh_Hans_CN", "en"}
 
 
 def test_dates_are_shown_in_the_configured_zone():
@@ -72,3 +73,17 @@ def test_dates_are_shown_in_the_configured_zone():
     assert format_datetime(instant, "Asia/Shanghai") == "2026-11-26 23:00"
     with pytest.raises(ValueError, match="naive"):
         format_datetime(datetime(2026, 1, 1), "America/Santiago")
+
+
+@pytest.mark.parametrize(("code", "expected"), [("zh_CN", "燃气抢修调度"), ("en", "Gas Dispatch")])
+def test_language_cookie_selects_the_catalog(code, expected):
+    """A zh_CN cookie must reach the zh_CN catalog (Babel would otherwise look for zh_Hans_CN)."""
+    import flask_babel
+    from flask import Flask
+
+    from dashboard.i18n import init_i18n
+
+    server = Flask(__name__)
+    init_i18n(server, "en", "America/Santiago")
+    with server.test_request_context("/", headers={"Cookie": f"gd_lang={code}"}):
+        assert flask_babel.gettext("Gas Dispatch") == expected
