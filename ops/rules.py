@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ops.settings import check_timezone
 from ops.vocabulary import Answer, Channel, Judgement, Role, Symptom, TicketClass
 
 ENV_PREFIX = "GASDISPATCH_RULE_"
@@ -112,14 +113,7 @@ class RuleSettings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                f"timezone ({ENV_PREFIX}TIMEZONE or GASDISPATCH_TIMEZONE): unknown time zone {value!r} "
-                "(expected an IANA name such as America/Santiago)"
-            ) from exc
-        return value
+        return check_timezone(value, f"timezone ({ENV_PREFIX}TIMEZONE or GASDISPATCH_TIMEZONE)")
 
     @model_validator(mode="after")
     def _ordered(self) -> RuleSettings:

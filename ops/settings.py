@@ -44,13 +44,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (expected an IANA name such as America/Santiago)") from exc
-        return value
+        return check_timezone(value, "timezone (GASDISPATCH_TIMEZONE)")
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -71,6 +65,19 @@ class Settings(BaseSettings):
     @property
     def assets_dir(self) -> Path:
         return PROJECT_ROOT / "assets"
+
+
+def check_timezone(value: str, field: str) -> str:
+    """Refuse a zone name the system does not know, naming the setting that held it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"{field}: unknown time zone {value!r} (expected an IANA name such as America/Santiago)"
+        ) from exc
+    return value
 
 
 @functools.cache
