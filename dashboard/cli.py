@@ -60,7 +60,6 @@ def cmd_network(args: argparse.Namespace) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from data.demo import DemoError, seed_demo
-
     from ops.db import DatabaseUnavailable
 
     settings = _settings()

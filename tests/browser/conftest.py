@@ -24,10 +24,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def demo_app(tmp_path_factory: pytest.TempPathFactory):
     """One app for the whole session (Dash binds global callbacks to the first app it builds),
     on a freshly seeded demo database and the real Coquimbo network."""
-    from data.demo import seed_demo
-
     from dashboard.app import create_app
     from data.coquimbo import load_coquimbo
+    from data.demo import seed_demo
     from ops.settings import Settings
 
     var = tmp_path_factory.mktemp("browser-var")
