@@ -6,6 +6,7 @@ the migrations against.
 
 from ops.models.accounts import User, UserRight, UserRole
 from ops.models.audit import AuditEvent
+from ops.models.auth import ApiToken, LoginAttempt, UserSession
 from ops.models.base import NAMING_CONVENTION, Base, IntEnumType, UTCDateTime
 from ops.models.crews import Crew, CrewMember, CrewPosition
 from ops.models.customers import Customer
@@ -19,6 +20,7 @@ from ops.models.work_orders import ACTIVE_WORK_ORDER_STATUSES, RepairRecord, Wor
 __all__ = [
     "ACTIVE_WORK_ORDER_STATUSES",
     "NAMING_CONVENTION",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "ClassChange",
@@ -34,6 +36,7 @@ __all__ = [
     "IncidentNotice",
     "IncidentTicket",
     "IntEnumType",
+    "LoginAttempt",
     "RepairRecord",
     "SafetyInstruction",
     "SchedulerLease",
@@ -44,5 +47,6 @@ __all__ = [
     "User",
     "UserRight",
     "UserRole",
+    "UserSession",
     "WorkOrder",
 ]

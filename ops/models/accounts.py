@@ -23,6 +23,9 @@ class User(Base):
     language: Mapped[str] = mapped_column(sa.String(8), default="zh_CN", server_default="zh_CN")
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When the password was last set or changed; null for an account created before migration 0002
+    #: or one that has never had a password.
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
