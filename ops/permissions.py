@@ -6,12 +6,17 @@ a plain dict of action → roles, readable in review and testable row by row; si
 admin grants on top of a role (R7.5: a dispatcher with the confirm right) are named after the action
 they unlock and travel on the :class:`Actor`.
 
-This is the minimal version; a later issue extends the matrix and the page-level checks.
+API tokens (ops.services.tokens) act with the rights of their user *narrowed* by their scopes: each
+scope in :data:`SCOPES` stands for one action, and an actor carrying scopes may do an action only if
+its roles (or granted rights) allow it **and** one of its scopes names it. A scope can therefore
+never widen what the user may do, and a user who later loses a role loses that ability on every
+token at once, because the roles are read afresh from the user row on each request.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -23,12 +28,16 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTIONS",
     "GRANTABLE_RIGHTS",
+    "HUMAN_ROLES",
+    "SCOPES",
     "SYSTEM_ACTOR",
     "Actor",
     "PermissionDenied",
     "actor_for_user",
     "allowed",
     "require",
+    "scope_actions",
+    "token_actor",
 ]
 
 
@@ -45,12 +54,20 @@ class Actor:
     label: str
     roles: frozenset[Role]
     rights: frozenset[str] = frozenset()
+    #: ``None`` for a person at the dashboard (no narrowing); for an API token, the token's scopes,
+    #: which narrow what the roles allow (see :func:`allowed`) and never widen it.
+    scopes: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if not self.label.strip():
             raise ValueError("label: an actor needs a label for the audit log (R13.1)")
         object.__setattr__(self, "roles", frozenset(Role(r) for r in self.roles))
         object.__setattr__(self, "rights", frozenset(self.rights))
+        if self.scopes is not None:
+            unknown = sorted(set(self.scopes) - set(SCOPES))
+            if unknown:
+                raise ValueError(f"scopes: unknown scope(s) {', '.join(unknown)}")
+            object.__setattr__(self, "scopes", frozenset(self.scopes))
 
     def has_role(self, role: Role | str) -> bool:
         return Role(role) in self.roles
@@ -65,6 +82,9 @@ def _roles(*roles: Role) -> frozenset[Role]:
 
 
 _OPERATIONS = frozenset({Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM})
+
+#: Every role a person can hold: all but the system's own.
+HUMAN_ROLES: frozenset[Role] = frozenset(r for r in Role if r is not Role.SYSTEM)
 
 #: Which roles may perform which action. An action missing here is refused for everyone (fail closed).
 ACTIONS: MappingProxyType[str, frozenset[Role]] = MappingProxyType({
@@ -92,6 +112,34 @@ ACTIONS: MappingProxyType[str, frozenset[Role]] = MappingProxyType({
     # GPS pings and the crew's own status; dispatchers may correct a status by hand.
     "crew.report_position": _roles(Role.CREW_MEMBER, Role.SYSTEM),
     "crew.set_status": _roles(Role.CREW_MEMBER, Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM),
+    # Pages and API reads. The dispatch board shows live tickets and crews (R1.2, R7).
+    "board.view": _roles(Role.DISPATCHER, Role.SUPERVISOR, Role.HOTLINE_AGENT, Role.MANAGER, Role.ADMIN),
+    "ticket.read": _roles(
+        Role.HOTLINE_AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.CALLBACK_AGENT, Role.QUALITY_INSPECTOR,
+        Role.MANAGER, Role.CREW_MEMBER, Role.ADMIN, Role.SYSTEM,
+    ),
+    "kpi.read": _roles(Role.MANAGER, Role.PLANNER, Role.SUPERVISOR, Role.ADMIN),  # R14
+    "coverage.read": _roles(Role.MANAGER, Role.PLANNER, Role.SUPERVISOR, Role.ADMIN),
+    # R13.1: those who trace late responses and violations to the people responsible.
+    "audit.view": _roles(Role.SUPERVISOR, Role.MANAGER, Role.QUALITY_INSPECTOR, Role.ADMIN),
+    # Accounts: disable/enable, set roles, revoke rights, reset passwords. The system role is the
+    # operator's command line on the server (``gasdispatch user`` / ``gasdispatch token``).
+    "user.manage": _roles(Role.ADMIN, Role.SYSTEM),
+    "token.manage": _roles(Role.ADMIN, Role.SYSTEM),
+    # A person's own account: change their password and language, log out.
+    "account.self": HUMAN_ROLES,
+})
+
+#: API token scopes, each standing for the one action it lets a token perform (if the token's user
+#: may perform it at all: see :func:`allowed`).
+SCOPES: MappingProxyType[str, str] = MappingProxyType({
+    "tickets:read": "ticket.read",
+    "tickets:write": "ticket.create",
+    "dispatch": "dispatch.confirm",  # R7.5: only for a supervisor or a dispatcher with the right
+    "crew": "crew.report_position",
+    "kpis:read": "kpi.read",
+    "coverage:read": "coverage.read",
+    "admin": "user.manage",
 })
 
 #: Rights an admin may grant on top of a role, named after the action they unlock (R7.5).
@@ -105,17 +153,29 @@ class PermissionDenied(PermissionError):  # noqa: N818 - the name every caller e
         self.actor = actor
         self.action = action
         roles = ", ".join(sorted(r.value for r in actor.roles)) or "no role"
-        super().__init__(message or f"{actor.label} ({roles}) may not perform '{action}'")
+        scopes = "" if actor.scopes is None else f"; token scopes: {', '.join(sorted(actor.scopes)) or 'none'}"
+        super().__init__(message or f"{actor.label} ({roles}{scopes}) may not perform '{action}'")
 
 
 def allowed(actor: Actor, action: str) -> bool:
-    """Whether ``actor`` may perform ``action``; unknown actions are never allowed."""
+    """Whether ``actor`` may perform ``action``; unknown actions are never allowed.
+
+    The roles (or an R7.5 granted right) must allow it, and for a scoped actor (an API token) one of
+    its scopes must name the action too: scopes only ever narrow.
+    """
     roles = ACTIONS.get(action)
     if roles is None:
+        return False
+    if actor.scopes is not None and action not in scope_actions(actor.scopes):
         return False
     if actor.roles & roles:
         return True
     return action in GRANTABLE_RIGHTS and action in actor.rights
+
+
+def scope_actions(scopes: Iterable[str]) -> frozenset[str]:
+    """The actions named by ``scopes``; unknown scope names name nothing."""
+    return frozenset(SCOPES[s] for s in scopes if s in SCOPES)
 
 
 def require(actor: Actor, action: str) -> None:
@@ -135,3 +195,20 @@ def actor_for_user(user: User, *, label: str | None = None) -> Actor:
     roles = user.role_set if user.active else frozenset()
     rights = user.right_set if user.active else frozenset()
     return Actor(user_id=user.id, label=label or user.display_name or user.username, roles=roles, rights=rights)
+
+
+def token_actor(user_actor: Actor, scopes: Iterable[str], *, label: str | None = None) -> Actor:
+    """The actor of an API token: its user's actor narrowed to ``scopes`` (never widened).
+
+    Pass the user's *current* actor (``actor_for_user`` on the freshly loaded row), so that a role
+    the user has lost since the token was made is lost by the token too. Scopes already on
+    ``user_actor`` are intersected, so narrowing twice cannot widen. Raises ``ValueError`` for an
+    unknown scope name.
+    """
+    wanted = frozenset(scopes)
+    unknown = sorted(wanted - set(SCOPES))
+    if unknown:
+        raise ValueError(f"scopes: unknown scope(s) {', '.join(unknown)}")
+    if user_actor.scopes is not None:
+        wanted &= user_actor.scopes
+    return replace(user_actor, scopes=wanted, label=label or user_actor.label)
