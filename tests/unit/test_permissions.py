@@ -133,7 +133,7 @@ def test_unknown_scope_is_refused() -> None:
 
 
 def test_unknown_action_is_a_key_error_not_a_denial() -> None:
-    with pytest.raises(KeyError, match="ops.permissions.ACTIONS"):
+    with pytest.raises(KeyError, match=r"ops\.permissions\.ACTIONS"):
         require(SYSTEM_ACTOR, "tickets.reed")
     assert not allowed(SYSTEM_ACTOR, "tickets.reed")
 
