@@ -7,9 +7,11 @@ with one line saying what is wrong and what to do, and exit status 2; never a tr
 from __future__ import annotations
 
 import argparse
+import contextlib
+import getpass
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -109,6 +111,178 @@ def _print_logins(settings) -> None:
     print()
 
 
+# -- accounts and API tokens (issue 3) -------------------------------------------------------------
+
+#: How the services' field names read on this command line.
+_CLI_FIELDS = {
+    "username": "NAME", "display_name": "--display-name", "roles": "--role", "language": "--language",
+    "crew_code": "--crew", "password": "password", "scopes": "--scope", "name": "--name",
+    "user_id": "--user", "token_id": "ID", "expires_at": "--expires",
+}
+
+
+def _cli_actor():
+    """The operator at the server's command line: the system role, named for the audit log (R13.1)."""
+    from dataclasses import replace
+
+    from ops.permissions import SYSTEM_ACTOR
+
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):
+        who = "unknown"
+    return replace(SYSTEM_ACTOR, label=f"system (gasdispatch CLI, OS user {who})")
+
+
+@contextlib.contextmanager
+def _accounts_db() -> Iterator:
+    """A session factory on the migrated database; account and permission errors become UserError."""
+    from ops.db import DatabaseUnavailable, make_engine, make_session_factory, upgrade
+    from ops.permissions import PermissionDenied
+    from ops.services.accounts import AccountError
+
+    settings = _settings()
+    try:
+        upgrade(settings.sqlalchemy_url)
+        engine = make_engine(settings.sqlalchemy_url)
+    except DatabaseUnavailable as exc:
+        raise UserError(str(exc)) from exc
+    try:
+        yield make_session_factory(engine)
+    except AccountError as exc:
+        raise UserError(f"{_CLI_FIELDS.get(exc.field, exc.field)}: {exc.message}") from exc
+    except (PermissionDenied, DatabaseUnavailable) as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        engine.dispose()
+
+
+def _read_password(username: str) -> str:
+    """The first line of standard input when it is not a terminal (scripts), else asked twice."""
+    stdin = sys.stdin
+    if stdin is None or not stdin.isatty():
+        line = stdin.readline() if stdin is not None else ""
+        password = line.rstrip("\r\n")
+        if not password:
+            raise UserError("no password given: pipe it as the first line of standard input")
+        return password
+    first = getpass.getpass(f"password for {username}: ")
+    if first != getpass.getpass("repeat the password: "):
+        raise UserError("the two passwords differ; nothing was created")
+    return first
+
+
+def cmd_user_create(args: argparse.Namespace) -> None:
+    from ops.db import transaction
+    from ops.services.accounts import create_user
+    from ops.vocabulary import Role
+
+    username = args.name.strip().lower()
+    if Role.CREW_MEMBER.value in args.role and not args.crew:
+        raise UserError("a crew member must be linked to a crew: pass --crew CODE")
+    password = _read_password(username)
+    with _accounts_db() as factory, transaction(factory) as session:
+        user = create_user(
+            session, _cli_actor(), username=username, display_name=args.display_name or args.name,
+            roles=args.role, password=password, now=datetime.now(UTC), language=args.language,
+            crew_code=args.crew,
+        )
+        roles = ", ".join(sorted(r.value for r in user.role_set))
+    print(f"user {user.username} created ({roles})")
+
+
+def cmd_user_list(args: argparse.Namespace) -> None:
+    from ops.db import transaction
+    from ops.services.accounts import list_users
+
+    with _accounts_db() as factory, transaction(factory) as session:
+        users = list_users(session)
+        rows = [(u.id, u.username, "active" if u.active else "disabled",
+                 ",".join(sorted(r.value for r in u.role_set)), u.display_name) for u in users]
+    if not rows:
+        print("no users")
+        return
+    for user_id, username, state, roles, display_name in rows:
+        print(f"{user_id:>5}  {username:<20} {state:<8}  {roles:<30} {display_name}")
+
+
+def _token_owner(session, username: str | None):
+    import sqlalchemy as sa
+
+    from ops.models import User, UserRole
+    from ops.vocabulary import Role
+
+    if username:
+        user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            raise UserError(f"--user: no user named {username!r}")
+        return user
+    admins = list(session.scalars(
+        sa.select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.ADMIN, User.active.is_(True)).order_by(User.username)
+    ))
+    if len(admins) == 1:
+        return admins[0]
+    if not admins:
+        raise UserError("there is no active admin user to own the token; pass --user USERNAME")
+    names = ", ".join(a.username for a in admins)
+    raise UserError(f"several active admins ({names}): pass --user USERNAME to say whose token it is")
+
+
+def cmd_token_create(args: argparse.Namespace) -> None:
+    from ops.db import transaction
+    from ops.services.tokens import create_token
+
+    expires_at = None
+    if args.expires:
+        try:
+            expires_at = datetime.fromisoformat(args.expires)
+        except ValueError:
+            raise UserError(f"--expires: {args.expires!r} is not an ISO 8601 time") from None
+        if expires_at.tzinfo is None:
+            raise UserError("--expires must include a UTC offset, e.g. 2027-01-31T00:00:00+00:00")
+    with _accounts_db() as factory, transaction(factory) as session:
+        owner = _token_owner(session, args.user)
+        token, raw = create_token(
+            session, _cli_actor(), user_id=owner.id, name=args.name, scopes=args.scope, crew_code=args.crew,
+            now=datetime.now(UTC), expires_at=expires_at,
+        )
+        summary = (f"token #{token.id} {token.name!r} for {owner.username} "
+                   f"(scopes: {', '.join(token.scopes)}) created; it is shown only now, store it safely:")
+    # Only the token goes to standard output, so that TOKEN=$(gasdispatch token create ...) works.
+    print(summary, file=sys.stderr)
+    print(raw)
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> None:
+    from ops.db import transaction
+    from ops.services.tokens import revoke_token
+
+    with _accounts_db() as factory, transaction(factory) as session:
+        token = revoke_token(session, _cli_actor(), args.id, now=datetime.now(UTC))
+        name = token.name
+    print(f"token #{args.id} {name!r} revoked")
+
+
+def cmd_token_list(args: argparse.Namespace) -> None:
+    from ops.db import transaction
+    from ops.models import User
+    from ops.services.tokens import list_tokens
+
+    now = datetime.now(UTC)
+    with _accounts_db() as factory, transaction(factory) as session:
+        owner = _token_owner(session, args.user) if args.user else None
+        rows = []
+        for t in list_tokens(session, owner.id if owner else None):
+            user = session.get(User, t.user_id)
+            state = ("revoked" if t.revoked_at else
+                     "expired" if t.expires_at is not None and t.expires_at <= now else "active")
+            used = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never used"
+            rows.append(f"{t.id:>5}  {t.prefix}…  {state:<7}  {user.username if user else '?':<16} "
+                        f"{','.join(t.scopes):<28} {t.name}  ({used})")
+    print("\n".join(rows) if rows else "no API tokens")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gasdispatch", description="Gas Dispatch operations and dispatch")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -133,7 +307,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-empty", action="store_true", help="do nothing when the database already has data")
     p.add_argument("--now", help="the scenario's present moment (ISO 8601 with offset); default: now")
     p.set_defaults(func=cmd_demo)
+
+    _add_account_commands(sub)
     return parser
+
+
+def _add_account_commands(sub) -> None:
+    from ops.permissions import SCOPES
+    from ops.vocabulary import Role
+
+    people = [r.value for r in Role if r is not Role.SYSTEM]
+    user = sub.add_parser("user", help="user accounts").add_subparsers(dest="user_command", required=True)
+    p = user.add_parser("create", help="create a user; the password is read from standard input or asked for")
+    p.add_argument("name", help="the login name (lower-case letters, digits, '.', '_', '-')")
+    p.add_argument("--role", action="append", required=True,
+                   help=f"repeat for several roles: {', '.join(people)}")
+    p.add_argument("--display-name", help="the name shown in the audit log (default: NAME)")
+    p.add_argument("--language", default="zh_CN", help="zh_CN (default) or en")
+    p.add_argument("--crew", help="the crew code a crew_member belongs to")
+    p.set_defaults(func=cmd_user_create)
+    p = user.add_parser("list", help="list user accounts")
+    p.set_defaults(func=cmd_user_list)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    p = token.add_parser("create", help="create an API token; prints it once, alone on standard output")
+    p.add_argument("--name", required=True, help="what uses the token, e.g. 'GPS gateway crew C01'")
+    p.add_argument("--scope", action="append", required=True,
+                   help=f"repeat for several scopes ({', '.join(SCOPES)}); never more than the user may do")
+    p.add_argument("--user", help="the token's user (default: the only active admin)")
+    p.add_argument("--crew", help="the crew code, for the crew scope")
+    p.add_argument("--expires", help="expiry time, ISO 8601 with offset (default: never)")
+    p.set_defaults(func=cmd_token_create)
+    p = token.add_parser("revoke", help="revoke an API token")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_token_revoke)
+    p = token.add_parser("list", help="list API tokens")
+    p.add_argument("--user", help="only this user's tokens")
+    p.set_defaults(func=cmd_token_list)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
