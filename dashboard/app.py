@@ -7,6 +7,7 @@ non-Dash routes (``/healthz``, the base-map GeoJSON, the language switch) live o
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dash
@@ -14,7 +15,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 from flask import Flask
 
-from dashboard import routes
+from dashboard import api, login, routes, security
 from dashboard.context import AppContext
 from dashboard.i18n import LANGUAGES, _, init_i18n
 from data.service_area import ServiceArea
@@ -30,11 +31,21 @@ def create_app(settings: Settings | None = None, *, service_area: ServiceArea | 
     ``service_area`` lets tests hand in a small synthetic network instead of building the real one.
     """
     settings = settings or get_settings()
+    refuse_unsafe_production(settings)
     server = Flask(__name__)
-    server.config["SECRET_KEY"] = settings.secret_key
+    server.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="gd_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+    )
     init_i18n(server, settings.default_language, settings.timezone)
     AppContext(settings, service_area).attach(server)
     routes.register(server)
+    login.register(server)
+    api.register(server)
 
     app = Dash(
         __name__,
@@ -47,8 +58,30 @@ def create_app(settings: Settings | None = None, *, service_area: ServiceArea | 
         suppress_callback_exceptions=True,
     )
     app.layout = shell
+    security.install(server, app)
     _warm_up(server)
     return app
+
+
+class UnsafeProductionError(RuntimeError):
+    """Production mode with demo secrets; the message lists every problem to fix."""
+
+
+def refuse_unsafe_production(settings: Settings) -> None:
+    """In production (GASDISPATCH_ENV=production), refuse the demo secret key and demo passwords."""
+    if settings.env != "production":
+        return
+    from ops.db import make_engine, make_session_factory
+    from ops.services.auth import production_problems
+
+    engine = make_engine(settings.sqlalchemy_url)
+    try:
+        with make_session_factory(engine, read_only=True)() as session:
+            problems = production_problems(settings, session)
+    finally:
+        engine.dispose()
+    if problems:
+        raise UnsafeProductionError("refusing to start in production: " + "; ".join(problems))
 
 
 def _warm_up(server: Flask) -> None:
@@ -59,16 +92,34 @@ def _warm_up(server: Flask) -> None:
     the first was still registering, and get a 500 for ``react-dom`` (seen here with two workers):
     doing it now, before any real request, leaves no window.
     """
-    response = server.test_client().get("/")
+    response = server.test_client().get("/", environ_overrides={security.WARM_UP_ENVIRON: True})
     if response.status_code != 200:
         raise RuntimeError(f"the dashboard failed to render its index page ({response.status_code})")
 
 
 def _nav_links() -> list:
+    """Only the pages this user may open (the pages check again on the server)."""
     return [
-        dbc.NavItem(dbc.NavLink(_(page["name"]), href=page["relative_path"], active="exact"))
-        for page in dash.page_registry.values()
-        if page.get("order") is not None
+        dbc.NavItem(dbc.NavLink(_(page["name"]), href=page["relative_path"], active="exact",
+                                id=f"nav-{page['module'].rsplit('.', 1)[-1]}"))
+        for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0)
+        if page.get("order") is not None and security.may(page.get("action", ""))
+    ]
+
+
+def _user_menu() -> list:
+    if security.current_actor() is None:
+        return []
+    logout_form = html.Form(
+        [
+            dcc.Input(type="hidden", name="csrf", value=login.csrf_token()),
+            html.Button(_("Log out"), type="submit", className="btn btn-link nav-link", id="logout-button"),
+        ],
+        action="/logout", method="POST", className="d-inline",
+    )
+    return [
+        dbc.NavItem(html.Span(security.current_user_name(), className="navbar-text me-2", id="current-user")),
+        dbc.NavItem(logout_form),
     ]
 
 
@@ -84,8 +135,11 @@ def shell() -> html.Div:
                 dbc.NavbarBrand(_("Gas Dispatch"), href="/"),
                 dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
                 dbc.Nav(
-                    dbc.DropdownMenu(languages, label=_("Language"), nav=True, align_end=True,
-                                     id="language-menu"),
+                    [
+                        dbc.DropdownMenu(languages, label=_("Language"), nav=True, align_end=True,
+                                         id="language-menu"),
+                        *_user_menu(),
+                    ],
                     navbar=True,
                 ),
             ],

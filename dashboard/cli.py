@@ -84,6 +84,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if not ok:
         raise UserError(detail)
     _load_area(settings)  # build the cache once here, before the workers start
+    from dashboard.app import UnsafeProductionError, refuse_unsafe_production
+
+    try:
+        refuse_unsafe_production(settings)
+    except UnsafeProductionError as exc:
+        raise UserError(str(exc)) from exc
     if args.no_demo_feed:
         os.environ["GASDISPATCH_DEMO_FEED"] = "0"
     url = f"http://{args.host}:{args.port}"

@@ -59,5 +59,21 @@ def set_language(code: str) -> Response:
     target = (parsed.path or "/") if parsed.netloc in ("", request.host) else "/"
     response = redirect(target)
     if code in LANGUAGES:
-        response.set_cookie(LANGUAGE_COOKIE, code, max_age=ONE_YEAR, samesite="Lax", httponly=True)
+        ctx = context()
+        response.set_cookie(LANGUAGE_COOKIE, code, max_age=ONE_YEAR, samesite="Lax", httponly=True,
+                            secure=ctx.settings.secure_cookies)
+        _remember_language(ctx, code)
     return response
+
+
+def _remember_language(ctx, code: str) -> None:
+    """A logged-in user's choice follows them to other browsers (kept on their account)."""
+    from dashboard.security import current_actor
+    from ops.db import transaction
+    from ops.services.accounts import set_language
+
+    actor = current_actor()
+    if actor is None or actor.user_id is None:
+        return
+    with transaction(ctx.sessions) as db:
+        set_language(db, actor, actor.user_id, code, now=ctx.clock())

@@ -119,3 +119,10 @@ def crews_on_map(session: Session) -> list[CrewRow]:
         )
         for crew, ticket_no, target_lon, target_lat in rows
     ]
+
+
+def crew_choices(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of active crews, for pickers such as the crew a crew member belongs to."""
+    return [(code, name) for code, name in session.execute(
+        sa.select(Crew.code, Crew.name).where(Crew.active.is_(True)).order_by(Crew.code)
+    )]

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         default="coquimbo",
         description="'coquimbo' for the bundled AequilibraE network, or a path to a .osm.pbf extract.",
     )
+    https: bool | None = Field(
+        default=None,
+        description="Whether users reach the app over HTTPS (cookies then get Secure); "
+        "unset means: yes in production, no otherwise.",
+    )
     timezone: str = "America/Santiago"
     default_language: Literal["zh_CN", "en"] = "zh_CN"
 
@@ -57,6 +62,10 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url[len("postgresql://"):]
             return url
         return f"sqlite:///{self.var_dir / 'gasdispatch.sqlite'}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.https if self.https is not None else self.env == "production"
 
     @property
     def cache_dir(self) -> Path:

@@ -7,16 +7,18 @@ from datetime import datetime
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, callback, dcc, html
+from dash import Input, Output, Patch, dcc, html
 
 from dashboard.components.dispatch_map import crew_legend, map_figure, marker_data, time_left_text
 from dashboard.context import context
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
+from dashboard.security import page_layout, secured_callback
 from ops.board import crews_on_map, open_tickets
 from ops.rules import N_
 
-dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispatch", order=0)
+dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispatch", order=0,
+                   action="board.view")
 
 REFRESH_MS = 15_000
 
@@ -63,6 +65,7 @@ def _columns() -> list[dict]:
     ]
 
 
+@page_layout("board.view")
 def layout(**_query) -> html.Div:
     ctx = context()
     now = ctx.clock()
@@ -120,7 +123,8 @@ def _summary(tickets, crews, now: datetime, timezone: str) -> str:
     )
 
 
-@callback(
+@secured_callback(
+    "board.view",
     Output("dispatch-map", "figure"),
     Output("open-tickets-grid", "rowData"),
     Output("dispatch-summary", "children"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.test_roles_and_languages import log_in
+
 pytestmark = pytest.mark.browser
 
 
@@ -23,7 +25,8 @@ def _map_state(dash_duo) -> dict:
 
 
 def test_map001_dispatch_map_shows_tickets_crews_and_base_layers(dash_duo, demo_app):
-    dash_duo.start_server(demo_app)
+    dash_duo.start_server(demo_app, navigate=False)  # / redirects to /login
+    log_in(dash_duo, "dispatcher")
     dash_duo.wait_for_element("#dispatch-map .js-plotly-plot", timeout=30)
     dash_duo.wait_for_element("#open-tickets-grid .ag-row", timeout=30)
     dash_duo.wait_for_text_to_equal(
@@ -43,11 +46,12 @@ def test_map001_dispatch_map_shows_tickets_crews_and_base_layers(dash_duo, demo_
 
 
 def test_map002_language_switch_translates_the_page(dash_duo, demo_app):
-    dash_duo.start_server(demo_app)
-    dash_duo.driver.get(dash_duo.server_url + "/lang/zh_CN")
+    dash_duo.start_server(demo_app, navigate=False)  # / redirects to /login
+    log_in(dash_duo, "supervisor")
+    dash_duo.driver.get(dash_duo.server.url + "/lang/zh_CN")
     dash_duo.wait_for_element("#dispatch-map .js-plotly-plot", timeout=30)
     dash_duo.wait_for_contains_text(".navbar", "调度地图", timeout=10)
     dash_duo.wait_for_contains_text("#open-tickets-grid", "剩余时间", timeout=10)
-    dash_duo.driver.get(dash_duo.server_url + "/lang/en")
+    dash_duo.driver.get(dash_duo.server.url + "/lang/en")
     dash_duo.wait_for_contains_text(".navbar", "Dispatch map", timeout=10)
     assert dash_duo.get_logs() == []

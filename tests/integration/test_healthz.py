@@ -59,15 +59,6 @@ def test_healthz_is_503_without_a_network_cache(tmp_path):
     assert response.get_json()["network_cache"]["ok"] is False
 
 
-def test_base_map_layers_are_served_as_geojson(tmp_path, grid_area):
-    client = client_for(Settings(var_dir=tmp_path), grid_area)
-    response = client.get("/geo/roads.geojson")
-    assert response.status_code == 200
-    assert response.mimetype == "application/geo+json"
-    assert response.get_json()["type"] == "FeatureCollection"
-    assert client.get("/geo/secrets.geojson").status_code == 404
-
-
 def test_language_switch_sets_a_cookie_and_stays_on_site(tmp_path, grid_area):
     client = client_for(Settings(var_dir=tmp_path), grid_area)
     response = client.get("/lang/en", headers={"Referer": "http://evil.example/phish"})

@@ -33,11 +33,11 @@ def _current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def test_there_is_exactly_one_initial_revision() -> None:
+def test_migrations_form_one_line_from_a_single_initial_revision() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     revisions = list(script.walk_revisions())
-    assert [r.revision for r in revisions] == ["0001"]
-    assert revisions[0].down_revision is None
+    assert [r.revision for r in revisions if r.down_revision is None] == ["0001"]
+    assert len(script.get_heads()) == 1
 
 
 def test_upgrade_to_head_creates_every_table_on_a_fresh_database(db_url: str) -> None:

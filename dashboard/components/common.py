@@ -1,0 +1,12 @@
+"""Small layout pieces shared by pages."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+
+from dashboard.i18n import _
+
+
+def forbidden() -> dbc.Alert:
+    """What a user sees on a page their roles do not open (the server refuses its callbacks too)."""
+    return dbc.Alert(_("You do not have access to this page."), color="warning", id="forbidden", className="mt-3")
