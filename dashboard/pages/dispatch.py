@@ -44,6 +44,7 @@ def _grid_rows(tickets, now: datetime, timezone: str) -> list[dict]:
             "symptom": label(t.symptom),
             "status": label(t.status),
             "crew": t.crew_code or "",
+            "address": t.address,
             "district": t.district,
             "deadline": _due_text(t.deadline_at, now, timezone),
             "left": time_left_text(t.seconds_left, _),
@@ -62,6 +63,7 @@ def _columns() -> list[dict]:
         {"field": "crew", "headerName": _("Crew"), "width": 62},
         {"field": "deadline", "headerName": _("Due"), "width": 70, "headerTooltip": _("Next deadline")},
         {"field": "left", "headerName": _("Time left"), "width": 112},
+        {"field": "address", "headerName": _("Address"), "width": 220},
     ]
 
 
