@@ -26,6 +26,8 @@ def main() -> int:
     parser.add_argument("--width", type=int, default=1600)
     parser.add_argument("--height", type=int, default=1000)
     parser.add_argument("--wait", type=float, default=4.0, help="seconds to let the map draw")
+    parser.add_argument("--user", help="log in as this user first (password from --password)")
+    parser.add_argument("--password", default="demo-only-change-me")
     args = parser.parse_args()
 
     options = webdriver.ChromeOptions()
@@ -36,11 +38,17 @@ def main() -> int:
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options)
     try:
+        root = "/".join(args.url.split("/", 3)[:3])
+        if args.user:
+            driver.get(root + "/login")
+            driver.find_element(By.ID, "username").send_keys(args.user)
+            driver.find_element(By.ID, "password").send_keys(args.password)
+            driver.find_element(By.ID, "login-button").click()
+            WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.ID, "current-user")))
         if args.lang:
-            root = args.url.split("/", 3)
-            driver.get("/".join(root[:3]) + f"/lang/{args.lang}")
+            driver.get(root + f"/lang/{args.lang}")
         driver.get(args.url)
-        WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#react-entry-point")))
+        WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.TAG_NAME, "body")))
         time.sleep(args.wait)
         driver.save_screenshot(args.output)
         errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]

@@ -121,7 +121,7 @@ def layout(**_query) -> html.Div:
                     dcc.Dropdown(id="new-language", options=[{"label": v, "value": k} for k, v in LANGUAGES.items()],
                                  value="zh_CN", clearable=False, className="mb-2"),
                     dcc.Checklist(id="new-roles", options=_role_options(), value=[],
-                                  inputClassName="me-1", labelClassName="me-3 d-inline-block"),
+                                  inline=True, inputClassName="me-1", labelClassName="me-3"),
                     dcc.Dropdown(id="new-crew", options=crews, placeholder=_("Crew (for crew members)"),
                                  className="my-2"),
                     dbc.Button(_("Create user"), id="create-user", color="primary"),
@@ -129,7 +129,7 @@ def layout(**_query) -> html.Div:
                 dbc.Card(dbc.CardBody([
                     html.H6(_("Selected user")),
                     dcc.Checklist(id="edit-roles", options=_role_options(), value=[],
-                                  inputClassName="me-1", labelClassName="me-3 d-inline-block"),
+                                  inline=True, inputClassName="me-1", labelClassName="me-3"),
                     dcc.Dropdown(id="edit-crew", options=crews, placeholder=_("Crew (for crew members)"),
                                  className="my-2"),
                     dcc.Checklist(id="edit-rights",
@@ -154,7 +154,7 @@ def layout(**_query) -> html.Div:
                              options=[{"label": r["username"], "value": r["id"]} for r in _user_rows()],
                              className="mb-2"),
                 dcc.Checklist(id="token-scopes", options=[{"label": s, "value": s} for s in SCOPES],
-                              value=[], inputClassName="me-1", labelClassName="me-3 d-inline-block"),
+                              value=[], inline=True, inputClassName="me-1", labelClassName="me-3"),
                 dcc.Dropdown(id="token-crew", options=crews, placeholder=_("Crew (for the crew scope)"),
                              className="my-2"),
                 dbc.ButtonGroup([

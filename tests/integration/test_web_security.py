@@ -8,6 +8,7 @@ import pytest
 
 from ops.db import transaction
 from ops.permissions import SYSTEM_ACTOR
+from ops.vocabulary import Role
 from tests.integration.web_fixtures import NOW, PASSWORD, build_web_app, callback_request, login
 
 REFRESH_OUTPUT = "..dispatch-map.figure...open-tickets-grid.rowData...dispatch-summary.children.."
@@ -222,3 +223,58 @@ def test_api_body_limit_applies_to_the_api_only(web):
     response = web.client().post("/api/v1/crews/CR01/positions", json=big,
                                  headers={"Authorization": f"Bearer {raw}"})
     assert response.status_code == 413
+
+
+# ----------------------------------------------------------------------------- through the UI
+
+
+
+def create_user_body(web, username: str) -> dict:
+    key = next(k for k in web.app.callback_map if k.startswith("..user-result.children@")
+               and "create-user" in str(web.app.callback_map[k]["inputs"]))
+    values = {"new-username": username, "new-display-name": "Nueva Persona", "new-password": "a long password",
+              "new-language": "en", "new-roles": ["planner"], "new-crew": None}
+    entry = web.app.callback_map[key]
+    state = [{"id": s["id"], "property": s["property"], "value": values[s["id"]]} for s in entry["state"]]
+    return callback_request(key, [{"id": "create-user", "property": "n_clicks", "value": 1}], state)
+
+
+def test_admin_creates_a_user_through_the_accounts_page(web):
+    import sqlalchemy as sa
+
+    from ops.models import AuditEvent, User
+
+    client = web.client()
+    login(client, "admin")
+    response = client.post("/_dash-update-component", json=create_user_body(web, "nueva"))
+    assert response.status_code == 200
+    with web.sessions()() as db:
+        user = db.scalar(sa.select(User).where(User.username == "nueva"))
+        assert user is not None and user.role_set == {Role.PLANNER}
+        assert db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.create",
+                                                     AuditEvent.entity_id == user.id)) is not None
+    # The new person can log in with the password the admin set.
+    assert login(web.client(), "nueva", "a long password").status_code == 302
+
+
+def test_a_dispatcher_cannot_create_users_by_crafting_the_request(web):
+    import sqlalchemy as sa
+
+    from ops.models import User
+
+    client = web.client()
+    login(client, "dispatcher")
+    assert client.post("/_dash-update-component", json=create_user_body(web, "intruso")).status_code == 403
+    with web.sessions()() as db:
+        assert db.scalar(sa.select(User).where(User.username == "intruso")) is None
+
+
+def test_production_mode_refuses_the_demo_secret(tmp_path):
+    from dashboard.app import UnsafeProductionError, create_app
+    from ops.db import upgrade
+    from ops.settings import Settings
+
+    settings = Settings(var_dir=tmp_path, env="production")
+    upgrade(settings.sqlalchemy_url)
+    with pytest.raises(UnsafeProductionError, match="secret"):
+        create_app(settings)
