@@ -302,15 +302,8 @@ def change_password(
     check_password_policy(new_password, username=user.username, field="new_password")
     if new_password == old_password:
         raise AccountError("new_password", "choose a password different from the current one")
-    _set_hash(user, new_password, now)
-    session.flush()
-    keep = hash_token(current_token) if current_token else None
-    revoked = revoke_sessions(session, user.id, now=now, except_token_hash=keep, actor=actor,
-                              reason="password changed")
-    record(session, actor_id=actor.user_id, actor_label=actor.label, action="user.change_password",
-           entity="user", entity_id=user.id,
-           after={"password_changed_at": now, "sessions_revoked": revoked}, at=now)
-    return user
+    return _replace_password(session, actor, user, new_password, now=now, current_token=current_token,
+                             action="user.change_password", reason="password changed")
 
 
 def set_password(
@@ -326,12 +319,20 @@ def set_password(
     require(actor, "user.manage")
     user = get_user(session, user_id)
     check_password_policy(new_password, username=user.username)
+    return _replace_password(session, actor, user, new_password, now=now, current_token=current_token,
+                             action="user.set_password", reason="password set by an administrator")
+
+
+def _replace_password(
+    session: Session, actor: Actor, user: User, new_password: str, *, now: datetime,
+    current_token: str | None, action: str, reason: str,
+) -> User:
+    """Store the new hash and end every other session, so a stolen one dies with the old password."""
     _set_hash(user, new_password, now)
     session.flush()
     keep = hash_token(current_token) if current_token else None
-    revoked = revoke_sessions(session, user.id, now=now, except_token_hash=keep, actor=actor,
-                              reason="password set by an administrator")
-    record(session, actor_id=actor.user_id, actor_label=actor.label, action="user.set_password",
+    revoked = revoke_sessions(session, user.id, now=now, except_token_hash=keep, actor=actor, reason=reason)
+    record(session, actor_id=actor.user_id, actor_label=actor.label, action=action,
            entity="user", entity_id=user.id,
            after={"password_changed_at": now, "sessions_revoked": revoked}, at=now)
     return user
