@@ -1,0 +1,306 @@
+"""Live dispatch: ``plan`` re-plans all open work with OR-Tools; ``recommend`` ranks crews for one ticket.
+
+How the state becomes a routing problem (``build_problem``):
+- node ``v`` (0..V-1) is crew ``v``'s own start: its position, or where its current job ends, from
+  ``busy_until``; routes are open (a crew does not drive back anywhere);
+- node ``V + i`` is open ticket ``i``; time 0 is ``state.now_s`` and every time is in seconds;
+- **every deadline is soft** (a late ticket is served late, not dropped): soft upper bounds on the
+  arrival cumul with the costs of :class:`~optimizer.dispatch_types.Weights`;
+- class 1: R6.1 asks for a crew to *depart* within 30 min, which depends on the leg driven before it and
+  so is no window on the node. We price *arrival* steeply from the report time (on site as soon as
+  possible, which also makes the crew leave at once), plus a steeper tier after the 60-min on-site
+  target, and we check "departs ≤ 30 min" after the solve on the plan's own times (``Plan.class1``);
+- class 2: tiers at 4 h and 8 h; class 3: ``earliest`` = slot start, soft slot end;
+- skills through ``allowed_vehicles``; shift end through ``vehicle_max_end``; a job under way
+  (``locked``) is the first visit of its crew; an *interruptible* crew's en-route job is simply back in
+  the pool, so a class 1 can take the crew and the displaced job is re-planned;
+- every ticket is droppable at a penalty far above any lateness, so a solution always exists; a
+  dropped class 1 is an alarm (``Plan.alarms``);
+- lateness is capped by the horizon (latest shift end), and ``objective_headroom`` checks int64.
+
+``plan`` never leaves the dispatcher without an answer: on a solver error, no solution, or a budget
+too small to search, it returns the greedy plan with ``used_fallback=True`` and a note saying why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from optimizer import routing_model
+from optimizer.dispatch_types import (
+    CLASS1,
+    DEFAULT_WEIGHTS,
+    CrewOption,
+    CrewState,
+    DispatchState,
+    DisplacedJob,
+    DroppedTicket,
+    Plan,
+    PlannedJob,
+    Recommendation,
+    TicketState,
+    Weights,
+    crew_ready_s,
+    plan_cost,
+    plan_from_routes,
+    slack_of,
+)
+from optimizer.explain import explain_option
+from optimizer.greedy import greedy_plan
+
+#: Seconds kept back from the budget for building the problem, reading the answer and a fallback.
+RESERVE_S = 0.35
+#: Below this solver time there is no point in starting OR-Tools.
+MIN_SOLVE_S = 0.2
+
+
+class DispatchBuild:
+    """A routing problem plus the maps back to crews and tickets."""
+
+    def __init__(self, problem: routing_model.RoutingProblem, tickets: list[TicketState],
+                 pre_dropped: list[DroppedTicket]) -> None:
+        self.problem = problem
+        self.tickets = tickets
+        self.pre_dropped = pre_dropped
+
+
+def build_problem(state: DispatchState, previous: Plan | None = None,
+                  weights: Weights = DEFAULT_WEIGHTS) -> DispatchBuild:
+    """The :class:`routing_model.RoutingProblem` for ``state`` (see the module docstring)."""
+    _, seconds = state.node_matrix()
+    crews = state.crews
+    n_crews = len(crews)
+    now = int(state.now_s)
+    open_t = state.open_tickets()
+    crew_pos = {c.id: i for i, c in enumerate(crews)}
+    start_rel = [max(0, c.busy_until_s - now) for c in crews]
+    end_rel = [max(0, c.shift_end_s - now) for c in crews]
+    horizon = max([*end_rel, *start_rel, 1])
+
+    # Tickets nobody can serve today are dropped up front with a reason a dispatcher can act on:
+    # the solver would drop them too, but could not say why.
+    keep: list[TicketState] = []
+    pre_dropped: list[DroppedTicket] = []
+    for i, t in enumerate(open_t):
+        if t.locked and t.assigned_crew in crew_pos:
+            keep.append(t)
+            continue
+        skilled = [v for v, c in enumerate(crews) if t.required_skill is None or t.required_skill in c.skills]
+        if not skilled:
+            pre_dropped.append(DroppedTicket(t.id, t.ticket_class, f"no crew has skill {t.required_skill!r}"))
+            continue
+        slot = max(0, (t.slot_start_s or now) - now)
+        reach = [max(slot, start_rel[v] + int(seconds[v, n_crews + i])) + t.service_s <= end_rel[v]
+                 for v in skilled]
+        if not any(reach):
+            pre_dropped.append(DroppedTicket(t.id, t.ticket_class,
+                                             "no skilled crew can finish it before its shift ends"))
+            continue
+        keep.append(t)
+
+    rows = list(range(n_crews)) + [n_crews + open_t.index(t) for t in keep]
+    travel = seconds[np.ix_(rows, rows)].astype(np.int64)
+    n = len(rows)
+    service = np.zeros(n, dtype=np.int64)
+    earliest = np.zeros(n, dtype=np.int64)
+    soft: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    allowed: list[list[int] | None] = [None] * n
+    drop: list[int | None] = [None] * n
+    locks: list[list[int]] = [[] for _ in range(n_crews)]
+    node_of = {}
+    for k, t in enumerate(keep):
+        node = n_crews + k
+        node_of[t.id] = node
+        service[node] = int(t.service_s)
+        if t.slot_start_s is not None:
+            earliest[node] = min(horizon, max(0, t.slot_start_s - now))
+        soft[node] = [(max(0, b - now), c) for b, c in weights.soft_bounds(t)]
+        if t.locked and t.assigned_crew in crew_pos:
+            v = crew_pos[t.assigned_crew]
+            allowed[node] = [v]
+            locks[v].append(node)
+        else:
+            if t.required_skill is not None:
+                allowed[node] = [v for v, c in enumerate(crews) if t.required_skill in c.skills]
+            drop[node] = weights.drop_penalty(t)
+    initial = None
+    if previous is not None:
+        initial = []
+        for v, c in enumerate(crews):
+            route = list(locks[v])
+            for j in previous.routes.get(c.id, []):
+                node = node_of.get(j.ticket_id)
+                if node is not None and node not in route and (allowed[node] is None or v in allowed[node]):
+                    route.append(node)
+            initial.append(route)
+        seen: set[int] = set()
+        for route in initial:  # a ticket can sit on one route only
+            route[:] = [x for x in route if not (x in seen or seen.add(x))]
+    problem = routing_model.RoutingProblem(
+        travel=travel, service=service, starts=list(range(n_crews)), ends=None,
+        cost=travel * weights.drive, earliest=earliest, soft_bounds=soft,
+        vehicle_start_time=start_rel, vehicle_max_end=end_rel, allowed_vehicles=allowed,
+        drop_penalty=drop, locks=locks if any(locks) else None, initial_routes=initial, horizon=horizon,
+    )
+    return DispatchBuild(problem, keep, pre_dropped)
+
+
+def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
+         weights: Weights = DEFAULT_WEIGHTS, seed: int = 0) -> Plan:
+    """A full re-plan of all open work within ``budget_s`` seconds (never raises for solver trouble).
+
+    Warm-starts GLS from ``previous`` when given, else runs ILS from scratch. The greedy plan is
+    always computed first (milliseconds): it is the fallback, and if the solver's plan costs more than
+    greedy's under the same objective the greedy routes are returned (with a note), so a short budget
+    can never make the answer worse than the baseline.
+    """
+    t0 = time.perf_counter()
+    base = greedy_plan(state)
+    base_cost = plan_cost(base, state, weights)
+
+    def fallback(why: str) -> Plan:
+        fb = greedy_plan(state, note=f"greedy fallback: {why}")
+        fb.used_fallback = True
+        fb.objective = base_cost
+        fb.wall_s = time.perf_counter() - t0
+        return fb
+
+    try:
+        build = build_problem(state, previous, weights)
+        if not build.tickets:
+            out = plan_from_routes(state, {c.id: [] for c in state.crews}, build.pre_dropped)
+            out.note, out.status, out.objective = "nothing to plan", "optimal", plan_cost(out, state, weights)
+            out.wall_s = time.perf_counter() - t0
+            return out
+        limit = budget_s - (time.perf_counter() - t0) - RESERVE_S
+        if limit < MIN_SOLVE_S:
+            return fallback(f"budget {budget_s:.2f} s leaves no time to search")
+        strategy = "gls" if previous is not None else "ils"
+        sol = routing_model.solve(build.problem, time_limit_s=limit, strategy=strategy, seed=seed)
+    except Exception as exc:  # the fallback exists precisely for solver failures of any kind
+        return fallback(f"solver error: {type(exc).__name__}: {exc}")
+    if sol.status not in ("feasible", "optimal"):
+        return fallback(f"solver returned no plan (status {sol.status})")
+    n_crews = len(state.crews)
+    routes = {c.id: [build.tickets[x - n_crews].id for x in sol.routes[v]]
+              for v, c in enumerate(state.crews)}
+    dropped = list(build.pre_dropped) + [
+        DroppedTicket(build.tickets[x - n_crews].id, build.tickets[x - n_crews].ticket_class,
+                      "dropped by the optimizer: serving it would delay more urgent work beyond its penalty")
+        for x in sol.dropped]
+    out = plan_from_routes(state, routes, dropped)
+    cost = plan_cost(out, state, weights)
+    out.status, out.objective = sol.status, cost
+    out.note = f"OR-Tools {strategy.upper()} in {sol.wall_s:.2f} s"
+    if sol.notes:
+        out.note += "; " + "; ".join(sol.notes)
+    if cost > base_cost:
+        base.objective = base_cost
+        base.status = sol.status
+        base.note = f"greedy routes kept: the solver's plan cost {cost} > greedy {base_cost} in the budget"
+        base.wall_s = time.perf_counter() - t0
+        return base
+    out.wall_s = time.perf_counter() - t0
+    return out
+
+
+# ----------------------------------------------------------------------------- recommend
+def _route_tickets(state: DispatchState, jobs: Sequence[PlannedJob]) -> list[TicketState]:
+    by_id = {t.id: t for t in state.tickets}
+    return [by_id[j.ticket_id] for j in jobs]
+
+
+def recommend(ticket: TicketState, state: DispatchState, k: int = 3, *, current: Plan | None = None,
+              weights: Weights = DEFAULT_WEIGHTS) -> Recommendation:
+    """The top-``k`` crews for ``ticket``, by insertion into the current plan (no solver run).
+
+    Why insertion: a class-1 recommendation is interactive (p50 ≤ 150 ms), and a full solve is not.
+    For every skilled crew, every position after its locked work is tried; the cost is the ticket's own
+    lateness and drive plus the extra lateness it causes the jobs behind it (displaced work), so a crew
+    that is closer but would push a class-2 job past its 8 h shows up as such. Travel comes from two
+    one-to-all searches (everything → ticket, ticket → everything), not a matrix.
+
+    ``current`` is the plan in force (default: the greedy plan of ``state``). If ``ticket`` is already in
+    it, it is taken out first (the jobs behind it keep their times: a small, safe over-estimate).
+    """
+    if current is None:
+        current = state._cache.get("plan") or greedy_plan(state)
+        state._cache["plan"] = current
+    by_id = {t.id: t for t in state.tickets}
+    by_id[ticket.id] = ticket
+    now = int(state.now_s)
+    routes = {cid: [j for j in jobs if j.ticket_id != ticket.id] for cid, jobs in current.routes.items()}
+    skilled = [c for c in state.crews if ticket.required_skill is None or ticket.required_skill in c.skills]
+    if not skilled:
+        return Recommendation(ticket.id, (), note=f"no crew has skill {ticket.required_skill!r}")
+    route_nodes = sorted({by_id[j.ticket_id].node for c in skilled for j in routes.get(c.id, [])}
+                         | {c.node for c in skilled})
+    to_t = dict(zip(route_nodes, state.travel.matrix(route_nodes, [ticket.node], state.hour)[:, 0].tolist(),
+                    strict=True))
+    from_t = dict(zip(route_nodes, state.travel.matrix([ticket.node], route_nodes, state.hour)[0].tolist(),
+                      strict=True))
+
+    cands = []
+    for c in skilled:
+        best = _best_insertion(c, ticket, routes.get(c.id, []), by_id, to_t, from_t, state, now, weights)
+        if best is not None:
+            cands.append(best)
+    if not cands:
+        return Recommendation(ticket.id, (), note="no skilled crew can serve it before its shift ends")
+    cands.sort(key=lambda x: (x["cost"], x["eta"]))
+    top = cands[:k]
+    best_cost = top[0]["cost"]
+    options = []
+    for i, x in enumerate(top):
+        opt = CrewOption(
+            crew_id=x["crew"].id, crew_label=x["crew"].label, eta_s=x["eta"], depart_s=x["depart"],
+            slack=slack_of(ticket, x["depart"], x["eta"]), displaced=tuple(x["displaced"]),
+            cost=x["cost"], cost_delta=x["cost"] - best_cost, explanation="", diverted=x["diverted"])
+        text = explain_option(opt, options[0] if i else None, ticket, now)
+        options.append(CrewOption(**{**opt.__dict__, "explanation": text}))
+    return Recommendation(ticket.id, tuple(options))
+
+
+def _best_insertion(crew: CrewState, ticket: TicketState, jobs: list[PlannedJob], by_id: dict,
+                    to_t: dict, from_t: dict, state: DispatchState, now: int, weights: Weights) -> dict | None:
+    """Cheapest feasible position for ``ticket`` on ``crew``'s route, with what it displaces."""
+    first = 0
+    while first < len(jobs) and jobs[first].locked:
+        first += 1
+    best = None
+    for p in range(first, len(jobs) + 1):
+        prev_end = jobs[p - 1].end_s if p else crew_ready_s(state, crew)
+        prev_node = by_id[jobs[p - 1].ticket_id].node if p else crew.node
+        drive = int(to_t[prev_node])
+        eta = prev_end + drive
+        start = max(eta, ticket.slot_start_s) if ticket.slot_start_s is not None else eta
+        end = start + int(ticket.service_s)
+        cost = weights.job_cost(ticket, eta) + weights.drive * drive
+        displaced = []
+        t_end, feasible = end, end <= crew.shift_end_s
+        for q in range(p, len(jobs)):
+            j = jobs[q]
+            jt = by_id[j.ticket_id]
+            leg = int(from_t[jt.node]) if q == p else j.drive_s
+            if q == p:
+                cost += weights.drive * (leg - j.drive_s)
+            new_eta = t_end + leg
+            if new_eta <= j.eta_s:
+                t_end = j.end_s  # absorbed by waiting for a slot: nothing later moves
+                break
+            new_start = max(new_eta, jt.slot_start_s) if jt.slot_start_s is not None else new_eta
+            t_end = new_start + int(jt.service_s)
+            cost += weights.job_cost(jt, new_eta) - weights.job_cost(jt, j.eta_s)
+            displaced.append(DisplacedJob(jt.id, jt.ticket_class, new_eta - j.eta_s, jt.kind))
+        else:
+            feasible = feasible and t_end <= crew.shift_end_s
+        if not feasible:
+            continue
+        if best is None or (cost, eta) < (best["cost"], best["eta"]):
+            best = {"crew": crew, "eta": eta, "depart": prev_end, "cost": cost, "displaced": displaced,
+                    "diverted": p == 0 and bool(jobs) and crew.interruptible
+                    and jobs[0].ticket_id == crew.current_ticket_id and ticket.ticket_class == CLASS1}
+    return best

@@ -1,0 +1,83 @@
+"""The greedy nearest-crew policy: the baseline in every benchmark and the fallback of ``plan``.
+
+Why it exists twice over: it is what a dispatcher does by hand (the most urgent ticket to whichever
+skilled crew gets there first), so beating it is the optimizer's whole case; and it answers in
+milliseconds with no solver, so when OR-Tools errs or runs out of time the dispatcher still gets a
+plan (flagged as a fallback) instead of nothing.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from optimizer.dispatch_types import DispatchState, DroppedTicket, Plan, plan_from_routes
+
+
+def greedy_routes(state: DispatchState) -> tuple[dict[int, list[int]], list[DroppedTicket]]:
+    """Ordered ticket ids per crew, and the tickets no crew can take.
+
+    Tickets go in priority order (class, then earliest deadline); each goes to the end of the queue of
+    the skilled crew that can start it earliest and still finish before its shift ends. Locked tickets
+    (under way) stay first on their crew. Vectorised over crews, so 60 × 300 takes a few ms.
+    """
+    _, seconds = state.node_matrix()
+    crews = state.crews
+    n_crews = len(crews)
+    open_t = state.open_tickets()
+    row_of = {t.id: n_crews + i for i, t in enumerate(open_t)}
+    now = int(state.now_s)
+    ready = np.asarray([max(0, c.busy_until_s - now) for c in crews], dtype=np.int64)
+    last = np.arange(n_crews, dtype=np.int64)
+    shift_end = np.asarray([c.shift_end_s - now for c in crews], dtype=np.int64)
+    crew_pos = {c.id: i for i, c in enumerate(crews)}
+    skill_masks: dict[str | None, np.ndarray] = {None: np.ones(n_crews, dtype=bool)}
+    routes: dict[int, list[int]] = {c.id: [] for c in crews}
+    dropped: list[DroppedTicket] = []
+
+    def place(t, i: int) -> None:
+        r = row_of[t.id]
+        eta = ready[i] + seconds[last[i], r]
+        start = max(eta, t.slot_start_s - now) if t.slot_start_s is not None else eta
+        ready[i] = start + t.service_s
+        last[i] = r
+        routes[crews[i].id].append(t.id)
+
+    locked = sorted((t for t in open_t if t.locked and t.assigned_crew in crew_pos),
+                    key=lambda t: t.priority_key())
+    for t in locked:
+        place(t, crew_pos[t.assigned_crew])
+    locked_ids = {t.id for t in locked}
+    for t in sorted((t for t in open_t if t.id not in locked_ids), key=lambda t: t.priority_key()):
+        mask = skill_masks.get(t.required_skill)
+        if mask is None:
+            mask = np.asarray([t.required_skill in c.skills for c in crews], dtype=bool)
+            skill_masks[t.required_skill] = mask
+        if not mask.any():
+            dropped.append(DroppedTicket(t.id, t.ticket_class, f"no crew has skill {t.required_skill!r}"))
+            continue
+        eta = ready + seconds[last, row_of[t.id]]
+        start = np.maximum(eta, t.slot_start_s - now) if t.slot_start_s is not None else eta
+        ok = mask & (start + t.service_s <= shift_end)
+        if not ok.any():
+            dropped.append(DroppedTicket(t.id, t.ticket_class,
+                                         "no skilled crew can finish it before its shift ends"))
+            continue
+        # Earliest start, ties broken by earliest arrival (less waiting for a class-3 slot).
+        key = np.where(ok, start, np.iinfo(np.int64).max // 4)
+        best = np.flatnonzero(key == key.min())
+        i = int(best[np.argmin(eta[best])])
+        place(t, i)
+    return routes, dropped
+
+
+def greedy_plan(state: DispatchState, *, note: str = "greedy nearest-crew plan") -> Plan:
+    """The greedy answer as a full :class:`Plan` (times, slack, class-1 summary)."""
+    t0 = time.perf_counter()
+    routes, dropped = greedy_routes(state)
+    plan = plan_from_routes(state, routes, dropped)
+    plan.note = note
+    plan.status = "greedy"
+    plan.wall_s = time.perf_counter() - t0
+    return plan
