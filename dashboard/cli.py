@@ -315,7 +315,50 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     _add_account_commands(sub)
+    _add_bench_commands(sub)
     return parser
+
+
+def _import_bench():
+    """Import the ``bench`` package, which lives in the repository but is not installed."""
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    import bench
+
+    return bench
+
+
+def cmd_bench_solomon(args: argparse.Namespace) -> None:
+    _import_bench()
+    from bench import solomon
+
+    directory = args.dir or solomon.DEFAULT_DIR
+    if not solomon.instances_dir(directory).is_dir():
+        raise UserError(f"no Solomon instances under {directory}: pass --dir with a folder of *.txt files")
+    names = [x.strip() for x in (args.instances or "").split(",") if x.strip()] or None
+    available = set(solomon.list_instances(directory))
+    missing = [x for x in names or [] if x not in available]
+    if missing:
+        raise UserError(f"unknown instance(s) {', '.join(missing)} in {solomon.instances_dir(directory)}")
+    solomon.run(names, args.seconds, args.json, directory)
+
+
+def _add_bench_commands(sub) -> None:
+    """``gasdispatch bench <name>``: one sub-command per benchmark (add ``dispatch`` alongside)."""
+    from pathlib import Path
+
+    bench = sub.add_parser("bench", help="optimizer benchmarks").add_subparsers(
+        dest="bench_command", required=True)
+    p = bench.add_parser("solomon", help="Solomon VRPTW: our model (ILS) vs plain OR-Tools (PCI+GLS)")
+    p.add_argument("--dir", type=Path, default=None,
+                   help="folder of Solomon-format instances (default: ../shared/benchmarks/solomon)")
+    p.add_argument("--instances", help="comma-separated instance names, e.g. C101,R101 (default: all)")
+    p.add_argument("--seconds", type=float, default=10.0, help="time limit per instance and solver")
+    p.add_argument("--json", type=Path, default=None, help="where to write the JSON (default: bench/results/)")
+    p.set_defaults(func=cmd_bench_solomon)
 
 
 def _add_account_commands(sub) -> None:
