@@ -121,9 +121,13 @@ def verify(inst: Instance, routes: list[list[int]]) -> float:
 
 
 def load_bks(directory: Path) -> dict[str, tuple[int, float]]:
-    """instance -> (vehicles, distance) from bks.csv (DIMACS convention)."""
-    path = Path(directory) / "bks.csv"
-    if not path.exists():
+    """instance -> (vehicles, distance) from bks.csv (DIMACS convention), beside or above the files.
+
+    A folder without one (e.g. Gehring-Homberger files) gives no gaps, only distances.
+    """
+    d = Path(directory)
+    path = next((p for p in (d / "bks.csv", d.parent / "bks.csv") if p.exists()), None)
+    if path is None:
         return {}
     with path.open(newline="") as fh:
         return {row["instance"]: (int(row["vehicles"]), float(row["distance"]))
@@ -172,7 +176,8 @@ def _summary(rows: list[dict], key: str) -> dict:
 def _fmt(res: dict) -> str:
     if res["distance"] is None:
         return f"{res['status']:>24}"
-    return f"{res['distance']:>9.1f} {res['vehicles']:>3} {res['gap_pct']:>7.2f}%"
+    gap = f"{res['gap_pct']:>7.2f}%" if res["gap_pct"] is not None else f"{'':>8}"
+    return f"{res['distance']:>9.1f} {res['vehicles']:>3} {gap}"
 
 
 def run(instances: list[str] | None, seconds: float, json_path: Path | None = None,
