@@ -360,7 +360,8 @@ def solve(problem: RoutingProblem, *, time_limit_s: float, strategy: str = "ils"
 
     ``strategy="ils"`` ignores ``initial_routes`` (OR-Tools' ILS takes no starting solution);
     use ``"gls"`` for a warm re-plan from the previous routes. ``seed`` is accepted for API
-    stability; OR-Tools' routing search is deterministic for a given model and parameters.
+    stability only: ortools 9.15's routing parameters expose no random seed, and under a time limit
+    the result depends on how many iterations the machine completes, not on a seed.
     Raises ValueError only for a malformed problem or one whose costs could overflow int64.
     """
     t0 = time.perf_counter()
