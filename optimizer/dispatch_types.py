@@ -126,7 +126,7 @@ class DispatchState:
     hour: int | None
     crews: tuple[CrewState, ...]
     tickets: tuple[TicketState, ...]
-    travel: TravelTimes
+    travel: TravelTimes = field(repr=False)
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def crew(self, crew_id: int) -> CrewState:
