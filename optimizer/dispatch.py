@@ -44,6 +44,7 @@ from optimizer.dispatch_types import (
     Recommendation,
     TicketState,
     Weights,
+    compliance,
     crew_ready_s,
     plan_cost,
     plan_from_routes,
@@ -169,8 +170,9 @@ def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
 
     Warm-starts GLS from ``previous`` when given, else from the greedy routes. The greedy plan is
     always computed first (milliseconds): it is the fallback, and if the solver's plan costs more than
-    greedy's under the same objective the greedy routes are returned (with a note), so a short budget
-    can never make the answer worse than the baseline.
+    greedy's under the same objective, or loses to it on any compliance count (class-1 served and
+    departing ≤ 30 min, class 2 ≤ 8 h and ≤ 4 h), the greedy routes are returned (with a note), so a
+    short budget can never make the answer worse than the baseline.
     """
     t0 = time.perf_counter()
     base = greedy_plan(state)
@@ -215,6 +217,14 @@ def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
     out.note = f"OR-Tools {strategy.upper()} in {sol.wall_s:.2f} s"
     if sol.notes:
         out.note += "; " + "; ".join(sol.notes)
+    worse = [k for k, v in compliance(out, state).items() if v < compliance(base, state)[k]]
+    if worse:
+        # Linear lateness costs can trade one class-2 4-h miss for many minutes elsewhere; the
+        # dispatcher's promise is class by class, so a plan that loses any count to greedy is refused.
+        base.objective, base.status = base_cost, sol.status
+        base.note = f"greedy routes kept: the solver's plan was worse on {', '.join(worse)}"
+        base.wall_s = time.perf_counter() - t0
+        return base
     if cost > base_cost:
         base.objective = base_cost
         base.status = sol.status

@@ -167,16 +167,16 @@ class DispatchState:
 class Weights:
     """Objective units per second late; a higher class outweighs what is realistically at stake below it.
 
-    One minute of class-1 arrival costs 600 000, i.e. 100 min of a class 2 past its 8-h limit or
-    100 h of a class 2 past its 4-h target, so a class 1 never waits to spare class-2/3 work, yet
+    One minute of class-1 arrival costs 600 000, i.e. 18 min of a class 2 past its 8-h limit or
+    3 h 20 min of a class 2 past its 4-h target, so a class 1 never waits to spare class-2/3 work, yet
     within a class the planner still trades minutes. Lateness is capped by the horizon (cumul ≤
     horizon), which keeps the worst case far inside int64 (see ``objective_headroom``).
     """
 
     class1_from_report: int = 10_000       # every second until a class 1 is on site (arrive ASAP)
     class1_onsite_target: int = 50_000     # extra after the 60-min on-site reporting target
-    class2_target: int = 10                # after 4 h
-    class2_limit: int = 100                # extra after 8 h
+    class2_target: int = 50                # after 4 h
+    class2_limit: int = 500                # extra after 8 h
     class3_slot_end: int = 2               # arrival after the slot's end
     drive: int = 1                         # per driving second (arc cost)
     drop: tuple[int, int, int] = (10**12, 10**11, 10**10)  # never serve: class 1, 2, 3
@@ -398,6 +398,20 @@ def class1_summary(plan: Plan, state: DispatchState) -> dict[int, Class1Status]:
         else:
             out[t.id] = Class1Status(t.id, None, False, None, None)
     return out
+
+
+def compliance(plan: Plan, state: DispatchState) -> dict[str, int]:
+    """The counts dispatch is judged on, most urgent first (R6.1, R6.3): more is better for each."""
+    where = {j.ticket_id: j for jobs in plan.routes.values() for j in jobs}
+    c2 = [t for t in state.open_tickets() if t.ticket_class == CLASS2]
+    return {
+        "class1_served": sum(1 for s in plan.class1.values() if s.crew_id is not None),
+        "class1_depart_le30": sum(1 for s in plan.class1.values() if s.departs_within_30),
+        "class2_le8h": sum(1 for t in c2 if t.id in where and t.onsite_limit_s is not None
+                           and where[t.id].eta_s <= t.onsite_limit_s),
+        "class2_le4h": sum(1 for t in c2 if t.id in where and t.onsite_target_s is not None
+                           and where[t.id].eta_s <= t.onsite_target_s),
+    }
 
 
 def plan_cost(plan: Plan, state: DispatchState, weights: Weights = DEFAULT_WEIGHTS) -> int:
