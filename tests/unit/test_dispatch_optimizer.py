@@ -148,16 +148,20 @@ def test_fallback_when_the_solver_finds_no_plan(monkeypatch):
 
 
 def test_recommend_explains_a_closer_crew_that_would_delay_work():
-    # Crew 0 is closest but is driving to a class-2 job whose 8-h limit is 2 min away; crew 1 is free.
-    urgent2 = c2(1, node(0, 5), ago_min=480 - 2, assigned_crew=0)
-    s = state([crew(0, node(0, 0), interruptible=True, current=1), crew(1, node(0, 4))], [urgent2])
-    current = plan_with(s, {0: [1], 1: []})
-    rec = recommend(c1(9, node(0, 1)), s, k=2, current=current)
-    assert [o.crew_id for o in rec.options] == [1, 0] or rec.options[0].crew_id == 0
-    by_crew = {o.crew_id: o for o in rec.options}
-    assert by_crew[0].displaced and by_crew[0].displaced[0].ticket_id == 1
-    assert rec.options[0].cost_delta == 0 and rec.options[1].cost_delta >= 0
-    assert all(o.explanation.endswith(".") for o in rec.options)
+    # Crew 0 is 10 s from the leak but driving to an installation, then a class-2 meter job already
+    # 7 h 50 min old; diverting it pushes the meter job past its 8-h limit. Crew 1 is free, 90 s away.
+    job3 = c3(1, node(0, 9), slot_in_min=0, assigned_crew=0)
+    urgent2 = c2(2, node(0, 8), ago_min=470)
+    s = state([crew(0, node(0, 0), interruptible=True, current=1), crew(1, node(5, 5))], [job3, urgent2])
+    rec = recommend(c1(9, node(0, 1)), s, k=2, current=plan_with(s, {0: [1, 2], 1: []}))
+    assert [o.crew_id for o in rec.options] == [1, 0]
+    best, closer = rec.options
+    assert best.cost_delta == 0 and not best.displaced and best.eta_s == NOW + 90
+    assert "delaying no other work" in best.explanation
+    assert closer.cost_delta > 0 and closer.diverted
+    assert {d.ticket_id: d.delay_s for d in closer.displaced} == {1: 1800, 2: 1800}
+    assert closer.explanation == ("Crew 0 is 1 min closer, but diverting it delays a class-2 meter job "
+                                  "by 30 min (and 1 more).")
 
 
 def plan_with(s, routes):
