@@ -167,16 +167,16 @@ class DispatchState:
 class Weights:
     """Objective units per second late; a higher class outweighs what is realistically at stake below it.
 
-    One minute of class-1 arrival costs 600 000, i.e. 18 min of a class 2 past its 8-h limit or
-    3 h 20 min of a class 2 past its 4-h target, so a class 1 never waits to spare class-2/3 work, yet
+    One minute of class-1 arrival costs 3 000 000, i.e. 23 min of a class 2 past its 8-h limit or
+    4 h 10 min of a class 2 past its 4-h target, so a class 1 never waits to spare class-2/3 work, yet
     within a class the planner still trades minutes. Lateness is capped by the horizon (cumul ≤
     horizon), which keeps the worst case far inside int64 (see ``objective_headroom``).
     """
 
-    class1_from_report: int = 10_000       # every second until a class 1 is on site (arrive ASAP)
-    class1_onsite_target: int = 50_000     # extra after the 60-min on-site reporting target
-    class2_target: int = 50                # after 4 h
-    class2_limit: int = 500                # extra after 8 h
+    class1_from_report: int = 50_000       # every second until a class 1 is on site (arrive ASAP)
+    class1_onsite_target: int = 200_000    # extra after the 60-min on-site reporting target
+    class2_target: int = 200               # after 4 h
+    class2_limit: int = 2000               # extra after 8 h
     class3_slot_end: int = 2               # arrival after the slot's end
     drive: int = 1                         # per driving second (arc cost)
     drop: tuple[int, int, int] = (10**12, 10**11, 10**10)  # never serve: class 1, 2, 3

@@ -149,14 +149,14 @@ def test_fallback_when_the_solver_finds_no_plan(monkeypatch):
 
 def test_recommend_explains_a_closer_crew_that_would_delay_work():
     # Crew 0 is 10 s from the leak but driving to an installation, then a class-2 meter job already
-    # 7 h 50 min old; diverting it pushes the meter job past its 8-h limit. Crew 1 is free, 90 s away.
+    # 7 h 50 min old; diverting it pushes the meter job past its 8-h limit. Crew 1 is free, 50 s away.
     job3 = c3(1, node(0, 9), slot_in_min=0, assigned_crew=0)
     urgent2 = c2(2, node(0, 8), ago_min=470)
-    s = state([crew(0, node(0, 0), interruptible=True, current=1), crew(1, node(5, 5))], [job3, urgent2])
+    s = state([crew(0, node(0, 0), interruptible=True, current=1), crew(1, node(0, 6))], [job3, urgent2])
     rec = recommend(c1(9, node(0, 1)), s, k=2, current=plan_with(s, {0: [1, 2], 1: []}))
     assert [o.crew_id for o in rec.options] == [1, 0]
     best, closer = rec.options
-    assert best.cost_delta == 0 and not best.displaced and best.eta_s == NOW + 90
+    assert best.cost_delta == 0 and not best.displaced and best.eta_s == NOW + 50
     assert "delaying no other work" in best.explanation
     assert closer.cost_delta > 0 and closer.diverted
     assert {d.ticket_id: d.delay_s for d in closer.displaced} == {1: 1800, 2: 1800}
