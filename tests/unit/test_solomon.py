@@ -60,3 +60,13 @@ def test_run_writes_summary_json(tmp_path) -> None:
     for key in ("ours", "baseline"):
         assert set(saved[key]) >= {"mean_gap_pct", "median_gap_pct", "max_gap_pct", "vehicles"}
     assert saved["rows"][0]["ours"]["verified"] and saved["rows"][0]["baseline"]["verified"]
+
+
+def test_cli_bench_solomon(tmp_path, capsys) -> None:
+    from dashboard.cli import main
+
+    out = tmp_path / "cli.json"
+    assert main(["bench", "solomon", "--instances", "C101", "--seconds", "0.3", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["rows"][0]["instance"] == "C101"
+    assert main(["bench", "solomon", "--instances", "NOPE1", "--seconds", "0.3"]) == 2
+    assert "unknown instance" in capsys.readouterr().err
