@@ -141,6 +141,7 @@ def build_problem(state: DispatchState, previous: Plan | None = None,
             t_s = max(t_s + int(travel[prev, node]), int(earliest[node])) + int(service[node])
             prev = node
         end_rel[v] = max(end_rel[v], t_s)
+    horizon = max(horizon, *end_rel)
     initial = None
     if previous is not None:
         initial = []

@@ -275,3 +275,11 @@ def test_fallback_always_answers(monkeypatch_states, failure):
     # Either the greedy fallback, or nothing was left for a solver to do (every ticket unservable).
     assert p.used_fallback or not any(p.routes.values())
     check_plan(p, s)
+
+
+def test_a_job_under_way_past_every_shift_end_is_finished_in_overtime():
+    # The only crew is 90 s from its locked class 1 with 10 min of shift left: the plan keeps it.
+    locked = c1(1, node(0, 9), assigned_crew=0, locked=True)
+    s = state([crew(0, node(0, 0), shift_h=10 / 60, current=1)], [locked])
+    p = plan(s, BUDGET)
+    assert not p.used_fallback and p.route_ids()[0] == [1]
