@@ -346,6 +346,15 @@ def cmd_bench_solomon(args: argparse.Namespace) -> None:
     solomon.run(names, args.seconds, args.json, directory)
 
 
+def cmd_bench_dispatch(args: argparse.Namespace) -> None:
+    _import_bench()
+    from bench import dispatch_bench
+
+    if args.snapshots < 1:
+        raise UserError("--snapshots must be at least 1")
+    dispatch_bench.run(args.snapshots, args.json, quick=args.quick)
+
+
 def _add_bench_commands(sub) -> None:
     """``gasdispatch bench <name>``: one sub-command per benchmark (add ``dispatch`` alongside)."""
     from pathlib import Path
@@ -359,6 +368,11 @@ def _add_bench_commands(sub) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="time limit per instance and solver")
     p.add_argument("--json", type=Path, default=None, help="where to write the JSON (default: bench/results/)")
     p.set_defaults(func=cmd_bench_solomon)
+    p = bench.add_parser("dispatch", help="dispatch snapshots on Coquimbo: optimizer vs greedy, latency")
+    p.add_argument("--snapshots", type=int, default=20, help="how many seeded snapshots (60 crews x 300 tickets)")
+    p.add_argument("--quick", action="store_true", help="skip the 60 s reference plans")
+    p.add_argument("--json", type=Path, default=None, help="where to write the JSON (default: bench/results/)")
+    p.set_defaults(func=cmd_bench_dispatch)
 
 
 def _add_account_commands(sub) -> None:
