@@ -174,7 +174,10 @@ def evaluate(plan: Plan, state: DispatchState) -> dict[str, float | int]:
     out["total_drive_min"] = round(sum(j.drive_s for j in arrival.values()) / 60, 1)
     out["objective"] = plan_cost(plan, state)
     # Without the lateness already sunk before ``now`` (a ticket reported 3 h ago costs that much
-    # whoever serves it): the part a planner can change, on which budget gaps are measured.
+    # whoever serves it) and without drop penalties (unserved tickets are counted class by class
+    # above; most are slots after every shift ends): the part a planner can change, on which budget
+    # gaps are measured without being diluted by constants.
     sunk = sum(DEFAULT_WEIGHTS.job_cost(by_id[tid], state.now_s) for tid in arrival)
-    out["objective_controllable"] = out["objective"] - sunk
+    drops = sum(DEFAULT_WEIGHTS.drop_penalty(by_id[d.ticket_id]) for d in plan.dropped)
+    out["objective_controllable"] = out["objective"] - sunk - drops
     return out
