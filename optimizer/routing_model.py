@@ -366,11 +366,17 @@ def solve(problem: RoutingProblem, *, time_limit_s: float, strategy: str = "ils"
     """
     t0 = time.perf_counter()
     check_headroom(problem)
+    notes: list[str] = []
+    visits = problem.travel.shape[0] - len(set(problem.starts) | set(problem.ends or []))
+    if strategy == "ils" and visits < len(problem.starts):
+        # Seen here with ortools 9.15: ILS never returns (time limit ignored) when there are fewer
+        # visits than vehicles, e.g. 1 visit and 2 vehicles. Such problems are tiny: GLS solves them.
+        strategy = "gls"
+        notes.append(f"fewer visits ({visits}) than vehicles ({len(problem.starts)}): solved with GLS, not ILS")
     b = _Built(problem)
     cost = np.asarray(problem.cost if problem.cost is not None else problem.travel, dtype=np.float64)
     params = _params(strategy, time_limit_s, log, float(cost.mean()) if cost.size else 100.0)
     r = b.routing
-    notes: list[str] = []
     if strategy == "ils":
         if problem.initial_routes:
             notes.append("ILS takes no starting solution: initial_routes ignored")

@@ -172,3 +172,23 @@ def test_headroom_at_largest_dispatch_size() -> None:
         check_headroom(p)
     with pytest.raises(ValueError):
         solve(p, time_limit_s=T)
+
+
+def test_ils_with_fewer_visits_than_vehicles_returns_within_its_limit():
+    """OR-Tools 9.15's ILS never returns on such problems; solve() must not hang (run in a child)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import numpy as np
+        from optimizer.routing_model import RoutingProblem, solve
+        travel = np.array([[0, 5, 9, 3], [5, 0, 4, 6], [9, 4, 0, 2], [3, 6, 2, 0]], dtype=np.int64)
+        p = RoutingProblem(travel=travel, service=np.zeros(4, dtype=np.int64), starts=[0, 1, 2])
+        s = solve(p, time_limit_s=0.5, strategy="ils")
+        assert s.routes == [[], [], [3]], s.routes
+        assert any("GLS" in n for n in s.notes)
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr
