@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from bench import solomon
 from optimizer.routing_model import solve
 
-C101 = solomon.instances_dir(solomon.DEFAULT_DIR) / "C101.txt"
+#: A copy of C101 and its BKS inside the repository, so the tests need nothing outside it.
+DATA = Path(__file__).resolve().parents[1] / "data" / "solomon"
+C101 = solomon.instances_dir(DATA) / "C101.txt"
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +29,7 @@ def test_parse_c101(c101: solomon.Instance) -> None:
     assert c101.dist[0, 1] == 186 == c101.dist[1, 0]
     # (40,50) to (45,70): sqrt(425) = 20.615... -> 206 tenths.
     assert c101.dist[0, 2] == 206
-    assert solomon.load_bks(solomon.DEFAULT_DIR)["C101"] == (10, 827.3)
+    assert solomon.load_bks(DATA)["C101"] == (10, 827.3)
 
 
 def test_verifier_rejects_broken_solutions(c101: solomon.Instance) -> None:
@@ -54,7 +57,7 @@ def test_c101_solve_is_verified_independently(c101: solomon.Instance) -> None:
 
 def test_run_writes_summary_json(tmp_path) -> None:
     out = tmp_path / "s.json"
-    result = solomon.run(["C101"], 0.5, out)
+    result = solomon.run(["C101"], 0.5, out, DATA)
     saved = json.loads(out.read_text())
     assert saved["ours"] == result["ours"]
     for key in ("ours", "baseline"):
@@ -66,7 +69,8 @@ def test_cli_bench_solomon(tmp_path, capsys) -> None:
     from dashboard.cli import main
 
     out = tmp_path / "cli.json"
-    assert main(["bench", "solomon", "--instances", "C101", "--seconds", "0.3", "--json", str(out)]) == 0
+    assert main(["bench", "solomon", "--dir", str(DATA), "--instances", "C101", "--seconds", "0.3",
+                 "--json", str(out)]) == 0
     assert json.loads(out.read_text())["rows"][0]["instance"] == "C101"
-    assert main(["bench", "solomon", "--instances", "NOPE1", "--seconds", "0.3"]) == 2
+    assert main(["bench", "solomon", "--dir", str(DATA), "--instances", "NOPE1", "--seconds", "0.3"]) == 2
     assert "unknown instance" in capsys.readouterr().err
