@@ -61,7 +61,7 @@ def _columns() -> list[dict]:
         {"field": "symptom", "headerName": _("Symptom"), "flex": 1, "minWidth": 80},
         {"field": "status", "headerName": _("Status"), "width": 84},
         {"field": "crew", "headerName": _("Crew"), "width": 62},
-        {"field": "deadline", "headerName": _("Due"), "width": 70, "headerTooltip": _("Next deadline")},
+        {"field": "deadline", "headerName": _("Due"), "width": 96, "headerTooltip": _("Next deadline")},
         {"field": "left", "headerName": _("Time left"), "width": 112},
         {"field": "address", "headerName": _("Address"), "width": 220},
     ]
