@@ -24,6 +24,7 @@ from flask.typing import ResponseReturnValue
 from ops.permissions import Actor, allowed
 
 SESSION_TOKEN_KEY = "gd_session_token"
+LAST_SEEN_KEY = "gd_last_seen"
 
 #: Paths anyone may fetch: the login page, health, static bundles and the language switch.
 PUBLIC_PREFIXES = ("/login", "/healthz", "/lang/", "/assets/", "/_dash-component-suites/",
@@ -127,19 +128,32 @@ def install(server: Flask, app: dash.Dash) -> None:
 
 
 def _load_user(ctx) -> None:
-    """Attach the session's user and actor to ``g`` (or nothing, for an anonymous request)."""
+    """Attach the session's user and actor to ``g`` (or nothing, for an anonymous request).
+
+    This runs on every request, so it reads in a read-only session (no SQLite write lock) and
+    records "last seen" in a short write transaction only about once a minute per browser.
+    """
     from ops.db import transaction
-    from ops.services.auth import resolve_session
+    from ops.services.auth import LAST_SEEN_RESOLUTION, resolve_session, touch_session
 
     raw = session.get(SESSION_TOKEN_KEY)
     if not raw:
         return
-    with transaction(ctx.sessions) as db:
-        resolved = resolve_session(db, raw, now=ctx.clock())
+    now = ctx.clock()
+    with ctx.read_session() as db:
+        resolved = resolve_session(db, raw, now=now, touch=False)
+        if resolved is not None:
+            user, actor = resolved
+            db.expunge(user)  # used after the session closes (display name, language)
     if resolved is None:
         session.pop(SESSION_TOKEN_KEY, None)
         return
-    g.user, g.actor = resolved
+    g.user, g.actor = user, actor
+    seen = session.get(LAST_SEEN_KEY)
+    if seen is None or now.timestamp() - seen >= LAST_SEEN_RESOLUTION.total_seconds():
+        with transaction(ctx.sessions) as db:
+            touch_session(db, raw, now=now)
+        session[LAST_SEEN_KEY] = now.timestamp()
 
 
 def _unauthenticated(path: str) -> ResponseReturnValue:

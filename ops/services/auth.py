@@ -222,11 +222,16 @@ def _active_session(session: Session, raw_token: str | None, now: datetime) -> U
     return row
 
 
-def resolve_session(session: Session, raw_token: str | None, *, now: datetime) -> tuple[User, Actor] | None:
+def resolve_session(
+    session: Session, raw_token: str | None, *, now: datetime, touch: bool = True,
+) -> tuple[User, Actor] | None:
     """The user behind a session cookie and their actor, with the roles they hold *now*.
 
-    ``None`` for an unknown, revoked or expired token, or a disabled user. Updates ``last_seen_at``
-    at most once per ``LAST_SEEN_RESOLUTION`` (the caller commits).
+    ``None`` for an unknown, revoked or expired token, or a disabled user. With ``touch`` it also
+    updates ``last_seen_at`` at most once per ``LAST_SEEN_RESOLUTION`` (the caller commits); the web
+    layer passes ``touch=False`` from a read-only session on every request and calls
+    :func:`touch_session` in a write transaction only when the minute has passed, so that checking
+    who is asking never takes SQLite's write lock.
     """
     _aware(now)
     row = _active_session(session, raw_token, now)
@@ -235,10 +240,23 @@ def resolve_session(session: Session, raw_token: str | None, *, now: datetime) -
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
+    if touch:
+        _touch(session, row, now)
+    return user, actor_for_user(user)
+
+
+def touch_session(session: Session, raw_token: str | None, *, now: datetime) -> None:
+    """Record that the session was used (at most once per ``LAST_SEEN_RESOLUTION``)."""
+    _aware(now)
+    row = _active_session(session, raw_token, now)
+    if row is not None:
+        _touch(session, row, now)
+
+
+def _touch(session: Session, row: UserSession, now: datetime) -> None:
     if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
         row.last_seen_at = now
         session.flush()
-    return user, actor_for_user(user)
 
 
 def logout(session: Session, raw_token: str | None, *, now: datetime) -> None:

@@ -217,6 +217,21 @@ def test_last_seen_is_written_at_most_once_a_minute(session_factory, users, t0) 
     assert last_seen() == t0 + timedelta(seconds=60)
 
 
+def test_resolving_without_touch_writes_nothing_and_touch_session_does(session_factory, users, t0) -> None:
+    """The web layer checks sessions read-only on every request and touches them separately."""
+    result = try_login(session_factory, "wang", PASSWORD, t0)
+    later = t0 + timedelta(minutes=5)
+    with transaction(session_factory) as s:
+        assert auth.resolve_session(s, result.raw_token, now=later, touch=False) is not None
+        assert not s.dirty and not s.new
+    with session_factory() as s:
+        assert s.scalars(sa.select(UserSession.last_seen_at)).one() == t0
+    with transaction(session_factory) as s:
+        auth.touch_session(s, result.raw_token, now=later)
+    with session_factory() as s:
+        assert s.scalars(sa.select(UserSession.last_seen_at)).one() == later
+
+
 def test_a_removed_role_is_gone_from_the_next_request(session_factory, users, t0) -> None:
     result = try_login(session_factory, "li", PASSWORD, t0)
     admin = actor_of(session_factory, users["admin"])
