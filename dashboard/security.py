@@ -56,7 +56,7 @@ def callback_actions(app: dash.Dash) -> dict[str, str | None]:
     actions: dict[str, str | None] = {}
     for key, entry in app.callback_map.items():
         action = getattr(entry.get("callback"), ACTION_ATTRIBUTE, None)
-        if action is None and key.startswith((".._pages_content", "_pages_content", "..._pages")):
+        if action is None and key.startswith(".._pages_content."):
             action = ANY_USER
         actions[key] = action
     return actions
