@@ -13,6 +13,7 @@ from ops.models.customers import Customer
 from ops.models.followups import Complaint, FollowUp, SpotCheck
 from ops.models.geography import Depot, District
 from ops.models.incidents import Incident, IncidentNotice, IncidentTicket
+from ops.models.intake import IdempotencyKey, IntakeCallbackTask
 from ops.models.scheduler import SchedulerLease
 from ops.models.tickets import ClassChange, SafetyInstruction, Ticket, TicketReporter
 from ops.models.work_orders import ACTIVE_WORK_ORDER_STATUSES, RepairRecord, WorkOrder
@@ -32,10 +33,12 @@ __all__ = [
     "Depot",
     "District",
     "FollowUp",
+    "IdempotencyKey",
     "Incident",
     "IncidentNotice",
     "IncidentTicket",
     "IntEnumType",
+    "IntakeCallbackTask",
     "LoginAttempt",
     "RepairRecord",
     "SafetyInstruction",

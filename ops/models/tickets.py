@@ -37,6 +37,9 @@ class Ticket(Base):
     lon: Mapped[float] = mapped_column(sa.Float)
     lat: Mapped[float] = mapped_column(sa.Float)
     district_id: Mapped[int | None] = fk("districts.id", nullable=True)
+    #: True when the point came from matching the typed street name, not the premises or a map click:
+    #: the crew is told to confirm the address with the reporter (R8.1).
+    location_approximate: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
     # R5.2 fault
     symptom: Mapped[Symptom] = mapped_column(str_enum(Symptom, "symptom"))
