@@ -40,6 +40,12 @@ def register(server: Flask) -> None:
             return error(404, "no such endpoint")
         return exc
 
+    @server.errorhandler(413)
+    def _too_large(exc) -> ResponseReturnValue:
+        if request.path.startswith(PREFIX):
+            return error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+        return exc
+
 
 def _authenticate() -> ResponseReturnValue | None:
     path = request.path
@@ -62,6 +68,8 @@ def _authenticate() -> ResponseReturnValue | None:
         return error(404, "no such endpoint")  # Dash's catch-all page route would answer otherwise
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+    # A body without Content-Length (chunked) is cut off at the limit while it is read: 413 again.
+    request.max_content_length = MAX_BODY_BYTES
     return None
 
 
@@ -85,6 +93,20 @@ def performs(action: str) -> Callable:
         return wrapped
 
     return decorator
+
+
+def json_body() -> Any:
+    """The request's JSON, or ``None`` if it is not JSON; a body over the size limit is a 413.
+
+    A body with a Content-Length over the limit is refused before routing. A streamed (chunked) one
+    is read through a stream capped at the limit, which werkzeug silently truncates rather than
+    refusing; reading one byte more raises its ``RequestEntityTooLarge`` (413) instead, so a client
+    never gets "invalid JSON" for what is really an oversized body.
+    """
+    data = request.get_data(cache=True)
+    if request.max_content_length is not None and len(data) >= request.max_content_length:
+        request.stream.read(1)
+    return request.get_json(silent=True)
 
 
 def body_field(body: dict, name: str, kind: type | tuple[type, ...]) -> Any:
@@ -168,3 +190,7 @@ def report_position(code: str) -> ResponseReturnValue:
     except (CrewError, ValueError) as exc:
         return error(400, str(exc))  # the transaction rolled back: nothing was saved
     return jsonify({"crew": code, "lon": lon, "lat": lat}), 201
+
+
+# The routes in their own modules register on ``api`` when imported; they import it from here.
+from dashboard import api_docs, api_tickets  # noqa: E402, F401

@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.service_area import ServiceArea, load_service_area
+from ops.locating import Locator
 from ops.settings import Settings
 
 EXTENSION_KEY = "gasdispatch"
@@ -31,6 +32,7 @@ class AppContext:
         #: The one source of "now" for pages; tests and the simulator pass their own.
         self.clock = clock or (lambda: datetime.now(UTC))
         self._service_area = service_area
+        self._locator: Locator | None = None
         self._sessions: sessionmaker[Session] | None = None
         self._read_sessions: sessionmaker[Session] | None = None
         self._lock = threading.Lock()
@@ -47,6 +49,17 @@ class AppContext:
                     self.settings.network_source, self.settings.cache_dir / "network"
                 )
             return self._service_area
+
+    @property
+    def locator(self) -> Locator:
+        """Intake's view of the service area (inside test, street match, district), built once."""
+        area = self.service_area  # outside the lock: loading the area takes it too
+        with self._lock:
+            if self._locator is None:
+                from data.locator import AreaLocator
+
+                self._locator = AreaLocator(area)
+            return self._locator
 
     @property
     def sessions(self) -> sessionmaker[Session]:

@@ -21,10 +21,10 @@ NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 ROLE_USERS = {role.value: role for role in Role if role is not Role.SYSTEM}
 
 
-def grid_area(directory: Path) -> ServiceArea:
+def grid_area(directory: Path, node_street: list[str] | None = None) -> ServiceArea:
     net = grid_network(4, 4)
     area = ServiceArea("grid", net, {"type": "FeatureCollection", "features": []},
-                       {"type": "FeatureCollection", "features": []}, [""] * net.n_nodes)
+                       {"type": "FeatureCollection", "features": []}, node_street or [""] * net.n_nodes)
     area.save(directory / "grid")
     return ServiceArea.load(directory / "grid")
 
@@ -46,14 +46,14 @@ class WebApp:
         return self.server.extensions["gasdispatch"].sessions
 
 
-def build_web_app(tmp_path: Path, *, https: bool | None = None) -> WebApp:
+def build_web_app(tmp_path: Path, *, https: bool | None = None, node_street: list[str] | None = None) -> WebApp:
     from dashboard.app import create_app
     from ops.services.accounts import create_user
     from ops.services.crews import CrewMemberIn, create_crew, create_depot
 
     settings = Settings(var_dir=tmp_path, https=https)
     upgrade(settings.sqlalchemy_url)
-    area = grid_area(tmp_path)
+    area = grid_area(tmp_path, node_street)
     app = create_app(settings, service_area=area)
     ctx = app.server.extensions["gasdispatch"]
     ctx.clock = lambda: NOW
