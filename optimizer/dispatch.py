@@ -52,11 +52,15 @@ from optimizer.dispatch_types import (
 )
 from optimizer.explain import explain_option
 from optimizer.greedy import greedy_plan
+from optimizer.isolated import ChildFailedError, DeadlineExceededError, call_with_deadline
 
 #: Seconds kept back from the budget for building the problem, reading the answer and a fallback.
 RESERVE_S = 0.35
 #: Below this solver time there is no point in starting OR-Tools.
 MIN_SOLVE_S = 0.2
+#: How long past its own time limit the solver process may take before it is killed (the greedy
+#: answer then comes at most this much after the budget, well inside the 1 s the issue allows).
+GRACE_S = 0.5
 
 
 class DispatchBuild:
@@ -166,7 +170,7 @@ def build_problem(state: DispatchState, previous: Plan | None = None,
 
 
 def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
-         weights: Weights = DEFAULT_WEIGHTS, seed: int = 0) -> Plan:
+         weights: Weights = DEFAULT_WEIGHTS, seed: int = 0, isolate: bool = True) -> Plan:
     """A full re-plan of all open work within ``budget_s`` seconds (never raises for solver trouble).
 
     Warm-starts GLS from ``previous`` when given, else from the greedy routes. The greedy plan is
@@ -174,6 +178,10 @@ def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
     greedy's under the same objective, or loses to it on any compliance count (class-1 served and
     departing ≤ 30 min, class 2 ≤ 8 h and ≤ 4 h), the greedy routes are returned (with a note), so a
     short budget can never make the answer worse than the baseline.
+
+    With ``isolate`` (the default) the search runs in a child process killed ``GRACE_S`` after its
+    time limit (:mod:`optimizer.isolated`), so even a solver that never returns costs the caller
+    the budget plus half a second, and the greedy plan comes back flagged.
     """
     t0 = time.perf_counter()
     base = greedy_plan(state)
@@ -200,7 +208,15 @@ def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
         if limit < MIN_SOLVE_S:
             return fallback(f"budget {budget_s:.2f} s leaves no time to search")
         strategy = "gls"
-        sol = routing_model.solve(build.problem, time_limit_s=limit, strategy=strategy, seed=seed)
+        if isolate:
+            sol = call_with_deadline(routing_model.solve, build.problem, time_limit_s=limit,
+                                     strategy=strategy, seed=seed, deadline_s=limit + GRACE_S)
+        else:
+            sol = routing_model.solve(build.problem, time_limit_s=limit, strategy=strategy, seed=seed)
+    except DeadlineExceededError as exc:
+        return fallback(f"the solver gave no plan within the budget ({exc})")
+    except ChildFailedError as exc:
+        return fallback(f"solver error: {str(exc).splitlines()[0]}")
     except Exception as exc:  # the fallback exists precisely for solver failures of any kind
         return fallback(f"solver error: {type(exc).__name__}: {exc}")
     if sol.status not in ("feasible", "optimal"):

@@ -6,6 +6,7 @@ On ``grid_network`` an arc is 100 m at 36 km/h = 10 s, so node ``r * cols + c`` 
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -252,9 +253,22 @@ def test_plan_properties(s):
     check_plan(greedy_plan(s), s)
 
 
+def test_a_solver_that_never_returns_is_killed_and_greedy_answers_within_1_s_of_the_budget(monkeypatch):
+    def hang(*a, **k):
+        time.sleep(3600)
+
+    monkeypatch.setattr(routing_model, "solve", hang)
+    s = state([crew(0, node(0, 0)), crew(1, node(9, 9))], [c1(1, node(0, 2)), c2(2, node(5, 5))])
+    t0 = time.perf_counter()
+    p = plan(s, 1.5)
+    assert time.perf_counter() - t0 < 1.5 + 1.0
+    assert p.used_fallback and "no plan within the budget" in p.note
+    assert set(p.assignment()) == {1, 2}
+
+
 @seed(4)
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(small_states(), st.sampled_from(["raise", "none"]))
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_states(), st.sampled_from(["raise", "none", "hang", "die"]))
 def test_fallback_always_answers(monkeypatch_states, failure):
     s = monkeypatch_states
     original = routing_model.solve
@@ -262,13 +276,18 @@ def test_fallback_always_answers(monkeypatch_states, failure):
     def broken(*a, **k):
         if failure == "raise":
             raise ValueError("forced")
+        if failure == "hang":
+            time.sleep(3600)
+        if failure == "die":
+            os._exit(3)  # the solver process crashes outright (a segfault looks the same)
         return routing_model.RoutingSolution([[]], {}, [], 0, "no_solution", 0.0)
 
+    budget = 0.8 if failure == "hang" else 3.0
     routing_model.solve = broken
     try:
         t0 = time.perf_counter()
-        p = dispatch.plan(s, 3.0)
-        assert time.perf_counter() - t0 < 1.0
+        p = dispatch.plan(s, budget)
+        assert time.perf_counter() - t0 < (budget + 1.0 if failure == "hang" else 1.0)
     finally:
         routing_model.solve = original
     assert p.note
