@@ -47,7 +47,7 @@ _ABBREVIATIONS = {
     "av": "avenida", "avd": "avenida", "avda": "avenida", "ave": "avenida",
     "pje": "pasaje", "psje": "pasaje", "clle": "calle",
     "cno": "camino", "pob": "poblacion", "pza": "plaza", "gral": "general", "sta": "santa",
-    "sto": "santo", "pdte": "presidente", "cap": "capitan",
+    "sto": "santo", "pdte": "presidente", "cap": "capitan", "fco": "francisco",
 }
 
 

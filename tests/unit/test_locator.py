@@ -38,6 +38,7 @@ def test_area_locator_is_an_ops_locator(locator):
     ("AVENIDA   FRANCISCO DE AGUIRRE", "Avenida Francisco de Aguirre"),
     ("av. francisco de aguirre 55, depto 3", "Avenida Francisco de Aguirre"),
     ("Avda Francisco de Aguirre", "Avenida Francisco de Aguirre"),
+    ("Av. Fco. de Aguirre 250", "Avenida Francisco de Aguirre"),
     ("Francisco de Aguirre 900", "Avenida Francisco de Aguirre"),  # street type left out
     ("pasaje las penas 12", "Pasaje Las Peñas"),                   # accent left out
     ("Pje. Las Peñas", "Pasaje Las Peñas"),
@@ -111,3 +112,27 @@ def test_district_code_from_the_area_polygons():
 def test_normalise_street_text():
     assert normalise_street_text("  Av.  Peñuelas  Nº 12 ") == "avenida penuelas no 12"  # NFKD makes º an o
     assert normalise_street_text("PJE. ÑANDÚ") == "pasaje nandu"
+
+
+@pytest.fixture(scope="module")
+def coquimbo(tmp_path_factory) -> AreaLocator:
+    from data.coquimbo import load_coquimbo
+
+    return AreaLocator(load_coquimbo(tmp_path_factory.mktemp("coquimbo-cache")))
+
+
+@pytest.mark.parametrize(("typed", "street"), [
+    ("Avenida Francisco de Aguirre 250", "Avenida Francisco de Aguirre"),
+    ("av. fco. de aguirre 250", "Avenida Francisco de Aguirre"),
+    ("AVDA. DEL MAR 3000", "Avenida del Mar"),
+    ("Aldunate 1200, Coquimbo", "Aldunate"),
+])
+def test_r5_1_street_match_on_the_real_coquimbo_network(coquimbo, typed, street):
+    match = coquimbo.match_street(typed)
+    assert match is not None and match.street == street
+    assert coquimbo.inside(match.lon, match.lat)
+    assert coquimbo.district_code(match.lon, match.lat) is not None
+
+
+def test_r5_1_santiago_is_outside_the_coquimbo_service_area(coquimbo):
+    assert not coquimbo.inside(-70.65, -33.45)
