@@ -627,6 +627,8 @@ def create_ticket(
         entity_id=ticket.id,
         after={**snapshot(ticket), "location_source": location.source, "street": location.street,
                "callback_task_id": task.id if task else None,
+               "safety_read": [code for code, _ in clean.safety_given],
+               "safety_shown_on_screen": [line.code for line in script] if not clean.channel.is_voice else [],
                "possible_duplicates": [h.ticket.id for h in duplicates]},
         recommendation={"proposed_class": proposed, "rule_version": classification.rule_version,
                         "reasons": list(classification.reason_codes)},

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -360,6 +362,7 @@ def test_r13_1_create_writes_one_audit_event_with_the_system_proposal(session_fa
     assert event.recommendation == {"proposed_class": 1, "rule_version": DEFAULT_TABLE.version,
                                     "reasons": ["emergency_symptom", "judged_emergency"]}
     assert event.after["ticket_no"] == result.ticket.ticket_no and event.after["location_source"] == "coordinates"
+    assert event.after["safety_shown_on_screen"] == [] and event.after["safety_read"] == []
     json.dumps(event.after)
 
 
@@ -406,6 +409,31 @@ def test_idempotency_key_is_unique_in_the_database(session_factory):
         db.add(IdempotencyKey(owner="actor:a hotline_agent", key="k-1", fingerprint="x",
                               ticket_id=first.ticket.id, created_at=T0))
     assert counts(session_factory) == before
+
+
+def test_concurrent_retries_with_one_key_make_one_ticket(session_factory):
+    """The second request runs while the first is still uncommitted; it ends with the first's ticket."""
+    outcome: dict[str, object] = {}
+
+    def retry() -> None:
+        try:
+            with transaction(session_factory) as db:
+                outcome["id"] = intake.create_ticket(db, AGENT, report(), now=T0, locator=LOCATOR,
+                                                     idempotency_key="race").ticket.id
+        except sa.exc.IntegrityError:  # PostgreSQL: the unique key, once the first commits
+            with transaction(session_factory) as db:
+                outcome["id"] = intake.replay_idempotent(db, AGENT, "race", report()).ticket.id
+                outcome["lost_race"] = True
+
+    with transaction(session_factory) as db:
+        first = intake.create_ticket(db, AGENT, report(), now=T0, locator=LOCATOR, idempotency_key="race")
+        first_id = first.ticket.id
+        thread = threading.Thread(target=retry)
+        thread.start()
+        time.sleep(0.5)  # the retry now waits: SQLite on BEGIN IMMEDIATE, PostgreSQL on the unique index
+    thread.join(10)
+    assert outcome["id"] == first_id, outcome
+    assert counts(session_factory)["tickets"] == 1
 
 
 def test_preview_classification_needs_no_database():
