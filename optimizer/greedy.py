@@ -15,7 +15,8 @@ import numpy as np
 from optimizer.dispatch_types import DispatchState, DroppedTicket, Plan, plan_from_routes
 
 
-def greedy_routes(state: DispatchState) -> tuple[dict[int, list[int]], list[DroppedTicket]]:
+def greedy_routes(state: DispatchState, *, class1_matching: bool = False,
+                  ) -> tuple[dict[int, list[int]], list[DroppedTicket]]:
     """Ordered ticket ids per crew, and the tickets no crew can take.
 
     Tickets go in priority order (class, then earliest deadline); each goes to the end of the queue of
@@ -49,6 +50,11 @@ def greedy_routes(state: DispatchState) -> tuple[dict[int, list[int]], list[Drop
     for t in locked:
         place(t, crew_pos[t.assigned_crew])
     locked_ids = {t.id for t in locked}
+    if class1_matching:
+        for t, i in _match_class1(state, [t for t in open_t if t.id not in locked_ids], ready, last,
+                                  shift_end, row_of, seconds):
+            place(t, i)
+            locked_ids.add(t.id)
     for t in sorted((t for t in open_t if t.id not in locked_ids), key=lambda t: t.priority_key()):
         mask = skill_masks.get(t.required_skill)
         if mask is None:
@@ -81,3 +87,29 @@ def greedy_plan(state: DispatchState, *, note: str = "greedy nearest-crew plan")
     plan.status = "greedy"
     plan.wall_s = time.perf_counter() - t0
     return plan
+
+
+def _match_class1(state: DispatchState, tickets: list, ready: np.ndarray, last: np.ndarray,
+                  shift_end: np.ndarray, row_of: dict[int, int], seconds: np.ndarray) -> list[tuple]:
+    """Class-1 tickets matched to crews for the least total arrival time (one class 1 per crew).
+
+    Why: taking class 1 one at a time, each to its nearest crew, can hand the second emergency a
+    crew 10 minutes farther because the first took the only crew near both; a min-cost matching
+    (Hungarian, milliseconds for tens of tickets) never does, and the optimizer then starts from it.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    class1 = [t for t in tickets if t.ticket_class == 1]
+    if not class1:
+        return []
+    crews = state.crews
+    big = np.iinfo(np.int64).max // 8
+    cost = np.full((len(class1), len(crews)), big, dtype=np.int64)
+    for k, t in enumerate(class1):
+        mask = np.asarray([t.required_skill is None or t.required_skill in c.skills for c in crews])
+        eta = ready + seconds[last, row_of[t.id]]
+        ok = mask & (eta + t.service_s <= shift_end)
+        cost[k] = np.where(ok, eta, big)
+    rows, cols = linear_sum_assignment(cost)
+    return sorted(((class1[r], int(c)) for r, c in zip(rows, cols, strict=True) if cost[r, c] < big),
+                  key=lambda x: x[0].priority_key())

@@ -74,6 +74,17 @@ def test_class1_goes_to_the_nearest_free_skilled_crew(planner):
     assert not p.alarms
 
 
+def test_two_emergencies_get_the_crews_with_the_least_total_arrival_not_the_nearest_first():
+    # Ticket 1 (older) at (0, 4), ticket 2 at (0, 1); crews at (0, 0) and (0, 9). Nearest-first gives
+    # ticket 1 crew 0 (40 s) and ticket 2 crew 1 (80 s); the optimum swaps them: 50 s + 10 s.
+    s = state([crew(0, node(0, 0)), crew(1, node(0, 9))],
+              [c1(1, node(0, 4), ago_min=2), c1(2, node(0, 1), ago_min=1)])
+    assert greedy_plan(s).assignment() == {1: 0, 2: 1}
+    p = plan(s, BUDGET)
+    assert p.assignment() == {1: 1, 2: 0}
+    assert (p.class1[1].arrival_s, p.class1[2].arrival_s) == (NOW + 50, NOW + 10)
+
+
 def test_crew_en_route_to_class3_is_diverted_to_a_new_class1_and_the_class3_is_replanned():
     job3 = c3(1, node(0, 9), slot_in_min=60, assigned_crew=0)
     s = state([crew(0, node(0, 0), interruptible=True, current=1), crew(1, node(9, 9))],

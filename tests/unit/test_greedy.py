@@ -67,3 +67,18 @@ def test_durations_read_like_a_dispatcher_says_them():
     assert fmt_duration(7 * 60) == "7 min"
     assert fmt_duration(2 * 3600 + 10 * 60) == "2 h 10 min"
     assert fmt_duration(3 * 3600) == "3 h"
+
+
+def test_class1_matching_sends_each_emergency_the_crew_that_minimises_total_arrival():
+    # Row 0 of the grid: crew 0 at column 0, crew 1 at column 9 (10 s per column).
+    # Ticket 1 (reported first) at column 4, ticket 2 at column 1. One at a time, ticket 1 takes
+    # the nearer crew 0 (40 s) and ticket 2 is left with crew 1 (80 s): 120 s in all. Matched,
+    # crew 1 takes ticket 1 (50 s) and crew 0 ticket 2 (10 s): 60 s.
+    from optimizer.greedy import greedy_routes
+
+    first = make_ticket(1, 1, 4, NOW - 120, service_s=1800)
+    second = make_ticket(2, 1, 1, NOW - 60, service_s=1800)
+    s = _state([CrewState(0, 0, NOW, NOW + 8 * 3600, ALL), CrewState(1, 9, NOW, NOW + 8 * 3600, ALL)],
+               [first, second])
+    assert greedy_routes(s)[0] == {0: [1], 1: [2]}
+    assert greedy_routes(s, class1_matching=True)[0] == {0: [2], 1: [1]}
