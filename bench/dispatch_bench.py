@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,9 +43,11 @@ COMPLIANCE = ("class1_depart_le30", "class2_le4h", "class2_le8h")
 
 
 def _load_network(cache_root: Path | None):
+    """The Coquimbo network, from the same cache as the app (``GASDISPATCH_VAR_DIR``) by default."""
     from data.coquimbo import load_coquimbo
+    from ops.settings import get_settings
 
-    root = cache_root or Path(tempfile.gettempdir()) / "gasdispatch-bench-cache"
+    root = cache_root or get_settings().cache_dir / "network"
     return load_coquimbo(root).network
 
 
