@@ -69,8 +69,14 @@ def make_ticket(tid: int, ticket_class: int, node: int, reported_s: int, *, serv
 
 
 def make_snapshot(network: RoadNetwork, seed: int, *, n_crews: int = 60, n_tickets: int = 300,
-                  travel: TravelTimes | None = None, deadlines: Deadlines = Deadlines()) -> DispatchState:
-    """A deterministic dispatch state for ``seed`` (see the module docstring for its make-up)."""
+                  travel: TravelTimes | None = None, deadlines: Deadlines = Deadlines(),
+                  class1_share: float = 0.04) -> DispatchState:
+    """A deterministic dispatch state for ``seed`` (see the module docstring for its make-up).
+
+    ``class1_share`` of the open (unassigned) tickets are class 1: 4% is an ordinary morning; a
+    surge (a storm, a pressure fault) at 15% makes class 1 compete for crews, so the optimizer must
+    divert crews en route to class 2/3 work (preemption) and choose which emergency gets which crew.
+    """
     rng = np.random.default_rng(seed)
     day = 86_400 * 30
     now = day + 9 * 3600 + int(rng.integers(0, 3 * 3600))  # 09:00–12:00
@@ -115,7 +121,7 @@ def make_snapshot(network: RoadNetwork, seed: int, *, n_crews: int = 60, n_ticke
         crews.append(CrewState(i, node, now, shift_end, frozenset(skills), False, None))
 
     remaining = n_tickets - len(tickets)
-    n_c1 = max(1, round(remaining * 0.04))
+    n_c1 = max(1, round(remaining * class1_share))
     n_c2 = round(remaining * 0.48)
     for k in range(remaining):
         node = int(rng.integers(0, nodes))

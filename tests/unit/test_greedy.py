@@ -82,3 +82,16 @@ def test_class1_matching_sends_each_emergency_the_crew_that_minimises_total_arri
                [first, second])
     assert greedy_routes(s)[0] == {0: [1], 1: [2]}
     assert greedy_routes(s, class1_matching=True)[0] == {0: [2], 1: [1]}
+
+
+def test_class1_matching_puts_the_r61_departure_before_the_earlier_arrival():
+    # Reported 29 min ago: a crew must leave within the next minute (R6.1). Crew 1 stands at the
+    # ticket but is busy for 2 more minutes (arrives at +120 s, departs late); crew 0 is free 170 s
+    # away (departs now). Nearest-first picks crew 1; the matching picks crew 0.
+    from optimizer.greedy import greedy_routes
+
+    t = make_ticket(1, 1, 0, NOW - 29 * 60, service_s=1800)
+    s = _state([CrewState(0, 89, NOW, NOW + 8 * 3600, ALL), CrewState(1, 0, NOW + 120, NOW + 8 * 3600, ALL)],
+               [t])
+    assert greedy_routes(s)[0] == {0: [], 1: [1]}
+    assert greedy_routes(s, class1_matching=True)[0] == {0: [1], 1: []}
