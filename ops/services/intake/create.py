@@ -1,0 +1,214 @@
+"""Saving a report as a ticket, once (R5, R6, R6.2, R13.1), and replaying an Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ops import rules
+from ops.audit import jsonable, record, snapshot
+from ops.locating import Locator
+from ops.models import (
+    ClassChange,
+    District,
+    IdempotencyKey,
+    IntakeCallbackTask,
+    SafetyInstruction,
+    Ticket,
+    TicketReporter,
+)
+from ops.permissions import Actor, require
+from ops.services.intake.locate import find_duplicates, resolve_location
+from ops.services.intake.report import (
+    MAX_KEY_LENGTH,
+    IdempotencyConflictError,
+    IntakeError,
+    IntakeResult,
+    ReportIn,
+    _aware,
+    _classification_input,
+    _msg,
+    _validate,
+    ticket_reasons,
+    ticket_safety_script,
+)
+from ops.vocabulary import FollowUpStatus, TicketClass, TicketStatus
+
+
+def _owner(actor: Actor) -> str:
+    return f"user:{actor.user_id}" if actor.user_id is not None else f"actor:{actor.label}"
+
+
+def _fingerprint(report: ReportIn) -> str:
+    text = json.dumps(jsonable(asdict(report)), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _apply_deadlines(ticket: Ticket, deadlines: rules.Deadlines) -> None:
+    ticket.depart_deadline = deadlines.depart_by
+    ticket.dispatch_deadline = deadlines.dispatch_by
+    ticket.onsite_target = deadlines.onsite_target
+    ticket.onsite_deadline = deadlines.onsite_limit or deadlines.slot_end
+
+
+def _deadlines(cls: TicketClass, received_at: datetime, start: datetime | None,
+               end: datetime | None) -> rules.Deadlines:
+    if cls is TicketClass.SCHEDULED:
+        if start is None or end is None:
+            raise IntakeError("appointment", _msg("class-3 work needs an appointment slot (start and end)"))
+        if not (_aware(start) and _aware(end)):
+            raise IntakeError("appointment", _msg("the slot's times need their UTC offset"))
+        if end <= start:
+            raise IntakeError("appointment", _msg("the slot must end after it starts"))
+    return rules.deadlines_for(cls, received_at, slot_start=start, slot_end=end)
+
+
+def _callback_task(db: Session, ticket: Ticket, now: datetime) -> IntakeCallbackTask | None:
+    """R6.2 (product): one pending call-back for a class 1 that came in without a voice call."""
+    if not rules.needs_callback_task(ticket.channel, ticket.ticket_class):
+        return None
+    pending = db.scalar(sa.select(IntakeCallbackTask).where(
+        IntakeCallbackTask.ticket_id == ticket.id, IntakeCallbackTask.status == FollowUpStatus.PENDING))
+    if pending is not None:
+        return pending
+    task = IntakeCallbackTask(ticket_id=ticket.id, phone=ticket.reporter_phone, created_at=now, due_at=now,
+                              status=FollowUpStatus.PENDING)
+    db.add(task)
+    return task
+
+
+def _script_codes(ticket: Ticket) -> set[str]:
+    # The agent, not the symptom, judges a leak "major" (R6.2), so the 119/110 lines are always allowed.
+    return {s.code for s in rules.safety_script(ticket.symptom, ticket.ticket_class, major_leak=True)}
+
+
+def replay_idempotent(db: Session, actor: Actor, key: str, report: ReportIn | None = None) -> IntakeResult | None:
+    """The ticket an earlier request with this ``Idempotency-Key`` created, or ``None``.
+
+    Keys are per user (a token's user, or a person at the dashboard). Raises
+    :class:`IdempotencyConflictError` when ``report`` differs from the one the key was first used for.
+    """
+    row = db.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.owner == _owner(actor),
+                                                    IdempotencyKey.key == key))
+    if row is None:
+        return None
+    if report is not None and row.fingerprint != _fingerprint(report):
+        raise IdempotencyConflictError("idempotency_key", _msg("already used for a different report"))
+    ticket = db.get(Ticket, row.ticket_id)
+    assert ticket is not None  # the key row cascades with its ticket
+    task = db.scalar(sa.select(IntakeCallbackTask).where(IntakeCallbackTask.ticket_id == ticket.id)
+                     .order_by(IntakeCallbackTask.id))
+    return IntakeResult(ticket=ticket, reasons=ticket_reasons(ticket), safety_script=ticket_safety_script(ticket),
+                        callback_task=task, location=None, replayed=True)
+
+
+def create_ticket(
+    db: Session,
+    actor: Actor,
+    report: ReportIn,
+    *,
+    now: datetime,
+    locator: Locator,
+    idempotency_key: str | None = None,
+    table: rules.RuleTable = rules.DEFAULT_TABLE,
+) -> IntakeResult:
+    """Save a report as a ticket: validated, located, classified, with deadlines and an audit event.
+
+    Call inside ``ops.db.transaction``; on any error nothing is written. With ``idempotency_key`` a
+    retry of the same report returns the first ticket (``replayed=True``) instead of a second one;
+    the key is stored under a unique constraint, so even concurrent retries cannot both succeed
+    (the loser's transaction raises ``IntegrityError``: call :func:`replay_idempotent` afresh).
+    """
+    require(actor, "ticket.create")
+    if not _aware(now):
+        raise IntakeError("now", "must be timezone-aware")
+    if idempotency_key is not None:
+        if not idempotency_key.strip() or len(idempotency_key) > MAX_KEY_LENGTH:
+            raise IntakeError("idempotency_key", _msg("must be 1 to 200 characters"))
+        replay = replay_idempotent(db, actor, idempotency_key, report)
+        if replay is not None:
+            return replay
+
+    clean = _validate(report, now)
+    location, customer = resolve_location(db, locator, address=clean.address,
+                                          customer_number=clean.customer_number, lon=report.lon, lat=report.lat)
+    classification = rules.classify(_classification_input(clean.symptom, clean.answers, clean.judgement), table)
+    proposed = classification.ticket_class
+    final = clean.requested_class or proposed
+    if final != proposed:
+        try:
+            rules.check_class_change(proposed, final, actor_roles=actor.roles, reason=clean.class_reason)
+        except rules.ClassChangeError as exc:
+            raise IntakeError("class" if exc.field == "ticket_class" else "class_reason", str(exc)) from None
+    deadlines = _deadlines(final, clean.received_at, report.appointment_start, report.appointment_end)
+
+    district_id = None
+    if location.district_code is not None:
+        district_id = db.scalar(sa.select(District.id).where(District.code == location.district_code))
+    ticket = Ticket(
+        ticket_no=f"tmp-{uuid.uuid4().hex[:24]}", channel=clean.channel, received_at=clean.received_at,
+        created_at=now, reporter_name=clean.reporter_name, reporter_phone=clean.phone,
+        customer_id=customer.id if customer else None, address=clean.address, door_no=clean.door_no,
+        lon=location.lon, lat=location.lat, location_approximate=location.approximate,
+        district_id=district_id, symptom=clean.symptom, fault_started_at=clean.started_at,
+        fault_duration_minutes=clean.duration_minutes, odour=clean.answers["odour"],
+        abnormal_noise=clean.answers["noise"], description=clean.description,
+        people_on_site=clean.answers["people_on_site"], ventilated=clean.answers["ventilated"],
+        valve_closed=clean.answers["valve_closed"], agent_judgement=clean.judgement,
+        special_requests=clean.special_requests, proposed_class=proposed, ticket_class=final,
+        rule_version=classification.rule_version,
+        slot_start=deadlines.slot_start, slot_end=deadlines.slot_end, status=TicketStatus.NEW,
+        created_by_id=actor.user_id,
+    )
+    _apply_deadlines(ticket, deadlines)
+    script = rules.safety_script(clean.symptom, final, major_leak=report.major_leak)
+    allowed_codes = {s.code for s in rules.safety_script(clean.symptom, final, major_leak=True)}
+    for i, (code, _at) in enumerate(clean.safety_given):
+        if code not in allowed_codes:
+            raise IntakeError(f"safety_given[{i}]", _msg("not a line of this ticket's safety script"))
+    # Duplicates are looked up before the new ticket is flushed, so it cannot find itself.
+    duplicates = find_duplicates(db, symptom=clean.symptom, lon=location.lon, lat=location.lat, now=now,
+                                 odour=clean.answers["odour"])
+    db.add(ticket)
+    db.flush()
+    ticket.ticket_no = f"GD-{rules.to_local(clean.received_at):%Y%m%d}-{ticket.id:06d}"
+    db.add(TicketReporter(ticket_id=ticket.id, name=clean.reporter_name, phone=clean.phone,
+                          channel=clean.channel, received_at=clean.received_at,
+                          customer_id=ticket.customer_id, linked_by_id=actor.user_id, note="original report"))
+    if final != proposed:
+        db.add(ClassChange(ticket_id=ticket.id, from_class=proposed, to_class=final, reason=clean.class_reason,
+                           actor_id=actor.user_id, at=now))
+    for code, at in clean.safety_given:
+        db.add(SafetyInstruction(ticket_id=ticket.id, code=code, given_at=at, given_by_id=actor.user_id,
+                                 channel=clean.channel, shown_on_screen=False))
+    if script and not clean.channel.is_voice:
+        # R6.2 (product): the reporter sees the guidance at once; the system records it as given.
+        for line in script:
+            db.add(SafetyInstruction(ticket_id=ticket.id, code=line.code, given_at=now, given_by_id=None,
+                                     channel=clean.channel, shown_on_screen=True))
+    task = _callback_task(db, ticket, now)
+    if idempotency_key is not None:
+        db.add(IdempotencyKey(owner=_owner(actor), key=idempotency_key, fingerprint=_fingerprint(report),
+                              ticket_id=ticket.id, created_at=now))
+    db.flush()
+    record(
+        db, actor_id=actor.user_id, actor_label=actor.label, action="ticket.create", entity="ticket",
+        entity_id=ticket.id,
+        after={**snapshot(ticket), "location_source": location.source, "street": location.street,
+               "callback_task_id": task.id if task else None,
+               "safety_read": [code for code, _ in clean.safety_given],
+               "safety_shown_on_screen": [line.code for line in script] if not clean.channel.is_voice else [],
+               "possible_duplicates": [h.ticket.id for h in duplicates]},
+        recommendation={"proposed_class": proposed, "rule_version": classification.rule_version,
+                        "reasons": list(classification.reason_codes)},
+        at=now,
+    )
+    return IntakeResult(ticket=ticket, reasons=classification.reasons, safety_script=script, callback_task=task,
+                        location=location, possible_duplicates=tuple(duplicates))

@@ -1,0 +1,116 @@
+"""Where a report is (R5.1) and which open tickets it may duplicate (R5.6); reads only.
+
+Both run before saving, so the hotline form can show the resolved place and the likely duplicates
+while the agent is still on the call.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ops import rules
+from ops.locating import Locator
+from ops.models import Customer, Ticket
+from ops.services.intake.report import DuplicateHit, IntakeError, ResolvedLocation, _msg, as_answer
+from ops.vocabulary import Answer, Symptom, TicketStatus
+
+
+def _valid_lon_lat(lon: Any, lat: Any) -> bool:
+    for value, bound in ((lon, 180.0), (lat, 90.0)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            return False
+        if not -bound <= value <= bound:
+            return False
+    return True
+
+
+def resolve_location(
+    db: Session,
+    locator: Locator,
+    *,
+    address: str | None,
+    customer_number: str | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+) -> tuple[ResolvedLocation, Customer | None]:
+    """R5.1: the report's coordinates, offline, from the best source available, in this order.
+
+    1. the customer's premises (exact: the utility geocoded them when connecting the supply);
+    2. the street named in the typed address, matched against the road network (approximate:
+       a point on that street, no house numbers offline);
+    3. explicit ``lon``/``lat`` (a map click, the app's GPS).
+
+    Raises :class:`IntakeError` on ``customer_number`` for an unknown customer (a typo must not
+    silently drop the link to the premises and its emergency contact, R4.2), and on ``location``
+    when nothing resolves or the point lies outside the service area.
+    """
+    customer = None
+    if customer_number:
+        customer = db.scalar(sa.select(Customer).where(Customer.customer_no == customer_number.strip()))
+        if customer is None:
+            raise IntakeError("customer_number", _msg("no customer with this number"))
+    if customer is not None and customer.lon is not None and customer.lat is not None:
+        if not locator.inside(customer.lon, customer.lat):
+            raise IntakeError("location", _msg("the customer's premises lie outside the service area"))
+        resolved = ResolvedLocation(customer.lon, customer.lat, approximate=False, source="customer")
+    else:
+        match = locator.match_street(address) if address else None
+        if match is not None:
+            resolved = ResolvedLocation(match.lon, match.lat, approximate=True, source="street",
+                                        street=match.street)
+        elif lon is not None or lat is not None:
+            if not _valid_lon_lat(lon, lat):
+                raise IntakeError("location", _msg("not a valid longitude and latitude"))
+            if not locator.inside(float(lon), float(lat)):  # type: ignore[arg-type]
+                raise IntakeError("location", _msg("lies outside the service area"))
+            resolved = ResolvedLocation(float(lon), float(lat), approximate=False,  # type: ignore[arg-type]
+                                        source="coordinates")
+        else:
+            raise IntakeError("location", _msg(
+                "cannot be found: give a customer number, a street of the service area, or a point on the map"
+            ))
+    code = locator.district_code(resolved.lon, resolved.lat)
+    return ResolvedLocation(resolved.lon, resolved.lat, resolved.approximate, resolved.source, resolved.street,
+                            code), customer
+
+
+def find_duplicates(
+    db: Session,
+    *,
+    symptom: Symptom | str,
+    lon: float,
+    lat: float,
+    now: datetime,
+    odour: Answer | str | bool | None = None,
+    exclude_ticket_id: int | None = None,
+    settings: rules.RuleSettings | None = None,
+) -> list[DuplicateHit]:
+    """R5.6: open tickets near the place with a related symptom, reported in the window; nearest first.
+
+    Only a hint: the agent decides whether to :func:`link_report` instead of creating a ticket.
+    """
+    r = settings or rules.get_rule_settings()
+    new = rules.DuplicateCandidate(Symptom(symptom), lon, lat, now, odour=as_answer(odour))
+    # A bounding box in degrees a little larger than the radius keeps the scan to the neighbourhood.
+    dlat = r.duplicate_radius_m / 111_000 * 1.5
+    dlon = dlat / max(0.1, math.cos(math.radians(lat)))
+    query = sa.select(Ticket).where(
+        Ticket.status.in_([s for s in TicketStatus if s.is_open]),
+        Ticket.received_at >= now - timedelta(hours=r.duplicate_window_hours),
+        Ticket.lat.between(lat - dlat, lat + dlat),
+        Ticket.lon.between(lon - dlon, lon + dlon),
+    )
+    if exclude_ticket_id is not None:
+        query = query.where(Ticket.id != exclude_ticket_id)
+    hits = []
+    for ticket in db.scalars(query):
+        old = rules.DuplicateCandidate(ticket.symptom, ticket.lon, ticket.lat, ticket.received_at,
+                                       is_open=ticket.status.is_open, odour=ticket.odour)
+        if rules.is_possible_duplicate(new, old, now, r):
+            hits.append(DuplicateHit(ticket, rules.haversine_m(lon, lat, ticket.lon, ticket.lat)))
+    return sorted(hits, key=lambda h: (h.distance_m, h.ticket.id))
