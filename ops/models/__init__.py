@@ -10,6 +10,7 @@ from ops.models.auth import ApiToken, LoginAttempt, UserSession
 from ops.models.base import NAMING_CONVENTION, Base, IntEnumType, UTCDateTime
 from ops.models.crews import Crew, CrewMember, CrewPosition
 from ops.models.customers import Customer
+from ops.models.dispatch import Alert, AlertKind, GasReading, Recommendation
 from ops.models.followups import Complaint, FollowUp, SpotCheck
 from ops.models.geography import Depot, District
 from ops.models.incidents import Incident, IncidentNotice, IncidentTicket
@@ -21,6 +22,8 @@ from ops.models.work_orders import ACTIVE_WORK_ORDER_STATUSES, RepairRecord, Wor
 __all__ = [
     "ACTIVE_WORK_ORDER_STATUSES",
     "NAMING_CONVENTION",
+    "Alert",
+    "AlertKind",
     "ApiToken",
     "AuditEvent",
     "Base",
@@ -33,6 +36,7 @@ __all__ = [
     "Depot",
     "District",
     "FollowUp",
+    "GasReading",
     "IdempotencyKey",
     "Incident",
     "IncidentNotice",
@@ -40,6 +44,7 @@ __all__ = [
     "IntEnumType",
     "IntakeCallbackTask",
     "LoginAttempt",
+    "Recommendation",
     "RepairRecord",
     "SafetyInstruction",
     "SchedulerLease",
