@@ -1,0 +1,284 @@
+"""The adapter between the operational record and the optimizer (``ops → optimizer``, never back).
+
+:func:`build_state` turns the database at ``now`` into an :class:`optimizer.dispatch_types.DispatchState`
+following the optimizer's conventions for current work (see that module's docstring):
+
+- a crew **on site** sits at its job, busy until arrival + the expected service time, and cannot be
+  interrupted; its ticket is not in the pool (it is carried by ``busy_until``);
+- a crew **dispatched, acknowledged or en route** to class-2/3 work is where its last GPS ping puts it,
+  free now, *interruptible*; its ticket goes back into the pool (``assigned_crew`` set), so a class 1
+  can take the crew (R7.1 preemption) and the displaced job is planned again;
+- a crew on its way to a **class 1** is not interruptible: that ticket is ``locked`` first on its route.
+
+So "busy until the ETA" of an en-route crew is not a number we store: the drive to its current job
+is part of its route in the plan, which is what keeps the displaced-work estimate honest.
+
+Deadlines are the ones stored on the ticket at intake (``ops.rules`` computed them, R6), passed as
+epoch seconds. :func:`recommend_for_ticket` runs :func:`optimizer.dispatch.recommend` and **stores**
+what it recommended (R13.1), so a dispatcher's decision can later be judged against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ops import rules
+from ops.models import Crew, Depot, Recommendation, Ticket, WorkOrder
+from ops.vocabulary import CrewStatus, Skill, Symptom, TicketClass, TicketStatus, WorkOrderStatus
+from optimizer.dispatch import recommend
+from optimizer.dispatch_types import (
+    CrewOption,
+    CrewState,
+    DispatchState,
+    NetworkTravel,
+    TicketState,
+    TravelTimes,
+    slack_of,
+)
+from optimizer.dispatch_types import Recommendation as OptRecommendation
+from optimizer.network import RoadNetwork
+
+__all__ = [
+    "OPTIMIZER_SKILLS",
+    "SERVICE_MINUTES",
+    "build_state",
+    "epoch",
+    "from_epoch",
+    "recommend_for_ticket",
+    "required_skill",
+    "service_seconds",
+    "shift_end",
+]
+
+#: ops skills → the optimizer's skill strings (``optimizer.snapshots.SKILLS`` names the first three).
+OPTIMIZER_SKILLS: Mapping[Skill, str] = MappingProxyType({
+    Skill.LEAK_REPAIR: "emergency",
+    Skill.METER: "meter",
+    Skill.INSTALLATION: "install",
+    Skill.APPLIANCE: "appliance",
+    Skill.PIPEWORK: "pipework",
+})
+
+#: (product) Expected minutes on site per symptom, before any history exists to learn them from.
+#: Class-1 faults include making the site safe (R8.3 reading, isolating the supply) and R8.6 checks;
+#: scheduled work is the length of a typical visit. An operator may tune these; they only shape
+#: the plan (when a crew is next free), never a deadline.
+SERVICE_MINUTES: Mapping[Symptom, int] = MappingProxyType({
+    Symptom.GAS_LEAK: 45,
+    Symptom.PIPE_DAMAGE: 60,
+    Symptom.VALVE_DAMAGE: 45,
+    Symptom.FIRE: 90,
+    Symptom.EXPLOSION: 120,
+    Symptom.NO_GAS: 40,
+    Symptom.ABNORMAL_FLAME: 30,
+    Symptom.METER_FAULT: 30,
+    Symptom.APPLIANCE_FAULT: 40,
+    Symptom.INSTALLATION: 90,
+    Symptom.MODIFICATION: 60,
+    Symptom.CONSULTATION: 30,
+    Symptom.MAINTENANCE: 60,
+    Symptom.OTHER: 45,
+})
+#: A class-1 visit is never planned shorter than this, whatever the symptom that raised it.
+CLASS1_MIN_SERVICE_MINUTES = 45
+
+_ON_SHIFT = (CrewStatus.AVAILABLE, CrewStatus.DISPATCHED, CrewStatus.EN_ROUTE, CrewStatus.ON_SITE)
+_PLANNED_TICKET_STATUSES = (TicketStatus.NEW, TicketStatus.DISPATCHED, TicketStatus.ACKNOWLEDGED,
+                            TicketStatus.EN_ROUTE)
+_ACTIVE_ORDERS = tuple(s for s in WorkOrderStatus if s.is_active)
+_SKILL_VALUES = frozenset(s.value for s in Skill)
+
+
+def epoch(value: datetime) -> int:
+    """Whole seconds since the epoch: the optimizer's one clock."""
+    return int(value.timestamp())
+
+
+def from_epoch(seconds: int | float) -> datetime:
+    return datetime.fromtimestamp(int(seconds), UTC)
+
+
+def service_seconds(ticket: Ticket) -> int:
+    minutes = SERVICE_MINUTES.get(Symptom(ticket.symptom), 45)
+    if TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY:
+        minutes = max(minutes, CLASS1_MIN_SERVICE_MINUTES)
+    return minutes * 60
+
+
+def required_skill(ticket: Ticket) -> str | None:
+    """The optimizer skill a ticket needs: leak repair for every class 1, else by the work asked for."""
+    if TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY:
+        return OPTIMIZER_SKILLS[Skill.LEAK_REPAIR]
+    symptom = Symptom(ticket.symptom)
+    if symptom is Symptom.METER_FAULT:
+        return OPTIMIZER_SKILLS[Skill.METER]
+    if symptom in (Symptom.INSTALLATION, Symptom.MODIFICATION):
+        return OPTIMIZER_SKILLS[Skill.INSTALLATION]
+    return None
+
+
+def shift_end(crew: Crew, now: datetime) -> datetime:
+    """When the crew's current shift ends (local hours, Settings/rules time zone).
+
+    The shift in force is the one that started last before ``now``; a crew still marked on shift
+    after its end gets ``now`` (it can take nothing new), rather than silently tomorrow's shift.
+    """
+    local = rules.to_local(now)
+    start = local.replace(hour=crew.shift_start_hour, minute=0, second=0, microsecond=0)
+    if start > local:
+        start -= timedelta(days=1)
+    length = (crew.shift_end_hour - crew.shift_start_hour) % 24 or 24
+    end = start + timedelta(hours=length)
+    return max(end, local).astimezone(UTC)
+
+
+def _position(db: Session, crew: Crew) -> tuple[float, float] | None:
+    if crew.last_lon is not None and crew.last_lat is not None:
+        return crew.last_lon, crew.last_lat
+    if crew.depot_id is not None:
+        depot = db.get(Depot, crew.depot_id)
+        if depot is not None:
+            return depot.lon, depot.lat
+    return None
+
+
+def _ticket_state(t: Ticket, node: int, *, assigned_crew: int | None = None, locked: bool = False) -> TicketState:
+    def s(value: datetime | None) -> int | None:
+        return epoch(value) if value is not None else None
+
+    cls = int(t.ticket_class)
+    return TicketState(
+        id=t.id, ticket_class=cls, node=node, reported_s=epoch(t.received_at), service_s=service_seconds(t),
+        depart_by_s=s(t.depart_deadline) if cls == 1 else None,
+        onsite_target_s=s(t.onsite_target) if cls in (1, 2) else None,
+        onsite_limit_s=s(t.onsite_deadline) if cls == 2 else None,
+        slot_start_s=s(t.slot_start) if cls == 3 else None,
+        slot_end_s=s(t.slot_end) if cls == 3 else None,
+        required_skill=required_skill(t), assigned_crew=assigned_crew, locked=locked,
+        kind=Symptom(t.symptom).value.replace("_", " "),
+    )
+
+
+def build_state(db: Session, now: datetime, network: RoadNetwork, *,
+                travel: TravelTimes | None = None) -> DispatchState:
+    """The dispatch state at ``now``: crews on shift with a known position, and every ticket to plan."""
+    crews = db.scalars(sa.select(Crew).where(Crew.active.is_(True), Crew.status.in_(_ON_SHIFT))
+                       .order_by(Crew.id)).all()
+    orders = {o.crew_id: o for o in db.scalars(
+        sa.select(WorkOrder).where(WorkOrder.status.in_(_ACTIVE_ORDERS)))}
+    tickets = db.scalars(sa.select(Ticket).where(Ticket.status.in_(_PLANNED_TICKET_STATUSES))
+                         .order_by(Ticket.id)).all()
+    now_s = epoch(now)
+
+    placed = [(c, _position(db, c)) for c in crews]
+    placed = [(c, p) for c, p in placed if p is not None]
+    points = [p for _, p in placed] + [(t.lon, t.lat) for t in tickets]
+    nodes = network.snap([p[0] for p in points], [p[1] for p in points])[0].tolist() if points else []
+    crew_nodes = dict(zip((c.id for c, _ in placed), nodes[:len(placed)], strict=True))
+    ticket_nodes = dict(zip((t.id for t in tickets), nodes[len(placed):], strict=True))
+    by_ticket = {t.id: t for t in tickets}
+
+    crew_states: list[CrewState] = []
+    assigned: dict[int, tuple[int, bool]] = {}  # ticket id → (crew id, locked)
+    for crew, _ in placed:
+        node, busy, interruptible, current = crew_nodes[crew.id], now_s, False, None
+        order = orders.get(crew.id)
+        if order is not None:
+            current = order.ticket_id
+            ticket = order.ticket
+            if order.status is WorkOrderStatus.ON_SITE:
+                node = int(network.snap(ticket.lon, ticket.lat)[0][0])
+                arrived = order.arrived_at or now
+                busy = max(now_s, epoch(arrived) + service_seconds(ticket))
+            elif ticket.id in by_ticket:
+                class1 = TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY
+                interruptible = not class1
+                assigned[ticket.id] = (crew.id, class1)
+        crew_states.append(CrewState(
+            id=crew.id, node=int(node), busy_until_s=int(busy), shift_end_s=epoch(shift_end(crew, now)),
+            skills=frozenset(OPTIMIZER_SKILLS[Skill(s)] for s in crew.skills if s in _SKILL_VALUES),
+            interruptible=interruptible, current_ticket_id=current, code=crew.code,
+        ))
+    ticket_states = []
+    for t in tickets:
+        crew_id, locked = assigned.get(t.id, (None, False))
+        ticket_states.append(_ticket_state(t, int(ticket_nodes[t.id]), assigned_crew=crew_id, locked=locked))
+    return DispatchState(now_s=now_s, hour=rules.to_local(now).hour, crews=tuple(crew_states),
+                         tickets=tuple(ticket_states), travel=travel or NetworkTravel(network))
+
+
+# ----------------------------------------------------------------------------- recommendations
+def _option_json(rank: int, o: CrewOption, codes: Mapping[int, str]) -> dict[str, Any]:
+    return {
+        "rank": rank, "crew_id": o.crew_id, "crew_code": codes.get(o.crew_id, o.crew_label),
+        "eta": from_epoch(o.eta_s).isoformat(), "eta_s": int(o.eta_s),
+        "departure": from_epoch(o.depart_s).isoformat(), "departure_s": int(o.depart_s),
+        "slack_s": {k: int(v) for k, v in o.slack.items()},
+        "displaces": [{"ticket_id": d.ticket_id, "ticket_class": d.ticket_class, "delay_s": int(d.delay_s),
+                       "kind": d.kind} for d in o.displaced],
+        "explanation": o.explanation, "cost": int(o.cost), "cost_delta": int(o.cost_delta),
+        "diverted": bool(o.diverted),
+    }
+
+
+def _nearest_fallback(ticket: TicketState, state: DispatchState, k: int) -> OptRecommendation:
+    """Skilled crews by drive time alone: what the dispatcher sees if the insertion ranking fails."""
+    skilled = [c for c in state.crews if ticket.required_skill is None or ticket.required_skill in c.skills]
+    if not skilled:
+        return OptRecommendation(ticket.id, (), note=f"no crew has skill {ticket.required_skill!r}")
+    drive = np.asarray(state.travel.matrix([c.node for c in skilled], [ticket.node], state.hour))[:, 0]
+    options = []
+    ranked = sorted(zip(skilled, drive.tolist(), strict=True),
+                    key=lambda x: (max(state.now_s, x[0].busy_until_s) + x[1], x[0].id))[:k]
+    for crew, secs in ranked:
+        depart = max(state.now_s, crew.busy_until_s)
+        eta = depart + int(secs)
+        options.append(CrewOption(crew.id, crew.label, eta, depart, slack_of(ticket, depart, eta), (), 0, 0,
+                                  f"nearest free crew: on site in {int(secs) // 60} min (fallback ranking)"))
+    return OptRecommendation(ticket.id, tuple(options), note="fallback: nearest skilled crew")
+
+
+def recommend_for_ticket(db: Session, ticket_id: int, now: datetime, network: RoadNetwork, k: int = 3, *,
+                         travel: TravelTimes | None = None,
+                         state: DispatchState | None = None) -> Recommendation:
+    """Rank the top-``k`` crews for one ticket and store the ranking (R7.1, R13.1); returns the row.
+
+    The row's ``payload`` is what the dispatch page and the API show, and what the work order keeps
+    when the dispatcher decides. If the optimizer's insertion ranking fails for any reason, the
+    nearest skilled crews are shown instead with ``used_fallback`` set: the dispatcher is never left
+    without an answer (no silent failure), and the stored flag says which one they saw.
+    """
+    ticket = db.get(Ticket, ticket_id)
+    if ticket is None:
+        raise LookupError(f"ticket_id: no ticket {ticket_id}")
+    if state is None:
+        state = build_state(db, now, network, travel=travel)
+    target = next((t for t in state.tickets if t.id == ticket_id), None)
+    if target is None:  # e.g. on site already: still rank, so the page can show who else is near
+        target = _ticket_state(ticket, int(network.snap(ticket.lon, ticket.lat)[0][0]))
+    used_fallback = False
+    try:
+        result = recommend(target, state, k=k)
+    except Exception as exc:  # the fallback exists for optimizer failures of any kind
+        result = _nearest_fallback(target, state, k)
+        result = OptRecommendation(result.ticket_id, result.options,
+                                   note=f"{result.note} ({type(exc).__name__}: {exc})")
+        used_fallback = True
+    codes = dict(db.execute(sa.select(Crew.id, Crew.code)).tuples().all())
+    payload = {
+        "ticket_id": ticket.id, "ticket_no": ticket.ticket_no, "ticket_class": int(ticket.ticket_class),
+        "created_at": now.isoformat(), "now_s": epoch(now), "k": k, "used_fallback": used_fallback,
+        "note": result.note,
+        "options": [_option_json(i + 1, o, codes) for i, o in enumerate(result.options)],
+    }
+    row = Recommendation(ticket_id=ticket.id, created_at=now, used_fallback=used_fallback, payload=payload)
+    db.add(row)
+    db.flush()
+    return row

@@ -1,0 +1,567 @@
+"""The work-order loop (R7–R10): confirm a dispatch, then acknowledge, depart, arrive, read, complete.
+
+Every step is one service call that checks the actor (``require``), validates, writes the change with
+its timestamp and an audit event, and leaves the ticket's and the crew's status in step with the
+order, so the map, the KPIs (R14.1) and a later dispute (R13.1) read one consistent story. Callers
+wrap each call in ``ops.db.transaction``.
+
+Errors: :class:`WorkOrderError` names the offending field(s) (a 422 in the API);
+:class:`TransitionError` names ``status`` (an illegal step) or ``version`` (someone else changed the
+order first): both are conflicts (409); :class:`NotYourCrewError` is a crew member acting on another
+crew's order (403). A late acknowledgement is *recorded* as late, never refused (R7.2): the crew
+still has to go.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ops import rules
+from ops.audit import record, snapshot
+from ops.models import (
+    Alert,
+    AlertKind,
+    Crew,
+    CrewMember,
+    FollowUp,
+    GasReading,
+    Recommendation,
+    RepairRecord,
+    Ticket,
+    WorkOrder,
+)
+from ops.parts import PARTS
+from ops.permissions import Actor, PermissionDenied, require
+from ops.vocabulary import (
+    CrewStatus,
+    RepairResult,
+    Role,
+    TicketClass,
+    TicketStatus,
+    WorkOrderStatus,
+)
+
+__all__ = [
+    "NotFoundError",
+    "NotYourCrewError",
+    "RepairIn",
+    "TransitionError",
+    "WorkOrderError",
+    "acknowledge",
+    "arrive",
+    "cancel",
+    "complete",
+    "confirm_dispatch",
+    "depart",
+    "not_fixed",
+    "reassign",
+    "record_reading",
+]
+
+
+def _msg(message: str) -> str:
+    """An English message for the pages and the API (to be marked ``N_`` once the catalogs have it)."""
+    return message
+
+
+class WorkOrderError(ValueError):
+    """Invalid input; ``problems`` maps each offending field to its message, ``field`` is the first."""
+
+    def __init__(self, field: str | Mapping[str, str], message: str | None = None) -> None:
+        problems = dict(field) if isinstance(field, Mapping) else {field: message or "invalid"}
+        self.problems: dict[str, str] = problems
+        self.field = next(iter(problems))
+        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+
+
+class NotFoundError(WorkOrderError):
+    """No such ticket, order, crew or recommendation (404)."""
+
+
+class TransitionError(WorkOrderError):
+    """An illegal lifecycle step (``status``) or a stale version (``version``): a conflict (409)."""
+
+
+class NotYourCrewError(WorkOrderError):
+    """A crew member acting on an order of another crew (403)."""
+
+
+#: Roles that act on any crew's order; a crew member only on its own crew's.
+_OFFICE = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM})
+_DISPATCHING = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM})
+
+
+# ----------------------------------------------------------------------------- helpers
+def _aware(value: datetime, name: str) -> None:
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise WorkOrderError(name, _msg("must be a timezone-aware time"))
+
+
+def _int_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _order(db: Session, order_id: int, version: int | None) -> WorkOrder:
+    order = db.get(WorkOrder, order_id) if _int_id(order_id) else None
+    if order is None:
+        raise NotFoundError("work_order_id", _msg("no such work order"))
+    if version is not None and version != order.version_id:
+        raise TransitionError("version", _msg("the work order was changed by someone else; reload it")
+                              + f" (now version {order.version_id})")
+    return order
+
+
+def _own_crew(db: Session, actor: Actor, order: WorkOrder) -> None:
+    """A crew member may act only on its own crew's orders; the office and the system on any."""
+    if actor.roles & _OFFICE:
+        return
+    member = actor.user_id is not None and db.scalar(sa.select(CrewMember.id).where(
+        CrewMember.user_id == actor.user_id, CrewMember.crew_id == order.crew_id)) is not None
+    if not member:
+        raise NotYourCrewError("work_order_id", _msg("this work order belongs to another crew"))
+
+
+def _expect(order: WorkOrder, *allowed: WorkOrderStatus, step: str) -> None:
+    if order.status not in allowed:
+        names = ", ".join(s.value for s in allowed)
+        raise TransitionError("status", _msg("cannot %(step)s a work order that is %(status)s (needs %(allowed)s)")
+                              % {"step": step, "status": order.status.value, "allowed": names})
+
+
+def _reason(value: str | None, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise WorkOrderError(name, _msg("a reason is required"))
+    if len(value) > 2000:
+        raise WorkOrderError(name, _msg("too long"))
+    return value.strip()
+
+
+def _audit(db: Session, actor: Actor, action: str, order: WorkOrder, now: datetime, *,
+           before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None,
+           recommendation: Mapping[str, Any] | None = None, note: str | None = None) -> None:
+    record(db, actor_id=actor.user_id, actor_label=actor.label, action=action, entity="work_order",
+           entity_id=order.id, before=before, after=after, recommendation=recommendation, note=note, at=now)
+
+
+def _crew_status(db: Session, actor: Actor, crew: Crew, status: CrewStatus, now: datetime, note: str) -> None:
+    """The crew's map status follows its order; written here (not via crews.set_status) because an
+    API token scoped to one action may not hold ``crew.set_status``, and the order step is what the
+    actor is entitled to."""
+    if crew.status is status:
+        return
+    before = crew.status
+    crew.status = status
+    record(db, actor_id=actor.user_id, actor_label=actor.label, action="crew.set_status", entity="crew",
+           entity_id=crew.id, before={"status": before}, after={"status": status}, note=note, at=now)
+
+
+def _ticket_status(ticket: Ticket, status: TicketStatus) -> None:
+    ticket.status = status
+
+
+def _order_state(order: WorkOrder) -> dict[str, Any]:
+    return snapshot(order, ["status", "crew_id", "ticket_id", "acknowledged_at", "departed_at", "arrived_at",
+                            "completed_at", "cancelled_at", "escalated_at", "version_id"])
+
+
+# ----------------------------------------------------------------------------- dispatch
+def _top_crew(rec: Recommendation | None) -> int | None:
+    options = (rec.payload or {}).get("options") or [] if rec is not None else []
+    return options[0]["crew_id"] if options else None
+
+
+def _preempt(db: Session, actor: Actor, previous: WorkOrder, by: Ticket, now: datetime) -> None:
+    """A crew on its way to class-2/3 work is diverted to a class 1: its order goes back to the queue."""
+    before = _order_state(previous)
+    reason = f"preempted by ticket {by.ticket_no}"
+    previous.status = WorkOrderStatus.CANCELLED
+    previous.cancelled_at = now
+    previous.cancel_reason = reason
+    _ticket_status(previous.ticket, TicketStatus.NEW)
+    db.flush()  # free the crew's one-active-order slot before the new order is inserted
+    _audit(db, actor, "order.preempt", previous, now, before=before, after=_order_state(previous), note=reason)
+
+
+def confirm_dispatch(
+    db: Session,
+    actor: Actor,
+    ticket_id: int,
+    crew_id: int,
+    recommendation_id: int | None,
+    now: datetime,
+    override_reason: str | None = None,
+    *,
+    auto: bool = False,
+    _action: str = "dispatch.confirm",
+) -> WorkOrder:
+    """R7.1: send ``crew_id`` to the ticket; choosing other than the top recommendation needs a reason.
+
+    The order keeps the recommended crew and the whole recommendation as it was shown (R13.1), and the
+    decision ("followed", "override" or "auto" for R7.3). A crew on its way to class-2/3 work that is
+    sent to a class 1 is diverted: its previous order is cancelled with "preempted by ticket N" and
+    that ticket goes back to the queue for a new recommendation. A double dispatch is refused by the
+    database's partial unique indexes (``IntegrityError``), whatever the application checked.
+    """
+    require(actor, "dispatch.confirm")
+    _aware(now, "now")
+    ticket = db.get(Ticket, ticket_id) if _int_id(ticket_id) else None
+    if ticket is None:
+        raise NotFoundError("ticket_id", _msg("no such ticket"))
+    crew = db.get(Crew, crew_id) if _int_id(crew_id) else None
+    if crew is None:
+        raise WorkOrderError("crew_id", _msg("no such crew"))
+    rec = None
+    if recommendation_id is not None:
+        rec = db.get(Recommendation, recommendation_id) if _int_id(recommendation_id) else None
+        if rec is None or rec.ticket_id != ticket.id:
+            raise WorkOrderError("recommendation_id", _msg("no such recommendation for this ticket"))
+    if ticket.status is not TicketStatus.NEW:
+        raise TransitionError("status", _msg("the ticket is %(status)s, not waiting for a crew")
+                              % {"status": ticket.status.value})
+    if not crew.active or crew.status in (CrewStatus.OFF_SHIFT, CrewStatus.UNAVAILABLE):
+        raise WorkOrderError("crew_id", _msg("the crew is not on shift"))
+    top = _top_crew(rec)
+    reason = override_reason.strip() if isinstance(override_reason, str) and override_reason.strip() else None
+    if top != crew.id and reason is None:
+        raise WorkOrderError("override_reason", _msg("a reason is required when the crew is not the top recommendation"))
+
+    busy = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id,
+                                                WorkOrder.status.in_([s for s in WorkOrderStatus if s.is_active])))
+    if busy is not None:
+        divertible = (TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY
+                      and TicketClass(busy.ticket.ticket_class) is not TicketClass.EMERGENCY
+                      and busy.status in (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED,
+                                          WorkOrderStatus.EN_ROUTE))
+        if not divertible:
+            raise WorkOrderError("crew_id", _msg("the crew is busy with another work order"))
+        _preempt(db, actor, busy, ticket, now)
+
+    option = next((o for o in (rec.payload.get("options") or []) if o["crew_id"] == crew.id), None) if rec else None
+    decision = "auto" if auto else ("followed" if top == crew.id else "override")
+    pre_alert = db.scalar(sa.select(Alert.created_at).where(
+        Alert.ticket_id == ticket.id, Alert.kind == AlertKind.PRE_ALERT, Alert.crew_id == crew.id)
+        .order_by(Alert.id))
+    order = WorkOrder(
+        ticket_id=ticket.id, crew_id=crew.id, status=WorkOrderStatus.DISPATCHED,
+        recommended_crew_id=top,
+        recommendation=None if rec is None else {"recommendation_id": rec.id, "decision": decision, **rec.payload},
+        override_reason=reason if decision == "override" else None, auto_dispatched=auto,
+        pre_alerted_at=pre_alert, dispatched_at=now, dispatched_by_id=actor.user_id,
+        eta_seconds_at_dispatch=max(0, option["eta_s"] - rec.payload["now_s"]) if option and rec else None,
+    )
+    db.add(order)
+    _ticket_status(ticket, TicketStatus.DISPATCHED)
+    db.flush()
+    _crew_status(db, actor, crew, CrewStatus.DISPATCHED, now, f"dispatched to ticket {ticket.ticket_no}")
+    note = reason
+    if auto:
+        note = ("auto-dispatched by the system: nobody confirmed a crew within "
+                f"{rules.get_rule_settings().class1_auto_dispatch_minutes} min of the report (R7.3)")
+    _audit(db, actor, _action, order, now, after={**_order_state(order), "decision": decision,
+                                                  "recommended_crew_id": top},
+           recommendation=None if rec is None else {"recommendation_id": rec.id, **rec.payload}, note=note)
+    return order
+
+
+# ----------------------------------------------------------------------------- crew steps
+def acknowledge(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
+    """R7.2: the crew has the order and is preparing; a late acknowledgement is recorded as such."""
+    require(actor, "order.acknowledge")
+    _aware(now, "now")
+    order = _order(db, order_id, version)
+    _own_crew(db, actor, order)
+    _expect(order, WorkOrderStatus.DISPATCHED, step="acknowledge")
+    before = _order_state(order)
+    order.status = WorkOrderStatus.ACKNOWLEDGED
+    order.acknowledged_at = now
+    _ticket_status(order.ticket, TicketStatus.ACKNOWLEDGED)
+    db.flush()
+    ack_by = rules.escalation_times(order.ticket.ticket_class, order.ticket.received_at, order.dispatched_at).ack_by
+    late = ack_by is not None and now > ack_by
+    _audit(db, actor, "order.acknowledge", order, now, before=before,
+           after={**_order_state(order), "late": late,
+                  "seconds_after_dispatch": int((now - order.dispatched_at).total_seconds())},
+           note="acknowledged late (R7.2)" if late else None)
+    return order
+
+
+def depart(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
+    """The crew leaves for the site (R8.1 re-check done): the R6.1 departure for a class 1."""
+    require(actor, "order.update_status")
+    _aware(now, "now")
+    order = _order(db, order_id, version)
+    _own_crew(db, actor, order)
+    _expect(order, WorkOrderStatus.ACKNOWLEDGED, step="depart on")
+    before = _order_state(order)
+    order.status = WorkOrderStatus.EN_ROUTE
+    order.departed_at = now
+    _ticket_status(order.ticket, TicketStatus.EN_ROUTE)
+    db.flush()
+    _crew_status(db, actor, order.crew, CrewStatus.EN_ROUTE, now, f"en route to ticket {order.ticket.ticket_no}")
+    ticket = order.ticket
+    late = ticket.depart_deadline is not None and now > ticket.depart_deadline
+    _audit(db, actor, "order.depart", order, now, before=before, after={**_order_state(order), "late": late},
+           note="departed after the R6.1 deadline" if late else None)
+    return order
+
+
+def arrive(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
+    """R8.2: the crew is on site and confirms the fault with the customer."""
+    require(actor, "order.update_status")
+    _aware(now, "now")
+    order = _order(db, order_id, version)
+    _own_crew(db, actor, order)
+    _expect(order, WorkOrderStatus.EN_ROUTE, step="arrive on")
+    before = _order_state(order)
+    order.status = WorkOrderStatus.ON_SITE
+    order.arrived_at = now
+    _ticket_status(order.ticket, TicketStatus.ON_SITE)
+    db.flush()
+    _crew_status(db, actor, order.crew, CrewStatus.ON_SITE, now, f"on site at ticket {order.ticket.ticket_no}")
+    _audit(db, actor, "order.arrive", order, now, before=before, after=_order_state(order))
+    return order
+
+
+def record_reading(db: Session, actor: Actor, order_id: int, ppm: float, measured_at: datetime, now: datetime, *,
+                   version: int | None = None) -> GasReading:
+    """R8.3: a gas detector reading on site, with the time it was taken (before any other work)."""
+    require(actor, "repair.file")
+    _aware(now, "now")
+    order = _order(db, order_id, version)
+    _own_crew(db, actor, order)
+    _expect(order, WorkOrderStatus.ON_SITE, step="record a reading on")
+    problems: dict[str, str] = {}
+    if isinstance(ppm, bool) or not isinstance(ppm, int | float) or not math.isfinite(ppm) or ppm < 0:
+        problems["ppm"] = _msg("a reading in ppm, zero or more, is required")
+    if not isinstance(measured_at, datetime) or measured_at.tzinfo is None:
+        problems["measured_at"] = _msg("must be a timezone-aware time")
+    elif measured_at > now + timedelta(minutes=1) or (order.arrived_at and measured_at < order.arrived_at):
+        problems["measured_at"] = _msg("must be between the arrival and now")
+    if problems:
+        raise WorkOrderError(problems)
+    reading = GasReading(work_order_id=order.id, ppm=float(ppm), measured_at=measured_at, recorded_at=now,
+                         recorded_by_id=actor.user_id)
+    db.add(reading)
+    db.flush()
+    _audit(db, actor, "order.reading", order, now, after={"ppm": float(ppm), "measured_at": measured_at,
+                                                          "reading_id": reading.id})
+    return reading
+
+
+# ----------------------------------------------------------------------------- the repair record
+@dataclass(frozen=True)
+class RepairIn:
+    """R9.1 as the crew page and the API send it; ``parts`` items are ``{"code": ..., "qty": n}``."""
+
+    cause: str | None = None
+    measures: str | None = None
+    parts: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    result: RepairResult | str = RepairResult.FIXED
+    customer_name: str | None = None
+    customer_confirmed: bool = False
+    customer_confirmed_at: datetime | None = None
+    safety_advice_given: bool = False
+    gas_restored_after_check: bool = False
+
+
+def _parts(items: Any, problems: dict[str, str]) -> list[dict[str, Any]]:
+    """R8.4: every part from the parts list, meeting the standard, with a positive quantity."""
+    if not isinstance(items, list | tuple):
+        problems["parts"] = _msg("a list of parts is required (may be empty)")
+        return []
+    out = []
+    for i, item in enumerate(items):
+        name = f"parts[{i}]"
+        code = item.get("code") if isinstance(item, Mapping) else None
+        qty = item.get("qty", 1) if isinstance(item, Mapping) else None
+        part = PARTS.get(code) if isinstance(code, str) else None
+        if part is None:
+            problems[name] = _msg("not in the parts list")
+        elif not part.meets_standard:
+            problems[name] = _msg("this part does not meet the national standard (R8.4)")
+        elif isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
+            problems[name] = _msg("quantity must be a whole number, 1 or more")
+        else:
+            out.append({"code": part.code, "name": part.name, "standard": part.standard, "qty": qty})
+    return out
+
+
+def _first_reading(db: Session, order: WorkOrder) -> GasReading | None:
+    return db.scalar(sa.select(GasReading).where(GasReading.work_order_id == order.id)
+                     .order_by(GasReading.measured_at, GasReading.id))
+
+
+def _text(value: Any, name: str, problems: dict[str, str]) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        problems[name] = _msg("required")
+        return None
+    if len(value) > 4000:
+        problems[name] = _msg("too long")
+        return None
+    return value.strip()
+
+
+def _callbacks(db: Session, order: WorkOrder, now: datetime) -> list[FollowUp]:
+    """R10.1/R10.2: one callback per reporter of the ticket (R5.6), due 48 h (class 1) or 24 h after."""
+    ticket = order.ticket
+    due = rules.callback_due(ticket.ticket_class, now)
+    first = rules.callback_order_key(ticket.ticket_class, due)[0]
+    reporters = [r.id for r in ticket.reporters] or [None]
+    tasks = [FollowUp(work_order_id=order.id, ticket_id=ticket.id, reporter_id=rid, due_at=due, priority=first,
+                      created_at=now) for rid in reporters]
+    db.add_all(tasks)
+    return tasks
+
+
+def _close_order(db: Session, actor: Actor, order: WorkOrder, rec: RepairRecord, now: datetime, action: str,
+                 note: str | None) -> WorkOrder:
+    before = _order_state(order)
+    db.add(rec)
+    order.status = WorkOrderStatus.COMPLETED
+    order.completed_at = now
+    fixed = rec.result is RepairResult.FIXED
+    if fixed:
+        _ticket_status(order.ticket, TicketStatus.COMPLETED)  # leaves the open queue, awaits its callback
+        tasks = _callbacks(db, order, now)
+    else:
+        _ticket_status(order.ticket, TicketStatus.NEW)  # back in the queue for a follow-up visit
+        tasks = []
+    db.flush()
+    _crew_status(db, actor, order.crew, CrewStatus.AVAILABLE, now, f"finished at ticket {order.ticket.ticket_no}")
+    _audit(db, actor, action, order, now, before=before,
+           after={**_order_state(order), "repair_record": snapshot(rec), "ticket_status": order.ticket.status,
+                  "callback_ids": [t.id for t in tasks]}, note=note)
+    return order
+
+
+def complete(db: Session, actor: Actor, order_id: int, repair: RepairIn, now: datetime, *,
+             version: int | None = None) -> WorkOrder:
+    """R9: finish the order with its full repair record; refused without one (every missing field named).
+
+    A class 1 is refused without a detector reading (R8.3, field ``gas_reading``). With result
+    ``fixed`` the ticket leaves the open queue and its R10 callbacks are created; "not fixed" or
+    "needs follow-up" put the ticket back in the queue for another visit (no callback yet).
+    """
+    require(actor, "repair.file")
+    _aware(now, "now")
+    order = _order(db, order_id, version)
+    _own_crew(db, actor, order)
+    _expect(order, WorkOrderStatus.ON_SITE, step="complete")
+    problems: dict[str, str] = {}
+    cause = _text(repair.cause, "cause", problems)
+    measures = _text(repair.measures, "measures", problems)
+    parts = _parts(repair.parts, problems)
+    try:
+        result = RepairResult(repair.result)
+    except ValueError:
+        problems["result"] = _msg("must be fixed, not_fixed or needs_follow_up")
+        result = RepairResult.FIXED
+    name = _text(repair.customer_name, "customer_name", problems)
+    if repair.customer_confirmed is not True:
+        problems["customer_confirmed"] = _msg("the customer must confirm the record (R9.1)")
+    confirmed_at = repair.customer_confirmed_at or now
+    if not isinstance(confirmed_at, datetime) or confirmed_at.tzinfo is None:
+        problems["customer_confirmed_at"] = _msg("must be a timezone-aware time")
+    if repair.safety_advice_given is not True:
+        problems["safety_advice_given"] = _msg("safety advice must be given to the customer (R8.5)")
+    reading = _first_reading(db, order)
+    if TicketClass(order.ticket.ticket_class) is TicketClass.EMERGENCY and reading is None:
+        problems["gas_reading"] = _msg("a class-1 order needs a gas detector reading before completion (R8.3)")
+    if problems:
+        raise WorkOrderError(problems)
+    rec = RepairRecord(
+        work_order_id=order.id, cause=cause, measures=measures, parts_replaced=parts, result=result,
+        customer_confirmation=f"{name}; confirmed {confirmed_at.isoformat()}",
+        gas_reading_ppm=reading.ppm if reading else None, gas_reading_at=reading.measured_at if reading else None,
+        safety_advice_given=True, gas_restored_after_check=bool(repair.gas_restored_after_check),
+        completed_at=now, filed_by_id=actor.user_id,
+    )
+    return _close_order(db, actor, order, rec, now, "order.complete", None)
+
+
+def not_fixed(db: Session, actor: Actor, order_id: int, reason: str, now: datetime, *,
+              measures: str | None = None, version: int | None = None) -> WorkOrder:
+    """The crew leaves without fixing it (parts, access, another trade): follow-up work is needed.
+
+    The visit is closed with a repair record of result ``needs_follow_up`` naming the reason, and the
+    ticket goes back to the dispatch queue; a class 1 still needs its R8.3 reading first.
+    """
+    require(actor, "repair.file")
+    _aware(now, "now")
+    order = _order(db, order_id, version)
+    _own_crew(db, actor, order)
+    _expect(order, WorkOrderStatus.ON_SITE, step="close as not fixed")
+    text = _reason(reason, "reason")
+    reading = _first_reading(db, order)
+    if TicketClass(order.ticket.ticket_class) is TicketClass.EMERGENCY and reading is None:
+        raise WorkOrderError("gas_reading", _msg("a class-1 order needs a gas detector reading first (R8.3)"))
+    rec = RepairRecord(
+        work_order_id=order.id, cause=text, measures=(measures or "").strip(), parts_replaced=[],
+        result=RepairResult.NEEDS_FOLLOW_UP, customer_confirmation="",
+        gas_reading_ppm=reading.ppm if reading else None, gas_reading_at=reading.measured_at if reading else None,
+        completed_at=now, filed_by_id=actor.user_id,
+    )
+    return _close_order(db, actor, order, rec, now, "order.not_fixed", text)
+
+
+# ----------------------------------------------------------------------------- office steps
+def _office_only(actor: Actor, action: str) -> None:
+    if not actor.roles & _DISPATCHING:
+        raise PermissionDenied(actor, action, f"{actor.label} may not {action.split('.')[-1]} a work order: "
+                                              "dispatchers and supervisors only")
+
+
+def cancel(db: Session, actor: Actor, order_id: int, reason: str, now: datetime, *,
+           version: int | None = None) -> WorkOrder:
+    """Withdraw a crew from an order (dispatcher or supervisor, with a reason); the ticket is re-queued."""
+    require(actor, "order.update_status")
+    _office_only(actor, "order.cancel")
+    _aware(now, "now")
+    order = _order(db, order_id, version)
+    text = _reason(reason, "reason")
+    _expect(order, WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED, WorkOrderStatus.EN_ROUTE,
+            WorkOrderStatus.ON_SITE, step="cancel")
+    return _withdraw(db, actor, order, text, now)
+
+
+def _withdraw(db: Session, actor: Actor, order: WorkOrder, text: str, now: datetime) -> WorkOrder:
+    before = _order_state(order)
+    order.status = WorkOrderStatus.CANCELLED
+    order.cancelled_at = now
+    order.cancel_reason = text
+    _ticket_status(order.ticket, TicketStatus.NEW)
+    db.flush()
+    _crew_status(db, actor, order.crew, CrewStatus.AVAILABLE, now, f"withdrawn from ticket {order.ticket.ticket_no}")
+    _audit(db, actor, "order.cancel", order, now, before=before, after=_order_state(order), note=text)
+    return order
+
+
+def reassign(db: Session, actor: Actor, order_id: int, crew_id: int, reason: str, now: datetime, *,
+             recommendation_id: int | None = None, version: int | None = None) -> WorkOrder:
+    """Move an order to another crew (R7.3: the supervisor can still reassign), with a reason.
+
+    The old order is cancelled with the reason and a new one confirmed for ``crew_id`` in the same
+    transaction; the reason doubles as the override reason when the crew is not the recommended one.
+    """
+    require(actor, "dispatch.confirm")
+    _office_only(actor, "order.reassign")
+    _aware(now, "now")
+    order = _order(db, order_id, version)
+    text = _reason(reason, "reason")
+    _expect(order, WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED, WorkOrderStatus.EN_ROUTE,
+            step="reassign")
+    if crew_id == order.crew_id:
+        raise WorkOrderError("crew_id", _msg("the order is already with this crew"))
+    if not _int_id(crew_id) or db.get(Crew, crew_id) is None:
+        raise WorkOrderError("crew_id", _msg("no such crew"))
+    ticket_id = order.ticket_id
+    _withdraw(db, actor, order, f"reassigned: {text}", now)
+    return confirm_dispatch(db, actor, ticket_id, crew_id, recommendation_id, now, override_reason=text,
+                            _action="order.reassign")

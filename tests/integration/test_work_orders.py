@@ -1,0 +1,234 @@
+"""The work-order loop on a real database: dispatch, every lifecycle step, the repair record, preemption."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from ops.db import transaction
+from ops.dispatching import build_state, recommend_for_ticket
+from ops.models import AuditEvent, Crew, FollowUp, RepairRecord, Ticket, WorkOrder
+from ops.permissions import PermissionDenied
+from ops.services import work_orders as wo
+from ops.vocabulary import CrewStatus, RepairResult, Role, TicketStatus, WorkOrderStatus
+from tests.integration.dispatch_world import NETWORK, SUPERVISOR, World
+
+NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+FULL_REPAIR = wo.RepairIn(cause="loose union on the meter inlet", measures="tightened and resealed",
+                          parts=[{"code": "SEAL-KIT", "qty": 1}], result="fixed", customer_name="Ana Rojas",
+                          customer_confirmed=True, safety_advice_given=True, gas_restored_after_check=True)
+
+
+def actions(db, entity: str, entity_id: int) -> list[str]:
+    return list(db.scalars(sa.select(AuditEvent.action).where(AuditEvent.entity == entity,
+                                                              AuditEvent.entity_id == str(entity_id))
+                           .order_by(AuditEvent.id)))
+
+
+@pytest.fixture
+def world(session_factory):
+    with transaction(session_factory) as db:
+        yield World(db, NOW)
+
+
+def test_state_maps_crews_skills_and_deadlines(world):
+    crew = world.crew(0)
+    world.crew(35, status=CrewStatus.OFF_SHIFT)
+    t = world.ticket(14, 1)
+    state = build_state(world.db, NOW, NETWORK)
+    assert [c.id for c in state.crews] == [crew.id]
+    assert state.crews[0].skills == {"emergency", "meter"}
+    ts = state.ticket(t.id)
+    assert ts.required_skill == "emergency" and ts.node == 14
+    assert ts.depart_by_s == int((NOW + timedelta(minutes=30)).timestamp())
+
+
+def test_r13_1_recommendation_is_stored_with_its_options(world):
+    near, far = world.crew(13), world.crew(35)
+    t = world.ticket(14, 1)
+    rec = recommend_for_ticket(world.db, t.id, NOW, NETWORK, k=3)
+    assert rec.id is not None and rec.used_fallback is False
+    options = rec.payload["options"]
+    assert [o["crew_id"] for o in options] == [near.id, far.id]
+    top = options[0]
+    assert top["eta_s"] - top["departure_s"] == 10  # one 100-m block at 36 km/h
+    assert set(top["slack_s"]) == {"depart_30", "onsite_target"} and top["explanation"]
+
+
+def test_full_lifecycle_records_every_timestamp_and_audit_event(world):
+    db = world.db
+    crew = world.crew(13)
+    t = world.ticket(14, 1)
+    rec = recommend_for_ticket(db, t.id, NOW, NETWORK)
+    member = world.member(crew)
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, rec.id, NOW + timedelta(minutes=1))
+    assert order.recommended_crew_id == crew.id and order.recommendation["decision"] == "followed"
+    assert order.recommendation["recommendation_id"] == rec.id and order.eta_seconds_at_dispatch == 10
+    assert (t.status, crew.status) == (TicketStatus.DISPATCHED, CrewStatus.DISPATCHED)
+    wo.acknowledge(db, member, order.id, NOW + timedelta(minutes=15))  # late: recorded, not refused
+    wo.depart(db, member, order.id, NOW + timedelta(minutes=16))
+    assert (t.status, crew.status) == (TicketStatus.EN_ROUTE, CrewStatus.EN_ROUTE)
+    wo.arrive(db, member, order.id, NOW + timedelta(minutes=25))
+    wo.record_reading(db, member, order.id, 120.0, NOW + timedelta(minutes=26), NOW + timedelta(minutes=27))
+    wo.complete(db, member, order.id, FULL_REPAIR, NOW + timedelta(minutes=70))
+    assert order.status is WorkOrderStatus.COMPLETED
+    for name, minutes in [("dispatched_at", 1), ("acknowledged_at", 15), ("departed_at", 16),
+                          ("arrived_at", 25), ("completed_at", 70)]:
+        assert getattr(order, name) == NOW + timedelta(minutes=minutes), name
+    record = db.scalar(sa.select(RepairRecord).where(RepairRecord.work_order_id == order.id))
+    assert record.gas_reading_ppm == 120.0 and record.result is RepairResult.FIXED
+    assert record.parts_replaced[0]["standard"] and "Ana Rojas" in record.customer_confirmation
+    assert (t.status, crew.status) == (TicketStatus.COMPLETED, CrewStatus.AVAILABLE)
+    callback = db.scalar(sa.select(FollowUp).where(FollowUp.work_order_id == order.id))
+    assert callback.due_at == NOW + timedelta(minutes=70, hours=48)  # R10.2 class 1
+    assert actions(db, "work_order", order.id) == [
+        "dispatch.confirm", "order.acknowledge", "order.depart", "order.arrive", "order.reading",
+        "order.complete"]
+    ack = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "order.acknowledge"))
+    assert ack.after["late"] is True and ack.note
+    assert actions(db, "crew", crew.id)[-4:] == ["crew.set_status"] * 4
+
+
+def test_override_needs_a_reason_naming_the_field(world):
+    db = world.db
+    near, far = world.crew(13), world.crew(35)
+    t = world.ticket(14, 1)
+    rec = recommend_for_ticket(db, t.id, NOW, NETWORK)
+    with pytest.raises(wo.WorkOrderError) as exc:
+        wo.confirm_dispatch(db, SUPERVISOR, t.id, far.id, rec.id, NOW)
+    assert exc.value.field == "override_reason"
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, far.id, rec.id, NOW, override_reason="near crew has no van")
+    assert order.recommended_crew_id == near.id and order.override_reason == "near crew has no van"
+    assert order.recommendation["decision"] == "override"
+
+
+def test_r8_3_class1_complete_is_refused_without_a_reading(world):
+    db = world.db
+    crew = world.crew(13)
+    t = world.ticket(14, 1)
+    member = world.member(crew)
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
+    for step in (wo.acknowledge, wo.depart, wo.arrive):
+        step(db, member, order.id, NOW + timedelta(minutes=5))
+    with pytest.raises(wo.WorkOrderError) as exc:
+        wo.complete(db, member, order.id, FULL_REPAIR, NOW + timedelta(minutes=30))
+    assert "gas_reading" in exc.value.problems
+    assert order.status is WorkOrderStatus.ON_SITE
+
+
+def test_r9_incomplete_record_names_every_missing_field(world):
+    db = world.db
+    crew = world.crew(13)
+    t = world.ticket(14, 2)
+    member = world.member(crew)
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
+    for step in (wo.acknowledge, wo.depart, wo.arrive):
+        step(db, member, order.id, NOW + timedelta(minutes=5))
+    with pytest.raises(wo.WorkOrderError) as exc:
+        wo.complete(db, member, order.id, wo.RepairIn(parts=[{"code": "HOSE-OLD"}]), NOW + timedelta(minutes=30))
+    assert set(exc.value.problems) == {"cause", "measures", "parts[0]", "customer_name", "customer_confirmed",
+                                       "safety_advice_given"}
+    wo.complete(db, member, order.id, FULL_REPAIR, NOW + timedelta(minutes=30))  # class 2: no reading needed
+    callback = db.scalar(sa.select(FollowUp).where(FollowUp.work_order_id == order.id))
+    assert callback.due_at == NOW + timedelta(minutes=30, hours=24)
+
+
+def test_illegal_transitions_and_stale_versions_are_conflicts(world):
+    db = world.db
+    crew = world.crew(13)
+    t = world.ticket(14, 2)
+    member = world.member(crew)
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
+    with pytest.raises(wo.TransitionError) as exc:
+        wo.arrive(db, member, order.id, NOW)
+    assert exc.value.field == "status"
+    with pytest.raises(wo.TransitionError) as exc:
+        wo.acknowledge(db, member, order.id, NOW, version=order.version_id + 1)
+    assert exc.value.field == "version"
+    with pytest.raises(wo.TransitionError):  # the ticket already has a crew
+        wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, None, NOW, override_reason="again")
+
+
+def test_a_crew_member_acts_only_on_its_own_crews_orders(world):
+    db = world.db
+    mine, other = world.crew(13), world.crew(35)
+    t = world.ticket(14, 2)
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, mine.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
+    with pytest.raises(wo.NotYourCrewError):
+        wo.acknowledge(db, world.member(other), order.id, NOW)
+    with pytest.raises(PermissionDenied):  # R7.5: a dispatcher without the right cannot confirm
+        from ops.permissions import Actor
+
+        dispatcher = Actor(user_id=None, label="d", roles=frozenset({Role.DISPATCHER}))
+        wo.confirm_dispatch(db, dispatcher, t.id, other.id, None, NOW, override_reason="x")
+
+
+def test_cancel_and_reassign_need_a_reason_and_requeue(world):
+    db = world.db
+    a, b = world.crew(13), world.crew(20)
+    t = world.ticket(14, 2)
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, a.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
+    with pytest.raises(wo.WorkOrderError) as exc:
+        wo.reassign(db, SUPERVISOR, order.id, b.id, "  ", NOW)
+    assert exc.value.field == "reason"
+    with pytest.raises(PermissionDenied):
+        wo.cancel(db, world.member(a), order.id, "not me", NOW)
+    new = wo.reassign(db, SUPERVISOR, order.id, b.id, "crew A's van broke down", NOW + timedelta(minutes=2))
+    assert order.status is WorkOrderStatus.CANCELLED and "van" in order.cancel_reason
+    assert new.crew_id == b.id and new.status is WorkOrderStatus.DISPATCHED
+    assert (a.status, b.status) == (CrewStatus.AVAILABLE, CrewStatus.DISPATCHED)
+    wo.cancel(db, SUPERVISOR, new.id, "customer withdrew", NOW + timedelta(minutes=3))
+    assert t.status is TicketStatus.NEW
+    assert "order.reassign" in actions(db, "work_order", new.id)
+
+
+def test_not_fixed_requeues_the_ticket_without_a_callback(world):
+    db = world.db
+    crew = world.crew(13)
+    t = world.ticket(14, 2)
+    member = world.member(crew)
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
+    for step in (wo.acknowledge, wo.depart, wo.arrive):
+        step(db, member, order.id, NOW + timedelta(minutes=5))
+    with pytest.raises(wo.WorkOrderError):
+        wo.not_fixed(db, member, order.id, "", NOW + timedelta(minutes=20))
+    wo.not_fixed(db, member, order.id, "regulator out of stock", NOW + timedelta(minutes=20))
+    assert t.status is TicketStatus.NEW and crew.status is CrewStatus.AVAILABLE
+    assert db.scalar(sa.select(sa.func.count()).select_from(FollowUp)) == 0
+
+
+def test_preemption_diverts_a_crew_en_route_to_class3_and_requeues_that_job(world):
+    db = world.db
+    crew = world.crew(13)
+    world.crew(35, skills=("installation",))  # can do the class-3 job, cannot do a class 1
+    job = world.ticket(0, 3)
+    member = world.member(crew)
+    order3 = wo.confirm_dispatch(db, SUPERVISOR, job.id, crew.id, None, NOW, override_reason="only crew near")
+    wo.acknowledge(db, member, order3.id, NOW + timedelta(minutes=1))
+    wo.depart(db, member, order3.id, NOW + timedelta(minutes=2))
+    leak = world.ticket(14, 1, received_at=NOW + timedelta(minutes=3))
+    rec = recommend_for_ticket(db, leak.id, NOW + timedelta(minutes=3), NETWORK)
+    assert rec.payload["options"][0]["crew_id"] == crew.id
+    order1 = wo.confirm_dispatch(db, SUPERVISOR, leak.id, crew.id, rec.id, NOW + timedelta(minutes=3))
+    assert order3.status is WorkOrderStatus.CANCELLED
+    assert order3.cancel_reason == f"preempted by ticket {leak.ticket_no}"
+    assert job.status is TicketStatus.NEW and order1.status is WorkOrderStatus.DISPATCHED
+    assert "order.preempt" in actions(db, "work_order", order3.id)
+    again = recommend_for_ticket(db, job.id, NOW + timedelta(minutes=4), NETWORK)
+    assert again.id != rec.id and again.payload["options"]  # the re-queued job gets a new recommendation
+
+
+def test_a_class1_crew_is_not_diverted(world):
+    db = world.db
+    crew = world.crew(13)
+    first = world.ticket(0, 1)
+    wo.confirm_dispatch(db, SUPERVISOR, first.id, crew.id, None, NOW, override_reason="x")
+    second = world.ticket(14, 1)
+    with pytest.raises(wo.WorkOrderError) as exc:
+        wo.confirm_dispatch(db, SUPERVISOR, second.id, crew.id, None, NOW, override_reason="x")
+    assert exc.value.field == "crew_id"
+    assert db.scalar(sa.select(sa.func.count()).select_from(WorkOrder)) == 1
+    assert db.get(Ticket, first.id).status is TicketStatus.DISPATCHED
+    assert db.get(Crew, crew.id).status is CrewStatus.DISPATCHED
