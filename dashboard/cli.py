@@ -104,6 +104,39 @@ def cmd_serve(args: argparse.Namespace) -> None:
     os.execv(sys.executable, gunicorn)
 
 
+def cmd_scheduler(args: argparse.Namespace) -> None:
+    """The one clock (R7.2-R7.4): tick every --interval seconds while holding the database lease.
+
+    Start one per deployment next to the web workers (``make run`` starts it in the background); a
+    second one started by mistake stays idle until the first one's lease expires, so nothing acts twice.
+    """
+    import logging
+    import signal
+    import socket
+    import threading
+
+    from ops.db import DatabaseUnavailable, make_engine, make_session_factory
+    from ops.scheduler import run_forever, tick
+
+    settings = _settings()
+    area = _load_area(settings)
+    sessions = make_session_factory(make_engine(settings.sqlalchemy_url))
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    if args.once:
+        try:
+            report = tick(sessions, datetime.now(UTC), area.network, holder)
+        except DatabaseUnavailable as exc:
+            raise UserError(str(exc)) from exc
+        print("another process holds the scheduler lease" if report is None else report)
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print(f"scheduler {holder}: ticking every {args.interval:g} s (Ctrl-C to stop)", flush=True)
+    run_forever(sessions, lambda: datetime.now(UTC), area.network, holder, interval_s=args.interval, stop=stop)
+
+
 def _print_logins(settings) -> None:
     from data.demo import DEMO_PASSWORD, demo_logins
 
@@ -313,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-empty", action="store_true", help="do nothing when the database already has data")
     p.add_argument("--now", help="the scenario's present moment (ISO 8601 with offset); default: now")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("scheduler", help="run the escalation clock (R7.2-R7.4, auto-dispatch); one per deployment")
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between ticks (default 5)")
+    p.add_argument("--once", action="store_true", help="run one tick and exit")
+    p.set_defaults(func=cmd_scheduler)
 
     _add_account_commands(sub)
     _add_bench_commands(sub)

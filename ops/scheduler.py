@@ -1,0 +1,257 @@
+"""The one clock of the deployment: R7.2–R7.4 escalations and R7.3 auto-dispatch, exactly once.
+
+:func:`run_escalations` is one pure tick at ``now`` (no wall clock, so tests and the simulator drive
+it); it acts through the same services as people do (``confirm_dispatch`` as ``SYSTEM_ACTOR``) and
+raises :class:`~ops.models.Alert` rows for the pages. Each alert is raised once per ticket (or per
+work order), so a tick every few seconds does not flood the board.
+
+:func:`tick` first takes the lease row (``scheduler_leases``) in its own short transaction: a second
+gunicorn worker or a second ``gasdispatch scheduler`` stays idle until the holder's lease expires.
+The lease is taken by a conditional UPDATE (holder is me, or the lease has expired), or an INSERT
+for the first ever tick; both are atomic on SQLite (``BEGIN IMMEDIATE``) and PostgreSQL (row lock,
+unique primary key), so two concurrent ticks cannot both act.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from ops import rules
+from ops.audit import record
+from ops.db import transaction
+from ops.dispatching import epoch, recommend_for_ticket
+from ops.models import Alert, AlertKind, Crew, SchedulerLease, Ticket, WorkOrder
+from ops.permissions import SYSTEM_ACTOR
+from ops.services.work_orders import WorkOrderError, confirm_dispatch
+from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
+from optimizer.network import RoadNetwork
+
+__all__ = ["LEASE_NAME", "TickReport", "acquire_lease", "run_escalations", "run_forever", "tick"]
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "escalations"
+#: A lease outlives a few missed ticks, so a slow tick does not hand the clock to another process.
+DEFAULT_LEASE_S = 30
+
+_NOT_ARRIVED = (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED, WorkOrderStatus.EN_ROUTE)
+
+
+@dataclass
+class TickReport:
+    """What one tick did, by ticket or work-order id (for the log and the tests)."""
+
+    pre_alerted: list[int] = field(default_factory=list)
+    auto_dispatched: list[int] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)
+    at_risk: list[int] = field(default_factory=list)
+    red: list[int] = field(default_factory=list)
+    no_crew: list[int] = field(default_factory=list)
+
+    @property
+    def acted(self) -> bool:
+        return any((self.pre_alerted, self.auto_dispatched, self.escalated, self.at_risk, self.red, self.no_crew))
+
+
+# ----------------------------------------------------------------------------- lease
+def acquire_lease(db: Session, holder: str, now: datetime, *, ttl_s: int = DEFAULT_LEASE_S,
+                  name: str = LEASE_NAME) -> bool:
+    """Take or renew the lease for ``holder``; ``False`` while another holder's lease runs."""
+    expires = now + timedelta(seconds=ttl_s)
+    if db.get(SchedulerLease, name) is None:
+        try:
+            with db.begin_nested():
+                db.add(SchedulerLease(name=name, holder=holder, acquired_at=now, expires_at=expires))
+            return True
+        except sa.exc.IntegrityError:
+            return False  # another process inserted it first
+    table = SchedulerLease.__table__
+    result = db.execute(
+        sa.update(table)
+        .where(table.c.name == name, sa.or_(table.c.holder == holder, table.c.expires_at <= now))
+        .values(holder=holder, expires_at=expires,
+                acquired_at=sa.case((table.c.holder == holder, table.c.acquired_at), else_=now))
+        .execution_options(synchronize_session=False)
+    )
+    db.expire_all()
+    return result.rowcount == 1
+
+
+# ----------------------------------------------------------------------------- alerts
+def _has_alert(db: Session, kind: AlertKind, ticket_id: int, work_order_id: int | None = None) -> bool:
+    q = sa.select(Alert.id).where(Alert.kind == kind, Alert.ticket_id == ticket_id)
+    if work_order_id is not None:
+        q = q.where(Alert.work_order_id == work_order_id)
+    return db.scalar(q.limit(1)) is not None
+
+
+def _raise(db: Session, kind: AlertKind, ticket: Ticket, now: datetime, *, order: WorkOrder | None = None,
+           crew_id: int | None = None, details: dict[str, Any] | None = None) -> Alert:
+    alert = Alert(kind=kind, ticket_id=ticket.id, work_order_id=order.id if order else None, crew_id=crew_id,
+                  created_at=now, message=kind.value, details=details)
+    db.add(alert)
+    db.flush()
+    record(db, actor_id=None, actor_label=SYSTEM_ACTOR.label, action=f"alert.{kind.value}", entity="ticket",
+           entity_id=ticket.id, after={"alert_id": alert.id, "work_order_id": alert.work_order_id,
+                                       "crew_id": crew_id, **(details or {})}, at=now)
+    return alert
+
+
+# ----------------------------------------------------------------------------- the tick
+def _class1_waiting(db: Session, now: datetime, network: RoadNetwork, report: TickReport) -> None:
+    """R7.3: pre-alert the top crew of each new class 1 at once; dispatch it ourselves after 3 min."""
+    waiting = db.scalars(sa.select(Ticket).where(Ticket.status == TicketStatus.NEW,
+                                                 Ticket.ticket_class == TicketClass.EMERGENCY)
+                         .order_by(Ticket.received_at, Ticket.id)).all()
+    for ticket in waiting:
+        due = rules.escalation_times(ticket.ticket_class, ticket.received_at).auto_dispatch_at
+        auto = due is not None and now >= due
+        if not auto and _has_alert(db, AlertKind.PRE_ALERT, ticket.id):
+            continue
+        rec = recommend_for_ticket(db, ticket.id, now, network)
+        options = rec.payload["options"]
+        if not auto:
+            if options:
+                _raise(db, AlertKind.PRE_ALERT, ticket, now, crew_id=options[0]["crew_id"],
+                       details={"recommendation_id": rec.id})
+                report.pre_alerted.append(ticket.id)
+            elif not _has_alert(db, AlertKind.NO_CREW, ticket.id):
+                _raise(db, AlertKind.NO_CREW, ticket, now, details={"recommendation_id": rec.id})
+                report.no_crew.append(ticket.id)
+            continue
+        order = None
+        for i, option in enumerate(options):
+            try:
+                with db.begin_nested():
+                    order = confirm_dispatch(
+                        db, SYSTEM_ACTOR, ticket.id, option["crew_id"], rec.id, now,
+                        override_reason=None if i == 0 else "R7.3: the recommended crews before it could not go",
+                        auto=True)
+                break
+            except WorkOrderError as exc:
+                log.info("auto-dispatch of ticket %s to crew %s refused: %s", ticket.id, option["crew_id"], exc)
+        if order is None:
+            if not _has_alert(db, AlertKind.NO_CREW, ticket.id):
+                _raise(db, AlertKind.NO_CREW, ticket, now, details={"recommendation_id": rec.id})
+                report.no_crew.append(ticket.id)
+            continue
+        _raise(db, AlertKind.AUTO_DISPATCHED, ticket, now, order=order, crew_id=order.crew_id,
+               details={"recommendation_id": rec.id})
+        report.auto_dispatched.append(order.id)
+
+
+def _no_acknowledgement(db: Session, now: datetime, network: RoadNetwork, report: TickReport) -> None:
+    """R7.2: no acknowledgement 10 min after dispatch: escalate, alert the supervisor, propose the next crew."""
+    limit = now - timedelta(minutes=rules.get_rule_settings().ack_minutes)
+    orders = db.scalars(sa.select(WorkOrder).where(WorkOrder.status == WorkOrderStatus.DISPATCHED,
+                                                   WorkOrder.escalated_at.is_(None),
+                                                   WorkOrder.dispatched_at <= limit)
+                        .order_by(WorkOrder.dispatched_at, WorkOrder.id)).all()
+    for order in orders:
+        rec = recommend_for_ticket(db, order.ticket_id, now, network)
+        proposed = next((o["crew_id"] for o in rec.payload["options"] if o["crew_id"] != order.crew_id), None)
+        order.escalated_at = now
+        db.flush()
+        record(db, actor_id=None, actor_label=SYSTEM_ACTOR.label, action="order.escalate", entity="work_order",
+               entity_id=order.id, after={"escalated_at": now, "proposed_crew_id": proposed},
+               recommendation={"recommendation_id": rec.id, **rec.payload},
+               note="no acknowledgement within the R7.2 limit", at=now)
+        _raise(db, AlertKind.NO_ACK, order.ticket, now, order=order, crew_id=proposed,
+               details={"recommendation_id": rec.id, "proposed_crew_id": proposed,
+                        "dispatched_at": order.dispatched_at.isoformat()})
+        report.escalated.append(order.id)
+
+
+def _deadline(ticket: Ticket, now: datetime) -> tuple[str, datetime] | None:
+    cls = TicketClass(ticket.ticket_class)
+    if cls is TicketClass.EMERGENCY:
+        return ("onsite_target", ticket.onsite_target) if ticket.onsite_target else None
+    if cls is TicketClass.URGENT:
+        if ticket.onsite_target is not None and now <= ticket.onsite_target:
+            return "onsite_target", ticket.onsite_target
+        return ("onsite_limit", ticket.onsite_deadline) if ticket.onsite_deadline else None
+    return ("slot_end", ticket.slot_end) if ticket.slot_end else None
+
+
+def _at_risk(db: Session, now: datetime, network: RoadNetwork, report: TickReport) -> None:
+    """A crew's predicted arrival (drive from its last position, leaving now at the earliest) is late."""
+    orders = db.scalars(sa.select(WorkOrder).where(WorkOrder.status.in_(_NOT_ARRIVED))
+                        .order_by(WorkOrder.id)).all()
+    hour = rules.to_local(now).hour
+    for order in orders:
+        ticket, crew = order.ticket, db.get(Crew, order.crew_id)
+        due = _deadline(ticket, now)
+        if due is None or crew is None or crew.last_lon is None or crew.last_lat is None:
+            continue
+        if _has_alert(db, AlertKind.AT_RISK, ticket.id, order.id):
+            continue
+        nodes = network.snap([crew.last_lon, ticket.lon], [crew.last_lat, ticket.lat])[0]
+        drive = float(network.travel_times(nodes[:1], nodes[1:], hour=hour)[0, 0])
+        if not math.isfinite(drive):
+            continue  # unreachable on the network: the recommendation shows no option for it anyway
+        predicted = epoch(now) + round(drive)
+        if predicted > epoch(due[1]):
+            _raise(db, AlertKind.AT_RISK, ticket, now, order=order, crew_id=order.crew_id,
+                   details={"deadline": due[0], "deadline_at": due[1].isoformat(),
+                            "predicted_arrival_s": predicted, "late_by_s": predicted - epoch(due[1])})
+            report.at_risk.append(order.id)
+
+
+def _red_alerts(db: Session, now: datetime, report: TickReport) -> None:
+    """R7.4: a class 1 with no crew departed 20 min after the report: red alert to the whole office."""
+    minutes = rules.get_rule_settings().class1_red_alert_minutes
+    departed = sa.select(WorkOrder.id).where(WorkOrder.ticket_id == Ticket.id, WorkOrder.departed_at.is_not(None))
+    tickets = db.scalars(sa.select(Ticket).where(
+        Ticket.ticket_class == TicketClass.EMERGENCY,
+        Ticket.status.in_([TicketStatus.NEW, TicketStatus.DISPATCHED, TicketStatus.ACKNOWLEDGED]),
+        Ticket.received_at <= now - timedelta(minutes=minutes), ~sa.exists(departed),
+    ).order_by(Ticket.received_at)).all()
+    for ticket in tickets:
+        if _has_alert(db, AlertKind.RED, ticket.id):
+            continue
+        _raise(db, AlertKind.RED, ticket, now, details={"minutes_since_report": minutes})
+        report.red.append(ticket.id)
+
+
+def run_escalations(db: Session, now: datetime, network: RoadNetwork) -> TickReport:
+    """One scheduler tick at ``now`` (call it inside a transaction, holding the lease)."""
+    report = TickReport()
+    _class1_waiting(db, now, network, report)
+    _no_acknowledgement(db, now, network, report)
+    _at_risk(db, now, network, report)
+    _red_alerts(db, now, report)
+    return report
+
+
+def tick(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, holder: str, *,
+         ttl_s: int = DEFAULT_LEASE_S) -> TickReport | None:
+    """Take the lease, then run one tick; ``None`` when another process holds the lease."""
+    with transaction(sessions) as db:
+        if not acquire_lease(db, holder, now, ttl_s=ttl_s):
+            return None
+    with transaction(sessions) as db:
+        return run_escalations(db, now, network)
+
+
+def run_forever(sessions: sessionmaker[Session], clock: Callable[[], datetime], network: RoadNetwork,
+                holder: str, *, interval_s: float = 5.0, stop: threading.Event | None = None,
+                ttl_s: int = DEFAULT_LEASE_S) -> None:
+    """Tick every ``interval_s`` until ``stop`` is set; a failed tick is logged, never fatal."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            report = tick(sessions, clock(), network, holder, ttl_s=ttl_s)
+            if report is not None and report.acted:
+                log.info("scheduler tick: %s", report)
+        except Exception:  # one bad tick must not stop the clock for everyone
+            log.exception("scheduler tick failed")
+        stop.wait(interval_s)

@@ -1,0 +1,156 @@
+"""The escalation clock (R7.2–R7.4), driven by a passed-in ``now``; and the one-process lease."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from ops.alerts import open_alerts
+from ops.db import transaction
+from ops.models import Alert, AuditEvent, Ticket, WorkOrder
+from ops.scheduler import acquire_lease, run_escalations, tick
+from ops.services import work_orders as wo
+from ops.vocabulary import TicketStatus, WorkOrderStatus
+from tests.integration.dispatch_world import NETWORK, SUPERVISOR, World
+
+NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+
+
+def minutes(m: float) -> datetime:
+    return NOW + timedelta(minutes=m)
+
+
+@pytest.fixture
+def setup(session_factory):
+    """Two crews, the near one on node 13; a class 1 reported at NOW on node 14."""
+    with transaction(session_factory) as db:
+        w = World(db, NOW)
+        near, far = w.crew(13), w.crew(35)
+        ticket = w.ticket(14, 1)
+        ids = {"near": near.id, "far": far.id, "ticket": ticket.id}
+    return session_factory, ids
+
+
+def tick_at(sessions, at):
+    with transaction(sessions) as db:
+        return run_escalations(db, at, NETWORK)
+
+
+def test_r7_3_pre_alert_at_once_then_auto_dispatch_at_3_minutes(setup):
+    sessions, ids = setup
+    report = tick_at(sessions, minutes(0.5))
+    assert report.pre_alerted == [ids["ticket"]] and not report.auto_dispatched
+    assert tick_at(sessions, minutes(1)).pre_alerted == []  # once only
+    assert tick_at(sessions, minutes(2.9)).auto_dispatched == []
+    report = tick_at(sessions, minutes(3))
+    assert len(report.auto_dispatched) == 1
+    with sessions() as db:
+        order = db.get(WorkOrder, report.auto_dispatched[0])
+        assert order.crew_id == ids["near"] and order.auto_dispatched
+        assert order.pre_alerted_at == minutes(0.5) and order.dispatched_by_id is None
+        assert order.recommendation["decision"] == "auto"
+        event = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "dispatch.confirm"))
+        assert event.actor_label == "system" and "auto-dispatched by the system" in event.note
+        assert db.get(Ticket, ids["ticket"]).status is TicketStatus.DISPATCHED
+        kinds = {a.kind for a in open_alerts(db, ticket_id=ids["ticket"])}
+        assert kinds == {"pre_alert", "auto_dispatched"}
+
+
+def test_a_confirmed_class1_is_not_auto_dispatched(setup):
+    sessions, ids = setup
+    with transaction(sessions) as db:
+        wo.confirm_dispatch(db, SUPERVISOR, ids["ticket"], ids["far"], None, minutes(1), override_reason="x")
+    assert tick_at(sessions, minutes(3)).auto_dispatched == []
+
+
+def test_r7_2_no_ack_in_10_minutes_escalates_and_proposes_the_next_best(setup):
+    sessions, ids = setup
+    with transaction(sessions) as db:
+        from ops.dispatching import recommend_for_ticket
+
+        rec = recommend_for_ticket(db, ids["ticket"], minutes(1), NETWORK)
+        order_id = wo.confirm_dispatch(db, SUPERVISOR, ids["ticket"], ids["near"], rec.id, minutes(1)).id
+    assert tick_at(sessions, minutes(10.9)).escalated == []
+    report = tick_at(sessions, minutes(11))
+    assert report.escalated == [order_id]
+    assert tick_at(sessions, minutes(12)).escalated == []
+    with sessions() as db:
+        order = db.get(WorkOrder, order_id)
+        assert order.escalated_at == minutes(11) and order.status is WorkOrderStatus.DISPATCHED
+        alert = db.scalar(sa.select(Alert).where(Alert.kind == "no_ack"))
+        assert alert.work_order_id == order_id and alert.crew_id == ids["far"]
+        assert alert.details["proposed_crew_id"] == ids["far"]
+
+
+def test_r7_4_red_alert_when_no_crew_departed_at_20_minutes(setup):
+    sessions, ids = setup
+    with transaction(sessions) as db:
+        w = World(db, NOW)
+        order = wo.confirm_dispatch(db, SUPERVISOR, ids["ticket"], ids["near"], None, minutes(1),
+                                    override_reason="x")
+        wo.acknowledge(db, w.member(db.get(type(order.crew), ids["near"])), order.id, minutes(2))
+    assert tick_at(sessions, minutes(19.9)).red == []
+    assert tick_at(sessions, minutes(20)).red == [ids["ticket"]]
+    assert tick_at(sessions, minutes(21)).red == []
+    with sessions() as db:
+        assert [a.kind for a in open_alerts(db, kinds=["red"])] == ["red"]
+
+
+def test_no_red_alert_once_a_crew_has_departed(setup):
+    sessions, ids = setup
+    with transaction(sessions) as db:
+        w = World(db, NOW)
+        order = wo.confirm_dispatch(db, SUPERVISOR, ids["ticket"], ids["near"], None, minutes(1),
+                                    override_reason="x")
+        member = w.member(order.crew)
+        wo.acknowledge(db, member, order.id, minutes(2))
+        wo.depart(db, member, order.id, minutes(3))
+    assert tick_at(sessions, minutes(25)).red == []
+
+
+def test_at_risk_when_the_predicted_arrival_is_past_the_deadline(session_factory):
+    with transaction(session_factory) as db:
+        w = World(db, NOW)
+        crew = w.crew(0)
+        ticket = w.ticket(35, 1, received_at=NOW - timedelta(minutes=59, seconds=50))  # target in 10 s
+        order_id = wo.confirm_dispatch(db, SUPERVISOR, ticket.id, crew.id, None, NOW, override_reason="x").id
+    report = tick_at(session_factory, NOW)
+    assert report.at_risk == [order_id]
+    assert tick_at(session_factory, minutes(1)).at_risk == []
+    with session_factory() as db:
+        alert = db.scalar(sa.select(Alert).where(Alert.kind == "at_risk"))
+        assert alert.details["deadline"] == "onsite_target" and alert.details["late_by_s"] > 0
+
+
+def test_lease_one_holder_until_it_expires(session_factory):
+    with transaction(session_factory) as db:
+        assert acquire_lease(db, "a", NOW, ttl_s=30)
+    with transaction(session_factory) as db:
+        assert not acquire_lease(db, "b", NOW + timedelta(seconds=10), ttl_s=30)
+        assert acquire_lease(db, "a", NOW + timedelta(seconds=10), ttl_s=30)  # renewal
+    with transaction(session_factory) as db:
+        assert not acquire_lease(db, "b", NOW + timedelta(seconds=39), ttl_s=30)
+        assert acquire_lease(db, "b", NOW + timedelta(seconds=40), ttl_s=30)
+
+
+def test_two_concurrent_ticks_only_one_acts(setup):
+    sessions, ids = setup
+    barrier = threading.Barrier(2)
+    results: dict[str, object] = {}
+
+    def run(holder: str) -> None:
+        barrier.wait()
+        results[holder] = tick(sessions, minutes(3), NETWORK, holder)
+
+    threads = [threading.Thread(target=run, args=(h,)) for h in ("worker-1", "worker-2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    acted = [h for h, r in results.items() if r is not None]
+    assert len(results) == 2 and len(acted) == 1
+    with sessions() as db:
+        assert db.scalar(sa.select(sa.func.count()).select_from(WorkOrder)) == 1
