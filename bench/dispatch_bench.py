@@ -180,7 +180,7 @@ def run(snapshots: int = 20, json_path: Path | None = None, quick: bool = False,
         {"case": "greedy plan 60 x 300", "seconds": statistics.median(r["greedy_s"] for r in per_snapshot),
          "baseline": "", "ratio": None, "detail": "after the matrix; target well under 1 s"},
         {"case": f"plan() at {budget_s:g} s budget", "seconds": statistics.median(r["plan_s"] for r in per_snapshot),
-         "baseline": "", "ratio": None, "detail": "GLS warm-started from greedy"},
+         "baseline": "", "ratio": None, "detail": "GLS from the class-1-matched greedy start"},
         {"case": "recommend class 1 (p50)", "seconds": p50 / 1000, "baseline": "", "ratio": None,
          "detail": f"p95 {p95:.1f} ms; insertion into the plan in force"},
     ]
