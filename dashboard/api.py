@@ -157,7 +157,7 @@ def open_tickets_route() -> ResponseReturnValue:
 @api.post("/crews/<code>/positions")
 @performs("crew.report_position")
 def report_position(code: str) -> ResponseReturnValue:
-    """A crew device's GPS ping; a crew token may only report for its own crew."""
+    """A crew device's GPS ping (crew code or id); a crew token may only report for its own crew."""
     from datetime import datetime
 
     import sqlalchemy as sa
@@ -182,6 +182,8 @@ def report_position(code: str) -> ResponseReturnValue:
     try:
         with transaction(ctx.sessions) as db:
             crew = db.scalar(sa.select(Crew).where(Crew.code == code))
+            if crew is None and code.isdigit():  # the crew's id works too (issue 6: /crews/{id}/positions)
+                crew = db.get(Crew, int(code))
             if crew is None:
                 return error(404, f"crew {code!r} not found")
             if g.identity.crew_id != crew.id:
@@ -193,4 +195,4 @@ def report_position(code: str) -> ResponseReturnValue:
 
 
 # The routes in their own modules register on ``api`` when imported; they import it from here.
-from dashboard import api_docs, api_tickets  # noqa: E402, F401
+from dashboard import api_docs, api_orders, api_tickets  # noqa: E402, F401

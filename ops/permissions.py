@@ -137,6 +137,10 @@ SCOPES: MappingProxyType[str, str] = MappingProxyType({
     "tickets:write": "ticket.create",
     "dispatch": "dispatch.confirm",  # R7.5: only for a supervisor or a dispatcher with the right
     "crew": "crew.report_position",
+    # The crew device's steps on its own orders (a crew member acts only on its own crew's orders).
+    "orders:ack": "order.acknowledge",
+    "orders:update": "order.update_status",
+    "repairs:file": "repair.file",
     "kpis:read": "kpi.read",
     "coverage:read": "coverage.read",
     "admin": "user.manage",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -213,7 +214,7 @@ def test_openapi_lists_every_api_route_and_method(web, headers):
     expected = set()
     for rule in web.server.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):
-            path = rule.rule[len("/api/v1"):].replace("<int:ticket_id>", "{ticket_id}").replace("<code>", "{code}")
+            path = re.sub(r"<(?:[a-z_]+:)?([a-z_]+)>", r"{\1}", rule.rule[len("/api/v1"):])
             expected |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
     listed = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert listed == expected

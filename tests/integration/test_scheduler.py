@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from ops.alerts import open_alerts
 from ops.db import transaction
-from ops.models import Alert, AuditEvent, Ticket, WorkOrder
+from ops.models import Alert, AuditEvent, SchedulerLease, Ticket, WorkOrder
 from ops.scheduler import acquire_lease, run_escalations, tick
 from ops.services import work_orders as wo
 from ops.vocabulary import TicketStatus, WorkOrderStatus
@@ -137,7 +137,7 @@ def test_lease_one_holder_until_it_expires(session_factory):
 
 
 def test_two_concurrent_ticks_only_one_acts(setup):
-    sessions, ids = setup
+    sessions, _ids = setup
     barrier = threading.Barrier(2)
     results: dict[str, object] = {}
 
@@ -154,3 +154,26 @@ def test_two_concurrent_ticks_only_one_acts(setup):
     assert len(results) == 2 and len(acted) == 1
     with sessions() as db:
         assert db.scalar(sa.select(sa.func.count()).select_from(WorkOrder)) == 1
+
+
+def test_cli_scheduler_once_ticks_and_a_second_holder_stays_idle(setup, db_url, tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from dashboard import cli
+    from ops.settings import get_settings
+
+    sessions, _ids = setup
+    monkeypatch.setenv("GASDISPATCH_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setattr(cli, "_load_area", lambda settings: SimpleNamespace(network=NETWORK))
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["scheduler", "--once"]) == 0
+        assert "pre_alerted=[" in capsys.readouterr().out
+        with transaction(sessions) as db:  # another process's live lease: this one stays idle
+            db.execute(sa.update(SchedulerLease).values(holder="elsewhere",
+                                                        expires_at=datetime.now(UTC) + timedelta(hours=1)))
+        assert cli.main(["scheduler", "--once"]) == 0
+        assert "another process holds the scheduler lease" in capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()

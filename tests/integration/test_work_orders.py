@@ -232,3 +232,23 @@ def test_a_class1_crew_is_not_diverted(world):
     assert db.scalar(sa.select(sa.func.count()).select_from(WorkOrder)) == 1
     assert db.get(Ticket, first.id).status is TicketStatus.DISPATCHED
     assert db.get(Crew, crew.id).status is CrewStatus.DISPATCHED
+
+
+def test_dispatch_board_reads_the_order_of_a_crew_and_a_ticket(world):
+    from ops.dispatch_board import (
+        active_order_for_crew,
+        crew_of_user,
+        latest_recommendation,
+        orders_for_ticket,
+    )
+
+    db = world.db
+    crew = world.crew(13)
+    t = world.ticket(14, 1)
+    rec = recommend_for_ticket(db, t.id, NOW, NETWORK)
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, rec.id, NOW)
+    row = active_order_for_crew(db, crew.id)
+    assert (row.id, row.next_step, row.has_reading, row.crew_code) == (order.id, "ack", False, crew.code)
+    assert [r.id for r in orders_for_ticket(db, t.id)] == [order.id]
+    assert latest_recommendation(db, t.id).id == rec.id
+    assert crew_of_user(db, crew.members[0].user_id) == crew.id

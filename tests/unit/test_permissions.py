@@ -72,7 +72,8 @@ def test_scopes_name_existing_actions_as_specified() -> None:
     assert dict(SCOPES) == {
         "tickets:read": "ticket.read", "tickets:write": "ticket.create", "dispatch": "dispatch.confirm",
         "crew": "crew.report_position", "kpis:read": "kpi.read", "coverage:read": "coverage.read",
-        "admin": "user.manage",
+        "admin": "user.manage", "orders:ack": "order.acknowledge", "orders:update": "order.update_status",
+        "repairs:file": "repair.file",
     }
     assert set(SCOPES.values()) <= set(ACTIONS)
 

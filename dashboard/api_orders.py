@@ -1,0 +1,334 @@
+"""``/api/v1`` routes of the dispatch loop: recommendations, confirming a dispatch, and each work-order step.
+
+Thin on purpose, like ``api_tickets``: parse and type-check the JSON (a 422 names every wrong field),
+call one ``ops.services.work_orders`` function inside a transaction, render the order. The service
+decides the rest. Status codes: 404 no such ticket/order; 409 an illegal step (``status``), a stale
+``version`` or a double dispatch refused by the database; 403 a role, scope or crew that may not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from dashboard.api import api, error, json_body, performs
+from dashboard.context import context
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def order_json(order: Any) -> dict[str, Any]:
+    """A work order as the API shows it (the crew page and the dispatch board read the same fields)."""
+    return {
+        "id": order.id, "ticket_id": order.ticket_id, "crew_id": order.crew_id, "status": order.status.value,
+        "version": order.version_id, "recommended_crew_id": order.recommended_crew_id,
+        "recommendation_id": (order.recommendation or {}).get("recommendation_id"),
+        "decision": (order.recommendation or {}).get("decision"), "override_reason": order.override_reason,
+        "auto_dispatched": order.auto_dispatched, "pre_alerted_at": _iso(order.pre_alerted_at),
+        "dispatched_at": _iso(order.dispatched_at), "acknowledged_at": _iso(order.acknowledged_at),
+        "departed_at": _iso(order.departed_at), "arrived_at": _iso(order.arrived_at),
+        "completed_at": _iso(order.completed_at), "cancelled_at": _iso(order.cancelled_at),
+        "cancel_reason": order.cancel_reason, "escalated_at": _iso(order.escalated_at),
+        "eta_seconds_at_dispatch": order.eta_seconds_at_dispatch,
+    }
+
+
+def _invalid(problems: dict[str, str]) -> ResponseReturnValue:
+    return error(422, "invalid request: see fields", fields=problems)
+
+
+def _body(known: set[str]) -> tuple[dict[str, Any] | None, ResponseReturnValue | None]:
+    body = json_body()
+    if body is None and not request.get_data():
+        body = {}
+    if not isinstance(body, dict):
+        return None, error(400, "body: a JSON object is required")
+    unknown = {k: "unknown field" for k in sorted(set(body) - known)}
+    if unknown:
+        return None, _invalid(unknown)
+    return body, None
+
+
+def _int(body: dict, name: str, problems: dict[str, str], *, required: bool = True) -> int | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            problems[name] = "required"
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems[name] = "wrong type: an integer is required"
+        return None
+    return value
+
+
+def _str(body: dict, name: str, problems: dict[str, str], *, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            problems[name] = "required"
+        return None
+    if not isinstance(value, str):
+        problems[name] = "wrong type: text is required"
+        return None
+    return value
+
+
+def _time(body: dict, name: str, problems: dict[str, str], *, required: bool = True) -> datetime | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            problems[name] = "required"
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        problems[name] = "an ISO 8601 time with its UTC offset is required"
+        return None
+    return parsed
+
+
+def _run(action: str, call: Callable[[Any, Any, datetime], Any], *, created: bool = False) -> ResponseReturnValue:
+    """Call one service in a transaction and map its errors to status codes."""
+    from ops.db import transaction
+    from ops.permissions import PermissionDenied
+    from ops.services.work_orders import (
+        NotFoundError,
+        NotYourCrewError,
+        TransitionError,
+        WorkOrderError,
+    )
+
+    ctx = context()
+    try:
+        with transaction(ctx.sessions) as db:
+            order = call(db, g.identity.actor, ctx.clock())
+            payload = order_json(order)
+    except NotFoundError as exc:
+        return error(404, str(exc), fields=exc.problems)
+    except TransitionError as exc:
+        return error(409, str(exc), fields=exc.problems)
+    except NotYourCrewError as exc:
+        return error(403, str(exc), fields=exc.problems)
+    except WorkOrderError as exc:
+        return _invalid(exc.problems)
+    except PermissionDenied as exc:
+        return error(403, str(exc), action=action)
+    except (sa.exc.IntegrityError, sa.orm.exc.StaleDataError):
+        return error(409, "someone else changed this ticket, crew or order at the same time; reload and retry",
+                     fields={"status": "conflict"})
+    response = jsonify(payload)
+    response.status_code = 201 if created else 200
+    return response
+
+
+# ----------------------------------------------------------------------------- recommendations
+@api.get("/tickets/<int:ticket_id>/recommendations")
+@performs("ticket.read")
+def ticket_recommendations_route(ticket_id: int) -> ResponseReturnValue:
+    """The top-k crews for a ticket now; each call is stored (R13.1) and returns its recommendation_id."""
+    from ops.db import transaction
+    from ops.dispatching import recommend_for_ticket
+    from ops.models import Ticket
+
+    k_text = request.args.get("k", "3")
+    if not k_text.isdigit() or not 1 <= int(k_text) <= 10:
+        return _invalid({"k": "a whole number from 1 to 10"})
+    ctx = context()
+    network = ctx.service_area.network
+    with transaction(ctx.sessions) as db:
+        if db.get(Ticket, ticket_id) is None:
+            return error(404, f"ticket {ticket_id} not found")
+        rec = recommend_for_ticket(db, ticket_id, ctx.clock(), network, k=int(k_text))
+        payload = rec.payload
+        return jsonify({
+            "recommendation_id": rec.id, "ticket_id": ticket_id, "created_at": _iso(rec.created_at),
+            "used_fallback": rec.used_fallback, "note": payload.get("note", ""),
+            "options": [{key: o[key] for key in ("rank", "crew_id", "crew_code", "eta", "departure", "slack_s",
+                                                 "displaces", "explanation", "cost_delta", "diverted")}
+                        for o in payload["options"]],
+        })
+
+
+@api.post("/tickets/<int:ticket_id>/dispatch")
+@performs("dispatch.confirm")
+def dispatch_ticket_route(ticket_id: int) -> ResponseReturnValue:
+    """Confirm a crew for a ticket (R7.1); a crew other than the top recommendation needs override_reason."""
+    from ops.services.work_orders import confirm_dispatch
+
+    body, failed = _body({"recommendation_id", "crew_id", "override_reason"})
+    if failed:
+        return failed
+    problems: dict[str, str] = {}
+    rec_id = _int(body, "recommendation_id", problems)
+    crew_id = _int(body, "crew_id", problems)
+    reason = _str(body, "override_reason", problems, required=False)
+    if problems:
+        return _invalid(problems)
+    return _run("dispatch.confirm", lambda db, actor, now: confirm_dispatch(
+        db, actor, ticket_id, crew_id, rec_id, now, override_reason=reason), created=True)
+
+
+# ----------------------------------------------------------------------------- work-order steps
+def _step(action: str, extra: set[str], build: Callable[[dict, dict[str, str]], Callable | None]) -> ResponseReturnValue:
+    body, failed = _body({"version", *extra})
+    if failed:
+        return failed
+    problems: dict[str, str] = {}
+    version = _int(body, "version", problems, required=False)
+    call = build(body, problems)
+    if problems or call is None:
+        return _invalid(problems)
+    return _run(action, lambda db, actor, now: call(db, actor, now, version))
+
+
+@api.post("/workorders/<int:order_id>/ack")
+@performs("order.acknowledge")
+def order_ack_route(order_id: int) -> ResponseReturnValue:
+    """The crew acknowledges the order (R7.2; a late acknowledgement is recorded as late)."""
+    from ops.services.work_orders import acknowledge
+
+    return _step("order.acknowledge", set(), lambda body, p: lambda db, a, now, v: acknowledge(
+        db, a, order_id, now, version=v))
+
+
+@api.post("/workorders/<int:order_id>/depart")
+@performs("order.update_status")
+def order_depart_route(order_id: int) -> ResponseReturnValue:
+    """The crew departs for the site (the R6.1 departure)."""
+    from ops.services.work_orders import depart
+
+    return _step("order.update_status", set(), lambda body, p: lambda db, a, now, v: depart(
+        db, a, order_id, now, version=v))
+
+
+@api.post("/workorders/<int:order_id>/arrive")
+@performs("order.update_status")
+def order_arrive_route(order_id: int) -> ResponseReturnValue:
+    """The crew is on site (R8.2)."""
+    from ops.services.work_orders import arrive
+
+    return _step("order.update_status", set(), lambda body, p: lambda db, a, now, v: arrive(
+        db, a, order_id, now, version=v))
+
+
+@api.post("/workorders/<int:order_id>/readings")
+@performs("repair.file")
+def order_reading_route(order_id: int) -> ResponseReturnValue:
+    """A gas detector reading on site: ppm and measured_at (R8.3; required before a class-1 completes)."""
+    from ops.services.work_orders import record_reading
+
+    def build(body: dict, problems: dict[str, str]) -> Callable | None:
+        ppm = body.get("ppm")
+        if ppm is None:
+            problems["ppm"] = "required"
+        elif isinstance(ppm, bool) or not isinstance(ppm, int | float):
+            problems["ppm"] = "wrong type: a number is required"
+        at = _time(body, "measured_at", problems, required=False)
+
+        def call(db: Any, actor: Any, now: datetime, version: int | None) -> Any:
+            record_reading(db, actor, order_id, ppm, at or now, now, version=version)
+            from ops.models import WorkOrder
+
+            return db.get(WorkOrder, order_id)
+
+        return call
+
+    body, failed = _body({"version", "ppm", "measured_at"})
+    if failed:
+        return failed
+    problems: dict[str, str] = {}
+    version = _int(body, "version", problems, required=False)
+    call = build(body, problems)
+    if problems:
+        return _invalid(problems)
+    return _run("repair.file", lambda db, actor, now: call(db, actor, now, version), created=True)
+
+
+_REPAIR_FIELDS = {"cause", "measures", "parts", "result", "customer_name", "customer_confirmed",
+                  "customer_confirmed_at", "safety_advice_given", "gas_restored_after_check"}
+
+
+@api.post("/workorders/<int:order_id>/complete")
+@performs("repair.file")
+def order_complete_route(order_id: int) -> ResponseReturnValue:
+    """File the repair record and complete the order (R9.1; class 1 needs a reading, R8.3)."""
+    from ops.services.work_orders import RepairIn, complete
+
+    def build(body: dict, problems: dict[str, str]) -> Callable:
+        for name in ("cause", "measures", "customer_name", "result"):
+            _str(body, name, problems, required=False)
+        for name in ("customer_confirmed", "safety_advice_given", "gas_restored_after_check"):
+            if name in body and not isinstance(body[name], bool):
+                problems[name] = "wrong type: true or false is required"
+        if "parts" in body and not isinstance(body["parts"], list):
+            problems["parts"] = "wrong type: a list of {code, qty} is required"
+        confirmed_at = _time(body, "customer_confirmed_at", problems, required=False)
+        repair = RepairIn(cause=body.get("cause"), measures=body.get("measures"), parts=body.get("parts") or [],
+                          result=body.get("result") or "fixed", customer_name=body.get("customer_name"),
+                          customer_confirmed=body.get("customer_confirmed") is True,
+                          customer_confirmed_at=confirmed_at,
+                          safety_advice_given=body.get("safety_advice_given") is True,
+                          gas_restored_after_check=body.get("gas_restored_after_check") is True)
+        return lambda db, a, now, v: complete(db, a, order_id, repair, now, version=v)
+
+    return _step("repair.file", _REPAIR_FIELDS, build)
+
+
+@api.post("/workorders/<int:order_id>/not-fixed")
+@performs("repair.file")
+def order_not_fixed_route(order_id: int) -> ResponseReturnValue:
+    """Close the visit as not fixed (follow-up work needed, with a reason); the ticket is re-queued."""
+    from ops.services.work_orders import not_fixed
+
+    def build(body: dict, problems: dict[str, str]) -> Callable:
+        reason = _str(body, "reason", problems)
+        measures = _str(body, "measures", problems, required=False)
+        return lambda db, a, now, v: not_fixed(db, a, order_id, reason, now, measures=measures, version=v)
+
+    return _step("repair.file", {"reason", "measures"}, build)
+
+
+@api.post("/workorders/<int:order_id>/cancel")
+@performs("order.update_status")
+def order_cancel_route(order_id: int) -> ResponseReturnValue:
+    """Withdraw the crew (dispatcher or supervisor, with a reason); the ticket goes back to the queue."""
+    from ops.services.work_orders import cancel
+
+    def build(body: dict, problems: dict[str, str]) -> Callable:
+        reason = _str(body, "reason", problems)
+        return lambda db, a, now, v: cancel(db, a, order_id, reason, now, version=v)
+
+    return _step("order.update_status", {"reason"}, build)
+
+
+@api.post("/workorders/<int:order_id>/reassign")
+@performs("dispatch.confirm")
+def order_reassign_route(order_id: int) -> ResponseReturnValue:
+    """Move the order to another crew, with a reason (R7.3: the supervisor can still reassign)."""
+    from ops.services.work_orders import reassign
+
+    def build(body: dict, problems: dict[str, str]) -> Callable:
+        crew_id = _int(body, "crew_id", problems)
+        reason = _str(body, "reason", problems)
+        rec_id = _int(body, "recommendation_id", problems, required=False)
+        return lambda db, a, now, v: reassign(db, a, order_id, crew_id, reason, now, recommendation_id=rec_id,
+                                              version=v)
+
+    body, failed = _body({"version", "crew_id", "reason", "recommendation_id"})
+    if failed:
+        return failed
+    problems: dict[str, str] = {}
+    version = _int(body, "version", problems, required=False)
+    call = build(body, problems)
+    if problems:
+        return _invalid(problems)
+    return _run("dispatch.confirm", lambda db, actor, now: call(db, actor, now, version), created=True)

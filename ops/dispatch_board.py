@@ -1,0 +1,102 @@
+"""Read queries of the work-order loop for the dispatch page and the crew page (no writes here).
+
+``ops.board`` draws the map; this module answers the questions around one ticket or one crew: which
+order is active, what was recommended last, and what the crew must do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ops.models import Crew, CrewMember, GasReading, Recommendation, Ticket, WorkOrder
+from ops.vocabulary import WorkOrderStatus
+
+__all__ = ["OrderRow", "active_order_for_crew", "crew_of_user", "latest_recommendation", "orders_for_ticket"]
+
+_ACTIVE = [s for s in WorkOrderStatus if s.is_active]
+
+#: The next step a crew takes on an order in each status (the crew page's one big button).
+NEXT_STEP: dict[WorkOrderStatus, str] = {
+    WorkOrderStatus.DISPATCHED: "ack",
+    WorkOrderStatus.ACKNOWLEDGED: "depart",
+    WorkOrderStatus.EN_ROUTE: "arrive",
+    WorkOrderStatus.ON_SITE: "complete",
+}
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: int
+    version: int
+    ticket_id: int
+    ticket_no: str
+    ticket_class: int
+    address: str
+    lon: float
+    lat: float
+    crew_id: int
+    crew_code: str
+    status: str
+    next_step: str | None
+    dispatched_at: datetime
+    acknowledged_at: datetime | None
+    departed_at: datetime | None
+    arrived_at: datetime | None
+    completed_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    recommended_crew_id: int | None
+    override_reason: str | None
+    auto_dispatched: bool
+    escalated_at: datetime | None
+    has_reading: bool
+
+
+def _row(order: WorkOrder, ticket: Ticket, crew_code: str, has_reading: bool) -> OrderRow:
+    return OrderRow(
+        id=order.id, version=order.version_id, ticket_id=ticket.id, ticket_no=ticket.ticket_no,
+        ticket_class=int(ticket.ticket_class), address=ticket.address, lon=ticket.lon, lat=ticket.lat,
+        crew_id=order.crew_id, crew_code=crew_code, status=order.status.value, next_step=NEXT_STEP.get(order.status),
+        dispatched_at=order.dispatched_at, acknowledged_at=order.acknowledged_at, departed_at=order.departed_at,
+        arrived_at=order.arrived_at, completed_at=order.completed_at, cancelled_at=order.cancelled_at,
+        cancel_reason=order.cancel_reason, recommended_crew_id=order.recommended_crew_id,
+        override_reason=order.override_reason, auto_dispatched=order.auto_dispatched,
+        escalated_at=order.escalated_at, has_reading=has_reading,
+    )
+
+
+def _rows(db: Session, where: Any) -> list[OrderRow]:
+    reading = sa.exists(sa.select(GasReading.id).where(GasReading.work_order_id == WorkOrder.id))
+    result = db.execute(sa.select(WorkOrder, Ticket, Crew.code, reading)
+                        .join(Ticket, Ticket.id == WorkOrder.ticket_id).join(Crew, Crew.id == WorkOrder.crew_id)
+                        .where(where).order_by(WorkOrder.dispatched_at, WorkOrder.id)).all()
+    return [_row(o, t, code, bool(r)) for o, t, code, r in result]
+
+
+def active_order_for_crew(db: Session, crew_id: int) -> OrderRow | None:
+    """The one order a crew is working on (the partial unique index guarantees at most one)."""
+    rows = _rows(db, sa.and_(WorkOrder.crew_id == crew_id, WorkOrder.status.in_(_ACTIVE)))
+    return rows[0] if rows else None
+
+
+def orders_for_ticket(db: Session, ticket_id: int) -> list[OrderRow]:
+    """Every order of a ticket, oldest first: preempted, reassigned and not-fixed visits included."""
+    return _rows(db, WorkOrder.ticket_id == ticket_id)
+
+
+def latest_recommendation(db: Session, ticket_id: int) -> Recommendation | None:
+    """The last stored recommendation for a ticket (its ``payload`` as shown), or ``None``."""
+    return db.scalar(sa.select(Recommendation).where(Recommendation.ticket_id == ticket_id)
+                     .order_by(Recommendation.created_at.desc(), Recommendation.id.desc()).limit(1))
+
+
+def crew_of_user(db: Session, user_id: int | None) -> int | None:
+    """The crew a logged-in crew member belongs to (the crew page shows that crew's order)."""
+    if user_id is None:
+        return None
+    return db.scalar(sa.select(CrewMember.crew_id).where(CrewMember.user_id == user_id))
