@@ -332,3 +332,67 @@ def order_reassign_route(order_id: int) -> ResponseReturnValue:
     if problems:
         return _invalid(problems)
     return _run("dispatch.confirm", lambda db, actor, now: call(db, actor, now, version), created=True)
+
+
+# ----------------------------------------------------------------------------- OpenAPI
+def _describe() -> None:
+    """Schemas and summaries for /api/v1/openapi.json (the paths themselves come from the URL map)."""
+    from dashboard import api_docs
+
+    time = {"type": "string", "format": "date-time", "description": "ISO 8601 with its UTC offset"}
+    version = {"type": "integer", "description": "the order's version as last read; a stale one is a 409"}
+    reason = {"type": "string", "minLength": 1}
+    api_docs.SCHEMAS.update({
+        "Recommendations": {"type": "object", "properties": {
+            "recommendation_id": {"type": "integer"}, "used_fallback": {"type": "boolean"},
+            "options": {"type": "array", "items": {"type": "object", "properties": {
+                "crew_id": {"type": "integer"}, "crew_code": {"type": "string"}, "eta": time, "departure": time,
+                "slack_s": {"type": "object", "additionalProperties": {"type": "integer"},
+                            "description": "seconds to spare per deadline (negative: late)"},
+                "displaces": {"type": "array", "items": {"type": "object"}}, "explanation": {"type": "string"}}}}}},
+        "DispatchIn": {"type": "object", "additionalProperties": False, "required": ["recommendation_id", "crew_id"],
+                       "properties": {"recommendation_id": {"type": "integer"}, "crew_id": {"type": "integer"},
+                                      "override_reason": {**reason, "description": "required when crew_id is not "
+                                                                                   "the top recommendation"}}},
+        "WorkOrder": {"type": "object", "properties": {"id": {"type": "integer"}, "status": {"type": "string"},
+                                                       "version": {"type": "integer"}}},
+        "StepIn": {"type": "object", "additionalProperties": False, "properties": {"version": version}},
+        "ReadingIn": {"type": "object", "additionalProperties": False, "required": ["ppm"],
+                      "properties": {"ppm": {"type": "number", "minimum": 0}, "measured_at": time, "version": version}},
+        "RepairIn": {"type": "object", "additionalProperties": False, "properties": {
+            "cause": {"type": "string"}, "measures": {"type": "string"},
+            "parts": {"type": "array", "items": {"type": "object", "required": ["code"], "properties": {
+                "code": {"type": "string", "description": "from the parts list (ops.parts)"},
+                "qty": {"type": "integer", "minimum": 1}}}},
+            "result": {"enum": ["fixed", "not_fixed", "needs_follow_up"]}, "customer_name": {"type": "string"},
+            "customer_confirmed": {"type": "boolean"}, "customer_confirmed_at": time,
+            "safety_advice_given": {"type": "boolean"}, "gas_restored_after_check": {"type": "boolean"},
+            "version": version}},
+        "ReasonIn": {"type": "object", "additionalProperties": False, "required": ["reason"],
+                     "properties": {"reason": reason, "version": version}},
+        "ReassignIn": {"type": "object", "additionalProperties": False, "required": ["crew_id", "reason"],
+                       "properties": {"crew_id": {"type": "integer"}, "reason": reason,
+                                      "recommendation_id": {"type": "integer"}, "version": version}},
+    })
+    json = api_docs._json
+    step = api_docs._responses(
+        _200=("the work order", "WorkOrder"), _404=("no such work order", "ValidationError"),
+        _409=("an illegal step (status) or a stale version", "ValidationError"),
+        _422=("invalid body: every offending field is named", "ValidationError"))
+    for name, schema in [("order_ack_route", "StepIn"), ("order_depart_route", "StepIn"),
+                         ("order_arrive_route", "StepIn"), ("order_reading_route", "ReadingIn"),
+                         ("order_complete_route", "RepairIn"), ("order_not_fixed_route", "ReasonIn"),
+                         ("order_cancel_route", "ReasonIn"), ("order_reassign_route", "ReassignIn")]:
+        api_docs.OPERATIONS[name] = {"requestBody": {"required": False, "content": json(schema)}, "responses": step}
+    api_docs.OPERATIONS["dispatch_ticket_route"] = {
+        "requestBody": {"required": True, "content": json("DispatchIn")}, "responses": {**step, **api_docs._responses(
+            _201=("the new work order", "WorkOrder"),
+            _409=("the ticket already has a crew, or a concurrent dispatch won", "ValidationError"))}}
+    api_docs.OPERATIONS["ticket_recommendations_route"] = {
+        "parameters": [{"name": "k", "in": "query", "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3}}],
+        "responses": api_docs._responses(_200=("the ranked crews, stored", "Recommendations"),
+                                         _404=("no such ticket", "Error"))}
+
+
+_describe()

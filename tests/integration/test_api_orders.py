@@ -182,3 +182,7 @@ def test_the_new_routes_are_in_openapi(web):
                  "/workorders/{order_id}/ack", "/workorders/{order_id}/complete", "/workorders/{order_id}/reassign"):
         assert path in doc["paths"], path
     assert doc["paths"]["/workorders/{order_id}/ack"]["post"]["x-scope"] == "orders:ack"
+    dispatch = doc["paths"]["/tickets/{ticket_id}/dispatch"]["post"]
+    assert dispatch["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/DispatchIn")
+    assert {"201", "409", "422", "403"} <= set(dispatch["responses"])
+    assert "override_reason" in doc["components"]["schemas"]["DispatchIn"]["properties"]
