@@ -29,7 +29,7 @@ from ops import rules
 from ops.audit import record
 from ops.db import transaction
 from ops.dispatching import epoch, recommend_for_ticket
-from ops.models import Alert, AlertKind, Crew, SchedulerLease, Ticket, WorkOrder
+from ops.models import Alert, AlertKind, Crew, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR
 from ops.services.work_orders import WorkOrderError, confirm_dispatch
 from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
@@ -107,6 +107,18 @@ def _raise(db: Session, kind: AlertKind, ticket: Ticket, now: datetime, *, order
 
 
 # ----------------------------------------------------------------------------- the tick
+#: How often an unservable class 1 (no crew could be recommended) is tried again.
+RETRY_NO_CREW_S = 60
+
+
+def _recently_found_no_crew(db: Session, ticket_id: int, now: datetime) -> bool:
+    last = db.scalar(sa.select(Recommendation).where(Recommendation.ticket_id == ticket_id)
+                     .order_by(Recommendation.created_at.desc(), Recommendation.id.desc()).limit(1))
+    return (last is not None and not last.payload.get("options")
+            and last.created_at > now - timedelta(seconds=RETRY_NO_CREW_S)
+            and _has_alert(db, AlertKind.NO_CREW, ticket_id))
+
+
 def _class1_waiting(db: Session, now: datetime, network: RoadNetwork, report: TickReport) -> None:
     """R7.3: pre-alert the top crew of each new class 1 at once; dispatch it ourselves after 3 min."""
     waiting = db.scalars(sa.select(Ticket).where(Ticket.status == TicketStatus.NEW,
@@ -117,6 +129,8 @@ def _class1_waiting(db: Session, now: datetime, network: RoadNetwork, report: Ti
         auto = due is not None and now >= due
         if not auto and _has_alert(db, AlertKind.PRE_ALERT, ticket.id):
             continue
+        if _recently_found_no_crew(db, ticket.id, now):
+            continue  # retried every RETRY_NO_CREW_S, not every tick: each try stores a recommendation
         rec = recommend_for_ticket(db, ticket.id, now, network)
         options = rec.payload["options"]
         if not auto:

@@ -177,3 +177,19 @@ def test_cli_scheduler_once_ticks_and_a_second_holder_stays_idle(setup, db_url, 
         assert "another process holds the scheduler lease" in capsys.readouterr().out
     finally:
         get_settings.cache_clear()
+
+
+def test_an_unservable_class1_gets_one_no_crew_alert_and_is_retried_each_minute(session_factory):
+    from ops.models import Recommendation
+
+    with transaction(session_factory) as db:
+        w = World(db, NOW)
+        w.crew(13, skills=("meter",))  # nobody can repair a leak
+        ticket_id = w.ticket(14, 1).id
+    assert tick_at(session_factory, minutes(0)).no_crew == [ticket_id]
+    for m in (0.1, 0.5, 3, 3.1):
+        report = tick_at(session_factory, minutes(m))
+        assert report.no_crew == [] and report.auto_dispatched == []
+    with session_factory() as db:
+        assert db.scalar(sa.select(sa.func.count()).select_from(Recommendation)) == 2  # at 0 and at 3 min
+        assert [a.kind for a in open_alerts(db, ticket_id=ticket_id)] == ["no_crew"]
