@@ -126,3 +126,50 @@ def crew_choices(session: Session) -> list[tuple[str, str]]:
     return [(code, name) for code, name in session.execute(
         sa.select(Crew.code, Crew.name).where(Crew.active.is_(True)).order_by(Crew.code)
     )]
+
+
+@dataclass(frozen=True)
+class Class1Alert:
+    """An open class-1 ticket no crew has left for yet (R6.1: a crew departs within 30 minutes)."""
+
+    id: int
+    ticket_no: str
+    address: str
+    received_at: datetime
+    depart_deadline: datetime | None
+    minutes_since_report: int
+    crew_code: str | None
+
+
+def class1_awaiting_departure(session: Session, now: datetime) -> list[Class1Alert]:
+    """Class-1 tickets still open with no crew departed, oldest report first.
+
+    This is the dispatchers' alarm for a hotline emergency: it stays up until a crew is on its
+    way, whether or not a work order was already confirmed (R6.1 counts departure, not dispatch).
+    """
+    departed = (
+        sa.select(WorkOrder.id)
+        .where(WorkOrder.ticket_id == Ticket.id, WorkOrder.departed_at.is_not(None),
+               WorkOrder.status != WorkOrderStatus.CANCELLED)
+        .exists()
+    )
+    order = sa.orm.aliased(WorkOrder)
+    rows = session.execute(
+        sa.select(Ticket, Crew.code)
+        .outerjoin(order, sa.and_(order.ticket_id == Ticket.id, order.status.in_(ACTIVE_ORDER_STATUSES)))
+        .outerjoin(Crew, Crew.id == order.crew_id)
+        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.ticket_class == TicketClass.EMERGENCY, ~departed)
+        .order_by(Ticket.received_at, Ticket.id)
+    ).all()
+    seen: set[int] = set()
+    result = []
+    for ticket, crew_code in rows:
+        if ticket.id in seen:
+            continue
+        seen.add(ticket.id)
+        minutes = max(0, int((now - ticket.received_at).total_seconds() // 60))
+        result.append(Class1Alert(
+            id=ticket.id, ticket_no=ticket.ticket_no, address=ticket.address, received_at=ticket.received_at,
+            depart_deadline=ticket.depart_deadline, minutes_since_report=minutes, crew_code=crew_code,
+        ))
+    return result

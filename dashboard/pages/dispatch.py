@@ -14,7 +14,7 @@ from dashboard.context import context
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
 from dashboard.security import page_layout, secured_callback
-from ops.board import crews_on_map, open_tickets
+from ops.board import Class1Alert, class1_awaiting_departure, crews_on_map, open_tickets
 from ops.rules import N_
 
 dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispatch", order=0,
@@ -26,6 +26,31 @@ REFRESH_MS = 15_000
 def _board(now: datetime):
     with context().read_session() as session:
         return open_tickets(session, now), crews_on_map(session)
+
+
+def _alerts(now: datetime) -> list[Class1Alert]:
+    with context().read_session() as session:
+        return class1_awaiting_departure(session, now)
+
+
+def class1_banner(alerts: list[Class1Alert], timezone: str) -> dbc.Alert | None:
+    """R6.1: every class-1 ticket no crew has left for yet, so that a hotline emergency is seen at once."""
+    if not alerts:
+        return None
+    items = []
+    for a in alerts:
+        text = _("{ticket} · {address} · {m} min since the report").format(
+            ticket=a.ticket_no, address=a.address, m=a.minutes_since_report)
+        if a.depart_deadline is not None:
+            text += " · " + _("crew departs by {time}").format(time=format_datetime(a.depart_deadline, timezone,
+                                                                                    "%H:%M"))
+        if a.crew_code:
+            text += " · " + _("Crew") + ": " + a.crew_code
+        items.append(html.Li(text, className="class1-alert"))
+    return dbc.Alert(
+        [html.B(_("Class 1: no crew departed yet ({n})").format(n=len(alerts))), html.Ul(items, className="mb-0")],
+        color="danger", className="py-1 px-2 mb-2 small",
+    )
 
 
 def _due_text(deadline: datetime | None, now: datetime, timezone: str) -> str:
@@ -79,6 +104,7 @@ def layout(**_query) -> html.Div:
     return html.Div(
         [
             dcc.Interval(id="dispatch-refresh", interval=REFRESH_MS),
+            html.Div(id="class1-banner", children=class1_banner(_alerts(now), tz)),
             dbc.Row(
                 [
                     dbc.Col(
@@ -130,6 +156,7 @@ def _summary(tickets, crews, now: datetime, timezone: str) -> str:
     Output("dispatch-map", "figure"),
     Output("open-tickets-grid", "rowData"),
     Output("dispatch-summary", "children"),
+    Output("class1-banner", "children"),
     Input("dispatch-refresh", "n_intervals"),
     prevent_initial_call=True,
 )
@@ -144,4 +171,5 @@ def refresh(_n: int | None):
     for i, trace in enumerate(data["data"]):
         for key, value in trace.items():
             patch["data"][i][key] = value
-    return patch, _grid_rows(tickets, now, tz), _summary(tickets, crews, now, tz)
+    return (patch, _grid_rows(tickets, now, tz), _summary(tickets, crews, now, tz),
+            class1_banner(_alerts(now), tz))

@@ -11,7 +11,7 @@ from ops.permissions import SYSTEM_ACTOR
 from ops.vocabulary import Role
 from tests.integration.web_fixtures import NOW, PASSWORD, build_web_app, callback_request, login
 
-REFRESH_OUTPUT = "..dispatch-map.figure...open-tickets-grid.rowData...dispatch-summary.children.."
+REFRESH_OUTPUT = "..dispatch-map.figure...open-tickets-grid.rowData...dispatch-summary.children...class1-banner.children.."
 REFRESH_INPUTS = [{"id": "dispatch-refresh", "property": "n_intervals", "value": 1}]
 
 
