@@ -1,0 +1,172 @@
+"""The hotline page in real headless Chromium: a class-1 intake end to end, and linking a duplicate."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from selenium.webdriver.common.actions.action_builder import ActionBuilder
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from ops.db import transaction
+from ops.models import Customer, SafetyInstruction, Ticket, TicketReporter
+from ops.permissions import Actor
+from ops.services.intake import ReportIn, create_ticket
+from ops.vocabulary import Role
+from tests.browser.test_roles_and_languages import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def _ctx(demo_app):
+    from dashboard.context import EXTENSION_KEY
+
+    return demo_app.server.extensions[EXTENSION_KEY]
+
+
+def _click(dash_duo, element) -> None:
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    element.click()
+
+
+def _open_hotline(dash_duo) -> None:
+    dash_duo.driver.set_window_size(1600, 1000)  # the agent's desk: three columns side by side
+    dash_duo.driver.get(dash_duo.server.url + "/lang/en")
+    dash_duo.wait_for_element("#current-user", timeout=20)
+    dash_duo.driver.get(dash_duo.server.url + "/hotline")
+    dash_duo.wait_for_element("#hl-lookup", timeout=20)
+    dash_duo.wait_for_element("#hl-map .js-plotly-plot", timeout=30)
+
+
+def _answer(dash_duo, question: str, value: str) -> None:
+    _click(dash_duo, dash_duo.find_element(f"#hl-{question} input[value='{value}']"))
+
+
+def _wait(dash_duo, condition, timeout: float = 20, message: str = ""):
+    return WebDriverWait(dash_duo.driver, timeout).until(lambda _d: condition(), message)
+
+
+def test_hotline001_class1_intake_with_safety_script_reaches_the_dispatch_map(dash_duo, demo_app):
+    dash_duo.start_server(demo_app, navigate=False)
+    log_in(dash_duo, "hotline")
+    _open_hotline(dash_duo)
+
+    # The caller gives a customer number: premises, name and phone fill in.
+    dash_duo.find_element("#hl-lookup").send_keys("GD000100\n")
+    _wait(dash_duo, lambda: dash_duo.find_element("#hl-customer-no").get_attribute("value") == "GD000100")
+    dash_duo.wait_for_contains_text("#hl-location-text", "Customer's premises (exact)", timeout=15)
+
+    # "Smell of gas, people inside": class 1 is proposed with its reasons, live.
+    Select(dash_duo.find_element("#hl-symptom")).select_by_value("gas_leak")
+    _answer(dash_duo, "odour", "yes")
+    _answer(dash_duo, "people_on_site", "yes")
+    dash_duo.wait_for_contains_text("#hl-proposal-summary", "smell of gas + people inside → class 1, R6.5")
+    dash_duo.wait_for_contains_text("#hl-reasons", "A gas leak, ruptured pipe, fire or explosion is always")
+    dash_duo.wait_for_contains_text("#hl-proposed", "Class 1")
+
+    # Lowering a class 1 needs a supervisor: the service refuses it, the form says so by the class field
+    # and keeps everything typed.
+    Select(dash_duo.find_element("#hl-class")).select_by_value("2")
+    _click(dash_duo, dash_duo.find_element("#hl-save"))
+    dash_duo.wait_for_contains_text("#hl-err-class", "Lowering a class-1 ticket to class 2 needs a supervisor")
+    assert dash_duo.find_element("#hl-customer-no").get_attribute("value") == "GD000100"
+    assert dash_duo.find_element("#hl-odour input[value='yes']").is_selected()
+    assert not dash_duo.driver.find_elements(By.ID, "hl-confirmation")
+    Select(dash_duo.find_element("#hl-class")).select_by_value("auto")
+    dash_duo.wait_for_element("#hl-script input[type=checkbox]", timeout=15)
+
+    # The R6.2 script: each line is time-stamped as it is ticked.
+    boxes = dash_duo.find_elements("#hl-script input[type=checkbox]")
+    assert len(boxes) == 5
+    for i in range(5):
+        _click(dash_duo, dash_duo.find_elements("#hl-script input[type=checkbox]")[i])
+        _wait(dash_duo, lambda n=i + 1: dash_duo.find_element("#hl-script").text.count("✓") == n)
+
+    _click(dash_duo, dash_duo.find_element("#hl-save"))
+    dash_duo.wait_for_element("#hl-confirmation", timeout=20)
+    assert dash_duo.find_element("#hl-err-class").text == ""
+    ticket_no = dash_duo.find_element("#hl-ticket-no").text
+    assert re.fullmatch(r"GD-\d{8}-\d{6}", ticket_no)
+    deadlines = dash_duo.find_element("#hl-deadlines").text
+    assert "Crew departs by" in deadlines and "On site by (target)" in deadlines
+
+    with _ctx(demo_app).read_session() as db:
+        ticket = db.scalar(sa.select(Ticket).where(Ticket.ticket_no == ticket_no))
+        assert ticket is not None and int(ticket.ticket_class) == 1
+        assert ticket.customer.customer_no == "GD000100"
+        given = db.scalars(sa.select(SafetyInstruction.code).where(SafetyInstruction.ticket_id == ticket.id)).all()
+    assert sorted(given) == sorted(["close_valve", "open_windows", "no_open_flame", "no_electrical_switching",
+                                    "leave_premises"])
+
+    # At once on the dispatch map: the grid counts down to the 30-minute departure, the banner alerts.
+    dash_duo.driver.get(dash_duo.server.url + "/")
+    dash_duo.wait_for_element("#dispatch-map .js-plotly-plot", timeout=30)
+    dash_duo.wait_for_contains_text("#class1-banner", ticket_no, timeout=15)
+    cell = f"#open-tickets-grid .ag-row[row-id='{ticket_no}'] [col-id='left']"
+    dash_duo.wait_for_element(cell, timeout=20)
+    assert re.fullmatch(r"0:(29|30) left", dash_duo.find_element(cell).text), dash_duo.find_element(cell).text
+    hover = dash_duo.driver.execute_script(
+        "const gd = document.querySelector('#dispatch-map .js-plotly-plot');"
+        "const t = gd.data[1]; const i = (t.customdata || []).indexOf(arguments[0]);"
+        "return i < 0 ? null : t.hovertext[i];", ticket_no)
+    assert hover and "Crew departs by" in hover and re.search(r"\(0:(29|30) left\)", hover), hover
+    assert dash_duo.get_logs() == []
+
+
+def _click_map_at(dash_duo, lon: float, lat: float) -> None:
+    """Click the hotline map where a point lies (projected by the map itself, as a user sees it)."""
+    x, y = dash_duo.driver.execute_script(
+        "const gd = document.querySelector('#hl-map .js-plotly-plot');"
+        "const p = gd._fullLayout.map._subplot.map.project([arguments[0], arguments[1]]);"
+        "const r = gd.getBoundingClientRect(); return [r.left + p.x, r.top + p.y];", lon, lat)
+    actions = ActionBuilder(dash_duo.driver)
+    actions.pointer_action.move_to_location(int(x), int(y))
+    actions.pointer_action.pause(0.3)
+    actions.pointer_action.click()
+    actions.perform()
+
+
+def test_hotline002_second_report_links_to_the_open_leak_instead_of_a_new_ticket(dash_duo, demo_app):
+    ctx = _ctx(demo_app)
+    system = Actor(user_id=None, label="test", roles=frozenset({Role.SYSTEM}))
+    with transaction(ctx.sessions) as db:
+        customer = db.scalar(sa.select(Customer).where(Customer.customer_no == "GD000200"))
+        result = create_ticket(db, system, ReportIn(
+            channel="wechat", reporter_name="Ana Rojas", phone="+56 9 5555 0199", address=customer.address,
+            customer_number="GD000200", symptom="gas_leak", started_at=ctx.clock(), odour="yes",
+        ), now=ctx.clock(), locator=ctx.locator)
+        open_no, lon, lat = result.ticket.ticket_no, result.ticket.lon, result.ticket.lat
+    with ctx.read_session() as db:
+        tickets_before = db.scalar(sa.select(sa.func.count(Ticket.id)))
+
+    dash_duo.start_server(demo_app, navigate=False)
+    log_in(dash_duo, "hotline")
+    _open_hotline(dash_duo)
+    # A passer-by, not a customer, reports a smell of gas in the street: the place is a map click.
+    dash_duo.find_element("#hl-name").send_keys("Pedro Soto")
+    dash_duo.find_element("#hl-phone").send_keys("+56 9 4444 1234")
+    Select(dash_duo.find_element("#hl-symptom")).select_by_value("gas_leak")
+    _answer(dash_duo, "odour", "yes")
+    _click_map_at(dash_duo, lon, lat)
+    dash_duo.wait_for_contains_text("#hl-location-text", "Point picked on the map", timeout=15)
+    assert dash_duo.find_element("#hl-address").get_attribute("value") == "Point picked on the map"
+
+    dash_duo.wait_for_contains_text("#hl-duplicates", open_no, timeout=20)
+    items = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#hl-duplicate-list .hl-duplicate")
+    item = next(i for i in items if open_no in i.text)
+    assert "Gas leak" in item.text and "m away" in item.text
+    _click(dash_duo, item.find_element(By.TAG_NAME, "button"))
+    dash_duo.wait_for_element("#hl-linked", timeout=20)
+    assert "No new ticket was created" in dash_duo.find_element("#hl-linked").text
+    assert dash_duo.find_element("#hl-save").get_attribute("disabled") is not None
+
+    with ctx.read_session() as db:
+        assert db.scalar(sa.select(sa.func.count(Ticket.id))) == tickets_before
+        ticket_id = db.scalar(sa.select(Ticket.id).where(Ticket.ticket_no == open_no))
+        reporters = db.execute(sa.select(TicketReporter.name, TicketReporter.phone, TicketReporter.linked_by_id)
+                               .where(TicketReporter.ticket_id == ticket_id).order_by(TicketReporter.id)).all()
+    assert [r.name for r in reporters] == ["Ana Rojas", "Pedro Soto"]
+    assert reporters[1].phone == "+56 9 4444 1234" and reporters[1].linked_by_id is not None
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,100 @@
+"""The hotline page: registered and guarded as "ticket.create", service errors shown at their field, translated."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from flask import Flask
+
+import dashboard.security
+from dashboard.i18n import init_i18n
+from ops import rules
+from ops.vocabulary import Role, TicketClass
+
+PAGE = Path(__file__).resolve().parents[2] / "dashboard" / "pages" / "hotline.py"
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, dict[str, Any], list[str]]:
+    """The page module loaded in isolation: registrations recorded, no Dash app or global callbacks touched."""
+    import dash
+
+    registered: dict[str, Any] = {}
+    callback_actions: list[str] = []
+
+    def register_page(module: str, **kwargs: Any) -> None:
+        registered.update(kwargs, module=module)
+
+    def secured_callback(action: str, *_args: Any, **_kwargs: Any):
+        callback_actions.append(action)
+        return lambda function: function
+
+    monkeypatch.setattr(dash, "register_page", register_page)
+    monkeypatch.setattr(dashboard.security, "secured_callback", secured_callback)
+    spec = importlib.util.spec_from_file_location("_hotline_page_under_test", PAGE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, registered, callback_actions
+
+
+def test_page_is_registered_for_ticket_create_and_every_callback_too(page):
+    _module, registered, actions = page
+    assert registered["path"] == "/hotline" and registered["action"] == "ticket.create"
+    assert actions and set(actions) == {"ticket.create"}
+
+
+def _lowering_message(current: int, new: int, roles: set[Role], reason: str | None) -> str:
+    with pytest.raises(rules.ClassChangeError) as caught:
+        rules.check_class_change(TicketClass(current), TicketClass(new), actor_roles=roles, reason=reason)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(("language", "supervisor", "reason"), [
+    ("en", "Lowering a class-1 ticket to class 2 needs a supervisor (R6.5).",
+     "Lowering a ticket from class 2 to class 3 needs a reason (R6.5)."),
+    ("zh_CN", "将1级工单降为2级需要值班主管（R6.5）。", "将工单从2级降为3级需要填写原因（R6.5）。"),
+])
+def test_class_change_refusals_are_shown_in_the_users_language(page, language, supervisor, reason):
+    module, _registered, _actions = page
+    server = Flask(__name__)
+    init_i18n(server, language, "America/Santiago")
+    with server.test_request_context("/"):
+        assert module.problem_text(_lowering_message(1, 2, {Role.HOTLINE_AGENT}, "x")) == supervisor
+        assert module.problem_text(_lowering_message(2, 3, {Role.HOTLINE_AGENT}, None)) == reason
+        assert module.problem_text("required") == ("required" if language == "en" else "必填")
+        assert module.problem_text("something new") == "something new"  # shown as it is, never hidden
+
+
+def test_every_problem_lands_next_to_a_field_of_the_form(page):
+    module, _registered, _actions = page
+    assert module._error_field("safety_given[3]") == "safety_given"
+    assert module._error_field("reason") == "class_reason"
+    assert module._error_field("received_at") == "started_at"
+    assert module._error_field("location") == "location"
+    assert module._error_field("no_such_field") == "class"  # still shown, beside the decision
+    out = module._errors_out({"phone": "not a phone number", "location": "lies outside the service area"})
+    assert len(out) == len(module.ERROR_FIELDS)
+    shown = dict(zip(module.ERROR_FIELDS, out, strict=True))
+    assert shown["phone"] == "not a phone number" and shown["location"] == "lies outside the service area"
+    assert shown["address"] == ""
+
+
+def test_raising_the_class_asks_for_a_reason_lowering_is_left_to_the_service(page):
+    from datetime import UTC, datetime
+
+    from ops.services.intake import ReportIn
+
+    module, _registered, _actions = page
+    base = ReportIn(channel="hotline", reporter_name="A", phone="+56 9 5555 0199", address="x",
+                    symptom="installation", odour="no", started_at=datetime(2026, 11, 26, tzinfo=UTC))
+    assert not module.raise_needs_reason(base)  # as proposed (class 3)
+    assert module.raise_needs_reason(ReportIn(**{**base.__dict__, "requested_class": 1}))
+    assert not module.raise_needs_reason(ReportIn(**{**base.__dict__, "requested_class": 1,
+                                                     "class_reason": "elderly caller alone"}))
+    assert not module.raise_needs_reason(ReportIn(**{**base.__dict__, "requested_class": 3}))
+    leak = ReportIn(**{**base.__dict__, "symptom": "gas_leak", "requested_class": 2})
+    assert not module.raise_needs_reason(leak)  # lowering: the service refuses it (supervisor, reason)
