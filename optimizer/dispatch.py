@@ -60,7 +60,7 @@ RESERVE_S = 0.35
 MIN_SOLVE_S = 0.2
 #: How long past the *budget* the solver process may take before it is killed: the greedy answer
 #: then comes at most this much late, inside the 1 s the issue allows.
-GRACE_S = 0.8
+GRACE_S = 0.6
 #: Share of the remaining budget given to the search itself. OR-Tools checks its limit between
 #: moves, and the child must still extract and send the routes; on an overloaded 2-core machine
 #: (load 7-10) searches with 0.85 s of margin missed their deadline (60 s once, 5 s once in three).
@@ -186,7 +186,7 @@ def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
 
     With ``isolate`` (the default) the search runs in a child process killed ``GRACE_S`` after the
     budget (:mod:`optimizer.isolated`), so even a solver that never returns costs the caller
-    the budget plus ``GRACE_S`` (0.8 s), and the greedy plan comes back flagged.
+    the budget plus ``GRACE_S`` (0.6 s), and the greedy plan comes back flagged.
     """
     t0 = time.perf_counter()
     base = greedy_plan(state)
