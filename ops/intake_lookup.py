@@ -19,9 +19,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ops.models import Customer, District, Ticket
+from ops.models import AuditEvent, Customer, District, IntakeCallbackTask, Ticket
+from ops.vocabulary import FollowUpStatus
 
-__all__ = ["CustomerCard", "PastTicket", "TicketSummary", "lookup_customers", "ticket_summary"]
+__all__ = ["CallbackRow", "CustomerCard", "PastTicket", "TicketSummary", "lookup_customers",
+           "pending_callback_tasks", "ticket_summary"]
 
 #: Fewer digits than this could be anyone's number: no phone match is attempted.
 MIN_PHONE_DIGITS = 6
@@ -162,3 +164,57 @@ def ticket_summary(session: Session, ticket_id: int) -> TicketSummary | None:
     """One ticket's summary, or ``None`` when there is no such ticket."""
     ticket = session.get(Ticket, ticket_id)
     return summarise(ticket) if ticket is not None else None
+
+
+@dataclass(frozen=True)
+class CallbackRow:
+    """One pending R6.2 call-back as the hotline queue shows it: whom to ring, about what, since when."""
+
+    task_id: int
+    ticket_id: int
+    ticket_no: str
+    ticket_class: int
+    symptom: str
+    address: str
+    reporter_name: str
+    phone: str
+    channel: str
+    created_at: datetime
+    minutes_waiting: int
+    attempts: int
+
+
+def pending_callback_tasks(session: Session, now: datetime, limit: int = 50) -> list[CallbackRow]:
+    """Pending call-back tasks, oldest first: the reporter who has waited longest is rung first.
+
+    ``attempts`` counts the unanswered calls recorded in the audit log, so an agent sees that a
+    colleague already tried (and the reporter may be busy leaving the premises).
+    """
+    from ops.services.intake.callbacks import ACTION_ATTEMPT, AUDIT_ENTITY
+
+    rows = session.execute(
+        sa.select(IntakeCallbackTask, Ticket)
+        .join(Ticket, Ticket.id == IntakeCallbackTask.ticket_id)
+        .where(IntakeCallbackTask.status == FollowUpStatus.PENDING)
+        .order_by(IntakeCallbackTask.created_at, IntakeCallbackTask.id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return []
+    ids = [str(task.id) for task, _ticket in rows]
+    attempts = dict(session.execute(
+        sa.select(AuditEvent.entity_id, sa.func.count())
+        .where(AuditEvent.entity == AUDIT_ENTITY, AuditEvent.action == ACTION_ATTEMPT,
+               AuditEvent.entity_id.in_(ids))
+        .group_by(AuditEvent.entity_id)
+    ).all())
+    return [
+        CallbackRow(
+            task_id=task.id, ticket_id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class),
+            symptom=str(ticket.symptom), address=ticket.address, reporter_name=ticket.reporter_name,
+            phone=task.phone, channel=str(ticket.channel), created_at=task.created_at,
+            minutes_waiting=max(0, int((now - task.created_at).total_seconds() // 60)),
+            attempts=int(attempts.get(str(task.id), 0)),
+        )
+        for task, ticket in rows
+    ]

@@ -10,7 +10,8 @@ For the form, the pieces are also callable on their own, without writing anythin
 typing), :func:`resolve_location` and :func:`find_duplicates` (the R5.6 hint shown before saving).
 After saving, :func:`record_safety_instruction` time-stamps each line of the script the agent reads,
 :func:`change_class` raises (or, with a supervisor, lowers) the class, and :func:`link_report` adds a
-caller to an existing ticket instead of creating a second one.
+caller to an existing ticket instead of creating a second one;
+:func:`complete_callback_task` closes (or records an unanswered try at) an R6.2 call-back.
 
 Every validation error is an :class:`IntakeError` naming the field(s) in the API's spelling
 (``location``, ``started_at``, ``appointment`` ...), so a form and a JSON client can both point at
@@ -18,6 +19,7 @@ what to fix. Unknown yes/no answers are stored as ``unknown`` and classified as 
 """
 
 from ops.services.intake.after import change_class, link_report, record_safety_instruction
+from ops.services.intake.callbacks import complete_callback_task
 from ops.services.intake.create import create_ticket, replay_idempotent
 from ops.services.intake.locate import find_duplicates, resolve_location
 from ops.services.intake.report import (
@@ -44,6 +46,7 @@ __all__ = [
     "ResolvedLocation",
     "as_answer",
     "change_class",
+    "complete_callback_task",
     "create_ticket",
     "find_duplicates",
     "link_report",
