@@ -88,6 +88,9 @@ PROBLEM_MESSAGES = [
     N_("the ticket is closed"),
     N_("the ticket is closed: create a new ticket"),
     N_("too long"),
+    N_("no such call-back task"),
+    N_("the call-back task is already done"),
+    N_("must be yes or no"),
     N_("cannot be found: give a customer number, a street of the service area, or a point on the map"),
 ]
 _LOWER_SUPERVISOR = re.compile(r"^Lowering a class-(\d) ticket to class (\d) needs a supervisor \(R6\.5\)\.$")
@@ -318,6 +321,9 @@ def layout(**_query) -> html.Div:
             html.Div([html.H4(_("Hotline intake"), className="mb-0 me-3 d-inline-block"),
                       html.Span(_("Keys: Alt+L caller lookup · Alt+Y symptom · Tab next question, Y/N/U answers it · "
                                   "Alt+S save"), className="small text-muted")], className="mb-1"),
+            dcc.Interval(id="hl-callbacks-refresh", interval=CALLBACK_REFRESH_MS),
+            html.Div(callback_panel(_pending_callbacks(now), tz), id="hl-callbacks"),
+            html.Div(id="hl-callbacks-msg", **{"aria-live": "polite"}),
             dbc.Row(
                 [
                     dbc.Col(_caller_column(), lg=4),
@@ -329,6 +335,105 @@ def layout(**_query) -> html.Div:
         ],
         id="hotline-page",
     )
+
+
+# --------------------------------------------------------------------------------------------
+# R6.2 call-back tasks
+# --------------------------------------------------------------------------------------------
+
+#: As the dispatch map: a new app/WeChat/counter class 1 reaches the agents within this time.
+CALLBACK_REFRESH_MS = 15_000
+
+
+def _pending_callbacks(now: datetime) -> list:
+    from ops.intake_lookup import pending_callback_tasks
+
+    with context().read_session() as db:
+        return pending_callback_tasks(db, now)
+
+
+def _callback_item(row, tz: str) -> dbc.ListGroupItem:
+    """One reporter to ring: whom, about what, since when, the script to read and the two outcomes."""
+    from ops.rules import safety_script
+
+    script = safety_script(row.symptom, row.ticket_class)
+    waited = _("waiting {m} min (since {t})").format(m=row.minutes_waiting,
+                                                      t=format_datetime(row.created_at, tz, "%H:%M"))
+    facts = [html.B(row.ticket_no), " · ", label(row.channel), " · ", label(row.symptom), " · ", row.address]
+    if row.attempts:
+        facts += [" · ", html.Span(_("unanswered calls: {n}").format(n=row.attempts), className="fw-semibold")]
+    return dbc.ListGroupItem(
+        [
+            html.Div([
+                html.A(row.phone, href="tel:" + re.sub(r"[^0-9+]", "", row.phone), className="fs-5 fw-bold me-2",
+                       id={"type": "hl-cb-phone", "index": row.task_id}),
+                html.Span(row.reporter_name, className="fw-semibold me-2"),
+                html.Span(waited, className="badge bg-danger"),
+            ]),
+            html.Div(facts, className="small"),
+            html.Div(_("Read to the reporter:"), className="small fw-semibold mt-1") if script else None,
+            html.Ol([html.Li(line.render(_)) for line in script], className="small mb-1 ps-3") if script else None,
+            dbc.Button(_("Called — reached"), id={"type": "hl-cb-reached", "index": row.task_id}, size="sm",
+                       color="success", className="me-2", n_clicks=0),
+            dbc.Button(_("No answer"), id={"type": "hl-cb-noanswer", "index": row.task_id}, size="sm",
+                       color="secondary", outline=True, n_clicks=0),
+        ],
+        className="py-1 px-2 hl-callback", id={"type": "hl-cb-item", "index": row.task_id},
+    )
+
+
+def callback_panel(rows: list, tz: str) -> html.Div:
+    """R6.2: class-1 reporters who only saw the guidance on a screen; red while anyone is waiting."""
+    if not rows:
+        return html.Div(_("Call-back tasks: none waiting."), className="small text-muted mb-1",
+                        id="hl-callbacks-none")
+    head = _("Call-back tasks (R6.2): {n} waiting. Ring the reporter now and read the safety script.").format(
+        n=len(rows))
+    return dbc.Card(
+        [
+            dbc.CardHeader(head, className="bg-danger text-white fw-semibold py-1 px-2"),
+            dbc.ListGroup([_callback_item(r, tz) for r in rows], flush=True, id="hl-callback-list",
+                          style={"maxHeight": "40vh", "overflowY": "auto"}),
+        ],
+        color="danger", outline=True, className="mb-2", id="hl-callbacks-card",
+    )
+
+
+@secured_callback(
+    ACTION,
+    Output("hl-callbacks", "children"),
+    Output("hl-callbacks-msg", "children"),
+    Input("hl-callbacks-refresh", "n_intervals"),
+    Input({"type": "hl-cb-reached", "index": ALL}, "n_clicks"),
+    Input({"type": "hl-cb-noanswer", "index": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def callbacks(_tick, _reached, _noanswer):
+    """Refresh the queue; a click records the call (reached closes the task, no answer keeps it queued)."""
+    from ops.db import transaction
+    from ops.services.intake import IntakeError, complete_callback_task
+
+    ctx = context()
+    now = ctx.clock()
+    tz = ctx.settings.timezone
+    trigger = dash.ctx.triggered_id
+    message: Any = ""
+    if isinstance(trigger, dict):
+        # A button that has just been drawn fires with no click: only a real click records a call.
+        if not any(t.get("value") for t in dash.ctx.triggered) or not isinstance(trigger.get("index"), int):
+            raise PreventUpdate
+        reached = trigger.get("type") == "hl-cb-reached"
+        try:
+            with transaction(ctx.sessions) as db:
+                complete_callback_task(db, current_actor(), int(trigger["index"]), now, reached=reached)
+            text = _("Call-back done: removed from the queue.") if reached else _(
+                "No answer recorded: the task stays in the queue; try again shortly.")
+            message = dbc.Alert(text, color="success" if reached else "warning", className="py-1 px-2 small",
+                                duration=8000, id="hl-callback-done")
+        except IntakeError as exc:
+            message = dbc.Alert(problem_text(next(iter(exc.problems.values()))), color="danger",
+                                className="py-1 px-2 small", id="hl-callback-error")
+    return callback_panel(_pending_callbacks(now), tz), message
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The hotline page in real headless Chromium: a class-1 intake end to end, and linking a duplicate."""
+"""The hotline page in real headless Chromium: a class-1 intake end to end, linking a duplicate, closing a call-back."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from ops.db import transaction
-from ops.models import Customer, SafetyInstruction, Ticket, TicketReporter
+from ops.models import Customer, IntakeCallbackTask, SafetyInstruction, Ticket, TicketReporter
 from ops.permissions import Actor
 from ops.services.intake import ReportIn, create_ticket
-from ops.vocabulary import Role
+from ops.vocabulary import FollowUpStatus, Role
 from tests.browser.test_roles_and_languages import log_in
 
 pytestmark = pytest.mark.browser
@@ -169,4 +169,37 @@ def test_hotline002_second_report_links_to_the_open_leak_instead_of_a_new_ticket
                                .where(TicketReporter.ticket_id == ticket_id).order_by(TicketReporter.id)).all()
     assert [r.name for r in reporters] == ["Ana Rojas", "Pedro Soto"]
     assert reporters[1].phone == "+56 9 4444 1234" and reporters[1].linked_by_id is not None
+    assert dash_duo.get_logs() == []
+
+
+def test_hotline003_app_class1_call_back_task_is_shown_and_closed_by_the_agent(dash_duo, demo_app):
+    ctx = _ctx(demo_app)
+    system = Actor(user_id=None, label="test", roles=frozenset({Role.SYSTEM}))
+    with transaction(ctx.sessions) as db:
+        customer = db.scalar(sa.select(Customer).where(Customer.customer_no == "GD000300"))
+        result = create_ticket(db, system, ReportIn(
+            channel="app", reporter_name="Marta Díaz", phone="+56 9 7777 0300", address=customer.address,
+            customer_number="GD000300", symptom="gas_leak", started_at=ctx.clock(), odour="yes",
+        ), now=ctx.clock(), locator=ctx.locator)
+        ticket_no, task_id = result.ticket.ticket_no, result.callback_task.id
+
+    dash_duo.start_server(demo_app, navigate=False)
+    log_in(dash_duo, "hotline")
+    _open_hotline(dash_duo)
+    item = f"#hl-callback-list [id*='\"index\":{task_id}'][id*='hl-cb-item']"
+    dash_duo.wait_for_element(item, timeout=20)
+    text = dash_duo.find_element(item).text
+    assert "+56 9 7777 0300" in text and "Marta Díaz" in text and ticket_no in text and "waiting" in text
+    assert "Close the gas valve." in text, text  # the R6.2 script to read
+    assert "Call-back tasks (R6.2)" in dash_duo.find_element("#hl-callbacks-card").text
+
+    reached = dash_duo.driver.find_element(By.CSS_SELECTOR, item).find_element(By.XPATH, ".//button[1]")
+    assert reached.text == "Called — reached"
+    _click(dash_duo, reached)
+    dash_duo.wait_for_element("#hl-callback-done", timeout=20)
+    _wait(dash_duo, lambda: not dash_duo.driver.find_elements(By.CSS_SELECTOR, item), message="task still shown")
+
+    with ctx.read_session() as db:
+        task = db.get(IntakeCallbackTask, task_id)
+        assert task.status is FollowUpStatus.DONE and task.done_by_id is not None
     assert dash_duo.get_logs() == []
