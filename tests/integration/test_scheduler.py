@@ -137,7 +137,7 @@ def test_lease_one_holder_until_it_expires(session_factory):
 
 
 def test_two_concurrent_ticks_only_one_acts(setup):
-    sessions, ids = setup
+    sessions, _ids = setup
     barrier = threading.Barrier(2)
     results: dict[str, object] = {}
 
