@@ -314,6 +314,12 @@ def _crew_header(page: CrewPage) -> html.Div:
         html.Span(page.crew_code + " · " + page.crew_name, className="fw-bold me-2"),
         dbc.Badge(label(page.crew_status), color="secondary", className="me-2"),
         html.Span(", ".join(page.member_names), className="small text-muted"),
+        html.Div([
+            dbc.Button(_("Share my position"), id="crew-share-position", color="secondary", outline=True,
+                       size="sm", className="me-2"),
+            html.Span(id="crew-position-note", className="small text-muted"),
+            html.Div(id="crew-geo-holder"),
+        ], className="mt-1"),
     ], className="mb-2", id="crew-header")
 
 
@@ -512,6 +518,44 @@ def close_not_fixed(n_clicks: int | None, reason: str | None, measures: str | No
     order_id, version = _order_of(key)
     return _run(lambda db, actor, now: not_fixed(db, actor, order_id, reason or "", now, measures=measures,
                                                  version=version))
+
+
+@secured_callback("crew.report_position", Output("crew-geo-holder", "children"),
+                  Input("crew-share-position", "n_clicks"), prevent_initial_call=True)
+def ask_position(n_clicks: int | None):
+    """The browser asks for the phone's position only when the crew taps the button (never on load)."""
+    if not n_clicks:
+        raise PreventUpdate
+    return dcc.Geolocation(id="crew-geo", high_accuracy=True, timeout=15_000, maximum_age=0, update_now=True)
+
+
+@secured_callback("crew.report_position", Output("crew-position-note", "children"),
+                  Input("crew-geo", "position"), Input("crew-geo", "position_error"), prevent_initial_call=True)
+def report_position(position: dict | None, error: dict | None):
+    """One GPS ping for the member's own crew (found on the server, never taken from the browser)."""
+    from ops.db import transaction
+    from ops.models import Crew
+    from ops.services.crews import CrewError, record_position
+
+    if not position:
+        if error:
+            return _("Position not available: allow location access for this site and try again.")
+        raise PreventUpdate
+    ctx = context()
+    page, now = _load()
+    if page is None:
+        raise PreventUpdate
+    speed = position.get("speed")
+    heading = position.get("heading")
+    try:
+        with transaction(ctx.sessions) as db:
+            record_position(db, current_actor(), db.get(Crew, page.crew_id), position.get("lon"), position.get("lat"),
+                            now, source="gps",
+                            speed_kmh=speed * 3.6 if isinstance(speed, int | float) and speed >= 0 else None,
+                            heading_deg=heading if isinstance(heading, int | float) and 0 <= heading < 360 else None)
+    except (CrewError, TypeError):
+        return _("Position not available: allow location access for this site and try again.")
+    return _("Position sent at {time}").format(time=format_datetime(now, ctx.settings.timezone, "%H:%M"))
 
 
 @secured_callback("order.acknowledge",

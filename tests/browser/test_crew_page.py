@@ -72,7 +72,7 @@ def _type(dash_duo, selector: str, text: str) -> None:
 
 
 def test_crew001_acknowledge_depart_arrive_read_and_complete(dash_duo, demo_app):
-    from ops.models import GasReading, RepairRecord, WorkOrder
+    from ops.models import Crew, CrewPosition, GasReading, RepairRecord, WorkOrder
     from ops.vocabulary import WorkOrderStatus
 
     ctx = demo_app.server.extensions["gasdispatch"]
@@ -88,6 +88,18 @@ def test_crew001_acknowledge_depart_arrive_read_and_complete(dash_duo, demo_app)
     dash_duo.wait_for_contains_text("#crew-phone", "+56 9 5555 0199", timeout=10)
     dash_duo.wait_for_contains_text("#crew-safety", "unknown", timeout=10)  # ventilated: unknown (R5.3)
     dash_duo.wait_for_contains_text("#crew-deadlines", "Acknowledge by (R7.2)", timeout=10)
+
+    # The phone shares its GPS position on request (crew.report_position), for its own crew only.
+    dash_duo.driver.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["geolocation"]})
+    dash_duo.driver.execute_cdp_cmd("Emulation.setGeolocationOverride",
+                                    {"latitude": -29.95, "longitude": -71.25, "accuracy": 10})
+    _click(dash_duo, "#crew-share-position")
+    dash_duo.wait_for_contains_text("#crew-position-note", "Position sent at", timeout=20)
+    with ctx.read_session() as db:
+        crew = db.get(Crew, db.get(WorkOrder, order_id).crew_id)
+        assert (crew.last_lon, crew.last_lat) == (-71.25, -29.95)
+        assert db.scalar(sa.select(CrewPosition.source).where(CrewPosition.crew_id == crew.id)
+                         .order_by(CrewPosition.id.desc())) == "gps"
 
     _click(dash_duo, "#crew-acknowledge")
     dash_duo.wait_for_text_to_equal("#crew-order-status", "Acknowledged", timeout=20)
