@@ -360,12 +360,17 @@ def layout(**_query) -> html.Div:
 
 
 # ----------------------------------------------------------------------------- callbacks
-def _problems(exc: Exception) -> dbc.Alert:
-    """Every refused field by its name on the page, with the service's reason (translated if known)."""
+def _problems(exc: Exception, names: dict[str, str] | None = None) -> dbc.Alert:
+    """Every refused field by its name on the page, with the service's reason (translated if known).
+
+    ``names`` names fields only the caller knows, such as ``parts[1]`` (the second part it sent).
+    """
     problems = getattr(exc, "problems", None) or {"": str(exc)}
     items = []
     for field, message in problems.items():
-        if field.startswith("parts[") and field.endswith("]"):
+        if names and field in names:
+            name = _("Parts replaced") + " · " + names[field]
+        elif field.startswith("parts["):
             name = _("Parts replaced")
         else:
             name = _(FIELD_LABELS[field]) if field in FIELD_LABELS else field
@@ -375,7 +380,7 @@ def _problems(exc: Exception) -> dbc.Alert:
                      color="danger", id="crew-error", className="shadow mb-2", dismissable=True)
 
 
-def _run(step, *args: Any, **kwargs: Any) -> tuple[Any, Any, Any]:
+def _run(step, *args: Any, names: dict[str, str] | None = None, **kwargs: Any) -> tuple[Any, Any, Any]:
     """Run one service step; on success rebuild the page, on refusal keep what was typed and show why."""
     from ops.db import transaction
     from ops.services.work_orders import (
@@ -397,7 +402,7 @@ def _run(step, *args: Any, **kwargs: Any) -> tuple[Any, Any, Any]:
                           dismissable=True)
         return alert, _body(page, now), _key(page)
     except WorkOrderError as exc:
-        return _problems(exc), dash.no_update, dash.no_update
+        return _problems(exc, names), dash.no_update, dash.no_update
     page, now = _load()
     # Success needs no toast (the page itself moves on to the next step); a previous error is cleared.
     return None, _body(page, now), _key(page)
@@ -504,7 +509,9 @@ def complete(n_clicks: int | None, cause: str | None, measures: str | None, quan
                       customer_name=customer_name, customer_confirmed=bool(confirmed),
                       customer_confirmed_at=stamp, safety_advice_given=bool(advice),
                       gas_restored_after_check=bool(restored))
-    return _run(lambda db, actor, now: step(db, actor, order_id, repair, now, version=version))
+    names = {f"parts[{i}]": _(PARTS[p["code"]].name) if p["code"] in PARTS else str(p["code"])
+             for i, p in enumerate(parts)}
+    return _run(lambda db, actor, now: step(db, actor, order_id, repair, now, version=version), names=names)
 
 
 @secured_callback("repair.file", *_OUT, Input("crew-not-fixed", "n_clicks"), State("crew-not-fixed-reason", "value"),
