@@ -5,6 +5,9 @@ part the utility has vetted, with the standard it was certified against; a liste
 certification has lapsed stays in the list (old records still name it) but is flagged
 ``meets_standard=False`` and is refused for new repairs. The default list is a product default;
 operators replace it with their own stores catalogue.
+
+Names are English, as stored in repair records; they are marked ``N_`` so that the crew page shows
+them in the user's language (the record keeps the canonical name).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+
+from ops.rules import N_
 
 __all__ = ["PARTS", "Part"]
 
@@ -25,12 +30,12 @@ class Part:
 
 
 PARTS: Mapping[str, Part] = MappingProxyType({p.code: p for p in (
-    Part("HOSE-1.5", "Appliance hose, 1.5 m", "GB 29993"),
-    Part("VALVE-DN15", "Ball valve DN15", "GB/T 37061"),
-    Part("REG-LP", "Domestic pressure regulator", "GB 27790"),
-    Part("METER-G2.5", "Diaphragm gas meter G2.5", "GB/T 6968"),
-    Part("SEAL-KIT", "Meter union seal kit", "GB/T 6968"),
-    Part("PIPE-PE32", "PE service pipe 32 mm, per metre", "GB 15558.1"),
-    Part("CLAMP-REPAIR", "Pipe repair clamp", "CJ/T 180"),
-    Part("HOSE-OLD", "Rubber hose (old type, withdrawn)", "GB 29993", meets_standard=False),
+    Part("HOSE-1.5", N_("Appliance hose, 1.5 m"), "GB 29993"),
+    Part("VALVE-DN15", N_("Ball valve DN15"), "GB/T 37061"),
+    Part("REG-LP", N_("Domestic pressure regulator"), "GB 27790"),
+    Part("METER-G2.5", N_("Diaphragm gas meter G2.5"), "GB/T 6968"),
+    Part("SEAL-KIT", N_("Meter union seal kit"), "GB/T 6968"),
+    Part("PIPE-PE32", N_("PE service pipe 32 mm, per metre"), "GB 15558.1"),
+    Part("CLAMP-REPAIR", N_("Pipe repair clamp"), "CJ/T 180"),
+    Part("HOSE-OLD", N_("Rubber hose (old type, withdrawn)"), "GB 29993", meets_standard=False),
 )})

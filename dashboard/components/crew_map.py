@@ -1,0 +1,83 @@
+"""The crew page's small map: the crew, its job and the drive between them along the road graph.
+
+Offline like the dispatch map (``white-bg`` style, roads and districts from ``/geo/*.geojson``), so a
+van with a patchy connection never waits on a tile server. The route is the shortest path on the
+same road network the optimizer plans with, so it is the drive the ETA was computed for.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import plotly.graph_objects as go
+
+from dashboard.components.dispatch_map import CLASS_COLOURS, CREW_COLOURS, base_layers
+from optimizer.network import RoadNetwork
+
+Translate = Callable[[str], str]
+
+
+def route_coordinates(network: RoadNetwork | None, start: tuple[float, float],
+                      end: tuple[float, float]) -> tuple[list[float], list[float]]:
+    """The drivable path from ``start`` to ``end`` (lon, lat) via the nearest road junctions, or nothing
+    without a network."""
+    if network is None:
+        return [], []
+    nodes, _ = network.snap([start[0], end[0]], [start[1], end[1]])
+    path = network.path_coordinates(int(nodes[0]), int(nodes[1]))
+    # From the crew itself to the door: the snapped road nodes are only the nearest junctions.
+    return [start[0], *(p[0] for p in path), end[0]], [start[1], *(p[1] for p in path), end[1]]
+
+
+def fit_zoom(span_lon: float, span_lat: float, lat: float, width_px: int = 340, height_px: int = 220) -> float:
+    """The zoom that shows both spans in a phone-wide map (512-pixel tiles, Mercator near ``lat``).
+
+    With a margin so the markers do not sit on the edge, and never closer than street level.
+    """
+    margin = 1.5
+    lon_deg = max(span_lon, 0.002) * margin
+    lat_deg = max(span_lat, 0.002) * margin / math.cos(math.radians(lat))
+    zoom = min(math.log2(360 * width_px / (512 * lon_deg)), math.log2(360 * height_px / (512 * lat_deg)))
+    return max(8.0, min(16.0, zoom))
+
+
+def crew_map_figure(
+    job: tuple[float, float],
+    ticket_class: int,
+    crew: tuple[float, float] | None,
+    crew_status: str,
+    *,
+    _: Translate,
+    network: RoadNetwork | None = None,
+    show_route: bool = True,
+    tile_url: str = "",
+) -> go.Figure:
+    """Job marker, crew marker and (while the crew still has to drive) the route, framed to fit."""
+    fig = go.Figure()
+    lons, lats = [job[0]], [job[1]]
+    if crew is not None and show_route:
+        route_lon, route_lat = route_coordinates(network, crew, job)
+        fig.add_trace(go.Scattermap(lon=route_lon, lat=route_lat, mode="lines", name=_("Route"),
+                                    line={"width": 4, "color": "#6f42c1"}, hoverinfo="skip", showlegend=False))
+        lons += route_lon
+        lats += route_lat
+    if crew is not None:
+        fig.add_trace(go.Scattermap(lon=[crew[0]], lat=[crew[1]], mode="markers", marker={"size": 20, "color": "#212529"},
+                                    hoverinfo="skip", showlegend=False))  # a dark ring, as on the dispatch map
+        fig.add_trace(go.Scattermap(lon=[crew[0]], lat=[crew[1]], mode="markers", name=_("Crew"),
+                                    marker={"size": 15, "color": CREW_COLOURS.get(crew_status, "#7f7f7f")},
+                                    hovertext=[_("Crew")], hoverinfo="text", showlegend=False))
+        lons.append(crew[0])
+        lats.append(crew[1])
+    fig.add_trace(go.Scattermap(lon=[job[0]], lat=[job[1]], mode="markers", name=_("Job"),
+                                marker={"size": 17, "color": CLASS_COLOURS.get(ticket_class, "#1f77b4")},
+                                hovertext=[_("Job")], hoverinfo="text", showlegend=False))
+    zoom = fit_zoom(max(lons) - min(lons), max(lats) - min(lats), (max(lats) + min(lats)) / 2)
+    fig.update_layout(
+        map={"style": "white-bg", "center": {"lon": (max(lons) + min(lons)) / 2, "lat": (max(lats) + min(lats)) / 2},
+             "zoom": zoom, "layers": base_layers(tile_url)},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        uirevision="crew-map",
+    )
+    return fig

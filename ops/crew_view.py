@@ -1,0 +1,192 @@
+"""The crew page's read model: the logged-in member's crew, its current order and what comes next.
+
+The page runs on a phone in a van, so it gets everything it shows in one call and plain rows (no ORM
+objects that lazy-load after the session closed). The deadlines are the ones stored on the ticket at
+intake (R6) plus the R7.2 acknowledgement deadline, each with the moment it was met, so the crew sees
+what is still racing a clock and what is done. "Next" lists the open R7.3 pre-alerts addressed to
+the crew: a crew holds one active order at a time (the database enforces it), so the work queued for
+it is what the system has asked it to get ready for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ops import rules
+from ops.models import Alert, AlertKind, Crew, CrewMember, Customer, GasReading, Ticket, WorkOrder
+from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
+
+__all__ = ["CrewOrder", "CrewPage", "DeadlineRow", "QueuedTicket", "ReadingRow", "crew_page"]
+
+ACTIVE_ORDER_STATUSES = [s for s in WorkOrderStatus if s.is_active]
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """One deadline of the order; ``label`` is a key of :data:`DEADLINE_LABELS`, ``met_at`` when done."""
+
+    label: str
+    at: datetime
+    met_at: datetime | None
+
+    def seconds_left(self, now: datetime) -> float:
+        return (self.at - now).total_seconds()
+
+
+@dataclass(frozen=True)
+class ReadingRow:
+    ppm: float
+    measured_at: datetime
+
+
+@dataclass(frozen=True)
+class CrewOrder:
+    """The current work order as the crew needs it on site (R5 intake facts, R6 deadlines, R8 steps)."""
+
+    order_id: int
+    version: int
+    status: str
+    ticket_id: int
+    ticket_no: str
+    ticket_class: int
+    symptom: str
+    description: str | None
+    special_requests: str | None
+    address: str
+    door_no: str | None
+    location_approximate: bool
+    lon: float
+    lat: float
+    customer_name: str
+    customer_number: str | None
+    phone: str
+    #: R5.2 questions and R5.3 safety state: "yes", "no" or "unknown" (unknown is the worst case).
+    odour: str
+    abnormal_noise: str
+    people_on_site: str
+    ventilated: str
+    valve_closed: str
+    received_at: datetime
+    dispatched_at: datetime
+    acknowledged_at: datetime | None
+    departed_at: datetime | None
+    arrived_at: datetime | None
+    deadlines: tuple[DeadlineRow, ...]
+    readings: tuple[ReadingRow, ...]
+
+    @property
+    def needs_reading(self) -> bool:
+        """R8.3: a class-1 order needs a detector reading before any other work (and completion)."""
+        return self.ticket_class == int(TicketClass.EMERGENCY) and not self.readings
+
+
+@dataclass(frozen=True)
+class QueuedTicket:
+    """A ticket the crew has been pre-alerted for (R7.3) but not yet dispatched to."""
+
+    ticket_id: int
+    ticket_no: str
+    ticket_class: int
+    symptom: str
+    address: str
+    alerted_at: datetime
+
+
+@dataclass(frozen=True)
+class CrewPage:
+    crew_id: int
+    crew_code: str
+    crew_name: str
+    crew_status: str
+    member_names: tuple[str, ...]
+    lon: float | None
+    lat: float | None
+    position_at: datetime | None
+    order: CrewOrder | None
+    queued: tuple[QueuedTicket, ...]
+
+
+def _deadlines(ticket: Ticket, order: WorkOrder) -> tuple[DeadlineRow, ...]:
+    """Every deadline that applies to this order, in the order the crew meets them."""
+    rows: list[DeadlineRow] = []
+    ack_by = rules.escalation_times(ticket.ticket_class, ticket.received_at, order.dispatched_at).ack_by
+    if ack_by is not None:
+        rows.append(DeadlineRow("ack_by", ack_by, order.acknowledged_at))
+    cls = TicketClass(ticket.ticket_class)
+    if cls is TicketClass.EMERGENCY and ticket.depart_deadline is not None:
+        rows.append(DeadlineRow("depart_by", ticket.depart_deadline, order.departed_at))
+    if cls is TicketClass.SCHEDULED and ticket.slot_start is not None:
+        rows.append(DeadlineRow("slot_start", ticket.slot_start, None))
+    if ticket.onsite_target is not None and cls is not TicketClass.SCHEDULED:
+        rows.append(DeadlineRow("onsite_target", ticket.onsite_target, order.arrived_at))
+    if ticket.onsite_deadline is not None:
+        label = "slot_end" if cls is TicketClass.SCHEDULED else "onsite_limit"
+        if cls is not TicketClass.EMERGENCY or ticket.onsite_deadline != ticket.onsite_target:
+            rows.append(DeadlineRow(label, ticket.onsite_deadline, order.arrived_at))
+    return tuple(rows)
+
+
+def _order_row(db: Session, order: WorkOrder) -> CrewOrder:
+    ticket: Ticket = order.ticket
+    customer: Customer | None = ticket.customer
+    readings = db.execute(
+        sa.select(GasReading.ppm, GasReading.measured_at).where(GasReading.work_order_id == order.id)
+        .order_by(GasReading.measured_at, GasReading.id)
+    ).all()
+    return CrewOrder(
+        order_id=order.id, version=order.version_id, status=str(order.status), ticket_id=ticket.id,
+        ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class), symptom=str(ticket.symptom),
+        description=ticket.description, special_requests=ticket.special_requests, address=ticket.address,
+        door_no=ticket.door_no, location_approximate=bool(ticket.location_approximate), lon=ticket.lon,
+        lat=ticket.lat, customer_name=ticket.reporter_name,
+        customer_number=getattr(customer, "customer_no", None) if customer else None,
+        phone=ticket.reporter_phone, odour=str(ticket.odour), abnormal_noise=str(ticket.abnormal_noise),
+        people_on_site=str(ticket.people_on_site), ventilated=str(ticket.ventilated),
+        valve_closed=str(ticket.valve_closed), received_at=ticket.received_at, dispatched_at=order.dispatched_at,
+        acknowledged_at=order.acknowledged_at, departed_at=order.departed_at, arrived_at=order.arrived_at,
+        deadlines=_deadlines(ticket, order),
+        readings=tuple(ReadingRow(ppm=float(ppm), measured_at=at) for ppm, at in readings),
+    )
+
+
+def _queued(db: Session, crew_id: int, current_ticket_id: int | None) -> tuple[QueuedTicket, ...]:
+    rows = db.execute(
+        sa.select(Alert.created_at, Ticket)
+        .join(Ticket, Ticket.id == Alert.ticket_id)
+        .where(Alert.kind == AlertKind.PRE_ALERT, Alert.crew_id == crew_id, Alert.acknowledged_at.is_(None),
+               Ticket.status == TicketStatus.NEW)
+        .order_by(Ticket.ticket_class, Alert.created_at, Alert.id)
+    ).all()
+    seen: set[int] = set()
+    out = []
+    for alerted_at, ticket in rows:
+        if ticket.id in seen or ticket.id == current_ticket_id:
+            continue
+        seen.add(ticket.id)
+        out.append(QueuedTicket(ticket_id=ticket.id, ticket_no=ticket.ticket_no,
+                                ticket_class=int(ticket.ticket_class), symptom=str(ticket.symptom),
+                                address=ticket.address, alerted_at=alerted_at))
+    return tuple(out)
+
+
+def crew_page(db: Session, user_id: int | None) -> CrewPage | None:
+    """The crew of ``user_id`` with its current order; ``None`` when the user belongs to no crew."""
+    if user_id is None:
+        return None
+    crew = db.scalar(sa.select(Crew).join(CrewMember, CrewMember.crew_id == Crew.id)
+                     .where(CrewMember.user_id == user_id))
+    if crew is None:
+        return None
+    order = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id,
+                                                 WorkOrder.status.in_(ACTIVE_ORDER_STATUSES)))
+    current = _order_row(db, order) if order is not None else None
+    return CrewPage(
+        crew_id=crew.id, crew_code=crew.code, crew_name=crew.name, crew_status=str(crew.status),
+        member_names=tuple(m.name for m in crew.members), lon=crew.last_lon, lat=crew.last_lat,
+        position_at=crew.last_position_at, order=current,
+        queued=_queued(db, crew.id, current.ticket_id if current else None),
+    )
