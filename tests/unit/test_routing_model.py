@@ -192,3 +192,22 @@ def test_ils_with_fewer_visits_than_vehicles_returns_within_its_limit():
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("min_nodes", [0, 10**9], ids=["callback", "matrix"])
+def test_transit_callback_and_matrix_give_the_same_known_answers(monkeypatch, min_nodes: int) -> None:
+    # Large problems use Python transit callbacks over routing indices, small ones a registered
+    # matrix (CALLBACK_MIN_NODES); both must read the same arcs, service times and open-route ends.
+    from optimizer import routing_model
+
+    monkeypatch.setattr(routing_model, "CALLBACK_MIN_NODES", min_nodes)
+    p = RoutingProblem(travel=line([0, 1, 2]), service=np.array([0, 3, 2]), starts=[0], ends=[0],
+                       earliest=np.array([0, 10, 0]), latest=np.array([100, 20, 5]))
+    sol = solve(p, time_limit_s=T, strategy="gls")
+    assert sol.routes == [[2, 1]] and sol.arrival == {2: 2, 1: 10} and sol.objective == 4
+    open_route = solve(RoutingProblem(travel=line([0, 1, 2, 3]), service=zeros(4), starts=[0], ends=None),
+                       time_limit_s=T)
+    assert open_route.routes == [[1, 2, 3]] and open_route.objective == 3
+    two = RoutingProblem(travel=line([0, 9, 1, 8, 2]), service=zeros(5), starts=[0, 4], ends=[0, 4])
+    sol = solve(two, time_limit_s=T, strategy="gls")
+    assert sol.objective == 16  # crew at 2 drives out to 8 and 9 and back (14), crew at 0 takes 1 (2)
