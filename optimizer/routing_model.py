@@ -150,10 +150,12 @@ def check_headroom(p: RoutingProblem) -> int:
     return bound
 
 
-#: From this many nodes on, transits are Python callbacks; below it, a registered matrix. Measured with
-#: ortools 9.15: on a 60-crew × 300-ticket dispatch snapshot (420 nodes) the callback evaluated 6x
-#: more neighbours per second than the matrix; on 101-node Solomon instances the matrix is cheap to
-#: copy and the Python call per evaluation is what costs.
+#: From this many nodes on, transits are Python callbacks over routing indices; below it, a registered
+#: matrix. Measured with ortools 9.15: on a 60-crew × 300-ticket dispatch snapshot (420 nodes) the
+#: local search evaluated 6x more neighbours per second with the callback than with the matrix (or
+#: the ``max_callback_cache_size`` cache, which builds the same kind of matrix); on 101-node Solomon
+#: instances the matrix is cheap and the Python call per evaluation is what costs (R110/R112 at 10 s:
+#: 2.51/2.61% gap with the matrix, 3.35/3.03% with callbacks).
 CALLBACK_MIN_NODES = 200
 
 
@@ -172,29 +174,24 @@ class _Built:
         depots = _depots(p) | ({n} if self.open else set())
         self.visits = [i for i in range(n) if i not in depots]
 
+        use_callbacks = self.size >= CALLBACK_MIN_NODES
         # Index → node for every routing index (visits, and each vehicle's start and end copies).
-        index_nodes = np.asarray([m.IndexToNode(i) for i in range(r.Size() + v)], dtype=np.int64)
+        index_nodes = (np.asarray([m.IndexToNode(i) for i in range(r.Size() + v)], dtype=np.int64)
+                       if use_callbacks else None)
         self._callbacks: list = []  # OR-Tools keeps only a reference: they must outlive the solve
 
         def register(mat: np.ndarray) -> int:
-            """A transit callback over routing indices; zero into and out of the dummy end (open routes).
-
-            Why a Python callback and not ``RegisterTransitMatrix``: measured on a 60-crew × 300-ticket
-            snapshot (ortools 9.15), the local search evaluated 2.5x more neighbours per second with
-            this callback than with the registered matrix (and than with the callback cache
-            ``max_callback_cache_size``, which builds the same kind of matrix), so every budget buys
-            more search.
-            """
+            """Transits for ``mat`` (see ``CALLBACK_MIN_NODES``); zero into and out of the dummy end."""
             a = np.asarray(mat, dtype=np.int64)
             if self.open:
                 a = np.pad(a, ((0, 1), (0, 1)))
-            rows = a[np.ix_(index_nodes, index_nodes)].tolist()
+            if not use_callbacks:
+                return r.RegisterTransitMatrix(a.tolist())
+            rows = a[np.ix_(index_nodes, index_nodes)].tolist()  # by routing index: no IndexToNode per call
 
             def transit(i: int, j: int) -> int:
                 return rows[i][j]
 
-            if self.size < CALLBACK_MIN_NODES:
-                return r.RegisterTransitMatrix(a.tolist())
             self._callbacks.append(transit)
             return r.RegisterTransitCallback(transit)
 
