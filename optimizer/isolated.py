@@ -16,15 +16,14 @@ only make the child hang, and a hung child is exactly what the deadline handles.
 from __future__ import annotations
 
 import multiprocessing as mp
-import threading
 import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-_lock = threading.Lock()
-_context: mp.context.BaseContext | None = None
+#: Windows has no fork; spawn works there too, only slower to start.
+_CONTEXT = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
 
 
 class DeadlineExceededError(TimeoutError):
@@ -33,16 +32,6 @@ class DeadlineExceededError(TimeoutError):
 
 class ChildFailedError(RuntimeError):
     """The call raised in the child (message carries its traceback) or the child died."""
-
-
-def _context_for_children() -> mp.context.BaseContext:
-    global _context
-    with _lock:
-        if _context is None:
-            methods = mp.get_all_start_methods()
-            # pragma: no cover on the else branch - Windows has no fork; spawn works, only slower
-            _context = mp.get_context("fork" if "fork" in methods else "spawn")
-        return _context
 
 
 def _child(conn: Connection, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
@@ -63,9 +52,8 @@ def call_with_deadline(fn: Callable[..., Any], *args: Any, deadline_s: float, **
     :class:`DeadlineExceededError` when no answer came in time (the child is killed first), and
     :class:`ChildFailedError` when the child raised or died.
     """
-    ctx = _context_for_children()
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, fn, args, kwargs), daemon=True)
+    parent, child = _CONTEXT.Pipe(duplex=False)
+    proc = _CONTEXT.Process(target=_child, args=(child, fn, args, kwargs), daemon=True)
     t0 = time.monotonic()
     proc.start()
     child.close()
