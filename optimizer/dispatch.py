@@ -193,16 +193,15 @@ def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
     base_cost = plan_cost(base, state, weights)
 
     base_counts = compliance(base, state)
-    start: Plan | None = None
+    start: Plan | None = None  # the class-1-matched start, when it beats greedy on cost and no count
 
     def worse_on(candidate: Plan) -> list[str]:
         return [k for k, v in compliance(candidate, state).items() if v < base_counts[k]]
 
     def fallback(why: str) -> Plan:
-        # The class-1-matched start is greedy too (no search), so it may stand in for the plain one
-        # when it is better and loses no compliance count.
-        if start is not None and not worse_on(start) and plan_cost(start, state, weights) < base_cost:
-            fb, fb.objective = start, plan_cost(start, state, weights)
+        # The matched start is greedy too (no search), so it may stand in for the plain one.
+        if start is not None:
+            fb = start
             fb.note = f"greedy fallback (class 1 matched first): {why}"
         else:
             fb = greedy_plan(state, note=f"greedy fallback: {why}")
@@ -219,7 +218,10 @@ def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
             # Class 1 matched to crews for the least total arrival, then the rest as greedy: the
             # biggest term of the objective starts near its optimum, which GLS alone took a minute
             # to reach (measured: 1-3% of the controllable objective on the dispatch snapshots).
-            start = previous = plan_from_routes(state, *greedy_routes(state, class1_matching=True))
+            previous = plan_from_routes(state, *greedy_routes(state, class1_matching=True))
+            previous.objective = plan_cost(previous, state, weights)
+            if previous.objective < base_cost and not worse_on(previous):
+                start = previous
         build = build_problem(state, previous, weights)
         if not build.tickets:
             out = plan_from_routes(state, {c.id: [] for c in state.crews}, build.pre_dropped)
@@ -266,8 +268,8 @@ def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
     if not worse and cost <= base_cost:
         out.wall_s = time.perf_counter() - t0
         return out
-    if start is not None and not worse_on(start) and plan_cost(start, state, weights) < base_cost:
-        start.objective, start.status = plan_cost(start, state, weights), sol.status
+    if start is not None:
+        start.status = sol.status
         why = f"worse on {', '.join(worse)}" if worse else f"cost {cost} > greedy {base_cost}"
         start.note = f"matched start kept: the solver's plan was {why}"
         start.wall_s = time.perf_counter() - t0

@@ -9,10 +9,11 @@ plan (flagged as a fallback) instead of nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
-from optimizer.dispatch_types import DispatchState, DroppedTicket, Plan, plan_from_routes
+from optimizer.dispatch_types import CLASS1, DispatchState, DroppedTicket, Plan, plan_from_routes
 
 
 def greedy_routes(state: DispatchState, *, class1_matching: bool = False,
@@ -50,16 +51,19 @@ def greedy_routes(state: DispatchState, *, class1_matching: bool = False,
     for t in locked:
         place(t, crew_pos[t.assigned_crew])
     locked_ids = {t.id for t in locked}
+
+    def skilled(skill: str | None) -> np.ndarray:
+        if skill not in skill_masks:
+            skill_masks[skill] = np.asarray([skill in c.skills for c in crews], dtype=bool)
+        return skill_masks[skill]
+
     if class1_matching:
         for t, i in _match_class1(state, [t for t in open_t if t.id not in locked_ids], ready, last,
-                                  shift_end, row_of, seconds):
+                                  shift_end, row_of, seconds, skilled):
             place(t, i)
             locked_ids.add(t.id)
     for t in sorted((t for t in open_t if t.id not in locked_ids), key=lambda t: t.priority_key()):
-        mask = skill_masks.get(t.required_skill)
-        if mask is None:
-            mask = np.asarray([t.required_skill in c.skills for c in crews], dtype=bool)
-            skill_masks[t.required_skill] = mask
+        mask = skilled(t.required_skill)
         if not mask.any():
             dropped.append(DroppedTicket(t.id, t.ticket_class, f"no crew has skill {t.required_skill!r}"))
             continue
@@ -94,7 +98,8 @@ LATE_DEPARTURE = 10**9
 
 
 def _match_class1(state: DispatchState, tickets: list, ready: np.ndarray, last: np.ndarray,
-                  shift_end: np.ndarray, row_of: dict[int, int], seconds: np.ndarray) -> list[tuple]:
+                  shift_end: np.ndarray, row_of: dict[int, int], seconds: np.ndarray,
+                  skilled: Callable[[str | None], np.ndarray]) -> list[tuple]:
     """Class-1 tickets matched to crews: most departures within 30 min, then least total arrival.
 
     Why: taking class 1 one at a time, each to its nearest crew, can hand the second emergency a
@@ -106,17 +111,15 @@ def _match_class1(state: DispatchState, tickets: list, ready: np.ndarray, last: 
     """
     from scipy.optimize import linear_sum_assignment
 
-    class1 = [t for t in tickets if t.ticket_class == 1]
+    class1 = [t for t in tickets if t.ticket_class == CLASS1]
     if not class1:
         return []
-    crews = state.crews
     now = int(state.now_s)
     big = np.iinfo(np.int64).max // 8
-    cost = np.full((len(class1), len(crews)), big, dtype=np.int64)
+    cost = np.full((len(class1), len(ready)), big, dtype=np.int64)
     for k, t in enumerate(class1):
-        mask = np.asarray([t.required_skill is None or t.required_skill in c.skills for c in crews])
         eta = ready + seconds[last, row_of[t.id]]
-        ok = mask & (eta + t.service_s <= shift_end)
+        ok = skilled(t.required_skill) & (eta + t.service_s <= shift_end)
         late = ready > (t.depart_by_s - now if t.depart_by_s is not None else big)
         cost[k] = np.where(ok, eta + np.where(late, LATE_DEPARTURE, 0), big)
     rows, cols = linear_sum_assignment(cost)
