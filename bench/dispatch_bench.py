@@ -55,12 +55,12 @@ def _load_network(cache_root: Path | None):
 SURGE_SHARE = 0.15
 
 
-def diverted(plan, state) -> int:
+def diverted(result, state) -> int:
     """Crews en route to class 2/3 work whose plan now sends them to a class 1 first (preemption)."""
     by_id = {t.id: t for t in state.tickets}
     count = 0
     for c in state.crews:
-        jobs = plan.routes.get(c.id, [])
+        jobs = result.routes.get(c.id, [])
         if (c.interruptible and c.current_ticket_id is not None and jobs
                 and jobs[0].ticket_id != c.current_ticket_id and by_id[jobs[0].ticket_id].ticket_class == 1):
             count += 1
