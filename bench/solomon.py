@@ -16,10 +16,12 @@ the instance file without OR-Tools.
 
 Full run: 56 instances x 2 solvers x 10 s ≈ 19 minutes on one core.
 
-Measured 2026-11-26 (2-core machine shared with other work, 10 s per instance, all 56 instances,
-bench/results/solomon-20261126T191713Z.json): ours mean gap 1.19%, median 1.00%, worst 3.21%,
-489 vehicles, 15 at the BKS; plain OR-Tools mean 3.33%, median 3.09%, worst 12.54%, 484 vehicles,
-13 at the BKS. Ours uses a few more vehicles because the objective is distance only.
+Measured 2026-11-26 on the idle 2-core machine, 10 s per instance, all 56 instances (results file
+solomon-20261126T224408Z.json, with the transit callbacks since reserved for problems of 200+ nodes):
+ours mean gap 1.44%, median 1.26%, worst 6.44%, 486 vehicles, 15 at the BKS; plain OR-Tools mean
+3.59%, median 3.09%, worst 15.5%, 482 vehicles, 13 at the BKS. An earlier run with the registered
+matrix gave ours 1.19% and OR-Tools 3.33%. Ours uses a few more vehicles because the objective is
+distance only.
 """
 
 from __future__ import annotations
