@@ -59,55 +59,24 @@ ERROR_FIELDS = [
 ]
 ERROR_FIELDS += [key for key, _text in QUESTIONS if key not in ERROR_FIELDS]
 
-#: The service's messages (English, ``ops.services.intake``), marked here so that the form shows them
-#: translated; an unknown message is shown as it is rather than hidden.
-PROBLEM_MESSAGES = [
-    N_("already used for a different report"),
-    N_("class-3 work needs an appointment slot (start and end)"),
-    N_("is after the report was received"),
-    N_("is in the future"),
-    N_("lies outside the service area"),
-    N_("must be (code, time)"),
-    N_("must be 1 to 200 characters"),
-    N_("must be a time with its UTC offset"),
-    N_("must be a whole number of minutes, 0 or more"),
-    N_("must be text"),
-    N_("must be yes, no or unknown"),
-    N_("no customer with this number"),
-    N_("no such ticket"),
-    N_("not a line of this ticket's safety script"),
-    N_("not a phone number"),
-    N_("not a valid longitude and latitude"),
-    N_("not one of the allowed values"),
-    N_("only a class-1 ticket has a safety script"),
-    N_("required"),
-    N_("the customer's premises lie outside the service area"),
-    N_("the slot must end after it starts"),
-    N_("the slot's times need their UTC offset"),
-    N_("the ticket already has this class"),
-    N_("the ticket is closed"),
-    N_("the ticket is closed: create a new ticket"),
-    N_("too long"),
-    N_("no such call-back task"),
-    N_("the call-back task is already done"),
-    N_("must be yes or no"),
-    N_("cannot be found: give a customer number, a street of the service area, or a point on the map"),
-]
+#: R6.5 refusals from ``ops.rules.check_class_change`` carry the classes in the text: matched to translate them.
 _LOWER_SUPERVISOR = re.compile(r"^Lowering a class-(\d) ticket to class (\d) needs a supervisor \(R6\.5\)\.$")
 _LOWER_REASON = re.compile(r"^Lowering a ticket from class (\d) to class (\d) needs a reason \(R6\.5\)\.$")
 
 
 def problem_text(message: str) -> str:
-    """A service error message in the user's language (the service speaks English)."""
-    if message in PROBLEM_MESSAGES:
-        return _(message)
+    """A service error message in the user's language.
+
+    The intake service marks its messages with ``N_`` so they are in the catalogs; a message that is
+    not (a new one) comes back from gettext as it is, never hidden.
+    """
     m = _LOWER_SUPERVISOR.match(message)
     if m:
         return _("Lowering a class-{a} ticket to class {b} needs a supervisor (R6.5).").format(a=m[1], b=m[2])
     m = _LOWER_REASON.match(message)
     if m:
         return _("Lowering a ticket from class {a} to class {b} needs a reason (R6.5).").format(a=m[1], b=m[2])
-    return message
+    return _(message)
 
 
 def _error_field(name: str) -> str:

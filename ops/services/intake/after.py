@@ -13,15 +13,16 @@ from ops import rules
 from ops.audit import record, snapshot
 from ops.models import ClassChange, Customer, SafetyInstruction, Ticket, TicketReporter
 from ops.permissions import Actor, require
+from ops.rules import N_
 from ops.services.intake.create import _apply_deadlines, _callback_task, _deadlines, _script_codes
-from ops.services.intake.report import _PHONE, MAX_TEXT, IntakeError, _aware, _channel, _msg, _text
+from ops.services.intake.report import _PHONE, MAX_TEXT, IntakeError, _aware, _channel, _text
 from ops.vocabulary import Channel, TicketClass
 
 
 def _ticket(db: Session, ticket_id: int) -> Ticket:
     ticket = db.get(Ticket, ticket_id) if isinstance(ticket_id, int) and not isinstance(ticket_id, bool) else None
     if ticket is None:
-        raise IntakeError("ticket_id", _msg("no such ticket"))
+        raise IntakeError("ticket_id", N_("no such ticket"))
     return ticket
 
 
@@ -49,11 +50,11 @@ def change_class(
     try:
         new = TicketClass(to_class)
     except (ValueError, TypeError):
-        raise IntakeError("class", _msg("not one of the allowed values")) from None
+        raise IntakeError("class", N_("not one of the allowed values")) from None
     if new == ticket.ticket_class:
-        raise IntakeError("class", _msg("the ticket already has this class"))
+        raise IntakeError("class", N_("the ticket already has this class"))
     if not ticket.status.is_open:
-        raise IntakeError("ticket_id", _msg("the ticket is closed"))
+        raise IntakeError("ticket_id", N_("the ticket is closed"))
     try:
         rules.check_class_change(ticket.ticket_class, new, actor_roles=actor.roles, reason=reason)
     except rules.ClassChangeError as exc:
@@ -94,9 +95,9 @@ def record_safety_instruction(
     ticket = _ticket(db, ticket_id)
     allowed_codes = _script_codes(ticket)
     if not allowed_codes:
-        raise IntakeError("code", _msg("only a class-1 ticket has a safety script"))
+        raise IntakeError("code", N_("only a class-1 ticket has a safety script"))
     if code not in allowed_codes:
-        raise IntakeError("code", _msg("not a line of this ticket's safety script"))
+        raise IntakeError("code", N_("not a line of this ticket's safety script"))
     line = SafetyInstruction(ticket_id=ticket.id, code=code, given_at=now, given_by_id=actor.user_id,
                              channel=ticket.channel, shown_on_screen=shown_on_screen)
     db.add(line)
@@ -129,23 +130,23 @@ def link_report(
     name = _text(reporter_name, "reporter_name", problems, required=True, limit=200)
     phone_text = _text(phone, "phone", problems, required=True, limit=40)
     if phone_text is not None and not _PHONE.match(phone_text):
-        problems["phone"] = _msg("not a phone number")
+        problems["phone"] = N_("not a phone number")
     note_text = _text(note, "note", problems, required=False, limit=MAX_TEXT)
     number = _text(customer_number, "customer_number", problems, required=False, limit=32)
     try:
         reporter_channel = _channel(channel)
     except (ValueError, TypeError):
-        problems["channel"] = _msg("not one of the allowed values")
+        problems["channel"] = N_("not one of the allowed values")
     if problems:
         raise IntakeError(problems)
     ticket = _ticket(db, ticket_id)
     if not ticket.status.is_open:
-        raise IntakeError("ticket_id", _msg("the ticket is closed: create a new ticket"))
+        raise IntakeError("ticket_id", N_("the ticket is closed: create a new ticket"))
     customer_id = None
     if number:
         customer_id = db.scalar(sa.select(Customer.id).where(Customer.customer_no == number))
         if customer_id is None:
-            raise IntakeError("customer_number", _msg("no customer with this number"))
+            raise IntakeError("customer_number", N_("no customer with this number"))
     reporter = TicketReporter(ticket_id=ticket.id, name=name, phone=phone_text, channel=reporter_channel,
                               received_at=now, customer_id=customer_id, linked_by_id=actor.user_id, note=note_text)
     db.add(reporter)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from ops.audit import record, snapshot
 from ops.models import IntakeCallbackTask
 from ops.permissions import Actor, require
-from ops.services.intake.report import MAX_TEXT, IntakeError, _aware, _msg
+from ops.rules import N_
+from ops.services.intake.report import MAX_TEXT, IntakeError, _aware
 from ops.vocabulary import FollowUpStatus
 
 #: Audit vocabulary of the task, also read by ``ops.intake_lookup.pending_callback_tasks``.
@@ -44,20 +45,20 @@ def complete_callback_task(
         raise IntakeError("now", "must be timezone-aware")
     problems: dict[str, str] = {}
     if note is not None and not isinstance(note, str):
-        problems["note"] = _msg("must be text")
+        problems["note"] = N_("must be text")
     elif note is not None and len(note.strip()) > MAX_TEXT:
-        problems["note"] = _msg("too long")
+        problems["note"] = N_("too long")
     if not isinstance(reached, bool):
-        problems["reached"] = _msg("must be yes or no")
+        problems["reached"] = N_("must be yes or no")
     valid_id = isinstance(task_id, int) and not isinstance(task_id, bool)
     task = db.get(IntakeCallbackTask, task_id) if valid_id else None
     if task is None:
-        problems["task_id"] = _msg("no such call-back task")
+        problems["task_id"] = N_("no such call-back task")
     if problems:
         raise IntakeError(problems)
     assert task is not None
     if task.status is not FollowUpStatus.PENDING:
-        raise IntakeError("status", _msg("the call-back task is already done"))
+        raise IntakeError("status", N_("the call-back task is already done"))
     text = note.strip() if note and note.strip() else None
     before = snapshot(task)
     if reached:

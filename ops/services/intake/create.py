@@ -25,6 +25,7 @@ from ops.models import (
     TicketReporter,
 )
 from ops.permissions import Actor, require
+from ops.rules import N_
 from ops.services.intake.locate import find_duplicates, resolve_location
 from ops.services.intake.report import (
     MAX_KEY_LENGTH,
@@ -34,7 +35,6 @@ from ops.services.intake.report import (
     ReportIn,
     _aware,
     _classification_input,
-    _msg,
     _validate,
     ticket_reasons,
     ticket_safety_script,
@@ -62,11 +62,11 @@ def _deadlines(cls: TicketClass, received_at: datetime, start: datetime | None,
                end: datetime | None) -> rules.Deadlines:
     if cls is TicketClass.SCHEDULED:
         if start is None or end is None:
-            raise IntakeError("appointment", _msg("class-3 work needs an appointment slot (start and end)"))
+            raise IntakeError("appointment", N_("class-3 work needs an appointment slot (start and end)"))
         if not (_aware(start) and _aware(end)):
-            raise IntakeError("appointment", _msg("the slot's times need their UTC offset"))
+            raise IntakeError("appointment", N_("the slot's times need their UTC offset"))
         if end <= start:
-            raise IntakeError("appointment", _msg("the slot must end after it starts"))
+            raise IntakeError("appointment", N_("the slot must end after it starts"))
     return rules.deadlines_for(cls, received_at, slot_start=start, slot_end=end)
 
 
@@ -100,7 +100,7 @@ def replay_idempotent(db: Session, actor: Actor, key: str, report: ReportIn | No
     if row is None:
         return None
     if report is not None and row.fingerprint != _fingerprint(report):
-        raise IdempotencyConflictError("idempotency_key", _msg("already used for a different report"))
+        raise IdempotencyConflictError("idempotency_key", N_("already used for a different report"))
     ticket = db.get(Ticket, row.ticket_id)
     assert ticket is not None  # the key row cascades with its ticket
     task = db.scalar(sa.select(IntakeCallbackTask).where(IntakeCallbackTask.ticket_id == ticket.id)
@@ -131,7 +131,7 @@ def create_ticket(
         raise IntakeError("now", "must be timezone-aware")
     if idempotency_key is not None:
         if not idempotency_key.strip() or len(idempotency_key) > MAX_KEY_LENGTH:
-            raise IntakeError("idempotency_key", _msg("must be 1 to 200 characters"))
+            raise IntakeError("idempotency_key", N_("must be 1 to 200 characters"))
         replay = replay_idempotent(db, actor, idempotency_key, report)
         if replay is not None:
             return replay
@@ -172,7 +172,7 @@ def create_ticket(
     allowed_codes = {s.code for s in rules.safety_script(clean.symptom, final, major_leak=True)}
     for i, (code, _at) in enumerate(clean.safety_given):
         if code not in allowed_codes:
-            raise IntakeError(f"safety_given[{i}]", _msg("not a line of this ticket's safety script"))
+            raise IntakeError(f"safety_given[{i}]", N_("not a line of this ticket's safety script"))
     # Duplicates are looked up before the new ticket is flushed, so it cannot find itself.
     duplicates = find_duplicates(db, symptom=clean.symptom, lon=location.lon, lat=location.lat, now=now,
                                  odour=clean.answers["odour"])

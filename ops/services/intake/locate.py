@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from ops import rules
 from ops.locating import Locator
 from ops.models import Customer, Ticket
-from ops.services.intake.report import DuplicateHit, IntakeError, ResolvedLocation, _msg, as_answer
+from ops.rules import N_
+from ops.services.intake.report import DuplicateHit, IntakeError, ResolvedLocation, as_answer
 from ops.vocabulary import Answer, Symptom, TicketStatus
 
 
@@ -53,10 +54,10 @@ def resolve_location(
     if customer_number:
         customer = db.scalar(sa.select(Customer).where(Customer.customer_no == customer_number.strip()))
         if customer is None:
-            raise IntakeError("customer_number", _msg("no customer with this number"))
+            raise IntakeError("customer_number", N_("no customer with this number"))
     if customer is not None and customer.lon is not None and customer.lat is not None:
         if not locator.inside(customer.lon, customer.lat):
-            raise IntakeError("location", _msg("the customer's premises lie outside the service area"))
+            raise IntakeError("location", N_("the customer's premises lie outside the service area"))
         resolved = ResolvedLocation(customer.lon, customer.lat, approximate=False, source="customer")
     else:
         match = locator.match_street(address) if address else None
@@ -65,13 +66,13 @@ def resolve_location(
                                         street=match.street)
         elif lon is not None or lat is not None:
             if not _valid_lon_lat(lon, lat):
-                raise IntakeError("location", _msg("not a valid longitude and latitude"))
+                raise IntakeError("location", N_("not a valid longitude and latitude"))
             if not locator.inside(float(lon), float(lat)):  # type: ignore[arg-type]
-                raise IntakeError("location", _msg("lies outside the service area"))
+                raise IntakeError("location", N_("lies outside the service area"))
             resolved = ResolvedLocation(float(lon), float(lat), approximate=False,  # type: ignore[arg-type]
                                         source="coordinates")
         else:
-            raise IntakeError("location", _msg(
+            raise IntakeError("location", N_(
                 "cannot be found: give a customer number, a street of the service area, or a point on the map"
             ))
     code = locator.district_code(resolved.lon, resolved.lat)

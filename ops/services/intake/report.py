@@ -14,6 +14,7 @@ from typing import Any
 
 from ops import rules
 from ops.models import IntakeCallbackTask, Ticket
+from ops.rules import N_
 from ops.vocabulary import Answer, Channel, Judgement, Symptom, TicketClass
 
 #: Outside spellings of a channel (the API says ``app``); the stored value is the vocabulary's.
@@ -23,16 +24,6 @@ MAX_KEY_LENGTH = 200
 #: A report's fault may not start after it was received; clocks on phones drift a little.
 CLOCK_SKEW = timedelta(minutes=10)
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
-
-
-def _msg(message: str) -> str:
-    """An English message for the hotline form and the API, to be shown next to its field.
-
-    Meant to be translated in the form, but not yet marked with ``ops.rules.N_``: the catalogs are
-    updated by the lead, and the translation test requires every marked string to be in them. When
-    they are, replace ``_msg(`` by ``N_(`` in this package and run ``make i18n``.
-    """
-    return message
 
 
 class IntakeError(ValueError):
@@ -159,14 +150,14 @@ def _aware(value: Any) -> bool:
 def _text(value: Any, name: str, problems: dict[str, str], *, required: bool, limit: int) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            problems[name] = _msg("required")
+            problems[name] = N_("required")
         return None
     if not isinstance(value, str):
-        problems[name] = _msg("must be text")
+        problems[name] = N_("must be text")
         return None
     value = value.strip()
     if len(value) > limit:
-        problems[name] = _msg("too long")
+        problems[name] = N_("too long")
         return None
     return value
 
@@ -175,7 +166,7 @@ def _enum(kind: Any, value: Any, name: str, problems: dict[str, str]) -> Any:
     try:
         return kind(value)
     except (ValueError, TypeError):
-        problems[name] = _msg("not one of the allowed values")
+        problems[name] = N_("not one of the allowed values")
         return None
 
 
@@ -208,11 +199,11 @@ def _validate(report: ReportIn, now: datetime) -> _Clean:
     try:
         channel = _channel(report.channel)
     except (ValueError, TypeError):
-        problems["channel"] = _msg("not one of the allowed values")
+        problems["channel"] = N_("not one of the allowed values")
     name = _text(report.reporter_name, "reporter_name", problems, required=True, limit=200)
     phone = _text(report.phone, "phone", problems, required=True, limit=40)
     if phone is not None and not _PHONE.match(phone):
-        problems["phone"] = _msg("not a phone number")
+        problems["phone"] = N_("not a phone number")
     address = _text(report.address, "address", problems, required=True, limit=500)
     door_no = _text(report.door_no, "door_no", problems, required=False, limit=50)
     customer_number = _text(report.customer_number, "customer_number", problems, required=False, limit=32)
@@ -223,20 +214,20 @@ def _validate(report: ReportIn, now: datetime) -> _Clean:
         try:
             answers[key] = as_answer(getattr(report, key))
         except (ValueError, TypeError):
-            problems[key] = _msg("must be yes, no or unknown")
+            problems[key] = N_("must be yes, no or unknown")
     received_at = report.received_at if report.received_at is not None else now
     if not _aware(received_at):
-        problems["received_at"] = _msg("must be a time with its UTC offset")
+        problems["received_at"] = N_("must be a time with its UTC offset")
     elif received_at > now + CLOCK_SKEW:
-        problems["received_at"] = _msg("is in the future")
+        problems["received_at"] = N_("is in the future")
     started_at = report.started_at
     if not _aware(started_at):
-        problems["started_at"] = _msg("must be a time with its UTC offset")
+        problems["started_at"] = N_("must be a time with its UTC offset")
     elif _aware(received_at) and started_at > received_at + CLOCK_SKEW:
-        problems["started_at"] = _msg("is after the report was received")
+        problems["started_at"] = N_("is after the report was received")
     duration = report.duration_minutes
     if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int) or duration < 0):
-        problems["duration_minutes"] = _msg("must be a whole number of minutes, 0 or more")
+        problems["duration_minutes"] = N_("must be a whole number of minutes, 0 or more")
     description = _text(report.description, "description", problems, required=False, limit=MAX_TEXT)
     special = _text(report.special_requests, "special_requests", problems, required=False, limit=MAX_TEXT)
     requested = None
@@ -248,10 +239,10 @@ def _validate(report: ReportIn, now: datetime) -> _Clean:
         try:
             code, at = item
         except (TypeError, ValueError):
-            problems[f"safety_given[{i}]"] = _msg("must be (code, time)")
+            problems[f"safety_given[{i}]"] = N_("must be (code, time)")
             continue
         if not isinstance(code, str) or not _aware(at):
-            problems[f"safety_given[{i}]"] = _msg("must be (code, time)")
+            problems[f"safety_given[{i}]"] = N_("must be (code, time)")
             continue
         given.append((code, at))
     if problems:
