@@ -169,7 +169,7 @@ def create_ticket(
     )
     _apply_deadlines(ticket, deadlines)
     script = rules.safety_script(clean.symptom, final, major_leak=report.major_leak)
-    allowed_codes = {s.code for s in rules.safety_script(clean.symptom, final, major_leak=True)}
+    allowed_codes = _script_codes(ticket)
     for i, (code, _at) in enumerate(clean.safety_given):
         if code not in allowed_codes:
             raise IntakeError(f"safety_given[{i}]", N_("not a line of this ticket's safety script"))
