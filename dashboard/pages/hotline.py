@@ -76,7 +76,7 @@ def problem_text(message: str) -> str:
     m = _LOWER_REASON.match(message)
     if m:
         return _("Lowering a ticket from class {a} to class {b} needs a reason (R6.5).").format(a=m[1], b=m[2])
-    return _(message)
+    return _(message) if message else message  # gettext("") is the catalog's header
 
 
 def _error_field(name: str) -> str:
