@@ -20,14 +20,54 @@ Translate = Callable[[str], str]
 
 def route_coordinates(network: RoadNetwork | None, start: tuple[float, float],
                       end: tuple[float, float]) -> tuple[list[float], list[float]]:
-    """The drivable path from ``start`` to ``end`` (lon, lat) via the nearest road junctions, or nothing
-    without a network."""
+    """The drivable path from ``start`` to ``end`` (lon, lat) along the road graph, or nothing without
+    a network.
+
+    The graph's nodes are junctions, so the nearest junction to the crew or to the job can lie past
+    the other one (two points on one long road snap to the same far junction): joining them to it
+    drew a spike out to that junction and back. The path between the snapped junctions is therefore
+    entered and left where it passes closest to the crew and to the job (on the same road, that is
+    straight from one to the other), as the crew drives it.
+    """
     if network is None:
         return [], []
     nodes, _ = network.snap([start[0], end[0]], [start[1], end[1]])
     path = network.path_coordinates(int(nodes[0]), int(nodes[1]))
-    # From the crew itself to the door: the snapped road nodes are only the nearest junctions.
-    return [start[0], *(p[0] for p in path), end[0]], [start[1], *(p[1] for p in path), end[1]]
+    inner = _between(path, start, end)
+    return [start[0], *(p[0] for p in inner), end[0]], [start[1], *(p[1] for p in inner), end[1]]
+
+
+def _between(path: list[tuple[float, float]], start: tuple[float, float],
+             end: tuple[float, float]) -> list[tuple[float, float]]:
+    """The part of the polyline ``path`` from its point nearest ``start`` to its point nearest ``end``
+    (searched after the first), so the drawn route never runs past the crew or the job and back."""
+    if len(path) < 2:
+        return []
+    i, a = _nearest_on(path, start, 0, 0.0)
+    j, b = _nearest_on(path, end, i, a[2])
+    if (i, a[2]) >= (j, b[2]):
+        return []
+    return [a[:2], *path[i + 1:j + 1], b[:2]]
+
+
+def _nearest_on(path: list[tuple[float, float]], point: tuple[float, float], first: int,
+                t_min: float) -> tuple[int, tuple[float, float, float]]:
+    """Segment index and (lon, lat, fraction along it) of the point of ``path`` nearest ``point``,
+    from segment ``first`` at fraction ``t_min`` on (distances in a local flat metric)."""
+    kx = math.cos(math.radians(point[1]))
+    best: tuple[float, int, tuple[float, float, float]] | None = None
+    for k in range(first, len(path) - 1):
+        (x0, y0), (x1, y1) = path[k], path[k + 1]
+        dx, dy = (x1 - x0) * kx, y1 - y0
+        span = dx * dx + dy * dy
+        t = 0.0 if span == 0 else ((point[0] - x0) * kx * dx + (point[1] - y0) * dy) / span
+        t = min(1.0, max(t_min if k == first else 0.0, t))
+        x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+        d = ((point[0] - x) * kx) ** 2 + (point[1] - y) ** 2
+        if best is None or d < best[0]:
+            best = (d, k, (x, y, t))
+    assert best is not None
+    return best[1], best[2]
 
 
 def fit_zoom(span_lon: float, span_lat: float, lat: float, width_px: int = 340, height_px: int = 220) -> float:
