@@ -14,8 +14,9 @@ from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
 
 from dashboard.api import MAX_BODY_BYTES, PREFIX, api
+from dashboard.api_tickets import API_CHANNELS, REQUIRED
 from ops.permissions import SCOPES
-from ops.vocabulary import Symptom
+from ops.vocabulary import Judgement, Symptom
 
 _ANSWER = {"type": ["boolean", "null"], "description": "true = yes, false = no, null = unknown (worst case, R5.3)"}
 _TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with its UTC offset"}
@@ -31,10 +32,9 @@ SCHEMAS: dict[str, Any] = {
     },
     "TicketIn": {
         "type": "object", "additionalProperties": False,
-        "required": ["channel", "reporter_name", "phone", "address", "symptom", "started_at", "odour", "noise",
-                     "people_on_site", "ventilated", "valve_closed"],
+        "required": list(REQUIRED),
         "properties": {
-            "channel": {"enum": ["hotline", "app", "wechat", "counter"]},
+            "channel": {"enum": list(API_CHANNELS)},
             "reporter_name": {"type": "string", "maxLength": 200},
             "phone": {"type": "string", "maxLength": 40},
             "customer_number": {"type": ["string", "null"], "description": "optional for a non-customer"},
@@ -49,7 +49,7 @@ SCHEMAS: dict[str, Any] = {
             "odour": _ANSWER, "noise": _ANSWER, "people_on_site": _ANSWER, "ventilated": _ANSWER,
             "valve_closed": _ANSWER,
             "description": {"type": ["string", "null"]},
-            "urgency": {"enum": ["emergency", "general"], "default": "general"},
+            "urgency": {"enum": [j.value for j in Judgement], "default": Judgement.GENERAL.value},
             "special_requests": {"type": ["string", "null"]},
             "appointment": {"type": ["object", "null"], "required": ["start", "end"],
                             "properties": {"start": _TIME, "end": _TIME},
