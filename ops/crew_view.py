@@ -17,12 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops import rules
+from ops.board import ACTIVE_ORDER_STATUSES, ticket_deadlines
 from ops.models import Alert, AlertKind, Crew, CrewMember, Customer, GasReading, Ticket, WorkOrder
-from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
+from ops.vocabulary import TicketClass, TicketStatus
 
 __all__ = ["CrewOrder", "CrewPage", "DeadlineRow", "QueuedTicket", "ReadingRow", "crew_page"]
-
-ACTIVE_ORDER_STATUSES = [s for s in WorkOrderStatus if s.is_active]
 
 
 @dataclass(frozen=True)
@@ -110,23 +109,24 @@ class CrewPage:
     queued: tuple[QueuedTicket, ...]
 
 
+#: When each deadline of :func:`ops.board.ticket_deadlines` is met, in the order the crew meets them
+#: (dispatch_by is met by the order itself; a slot opening is a time, not a task).
+_MET_BY: dict[str, str | None] = {"depart_by": "departed_at", "slot_start": None, "onsite_target": "arrived_at",
+                                  "onsite_limit": "arrived_at", "slot_end": "arrived_at"}
+
+
 def _deadlines(ticket: Ticket, order: WorkOrder) -> tuple[DeadlineRow, ...]:
-    """Every deadline that applies to this order, in the order the crew meets them."""
+    """Every deadline that applies to this order, in the order the crew meets them: the R7.2
+    acknowledgement, then the ticket's R6 deadlines as the dispatch board reads them."""
     rows: list[DeadlineRow] = []
     ack_by = rules.escalation_times(ticket.ticket_class, ticket.received_at, order.dispatched_at).ack_by
     if ack_by is not None:
         rows.append(DeadlineRow("ack_by", ack_by, order.acknowledged_at))
-    cls = TicketClass(ticket.ticket_class)
-    if cls is TicketClass.EMERGENCY and ticket.depart_deadline is not None:
-        rows.append(DeadlineRow("depart_by", ticket.depart_deadline, order.departed_at))
-    if cls is TicketClass.SCHEDULED and ticket.slot_start is not None:
-        rows.append(DeadlineRow("slot_start", ticket.slot_start, None))
-    if ticket.onsite_target is not None and cls is not TicketClass.SCHEDULED:
-        rows.append(DeadlineRow("onsite_target", ticket.onsite_target, order.arrived_at))
-    if ticket.onsite_deadline is not None:
-        label = "slot_end" if cls is TicketClass.SCHEDULED else "onsite_limit"
-        if cls is not TicketClass.EMERGENCY or ticket.onsite_deadline != ticket.onsite_target:
-            rows.append(DeadlineRow(label, ticket.onsite_deadline, order.arrived_at))
+    deadlines = ticket_deadlines(ticket)
+    for name, met_by in _MET_BY.items():
+        at = getattr(deadlines, name)
+        if at is not None:
+            rows.append(DeadlineRow(name, at, getattr(order, met_by) if met_by else None))
     return tuple(rows)
 
 
