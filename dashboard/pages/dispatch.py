@@ -23,14 +23,10 @@ dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispa
 REFRESH_MS = 15_000
 
 
-def _board(now: datetime):
+def _board(now: datetime) -> tuple[list, list, list[Class1Alert]]:
+    """Tickets, crews and the class-1 alarm from one read, so the banner and the map agree."""
     with context().read_session() as session:
-        return open_tickets(session, now), crews_on_map(session)
-
-
-def _alerts(now: datetime) -> list[Class1Alert]:
-    with context().read_session() as session:
-        return class1_awaiting_departure(session, now)
+        return open_tickets(session, now), crews_on_map(session), class1_awaiting_departure(session, now)
 
 
 def class1_banner(alerts: list[Class1Alert], timezone: str) -> dbc.Alert | None:
@@ -96,7 +92,7 @@ def _columns() -> list[dict]:
 def layout(**_query) -> html.Div:
     ctx = context()
     now = ctx.clock()
-    tickets, crews = _board(now)
+    tickets, crews, alerts = _board(now)
     tz = ctx.settings.timezone
     network = ctx.service_area.network
     figure = map_figure(network.bounds, tickets, crews, _=_, timezone=tz,
@@ -104,7 +100,7 @@ def layout(**_query) -> html.Div:
     return html.Div(
         [
             dcc.Interval(id="dispatch-refresh", interval=REFRESH_MS),
-            html.Div(id="class1-banner", children=class1_banner(_alerts(now), tz)),
+            html.Div(id="class1-banner", children=class1_banner(alerts, tz)),
             dbc.Row(
                 [
                     dbc.Col(
@@ -164,7 +160,7 @@ def refresh(_n: int | None):
     """Patch only the markers: the base layers stay in the browser (no re-sent GeoJSON)."""
     ctx = context()
     now = ctx.clock()
-    tickets, crews = _board(now)
+    tickets, crews, alerts = _board(now)
     tz = ctx.settings.timezone
     patch = Patch()
     data = marker_data(tickets, crews, _=_, timezone=tz, network=ctx.service_area.network)
@@ -172,4 +168,4 @@ def refresh(_n: int | None):
         for key, value in trace.items():
             patch["data"][i][key] = value
     return (patch, _grid_rows(tickets, now, tz), _summary(tickets, crews, now, tz),
-            class1_banner(_alerts(now), tz))
+            class1_banner(alerts, tz))
