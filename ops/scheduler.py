@@ -28,11 +28,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from ops import rules
 from ops.audit import record
 from ops.db import transaction
-from ops.dispatching import epoch, recommend_for_ticket
+from ops.dispatching import build_state, epoch, recommend_for_ticket
 from ops.models import Alert, AlertKind, Crew, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR
 from ops.services.work_orders import WorkOrderError, confirm_dispatch
 from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
+from optimizer.dispatch_types import DispatchState
 from optimizer.network import RoadNetwork
 
 __all__ = ["LEASE_NAME", "TickReport", "acquire_lease", "run_escalations", "run_forever", "tick"]
@@ -107,6 +108,28 @@ def _raise(db: Session, kind: AlertKind, ticket: Ticket, now: datetime, *, order
 
 
 # ----------------------------------------------------------------------------- the tick
+@dataclass
+class _Recommender:
+    """Recommendations within one tick from one dispatch state (and its cached greedy plan).
+
+    Building the state reads every crew, order and open ticket and snaps them to the network, so it is
+    built once per tick and again only after the tick itself dispatched a crew (:meth:`changed`).
+    """
+
+    db: Session
+    now: datetime
+    network: RoadNetwork
+    _state: DispatchState | None = None
+
+    def __call__(self, ticket_id: int) -> Recommendation:
+        if self._state is None:
+            self._state = build_state(self.db, self.now, self.network)
+        return recommend_for_ticket(self.db, ticket_id, self.now, self.network, state=self._state)
+
+    def changed(self) -> None:
+        self._state = None
+
+
 #: How often an unservable class 1 (no crew could be recommended) is tried again.
 RETRY_NO_CREW_S = 60
 
@@ -119,7 +142,7 @@ def _recently_found_no_crew(db: Session, ticket_id: int, now: datetime) -> bool:
             and _has_alert(db, AlertKind.NO_CREW, ticket_id))
 
 
-def _class1_waiting(db: Session, now: datetime, network: RoadNetwork, report: TickReport) -> None:
+def _class1_waiting(db: Session, now: datetime, recommend: _Recommender, report: TickReport) -> None:
     """R7.3: pre-alert the top crew of each new class 1 at once; dispatch it ourselves after 3 min."""
     waiting = db.scalars(sa.select(Ticket).where(Ticket.status == TicketStatus.NEW,
                                                  Ticket.ticket_class == TicketClass.EMERGENCY)
@@ -131,7 +154,7 @@ def _class1_waiting(db: Session, now: datetime, network: RoadNetwork, report: Ti
             continue
         if _recently_found_no_crew(db, ticket.id, now):
             continue  # retried every RETRY_NO_CREW_S, not every tick: each try stores a recommendation
-        rec = recommend_for_ticket(db, ticket.id, now, network)
+        rec = recommend(ticket.id)
         options = rec.payload["options"]
         if not auto:
             if options:
@@ -150,6 +173,7 @@ def _class1_waiting(db: Session, now: datetime, network: RoadNetwork, report: Ti
                         db, SYSTEM_ACTOR, ticket.id, option["crew_id"], rec.id, now,
                         override_reason=None if i == 0 else "R7.3: the recommended crews before it could not go",
                         auto=True)
+                recommend.changed()
                 break
             except WorkOrderError as exc:
                 log.info("auto-dispatch of ticket %s to crew %s refused: %s", ticket.id, option["crew_id"], exc)
@@ -163,7 +187,7 @@ def _class1_waiting(db: Session, now: datetime, network: RoadNetwork, report: Ti
         report.auto_dispatched.append(order.id)
 
 
-def _no_acknowledgement(db: Session, now: datetime, network: RoadNetwork, report: TickReport) -> None:
+def _no_acknowledgement(db: Session, now: datetime, recommend: _Recommender, report: TickReport) -> None:
     """R7.2: no acknowledgement 10 min after dispatch: escalate, alert the supervisor, propose the next crew."""
     limit = now - timedelta(minutes=rules.get_rule_settings().ack_minutes)
     orders = db.scalars(sa.select(WorkOrder).where(WorkOrder.status == WorkOrderStatus.DISPATCHED,
@@ -171,7 +195,7 @@ def _no_acknowledgement(db: Session, now: datetime, network: RoadNetwork, report
                                                    WorkOrder.dispatched_at <= limit)
                         .order_by(WorkOrder.dispatched_at, WorkOrder.id)).all()
     for order in orders:
-        rec = recommend_for_ticket(db, order.ticket_id, now, network)
+        rec = recommend(order.ticket_id)
         proposed = next((o["crew_id"] for o in rec.payload["options"] if o["crew_id"] != order.crew_id), None)
         order.escalated_at = now
         db.flush()
@@ -239,8 +263,9 @@ def _red_alerts(db: Session, now: datetime, report: TickReport) -> None:
 def run_escalations(db: Session, now: datetime, network: RoadNetwork) -> TickReport:
     """One scheduler tick at ``now`` (call it inside a transaction, holding the lease)."""
     report = TickReport()
-    _class1_waiting(db, now, network, report)
-    _no_acknowledgement(db, now, network, report)
+    recommend = _Recommender(db, now, network)
+    _class1_waiting(db, now, recommend, report)
+    _no_acknowledgement(db, now, recommend, report)
     _at_risk(db, now, network, report)
     _red_alerts(db, now, report)
     return report

@@ -193,3 +193,19 @@ def test_an_unservable_class1_gets_one_no_crew_alert_and_is_retried_each_minute(
     with session_factory() as db:
         assert db.scalar(sa.select(sa.func.count()).select_from(Recommendation)) == 2  # at 0 and at 3 min
         assert [a.kind for a in open_alerts(db, ticket_id=ticket_id)] == ["no_crew"]
+
+
+def test_one_tick_builds_the_dispatch_state_once_and_again_only_after_it_dispatched(setup, monkeypatch):
+    from ops import scheduler
+
+    sessions, _ids = setup
+    with transaction(sessions) as db:
+        World(db, NOW).ticket(20, 1)  # a second waiting class 1
+    built = []
+    real = scheduler.build_state
+    monkeypatch.setattr(scheduler, "build_state", lambda *a, **kw: built.append(1) or real(*a, **kw))
+    assert len(tick_at(sessions, minutes(0.5)).pre_alerted) == 2
+    assert len(built) == 1
+    built.clear()
+    assert len(tick_at(sessions, minutes(3)).auto_dispatched) == 2
+    assert len(built) == 2  # the second ticket is ranked without the crew the first one took
