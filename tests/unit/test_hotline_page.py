@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from flask import Flask
 
-import dashboard.security
 from dashboard.i18n import init_i18n
 from ops import rules
 from ops.vocabulary import Role, TicketClass
-
-PAGE = Path(__file__).resolve().parents[2] / "dashboard" / "pages" / "hotline.py"
+from tests.unit.pages import load_page
 
 
 @pytest.fixture
 def page(monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, dict[str, Any], list[str]]:
-    """The page module loaded in isolation: registrations recorded, no Dash app or global callbacks touched."""
-    import dash
-
-    registered: dict[str, Any] = {}
-    callback_actions: list[str] = []
-
-    def register_page(module: str, **kwargs: Any) -> None:
-        registered.update(kwargs, module=module)
-
-    def secured_callback(action: str, *_args: Any, **_kwargs: Any):
-        callback_actions.append(action)
-        return lambda function: function
-
-    monkeypatch.setattr(dash, "register_page", register_page)
-    monkeypatch.setattr(dashboard.security, "secured_callback", secured_callback)
-    spec = importlib.util.spec_from_file_location("_hotline_page_under_test", PAGE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module, registered, callback_actions
+    return load_page(monkeypatch, "hotline")
 
 
 def test_page_is_registered_for_ticket_create_and_every_callback_too(page):
