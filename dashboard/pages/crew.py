@@ -419,40 +419,29 @@ _OUT = (Output("crew-message", "children", allow_duplicate=True),
         Output("crew-key", "data", allow_duplicate=True))
 
 
-@secured_callback("order.acknowledge", *_OUT, Input("crew-acknowledge", "n_clicks"), State("crew-key", "data"),
-                  prevent_initial_call=True)
-def acknowledge(n_clicks: int | None, key: list[Any] | None):
-    """R7.2: the crew has the order (a late acknowledgement is recorded as late, never refused)."""
-    from ops.services.work_orders import acknowledge as step
-
-    if not n_clicks:
-        raise PreventUpdate
-    order_id, version = _order_of(key)
-    return _run(lambda db, actor, now: step(db, actor, order_id, now, version=version))
+#: The one big button of each step before the site: the action it needs, its id and the service step.
+#: Acknowledge is R7.2 (a late acknowledgement is recorded as late, never refused); En route is the
+#: R6.1 departure a class 1 is measured on; On site is R8.2 (the reading and the repair record open).
+_STEPS = (("order.acknowledge", "crew-acknowledge", "acknowledge"),
+          ("order.update_status", "crew-depart", "depart"),
+          ("order.update_status", "crew-arrive", "arrive"))
 
 
-@secured_callback("order.update_status", *_OUT, Input("crew-depart", "n_clicks"), State("crew-key", "data"),
-                  prevent_initial_call=True)
-def depart(n_clicks: int | None, key: list[Any] | None):
-    """R6.1: the departure time is what a class 1 is measured on."""
-    from ops.services.work_orders import depart as step
+def _step_callback(action: str, button: str, service: str) -> None:
+    @secured_callback(action, *_OUT, Input(button, "n_clicks"), State("crew-key", "data"),
+                      prevent_initial_call=True)
+    def step(n_clicks: int | None, key: list[Any] | None):
+        from ops.services import work_orders
 
-    if not n_clicks:
-        raise PreventUpdate
-    order_id, version = _order_of(key)
-    return _run(lambda db, actor, now: step(db, actor, order_id, now, version=version))
+        if not n_clicks:
+            raise PreventUpdate
+        order_id, version = _order_of(key)
+        run = getattr(work_orders, service)
+        return _run(lambda db, actor, now: run(db, actor, order_id, now, version=version))
 
 
-@secured_callback("order.update_status", *_OUT, Input("crew-arrive", "n_clicks"), State("crew-key", "data"),
-                  prevent_initial_call=True)
-def arrive(n_clicks: int | None, key: list[Any] | None):
-    """R8.2: on site; the reading and the repair record open."""
-    from ops.services.work_orders import arrive as step
-
-    if not n_clicks:
-        raise PreventUpdate
-    order_id, version = _order_of(key)
-    return _run(lambda db, actor, now: step(db, actor, order_id, now, version=version))
+for _action, _button, _service in _STEPS:
+    _step_callback(_action, _button, _service)
 
 
 @secured_callback("repair.file", *_OUT, Input("crew-save-reading", "n_clicks"), State("crew-ppm", "value"),
