@@ -530,6 +530,7 @@ def ask_position(n_clicks: int | None):
 def report_position(position: dict | None, error: dict | None):
     """One GPS ping for the member's own crew (found on the server, never taken from the browser)."""
     from ops.db import transaction
+    from ops.dispatch_board import crew_of_user
     from ops.models import Crew
     from ops.services.crews import CrewError, record_position
 
@@ -538,14 +539,16 @@ def report_position(position: dict | None, error: dict | None):
             return _("Position not available: allow location access for this site and try again.")
         raise PreventUpdate
     ctx = context()
-    page, now = _load()
-    if page is None:
-        raise PreventUpdate
+    now = ctx.clock()
+    actor = current_actor()
     speed = position.get("speed")
     heading = position.get("heading")
     try:
         with transaction(ctx.sessions) as db:
-            record_position(db, current_actor(), db.get(Crew, page.crew_id), position.get("lon"), position.get("lat"),
+            crew_id = crew_of_user(db, actor.user_id if actor else None)
+            if crew_id is None:
+                raise PreventUpdate
+            record_position(db, actor, db.get(Crew, crew_id), position.get("lon"), position.get("lat"),
                             now, source="gps",
                             speed_kmh=speed * 3.6 if isinstance(speed, int | float) and speed >= 0 else None,
                             heading_deg=heading if isinstance(heading, int | float) and 0 <= heading < 360 else None)
