@@ -143,7 +143,7 @@ def _order_row(db: Session, order: WorkOrder) -> CrewOrder:
         description=ticket.description, special_requests=ticket.special_requests, address=ticket.address,
         door_no=ticket.door_no, location_approximate=bool(ticket.location_approximate), lon=ticket.lon,
         lat=ticket.lat, customer_name=ticket.reporter_name,
-        customer_number=getattr(customer, "customer_no", None) if customer else None,
+        customer_number=customer.customer_no if customer else None,
         phone=ticket.reporter_phone, odour=str(ticket.odour), abnormal_noise=str(ticket.abnormal_noise),
         people_on_site=str(ticket.people_on_site), ventilated=str(ticket.ventilated),
         valve_closed=str(ticket.valve_closed), received_at=ticket.received_at, dispatched_at=order.dispatched_at,
