@@ -178,16 +178,23 @@ def dispatch_ticket_route(ticket_id: int) -> ResponseReturnValue:
 
 
 # ----------------------------------------------------------------------------- work-order steps
-def _step(action: str, extra: set[str], build: Callable[[dict, dict[str, str]], Callable | None]) -> ResponseReturnValue:
+def _step(action: str, extra: set[str], build: Callable[[dict, dict[str, str]], Callable], *,
+          created: bool = False) -> ResponseReturnValue:
+    """Parse ``version`` and the route's ``extra`` fields (``build`` checks them), then run the step."""
     body, failed = _body({"version", *extra})
     if failed:
         return failed
     problems: dict[str, str] = {}
     version = _int(body, "version", problems, required=False)
     call = build(body, problems)
-    if problems or call is None:
+    if problems:
         return _invalid(problems)
-    return _run(action, lambda db, actor, now: call(db, actor, now, version))
+    return _run(action, lambda db, actor, now: call(db, actor, now, version), created=created)
+
+
+def _bare_step(action: str, service: Callable, order_id: int) -> ResponseReturnValue:
+    """A step whose body holds nothing but the optional ``version``."""
+    return _step(action, set(), lambda body, p: lambda db, a, now, v: service(db, a, order_id, now, version=v))
 
 
 @api.post("/workorders/<int:order_id>/ack")
@@ -196,8 +203,7 @@ def order_ack_route(order_id: int) -> ResponseReturnValue:
     """The crew acknowledges the order (R7.2; a late acknowledgement is recorded as late)."""
     from ops.services.work_orders import acknowledge
 
-    return _step("order.acknowledge", set(), lambda body, p: lambda db, a, now, v: acknowledge(
-        db, a, order_id, now, version=v))
+    return _bare_step("order.acknowledge", acknowledge, order_id)
 
 
 @api.post("/workorders/<int:order_id>/depart")
@@ -206,8 +212,7 @@ def order_depart_route(order_id: int) -> ResponseReturnValue:
     """The crew departs for the site (the R6.1 departure)."""
     from ops.services.work_orders import depart
 
-    return _step("order.update_status", set(), lambda body, p: lambda db, a, now, v: depart(
-        db, a, order_id, now, version=v))
+    return _bare_step("order.update_status", depart, order_id)
 
 
 @api.post("/workorders/<int:order_id>/arrive")
@@ -216,8 +221,7 @@ def order_arrive_route(order_id: int) -> ResponseReturnValue:
     """The crew is on site (R8.2)."""
     from ops.services.work_orders import arrive
 
-    return _step("order.update_status", set(), lambda body, p: lambda db, a, now, v: arrive(
-        db, a, order_id, now, version=v))
+    return _bare_step("order.update_status", arrive, order_id)
 
 
 @api.post("/workorders/<int:order_id>/readings")
@@ -242,15 +246,7 @@ def order_reading_route(order_id: int) -> ResponseReturnValue:
 
         return call
 
-    body, failed = _body({"version", "ppm", "measured_at"})
-    if failed:
-        return failed
-    problems: dict[str, str] = {}
-    version = _int(body, "version", problems, required=False)
-    call = build(body, problems)
-    if problems:
-        return _invalid(problems)
-    return _run("repair.file", lambda db, actor, now: call(db, actor, now, version), created=True)
+    return _step("repair.file", {"ppm", "measured_at"}, build, created=True)
 
 
 _REPAIR_FIELDS = {"cause", "measures", "parts", "result", "customer_name", "customer_confirmed",
@@ -323,15 +319,7 @@ def order_reassign_route(order_id: int) -> ResponseReturnValue:
         return lambda db, a, now, v: reassign(db, a, order_id, crew_id, reason, now, recommendation_id=rec_id,
                                               version=v)
 
-    body, failed = _body({"version", "crew_id", "reason", "recommendation_id"})
-    if failed:
-        return failed
-    problems: dict[str, str] = {}
-    version = _int(body, "version", problems, required=False)
-    call = build(body, problems)
-    if problems:
-        return _invalid(problems)
-    return _run("dispatch.confirm", lambda db, actor, now: call(db, actor, now, version), created=True)
+    return _step("dispatch.confirm", {"crew_id", "reason", "recommendation_id"}, build, created=True)
 
 
 # ----------------------------------------------------------------------------- OpenAPI
