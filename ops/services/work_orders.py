@@ -271,18 +271,35 @@ def confirm_dispatch(
 
 
 # ----------------------------------------------------------------------------- crew steps
-def acknowledge(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
-    """R7.2: the crew has the order and is preparing; a late acknowledgement is recorded as such."""
-    require(actor, "order.acknowledge")
+def _crew_open(db: Session, actor: Actor, action: str, order_id: int, now: datetime, version: int | None,
+               *allowed: WorkOrderStatus, step: str) -> WorkOrder:
+    """The checks every crew step starts with: the right, the time, the order and version, the crew, the status."""
+    require(actor, action)
     _aware(now, "now")
     order = _order(db, order_id, version)
     _own_crew(db, actor, order)
-    _expect(order, WorkOrderStatus.DISPATCHED, step="acknowledge")
+    _expect(order, *allowed, step=step)
+    return order
+
+
+def _crew_step(db: Session, actor: Actor, action: str, order_id: int, now: datetime, version: int | None,
+               allowed: WorkOrderStatus, step: str, status: WorkOrderStatus, stamp: str,
+               ticket_status: TicketStatus) -> tuple[WorkOrder, dict[str, Any]]:
+    """Move an order one lifecycle step (``status``, time ``stamp``) with its ticket; returns it and its state before."""
+    order = _crew_open(db, actor, action, order_id, now, version, allowed, step=step)
     before = _order_state(order)
-    order.status = WorkOrderStatus.ACKNOWLEDGED
-    order.acknowledged_at = now
-    _ticket_status(order.ticket, TicketStatus.ACKNOWLEDGED)
+    order.status = status
+    setattr(order, stamp, now)
+    _ticket_status(order.ticket, ticket_status)
     db.flush()
+    return order, before
+
+
+def acknowledge(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
+    """R7.2: the crew has the order and is preparing; a late acknowledgement is recorded as such."""
+    order, before = _crew_step(db, actor, "order.acknowledge", order_id, now, version, WorkOrderStatus.DISPATCHED,
+                               "acknowledge", WorkOrderStatus.ACKNOWLEDGED, "acknowledged_at",
+                               TicketStatus.ACKNOWLEDGED)
     ack_by = rules.escalation_times(order.ticket.ticket_class, order.ticket.received_at, order.dispatched_at).ack_by
     late = ack_by is not None and now > ack_by
     _audit(db, actor, "order.acknowledge", order, now, before=before,
@@ -294,16 +311,9 @@ def acknowledge(db: Session, actor: Actor, order_id: int, now: datetime, *, vers
 
 def depart(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
     """The crew leaves for the site (R8.1 re-check done): the R6.1 departure for a class 1."""
-    require(actor, "order.update_status")
-    _aware(now, "now")
-    order = _order(db, order_id, version)
-    _own_crew(db, actor, order)
-    _expect(order, WorkOrderStatus.ACKNOWLEDGED, step="depart on")
-    before = _order_state(order)
-    order.status = WorkOrderStatus.EN_ROUTE
-    order.departed_at = now
-    _ticket_status(order.ticket, TicketStatus.EN_ROUTE)
-    db.flush()
+    order, before = _crew_step(db, actor, "order.update_status", order_id, now, version,
+                               WorkOrderStatus.ACKNOWLEDGED, "depart on", WorkOrderStatus.EN_ROUTE, "departed_at",
+                               TicketStatus.EN_ROUTE)
     _crew_status(db, actor, order.crew, CrewStatus.EN_ROUTE, now, f"en route to ticket {order.ticket.ticket_no}")
     ticket = order.ticket
     late = ticket.depart_deadline is not None and now > ticket.depart_deadline
@@ -314,16 +324,8 @@ def depart(db: Session, actor: Actor, order_id: int, now: datetime, *, version: 
 
 def arrive(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
     """R8.2: the crew is on site and confirms the fault with the customer."""
-    require(actor, "order.update_status")
-    _aware(now, "now")
-    order = _order(db, order_id, version)
-    _own_crew(db, actor, order)
-    _expect(order, WorkOrderStatus.EN_ROUTE, step="arrive on")
-    before = _order_state(order)
-    order.status = WorkOrderStatus.ON_SITE
-    order.arrived_at = now
-    _ticket_status(order.ticket, TicketStatus.ON_SITE)
-    db.flush()
+    order, before = _crew_step(db, actor, "order.update_status", order_id, now, version, WorkOrderStatus.EN_ROUTE,
+                               "arrive on", WorkOrderStatus.ON_SITE, "arrived_at", TicketStatus.ON_SITE)
     _crew_status(db, actor, order.crew, CrewStatus.ON_SITE, now, f"on site at ticket {order.ticket.ticket_no}")
     _audit(db, actor, "order.arrive", order, now, before=before, after=_order_state(order))
     return order
@@ -332,11 +334,8 @@ def arrive(db: Session, actor: Actor, order_id: int, now: datetime, *, version: 
 def record_reading(db: Session, actor: Actor, order_id: int, ppm: float, measured_at: datetime, now: datetime, *,
                    version: int | None = None) -> GasReading:
     """R8.3: a gas detector reading on site, with the time it was taken (before any other work)."""
-    require(actor, "repair.file")
-    _aware(now, "now")
-    order = _order(db, order_id, version)
-    _own_crew(db, actor, order)
-    _expect(order, WorkOrderStatus.ON_SITE, step="record a reading on")
+    order = _crew_open(db, actor, "repair.file", order_id, now, version, WorkOrderStatus.ON_SITE,
+                       step="record a reading on")
     problems: dict[str, str] = {}
     if isinstance(ppm, bool) or not isinstance(ppm, int | float) or not math.isfinite(ppm) or ppm < 0:
         problems["ppm"] = _msg("a reading in ppm, zero or more, is required")
@@ -449,11 +448,8 @@ def complete(db: Session, actor: Actor, order_id: int, repair: RepairIn, now: da
     ``fixed`` the ticket leaves the open queue and its R10 callbacks are created; "not fixed" or
     "needs follow-up" put the ticket back in the queue for another visit (no callback yet).
     """
-    require(actor, "repair.file")
-    _aware(now, "now")
-    order = _order(db, order_id, version)
-    _own_crew(db, actor, order)
-    _expect(order, WorkOrderStatus.ON_SITE, step="complete")
+    order = _crew_open(db, actor, "repair.file", order_id, now, version, WorkOrderStatus.ON_SITE,
+                       step="complete")
     problems: dict[str, str] = {}
     cause = _text(repair.cause, "cause", problems)
     measures = _text(repair.measures, "measures", problems)
@@ -493,11 +489,8 @@ def not_fixed(db: Session, actor: Actor, order_id: int, reason: str, now: dateti
     The visit is closed with a repair record of result ``needs_follow_up`` naming the reason, and the
     ticket goes back to the dispatch queue; a class 1 still needs its R8.3 reading first.
     """
-    require(actor, "repair.file")
-    _aware(now, "now")
-    order = _order(db, order_id, version)
-    _own_crew(db, actor, order)
-    _expect(order, WorkOrderStatus.ON_SITE, step="close as not fixed")
+    order = _crew_open(db, actor, "repair.file", order_id, now, version, WorkOrderStatus.ON_SITE,
+                       step="close as not fixed")
     text = _reason(reason, "reason")
     reading = _first_reading(db, order)
     if TicketClass(order.ticket.ticket_class) is TicketClass.EMERGENCY and reading is None:
