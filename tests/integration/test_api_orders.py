@@ -62,6 +62,13 @@ def recommend(client, web, headers) -> dict:
     return response.get_json()
 
 
+def dispatch_cr01(client, web, office) -> dict:
+    """The recommended crew CR01 confirmed for the ticket by the office; returns the new order."""
+    rec = recommend(client, web, office)
+    return client.post(f"/api/v1/tickets/{web.ticket_id}/dispatch", headers=office,
+                       json={"recommendation_id": rec["recommendation_id"], "crew_id": web.crew_ids["CR01"]}).get_json()
+
+
 def test_recommendations_are_ranked_and_stored(web):
     client, headers = web.client(), supervisor(web)
     body = recommend(client, web, headers)
@@ -97,9 +104,7 @@ def test_dispatch_needs_an_override_reason_for_another_crew_and_refuses_a_second
 
 def test_the_crew_runs_the_whole_loop_over_the_api(web):
     client, office, device = web.client(), supervisor(web), crew(web)
-    rec = recommend(client, web, office)
-    order = client.post(f"/api/v1/tickets/{web.ticket_id}/dispatch", headers=office,
-                        json={"recommendation_id": rec["recommendation_id"], "crew_id": web.crew_ids["CR01"]}).get_json()
+    order = dispatch_cr01(client, web, office)
     base = f"/api/v1/workorders/{order['id']}"
     response = client.post(f"{base}/arrive", json={}, headers=device)
     assert response.status_code == 409 and response.get_json()["fields"] == {"status": response.get_json()["fields"]["status"]}
@@ -154,9 +159,7 @@ def test_roles_scopes_and_crews_are_checked(web):
 
 def test_not_fixed_over_the_api_requeues_the_ticket(web):
     client, office, device = web.client(), supervisor(web), crew(web)
-    rec = recommend(client, web, office)
-    order = client.post(f"/api/v1/tickets/{web.ticket_id}/dispatch", headers=office,
-                        json={"recommendation_id": rec["recommendation_id"], "crew_id": web.crew_ids["CR01"]}).get_json()
+    order = dispatch_cr01(client, web, office)
     base = f"/api/v1/workorders/{order['id']}"
     for step in ("ack", "depart", "arrive"):
         assert client.post(f"{base}/{step}", json={}, headers=device).status_code == 200

@@ -39,6 +39,13 @@ def tick_at(sessions, at):
         return run_escalations(db, at, NETWORK)
 
 
+def acknowledged_by_near(db, ids) -> WorkOrder:
+    """The near crew dispatched (by the supervisor) at minute 1 and acknowledged at minute 2."""
+    order = wo.confirm_dispatch(db, SUPERVISOR, ids["ticket"], ids["near"], None, minutes(1), override_reason="x")
+    wo.acknowledge(db, World(db, NOW).member(order.crew), order.id, minutes(2))
+    return order
+
+
 def test_r7_3_pre_alert_at_once_then_auto_dispatch_at_3_minutes(setup):
     sessions, ids = setup
     report = tick_at(sessions, minutes(0.5))
@@ -88,10 +95,7 @@ def test_r7_2_no_ack_in_10_minutes_escalates_and_proposes_the_next_best(setup):
 def test_r7_4_red_alert_when_no_crew_departed_at_20_minutes(setup):
     sessions, ids = setup
     with transaction(sessions) as db:
-        w = World(db, NOW)
-        order = wo.confirm_dispatch(db, SUPERVISOR, ids["ticket"], ids["near"], None, minutes(1),
-                                    override_reason="x")
-        wo.acknowledge(db, w.member(db.get(type(order.crew), ids["near"])), order.id, minutes(2))
+        acknowledged_by_near(db, ids)
     assert tick_at(sessions, minutes(19.9)).red == []
     assert tick_at(sessions, minutes(20)).red == [ids["ticket"]]
     assert tick_at(sessions, minutes(21)).red == []
@@ -102,12 +106,8 @@ def test_r7_4_red_alert_when_no_crew_departed_at_20_minutes(setup):
 def test_no_red_alert_once_a_crew_has_departed(setup):
     sessions, ids = setup
     with transaction(sessions) as db:
-        w = World(db, NOW)
-        order = wo.confirm_dispatch(db, SUPERVISOR, ids["ticket"], ids["near"], None, minutes(1),
-                                    override_reason="x")
-        member = w.member(order.crew)
-        wo.acknowledge(db, member, order.id, minutes(2))
-        wo.depart(db, member, order.id, minutes(3))
+        order = acknowledged_by_near(db, ids)
+        wo.depart(db, World(db, NOW).member(order.crew), order.id, minutes(3))
     assert tick_at(sessions, minutes(25)).red == []
 
 

@@ -33,6 +33,23 @@ def world(session_factory):
         yield World(db, NOW)
 
 
+def dispatched(world, crew, ticket_class: int):
+    """A ticket on node 14 and the order that follows the stored recommendation for ``crew``."""
+    t = world.ticket(14, ticket_class)
+    rec = recommend_for_ticket(world.db, t.id, NOW, NETWORK)
+    return t, wo.confirm_dispatch(world.db, SUPERVISOR, t.id, crew.id, rec.id, NOW)
+
+
+def on_site(world, ticket_class: int):
+    """A crew on node 13 dispatched to a ticket on node 14, acknowledged, departed and arrived at minute 5."""
+    crew = world.crew(13)
+    t, order = dispatched(world, crew, ticket_class)
+    member = world.member(crew)
+    for step in (wo.acknowledge, wo.depart, wo.arrive):
+        step(world.db, member, order.id, NOW + timedelta(minutes=5))
+    return crew, t, member, order
+
+
 def test_state_maps_crews_skills_and_deadlines(world):
     crew = world.crew(0)
     world.crew(35, status=CrewStatus.OFF_SHIFT)
@@ -106,12 +123,7 @@ def test_override_needs_a_reason_naming_the_field(world):
 
 def test_r8_3_class1_complete_is_refused_without_a_reading(world):
     db = world.db
-    crew = world.crew(13)
-    t = world.ticket(14, 1)
-    member = world.member(crew)
-    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
-    for step in (wo.acknowledge, wo.depart, wo.arrive):
-        step(db, member, order.id, NOW + timedelta(minutes=5))
+    _crew, _t, member, order = on_site(world, 1)
     with pytest.raises(wo.WorkOrderError) as exc:
         wo.complete(db, member, order.id, FULL_REPAIR, NOW + timedelta(minutes=30))
     assert "gas_reading" in exc.value.problems
@@ -120,12 +132,7 @@ def test_r8_3_class1_complete_is_refused_without_a_reading(world):
 
 def test_r9_incomplete_record_names_every_missing_field(world):
     db = world.db
-    crew = world.crew(13)
-    t = world.ticket(14, 2)
-    member = world.member(crew)
-    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
-    for step in (wo.acknowledge, wo.depart, wo.arrive):
-        step(db, member, order.id, NOW + timedelta(minutes=5))
+    _crew, _t, member, order = on_site(world, 2)
     with pytest.raises(wo.WorkOrderError) as exc:
         wo.complete(db, member, order.id, wo.RepairIn(parts=[{"code": "HOSE-OLD"}]), NOW + timedelta(minutes=30))
     assert set(exc.value.problems) == {"cause", "measures", "parts[0]", "customer_name", "customer_confirmed",
@@ -138,9 +145,8 @@ def test_r9_incomplete_record_names_every_missing_field(world):
 def test_illegal_transitions_and_stale_versions_are_conflicts(world):
     db = world.db
     crew = world.crew(13)
-    t = world.ticket(14, 2)
+    t, order = dispatched(world, crew, 2)
     member = world.member(crew)
-    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
     with pytest.raises(wo.TransitionError) as exc:
         wo.arrive(db, member, order.id, NOW)
     assert exc.value.field == "status"
@@ -154,8 +160,7 @@ def test_illegal_transitions_and_stale_versions_are_conflicts(world):
 def test_a_crew_member_acts_only_on_its_own_crews_orders(world):
     db = world.db
     mine, other = world.crew(13), world.crew(35)
-    t = world.ticket(14, 2)
-    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, mine.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
+    t, order = dispatched(world, mine, 2)
     with pytest.raises(wo.NotYourCrewError):
         wo.acknowledge(db, world.member(other), order.id, NOW)
     with pytest.raises(PermissionDenied):  # R7.5: a dispatcher without the right cannot confirm
@@ -168,8 +173,7 @@ def test_a_crew_member_acts_only_on_its_own_crews_orders(world):
 def test_cancel_and_reassign_need_a_reason_and_requeue(world):
     db = world.db
     a, b = world.crew(13), world.crew(20)
-    t = world.ticket(14, 2)
-    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, a.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
+    t, order = dispatched(world, a, 2)
     with pytest.raises(wo.WorkOrderError) as exc:
         wo.reassign(db, SUPERVISOR, order.id, b.id, "  ", NOW)
     assert exc.value.field == "reason"
@@ -186,12 +190,7 @@ def test_cancel_and_reassign_need_a_reason_and_requeue(world):
 
 def test_not_fixed_requeues_the_ticket_without_a_callback(world):
     db = world.db
-    crew = world.crew(13)
-    t = world.ticket(14, 2)
-    member = world.member(crew)
-    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, recommend_for_ticket(db, t.id, NOW, NETWORK).id, NOW)
-    for step in (wo.acknowledge, wo.depart, wo.arrive):
-        step(db, member, order.id, NOW + timedelta(minutes=5))
+    crew, t, member, order = on_site(world, 2)
     with pytest.raises(wo.WorkOrderError):
         wo.not_fixed(db, member, order.id, "", NOW + timedelta(minutes=20))
     wo.not_fixed(db, member, order.id, "regulator out of stock", NOW + timedelta(minutes=20))
