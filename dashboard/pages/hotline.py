@@ -873,7 +873,6 @@ def save(n_clicks, *values):
                 result = create_ticket(db, actor, report, now=ctx.clock(), locator=ctx.locator,
                                        idempotency_key=key)
                 summary, reasons = summarise(result.ticket), result.reasons
-                safety = len(report.safety_given)
         except sa.exc.IntegrityError:
             # A double click raced on the same idempotency key: the other request saved the ticket.
             with transaction(ctx.sessions) as db:
@@ -881,12 +880,11 @@ def save(n_clicks, *values):
                 if result is None:
                     raise
                 summary, reasons = summarise(result.ticket), result.reasons
-                safety = len(report.safety_given)
     except IntakeError as exc:
         alert = dbc.Alert(_("Not saved: correct the fields marked in red."), color="danger",
                           className="py-1 px-2", id="hl-not-saved")
         return (alert, dash.no_update, False, *_errors_out(exc.problems))
-    return (_confirmation(summary, reasons, safety, tz), {"id": summary.id, "ticket_no": summary.ticket_no},
+    return (_confirmation(summary, reasons, len(report.safety_given), tz), {"id": summary.id, "ticket_no": summary.ticket_no},
             True, *_errors_out())
 
 
