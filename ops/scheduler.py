@@ -29,7 +29,7 @@ from ops import rules
 from ops.audit import record
 from ops.db import transaction
 from ops.dispatching import build_state, epoch, recommend_for_ticket
-from ops.models import Alert, AlertKind, Crew, Recommendation, SchedulerLease, Ticket, WorkOrder
+from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR
 from ops.services.work_orders import WorkOrderError, confirm_dispatch
 from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
@@ -226,7 +226,7 @@ def _at_risk(db: Session, now: datetime, network: RoadNetwork, report: TickRepor
                         .order_by(WorkOrder.id)).all()
     hour = rules.to_local(now).hour
     for order in orders:
-        ticket, crew = order.ticket, db.get(Crew, order.crew_id)
+        ticket, crew = order.ticket, order.crew
         due = _deadline(ticket, now)
         if due is None or crew is None or crew.last_lon is None or crew.last_lat is None:
             continue
