@@ -107,8 +107,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
 def cmd_scheduler(args: argparse.Namespace) -> None:
     """The one clock (R7.2-R7.4): tick every --interval seconds while holding the database lease.
 
-    Start one per deployment next to the web workers (``make run`` starts it in the background); a
-    second one started by mistake stays idle until the first one's lease expires, so nothing acts twice.
+    Start one per deployment next to the web workers (the Procfile's ``clock:`` line; ``make run`` does
+    not start it yet); a second one started by mistake stays idle until the first one's lease expires,
+    so nothing acts twice.
     """
     import logging
     import signal
