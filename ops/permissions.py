@@ -102,6 +102,8 @@ ACTIONS: MappingProxyType[str, frozenset[Role]] = MappingProxyType({
     "order.acknowledge": _roles(Role.CREW_MEMBER, Role.SYSTEM),
     "order.update_status": _roles(Role.CREW_MEMBER, Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM),
     "repair.file": _roles(Role.CREW_MEMBER, Role.SYSTEM),  # R9
+    # R7.2-R7.4: the office says it has seen an escalation (the scheduler raises, never closes, them).
+    "alert.acknowledge": _roles(Role.DISPATCHER, Role.SUPERVISOR),
     "callback.record": _roles(Role.CALLBACK_AGENT, Role.SUPERVISOR, Role.SYSTEM),  # R10
     "complaint.create": _roles(
         Role.HOTLINE_AGENT, Role.CALLBACK_AGENT, Role.QUALITY_INSPECTOR, Role.SUPERVISOR, Role.SYSTEM

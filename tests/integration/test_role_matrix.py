@@ -153,7 +153,7 @@ def test_every_api_route_is_refused_to_roles_without_its_action(web, role):
 # ------------------------------------------------------------------------------ services
 def service_calls(web) -> dict[str, Callable]:
     """One real service call per action, taking (session, actor); each should be refused or pass."""
-    from ops.services import accounts, crews, tokens, work_orders
+    from ops.services import accounts, alerts, crews, tokens, work_orders
     from ops.services.auth import change_password
     from ops.services.bulk_import import (
         CustomerIn,
@@ -204,6 +204,7 @@ def service_calls(web) -> dict[str, Callable]:
         "order.acknowledge": lambda db, a: work_orders.acknowledge(db, a, 999_999, NOW),
         "order.update_status": lambda db, a: work_orders.depart(db, a, 999_999, NOW),
         "repair.file": lambda db, a: work_orders.complete(db, a, 999_999, work_orders.RepairIn(), NOW),
+        "alert.acknowledge": lambda db, a: alerts.acknowledge_alert(db, a, 999_999, NOW),
         "account.self": lambda db, a: change_password(db, a, user_id(db), old_password="not it",
                                                       new_password="another long one", now=NOW),
     }

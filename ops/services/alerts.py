@@ -1,0 +1,52 @@
+"""Acknowledging an alert: the supervisor or dispatcher says "seen, I am on it" (R7.2–R7.4).
+
+The scheduler raises alerts and never closes them by itself: a red alert that vanished when its
+condition passed would leave no trace that somebody had to act. Acknowledging takes the alert off
+the board, records who did it and when, and leaves the alert row (and its audit line) for R13.1.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ops.audit import record
+from ops.models import Alert
+from ops.permissions import Actor, require
+from ops.rules import N_
+
+__all__ = ["AlertError", "acknowledge_alert"]
+
+
+class AlertError(ValueError):
+    """Refused on its data; ``field`` names the input at fault, ``message`` is the catalog text."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def acknowledge_alert(db: Session, actor: Actor, alert_id: int, now: datetime, *, note: str | None = None) -> Alert:
+    """Mark one alert seen by ``actor``; a second acknowledgement is refused so the first one stands."""
+    require(actor, "alert.acknowledge")
+    if not isinstance(now, datetime) or now.utcoffset() is None:
+        raise AlertError("now", N_("must be a timezone-aware time"))
+    valid_id = isinstance(alert_id, int) and not isinstance(alert_id, bool)
+    alert = db.get(Alert, alert_id) if valid_id else None
+    if alert is None:
+        raise AlertError("alert_id", N_("no such alert"))
+    if alert.acknowledged_at is not None:
+        raise AlertError("alert_id", N_("the alert is already acknowledged"))
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        raise AlertError("note", N_("too long"))
+    alert.acknowledged_at = now
+    alert.acknowledged_by_id = actor.user_id
+    after: dict[str, Any] = {"acknowledged_at": now, "kind": alert.kind.value, "ticket_id": alert.ticket_id}
+    record(db, actor_id=actor.user_id, actor_label=actor.label, action="alert.acknowledge", entity="alert",
+           entity_id=alert.id, before={"acknowledged_at": None}, after=after,
+           note=note.strip() if note and note.strip() else None, at=now)
+    db.flush()
+    return alert
