@@ -12,23 +12,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from ops.models import Alert, AlertKind, Crew, Ticket
+from ops.rules import N_
 
 __all__ = ["ALERT_MESSAGES", "AlertRow", "open_alerts"]
 
 
-def _msg(message: str) -> str:
-    """English source text; the pages translate it (to be marked ``N_`` once the catalogs have it)."""
-    return message
-
 
 #: Message code → English text, for the dispatch board and the supervisor's view.
 ALERT_MESSAGES: Mapping[str, str] = MappingProxyType({
-    AlertKind.PRE_ALERT.value: _msg("Class 1: crew pre-alerted, waiting for confirmation"),
-    AlertKind.AUTO_DISPATCHED.value: _msg("Class 1 dispatched by the system: nobody confirmed within 3 minutes"),
-    AlertKind.NO_ACK.value: _msg("No acknowledgement within 10 minutes: next-best crew proposed"),
-    AlertKind.AT_RISK.value: _msg("Predicted arrival is past the deadline"),
-    AlertKind.RED.value: _msg("RED: class 1 with no crew departed 20 minutes after the report"),
-    AlertKind.NO_CREW.value: _msg("No crew can be recommended for this ticket"),
+    AlertKind.PRE_ALERT.value: N_("Class 1: crew pre-alerted, waiting for confirmation"),
+    AlertKind.AUTO_DISPATCHED.value: N_("Class 1 dispatched by the system: nobody confirmed within 3 minutes"),
+    AlertKind.NO_ACK.value: N_("No acknowledgement within 10 minutes: next-best crew proposed"),
+    AlertKind.AT_RISK.value: N_("Predicted arrival is past the deadline"),
+    AlertKind.RED.value: N_("RED: class 1 with no crew departed 20 minutes after the report"),
+    AlertKind.NO_CREW.value: N_("No crew can be recommended for this ticket"),
 })
 
 

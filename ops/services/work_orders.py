@@ -39,6 +39,7 @@ from ops.models import (
 )
 from ops.parts import PARTS
 from ops.permissions import Actor, PermissionDenied, require
+from ops.rules import N_
 from ops.vocabulary import (
     CrewStatus,
     RepairResult,
@@ -65,10 +66,6 @@ __all__ = [
     "record_reading",
 ]
 
-
-def _msg(message: str) -> str:
-    """An English message for the pages and the API (to be marked ``N_`` once the catalogs have it)."""
-    return message
 
 
 class WorkOrderError(ValueError):
@@ -101,7 +98,7 @@ _DISPATCHING = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM})
 # ----------------------------------------------------------------------------- helpers
 def _aware(value: datetime, name: str) -> None:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise WorkOrderError(name, _msg("must be a timezone-aware time"))
+        raise WorkOrderError(name, N_("must be a timezone-aware time"))
 
 
 def _int_id(value: Any) -> bool:
@@ -111,9 +108,9 @@ def _int_id(value: Any) -> bool:
 def _order(db: Session, order_id: int, version: int | None) -> WorkOrder:
     order = db.get(WorkOrder, order_id) if _int_id(order_id) else None
     if order is None:
-        raise NotFoundError("work_order_id", _msg("no such work order"))
+        raise NotFoundError("work_order_id", N_("no such work order"))
     if version is not None and version != order.version_id:
-        raise TransitionError("version", _msg("the work order was changed by someone else; reload it")
+        raise TransitionError("version", N_("the work order was changed by someone else; reload it")
                               + f" (now version {order.version_id})")
     return order
 
@@ -125,21 +122,21 @@ def _own_crew(db: Session, actor: Actor, order: WorkOrder) -> None:
     member = actor.user_id is not None and db.scalar(sa.select(CrewMember.id).where(
         CrewMember.user_id == actor.user_id, CrewMember.crew_id == order.crew_id)) is not None
     if not member:
-        raise NotYourCrewError("work_order_id", _msg("this work order belongs to another crew"))
+        raise NotYourCrewError("work_order_id", N_("this work order belongs to another crew"))
 
 
 def _expect(order: WorkOrder, *allowed: WorkOrderStatus, step: str) -> None:
     if order.status not in allowed:
         names = ", ".join(s.value for s in allowed)
-        raise TransitionError("status", _msg("cannot %(step)s a work order that is %(status)s (needs %(allowed)s)")
+        raise TransitionError("status", N_("cannot %(step)s a work order that is %(status)s (needs %(allowed)s)")
                               % {"step": step, "status": order.status.value, "allowed": names})
 
 
 def _reason(value: str | None, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise WorkOrderError(name, _msg("a reason is required"))
+        raise WorkOrderError(name, N_("a reason is required"))
     if len(value) > 2000:
-        raise WorkOrderError(name, _msg("too long"))
+        raise WorkOrderError(name, N_("too long"))
     return value.strip()
 
 
@@ -213,24 +210,24 @@ def confirm_dispatch(
     _aware(now, "now")
     ticket = db.get(Ticket, ticket_id) if _int_id(ticket_id) else None
     if ticket is None:
-        raise NotFoundError("ticket_id", _msg("no such ticket"))
+        raise NotFoundError("ticket_id", N_("no such ticket"))
     crew = db.get(Crew, crew_id) if _int_id(crew_id) else None
     if crew is None:
-        raise WorkOrderError("crew_id", _msg("no such crew"))
+        raise WorkOrderError("crew_id", N_("no such crew"))
     rec = None
     if recommendation_id is not None:
         rec = db.get(Recommendation, recommendation_id) if _int_id(recommendation_id) else None
         if rec is None or rec.ticket_id != ticket.id:
-            raise WorkOrderError("recommendation_id", _msg("no such recommendation for this ticket"))
+            raise WorkOrderError("recommendation_id", N_("no such recommendation for this ticket"))
     if ticket.status is not TicketStatus.NEW:
-        raise TransitionError("status", _msg("the ticket is %(status)s, not waiting for a crew")
+        raise TransitionError("status", N_("the ticket is %(status)s, not waiting for a crew")
                               % {"status": ticket.status.value})
     if not crew.active or crew.status in (CrewStatus.OFF_SHIFT, CrewStatus.UNAVAILABLE):
-        raise WorkOrderError("crew_id", _msg("the crew is not on shift"))
+        raise WorkOrderError("crew_id", N_("the crew is not on shift"))
     top = _top_crew(rec)
     reason = override_reason.strip() if isinstance(override_reason, str) and override_reason.strip() else None
     if top != crew.id and reason is None:
-        raise WorkOrderError("override_reason", _msg("a reason is required when the crew is not the top recommendation"))
+        raise WorkOrderError("override_reason", N_("a reason is required when the crew is not the top recommendation"))
 
     busy = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id,
                                                 WorkOrder.status.in_([s for s in WorkOrderStatus if s.is_active])))
@@ -240,7 +237,7 @@ def confirm_dispatch(
                       and busy.status in (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED,
                                           WorkOrderStatus.EN_ROUTE))
         if not divertible:
-            raise WorkOrderError("crew_id", _msg("the crew is busy with another work order"))
+            raise WorkOrderError("crew_id", N_("the crew is busy with another work order"))
         _preempt(db, actor, busy, ticket, now)
 
     option = next((o for o in (rec.payload.get("options") or []) if o["crew_id"] == crew.id), None) if rec else None
@@ -338,11 +335,11 @@ def record_reading(db: Session, actor: Actor, order_id: int, ppm: float, measure
                        step="record a reading on")
     problems: dict[str, str] = {}
     if isinstance(ppm, bool) or not isinstance(ppm, int | float) or not math.isfinite(ppm) or ppm < 0:
-        problems["ppm"] = _msg("a reading in ppm, zero or more, is required")
+        problems["ppm"] = N_("a reading in ppm, zero or more, is required")
     if not isinstance(measured_at, datetime) or measured_at.tzinfo is None:
-        problems["measured_at"] = _msg("must be a timezone-aware time")
+        problems["measured_at"] = N_("must be a timezone-aware time")
     elif measured_at > now + timedelta(minutes=1) or (order.arrived_at and measured_at < order.arrived_at):
-        problems["measured_at"] = _msg("must be between the arrival and now")
+        problems["measured_at"] = N_("must be between the arrival and now")
     if problems:
         raise WorkOrderError(problems)
     reading = GasReading(work_order_id=order.id, ppm=float(ppm), measured_at=measured_at, recorded_at=now,
@@ -373,7 +370,7 @@ class RepairIn:
 def _parts(items: Any, problems: dict[str, str]) -> list[dict[str, Any]]:
     """R8.4: every part from the parts list, meeting the standard, with a positive quantity."""
     if not isinstance(items, list | tuple):
-        problems["parts"] = _msg("a list of parts is required (may be empty)")
+        problems["parts"] = N_("a list of parts is required (may be empty)")
         return []
     out = []
     for i, item in enumerate(items):
@@ -382,11 +379,11 @@ def _parts(items: Any, problems: dict[str, str]) -> list[dict[str, Any]]:
         qty = item.get("qty", 1) if isinstance(item, Mapping) else None
         part = PARTS.get(code) if isinstance(code, str) else None
         if part is None:
-            problems[name] = _msg("not in the parts list")
+            problems[name] = N_("not in the parts list")
         elif not part.meets_standard:
-            problems[name] = _msg("this part does not meet the national standard (R8.4)")
+            problems[name] = N_("this part does not meet the national standard (R8.4)")
         elif isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
-            problems[name] = _msg("quantity must be a whole number, 1 or more")
+            problems[name] = N_("quantity must be a whole number, 1 or more")
         else:
             out.append({"code": part.code, "name": part.name, "standard": part.standard, "qty": qty})
     return out
@@ -399,10 +396,10 @@ def _first_reading(db: Session, order: WorkOrder) -> GasReading | None:
 
 def _text(value: Any, name: str, problems: dict[str, str]) -> str | None:
     if not isinstance(value, str) or not value.strip():
-        problems[name] = _msg("required")
+        problems[name] = N_("required")
         return None
     if len(value) > 4000:
-        problems[name] = _msg("too long")
+        problems[name] = N_("too long")
         return None
     return value.strip()
 
@@ -457,19 +454,19 @@ def complete(db: Session, actor: Actor, order_id: int, repair: RepairIn, now: da
     try:
         result = RepairResult(repair.result)
     except ValueError:
-        problems["result"] = _msg("must be fixed, not_fixed or needs_follow_up")
+        problems["result"] = N_("must be fixed, not_fixed or needs_follow_up")
         result = RepairResult.FIXED
     name = _text(repair.customer_name, "customer_name", problems)
     if repair.customer_confirmed is not True:
-        problems["customer_confirmed"] = _msg("the customer must confirm the record (R9.1)")
+        problems["customer_confirmed"] = N_("the customer must confirm the record (R9.1)")
     confirmed_at = repair.customer_confirmed_at or now
     if not isinstance(confirmed_at, datetime) or confirmed_at.tzinfo is None:
-        problems["customer_confirmed_at"] = _msg("must be a timezone-aware time")
+        problems["customer_confirmed_at"] = N_("must be a timezone-aware time")
     if repair.safety_advice_given is not True:
-        problems["safety_advice_given"] = _msg("safety advice must be given to the customer (R8.5)")
+        problems["safety_advice_given"] = N_("safety advice must be given to the customer (R8.5)")
     reading = _first_reading(db, order)
     if TicketClass(order.ticket.ticket_class) is TicketClass.EMERGENCY and reading is None:
-        problems["gas_reading"] = _msg("a class-1 order needs a gas detector reading before completion (R8.3)")
+        problems["gas_reading"] = N_("a class-1 order needs a gas detector reading before completion (R8.3)")
     if problems:
         raise WorkOrderError(problems)
     rec = RepairRecord(
@@ -494,7 +491,7 @@ def not_fixed(db: Session, actor: Actor, order_id: int, reason: str, now: dateti
     text = _reason(reason, "reason")
     reading = _first_reading(db, order)
     if TicketClass(order.ticket.ticket_class) is TicketClass.EMERGENCY and reading is None:
-        raise WorkOrderError("gas_reading", _msg("a class-1 order needs a gas detector reading first (R8.3)"))
+        raise WorkOrderError("gas_reading", N_("a class-1 order needs a gas detector reading first (R8.3)"))
     rec = RepairRecord(
         work_order_id=order.id, cause=text, measures=(measures or "").strip(), parts_replaced=[],
         result=RepairResult.NEEDS_FOLLOW_UP, customer_confirmation="",
@@ -551,9 +548,9 @@ def reassign(db: Session, actor: Actor, order_id: int, crew_id: int, reason: str
     _expect(order, WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED, WorkOrderStatus.EN_ROUTE,
             step="reassign")
     if crew_id == order.crew_id:
-        raise WorkOrderError("crew_id", _msg("the order is already with this crew"))
+        raise WorkOrderError("crew_id", N_("the order is already with this crew"))
     if not _int_id(crew_id) or db.get(Crew, crew_id) is None:
-        raise WorkOrderError("crew_id", _msg("no such crew"))
+        raise WorkOrderError("crew_id", N_("no such crew"))
     ticket_id = order.ticket_id
     _withdraw(db, actor, order, f"reassigned: {text}", now)
     return confirm_dispatch(db, actor, ticket_id, crew_id, recommendation_id, now, override_reason=text,
