@@ -78,6 +78,14 @@ def format_datetime(value: datetime | None, timezone: str, fmt: str = "%Y-%m-%d 
     return value.astimezone(ZoneInfo(timezone)).strftime(fmt)
 
 
+def format_clock(value: datetime | None, now: datetime, timezone: str) -> str:
+    """Clock time for today, date and time otherwise: a dispatcher's "14:05" must never mean tomorrow's."""
+    if value is None:
+        return ""
+    same_day = format_datetime(value, timezone, "%Y-%m-%d") == format_datetime(now, timezone, "%Y-%m-%d")
+    return format_datetime(value, timezone, "%H:%M" if same_day else "%m-%d %H:%M")
+
+
 def format_duration(delta: timedelta) -> str:
     """Signed 'h:mm' for time left; negative means overdue, which the UI marks separately."""
     total = int(delta.total_seconds())

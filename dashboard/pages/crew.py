@@ -19,7 +19,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.components.crew_map import crew_map_figure
 from dashboard.components.dispatch_map import CLASS_COLOURS, time_left_text
 from dashboard.context import context
-from dashboard.i18n import _, format_datetime
+from dashboard.i18n import _, format_clock, format_datetime
 from dashboard.labels import label
 from dashboard.security import current_actor, page_layout, secured_callback
 from ops.crew_view import CrewOrder, CrewPage, crew_page
@@ -108,11 +108,7 @@ def _key(page: CrewPage | None) -> list[Any] | None:
 
 
 def _time(value: datetime | None, now: datetime) -> str:
-    if value is None:
-        return ""
-    tz = context().settings.timezone
-    same_day = format_datetime(value, tz, "%Y-%m-%d") == format_datetime(now, tz, "%Y-%m-%d")
-    return format_datetime(value, tz, "%H:%M" if same_day else "%m-%d %H:%M")
+    return format_clock(value, now, context().settings.timezone)
 
 
 # ----------------------------------------------------------------------------- layout pieces

@@ -87,3 +87,14 @@ def test_language_cookie_selects_the_catalog(code, expected):
     init_i18n(server, "en", "America/Santiago")
     with server.test_request_context("/", headers={"Cookie": f"gd_lang={code}"}):
         assert flask_babel.gettext("Gas Dispatch") == expected
+
+
+def test_format_clock_shows_the_date_only_when_it_is_not_today_in_the_configured_zone():
+    from datetime import UTC, datetime
+
+    from dashboard.i18n import format_clock
+
+    now = datetime(2026, 11, 26, 23, 30, tzinfo=UTC)  # 20:30 in Santiago (UTC-3)
+    assert format_clock(datetime(2026, 11, 27, 2, 0, tzinfo=UTC), now, "America/Santiago") == "23:00"
+    assert format_clock(datetime(2026, 11, 27, 4, 0, tzinfo=UTC), now, "America/Santiago") == "11-27 01:00"
+    assert format_clock(None, now, "America/Santiago") == ""
