@@ -9,7 +9,9 @@ work order), so a tick every few seconds does not flood the board.
 gunicorn worker or a second ``gasdispatch scheduler`` stays idle until the holder's lease expires.
 The lease is taken by a conditional UPDATE (holder is me, or the lease has expired), or an INSERT
 for the first ever tick; both are atomic on SQLite (``BEGIN IMMEDIATE``) and PostgreSQL (row lock,
-unique primary key), so two concurrent ticks cannot both act.
+unique primary key), so two concurrent ticks cannot both act. A step hook passed to :func:`tick`
+(``gasdispatch scheduler --demo-feed`` passes the demo feed's step) runs under the same lease, so
+the simulated world is fed exactly once however many schedulers run.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch_types import DispatchState
 from optimizer.network import RoadNetwork
 
-__all__ = ["LEASE_NAME", "TickReport", "acquire_lease", "run_escalations", "run_forever", "tick"]
+__all__ = ["LEASE_NAME", "StepHook", "TickReport", "acquire_lease", "run_escalations", "run_forever", "tick"]
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +59,13 @@ class TickReport:
     at_risk: list[int] = field(default_factory=list)
     red: list[int] = field(default_factory=list)
     no_crew: list[int] = field(default_factory=list)
+    #: What the step hook (the demo feed) returned, when one ran.
+    feed: Any = None
 
     @property
     def acted(self) -> bool:
-        return any((self.pre_alerted, self.auto_dispatched, self.escalated, self.at_risk, self.red, self.no_crew))
+        return any((self.pre_alerted, self.auto_dispatched, self.escalated, self.at_risk, self.red, self.no_crew,
+                    getattr(self.feed, "acted", False)))
 
 
 # ----------------------------------------------------------------------------- lease
@@ -271,24 +276,39 @@ def run_escalations(db: Session, now: datetime, network: RoadNetwork) -> TickRep
     return report
 
 
+#: A step run inside the lease after the escalations, e.g. ``data.demo.feed.DemoFeed.step``. It gets
+#: the session factory (it opens its own short transactions) and the tick's ``now``.
+StepHook = Callable[[sessionmaker[Session], datetime], Any]
+
+
 def tick(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, holder: str, *,
-         ttl_s: int = DEFAULT_LEASE_S) -> TickReport | None:
-    """Take the lease, then run one tick; ``None`` when another process holds the lease."""
+         ttl_s: int = DEFAULT_LEASE_S, feed: StepHook | None = None) -> TickReport | None:
+    """Take the lease, then run one tick; ``None`` when another process holds the lease.
+
+    ``feed`` runs under the same lease, after the escalations have been committed, so that a
+    demo feed can never be run twice by two schedulers, and its failure cannot undo an escalation.
+    """
     with transaction(sessions) as db:
         if not acquire_lease(db, holder, now, ttl_s=ttl_s):
             return None
     with transaction(sessions) as db:
-        return run_escalations(db, now, network)
+        report = run_escalations(db, now, network)
+    if feed is not None:
+        try:
+            report.feed = feed(sessions, now)
+        except Exception:  # the clock's own duties must not stop because the feed failed
+            log.exception("scheduler: the step hook failed")
+    return report
 
 
 def run_forever(sessions: sessionmaker[Session], clock: Callable[[], datetime], network: RoadNetwork,
                 holder: str, *, interval_s: float = 5.0, stop: threading.Event | None = None,
-                ttl_s: int = DEFAULT_LEASE_S) -> None:
+                ttl_s: int = DEFAULT_LEASE_S, feed: StepHook | None = None) -> None:
     """Tick every ``interval_s`` until ``stop`` is set; a failed tick is logged, never fatal."""
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
-            report = tick(sessions, clock(), network, holder, ttl_s=ttl_s)
+            report = tick(sessions, clock(), network, holder, ttl_s=ttl_s, feed=feed)
             if report is not None and report.acted:
                 log.info("scheduler tick: %s", report)
         except Exception:  # one bad tick must not stop the clock for everyone

@@ -221,31 +221,31 @@ def _minutes(value: float) -> timedelta:
     return timedelta(seconds=round(value * 60.0))
 
 
-def _choice(rng: np.random.Generator, items: Sequence[Any]) -> Any:
+def choice(rng: np.random.Generator, items: Sequence[Any]) -> Any:
     return items[int(rng.integers(len(items)))]
 
 
-def _weighted(rng: np.random.Generator, pairs: Sequence[tuple[Any, float]]) -> Any:
+def weighted(rng: np.random.Generator, pairs: Sequence[tuple[Any, float]]) -> Any:
     weights = np.array([w for _, w in pairs], dtype=float)
     return pairs[int(rng.choice(len(pairs), p=weights / weights.sum()))][0]
 
 
-def _person(rng: np.random.Generator, surname: str | None = None) -> str:
-    first = _choice(rng, texts.FIRST_NAMES_F if rng.random() < 0.5 else texts.FIRST_NAMES_M)
-    return f"{first} {surname or _choice(rng, texts.SURNAMES)} {_choice(rng, texts.SURNAMES)}"
+def person_name(rng: np.random.Generator, surname: str | None = None) -> str:
+    first = choice(rng, texts.FIRST_NAMES_F if rng.random() < 0.5 else texts.FIRST_NAMES_M)
+    return f"{first} {surname or choice(rng, texts.SURNAMES)} {choice(rng, texts.SURNAMES)}"
 
 
-def _mobile(rng: np.random.Generator) -> str:
+def mobile_number(rng: np.random.Generator) -> str:
     return f"+56 9 {int(rng.integers(1000, 10000))} {int(rng.integers(1000, 10000))}"
 
 
 def _phone(rng: np.random.Generator) -> str:
     if rng.random() < 0.15:
         return f"+56 51 2{int(rng.integers(10, 100))} {int(rng.integers(1000, 10000))}"
-    return _mobile(rng)
+    return mobile_number(rng)
 
 
-def _bearing(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+def bearing(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     y = math.sin(math.radians(lon2 - lon1)) * math.cos(math.radians(lat2))
     x = (math.cos(math.radians(lat1)) * math.sin(math.radians(lat2))
          - math.sin(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.cos(math.radians(lon2 - lon1)))
@@ -342,15 +342,15 @@ def _customers(rng: np.random.Generator, area: ServiceArea, geoms: list[tuple[st
     records, names, phones, codes = [], [], [], []
     contact = rng.random(len(node_arr)) < config.emergency_contact_share
     for k, (node, d) in enumerate(zip(node_arr.tolist(), dist_arr.tolist(), strict=True)):
-        surname = _choice(rng, texts.SURNAMES)
-        name = _person(rng, surname)
+        surname = choice(rng, texts.SURNAMES)
+        name = person_name(rng, surname)
         phone = _phone(rng)
         door = str(int(rng.integers(1, 3000)))
         kwargs: dict[str, Any] = {}
         if contact[k]:
             kwargs = {
-                "emergency_contact_name": _person(rng, surname), "emergency_contact_phone": _mobile(rng),
-                "emergency_contact_note": _choice(rng, texts.EMERGENCY_CONTACT_NOTES),
+                "emergency_contact_name": person_name(rng, surname), "emergency_contact_phone": mobile_number(rng),
+                "emergency_contact_note": choice(rng, texts.EMERGENCY_CONTACT_NOTES),
                 "lives_alone": True, "vulnerable": True,
             }
         code = geoms[d][0]
@@ -398,7 +398,7 @@ def _crews(rng: np.random.Generator, depots: list[DepotSpec], config: DemoConfig
             start, end = SHIFT_HOURS[pattern]
             n += 1
             size = 2 + int(rng.random() < 0.5)
-            members = tuple((_person(rng), _mobile(rng)) for _ in range(size))
+            members = tuple((person_name(rng), mobile_number(rng)) for _ in range(size))
             crews.append(CrewSpec(
                 code=f"CR{n:02d}", name=f"Cuadrilla {area_word} {position + 1}", depot=d,
                 skills=tuple(sorted(skills)), shift_pattern=pattern, shift_start_hour=start,
@@ -410,7 +410,7 @@ def _crews(rng: np.random.Generator, depots: list[DepotSpec], config: DemoConfig
 def _users(rng: np.random.Generator, crews: list[CrewSpec]) -> list[UserSpec]:
     users = []
     for username, role in DEMO_USERS:
-        display = crews[0].members[0][0] if role is Role.CREW_MEMBER else _person(rng)
+        display = crews[0].members[0][0] if role is Role.CREW_MEMBER else person_name(rng)
         users.append(UserSpec(username, display, (role,)))
     return users
 
@@ -433,9 +433,9 @@ def _answer(rng: np.random.Generator, p_yes: float, p_unknown: float) -> Answer:
     return Answer.YES if u < p_yes else Answer.UNKNOWN if u < p_yes + p_unknown else Answer.NO
 
 
-def _report(rng: np.random.Generator) -> dict[str, Any]:
+def draw_report(rng: np.random.Generator) -> dict[str, Any]:
     """A report as a caller gives it: the symptom, then the R5.2/R5.3 answers it makes likely."""
-    symptom = _weighted(rng, SYMPTOM_MIX)
+    symptom = weighted(rng, SYMPTOM_MIX)
     kind = _symptom_kind(symptom)
     odour = _answer(rng, *ODOUR[kind])
     emergency_like = kind == "emergency" or odour is not Answer.NO
@@ -623,7 +623,7 @@ class _Simulator:
         else:
             result = RepairResult.FIXED
         kind = REPAIR_KIND[d.skill]
-        cause, measures, parts = _choice(rng, texts.REPAIRS[kind])
+        cause, measures, parts = choice(rng, texts.REPAIRS[kind])
         reporter = d.fields["reporter_name"]
         reading = None
         if cls is TicketClass.EMERGENCY:
@@ -631,7 +631,7 @@ class _Simulator:
             reading = (ppm, arrived + _minutes(rng.uniform(1, 5)))
         repair = RepairRecordIn(
             cause=cause, measures=measures, result=result,
-            customer_confirmation=_choice(rng, texts.CONFIRMATIONS).format(name=reporter),
+            customer_confirmation=choice(rng, texts.CONFIRMATIONS).format(name=reporter),
             parts_replaced=tuple({"name": p, "standard": "NCh (national standard)", "qty": 1} for p in parts),
             gas_reading_ppm=reading[0] if reading else None, gas_reading_at=reading[1] if reading else None,
             safety_advice_given=rng.random() < 0.98,
@@ -661,9 +661,9 @@ class _Simulator:
             callback = CallbackIn(
                 called_at=called, score=score,
                 arrived_on_time=Answer.YES if on_time_said else Answer.NO,
-                courteous=Answer.YES if rng.random() < 0.95 else _choice(rng, (Answer.NO, Answer.UNKNOWN)),
+                courteous=Answer.YES if rng.random() < 0.95 else choice(rng, (Answer.NO, Answer.UNKNOWN)),
                 fully_fixed=Answer.YES if fixed_said else Answer.NO,
-                suggestions=_choice(rng, texts.CALLBACK_SUGGESTIONS) if rng.random() < 0.1 else None,
+                suggestions=choice(rng, texts.CALLBACK_SUGGESTIONS) if rng.random() < 0.1 else None,
                 agent="callback",
             )
             d.last_score = score
@@ -724,14 +724,14 @@ class _Simulator:
         resolved_at = resolution = satisfied = None
         if age > timedelta(days=7):
             resolved_at = min(self.now, received + _minutes(60 * 24 * rng.uniform(1, 6)))
-            status, resolution = ComplaintStatus.RESOLVED, _choice(rng, texts.RESOLUTIONS)
+            status, resolution = ComplaintStatus.RESOLVED, choice(rng, texts.RESOLUTIONS)
             satisfied = bool(rng.random() < 0.85)
         elif age > timedelta(days=1):
             status = ComplaintStatus.IN_PROGRESS
         d.complaints.append(ComplaintIn(
-            received_at=received, channel=_weighted(rng, ((Channel.HOTLINE, 0.6), (Channel.WECHAT, 0.25),
+            received_at=received, channel=weighted(rng, ((Channel.HOTLINE, 0.6), (Channel.WECHAT, 0.25),
                                                            (Channel.WEB_APP, 0.15))),
-            description=_choice(rng, texts.COMPLAINTS), handler="quality", status=status,
+            description=choice(rng, texts.COMPLAINTS), handler="quality", status=status,
             resolved_at=resolved_at, resolution=resolution, customer_satisfied=satisfied,
         ))
 
@@ -750,7 +750,7 @@ def _draft(sim: _Simulator, rng: np.random.Generator, received: datetime, report
     proposed = _proposed(report)
     local = sim.local(received)
     # R4.1 channel; the counter is only open in office hours.
-    channel = _weighted(rng, CHANNEL_MIX)
+    channel = weighted(rng, CHANNEL_MIX)
     if channel is Channel.COUNTER and not (8 <= local.hour < 18 and local.weekday() < 6):
         channel = Channel.HOTLINE
     k = int(rng.integers(len(customers.records)))
@@ -760,14 +760,14 @@ def _draft(sim: _Simulator, rng: np.random.Generator, received: datetime, report
     street_leak = street_leak_ok and symptom in (Symptom.GAS_LEAK, Symptom.PIPE_DAMAGE) and rng.random() < 0.15
     if street_leak:  # R5.1: a passer-by reports a leak in the street; no customer number
         customer_no = None
-        reporter, phone = _person(rng), _mobile(rng)
+        reporter, phone = person_name(rng), mobile_number(rng)
         address = f"{_street(area, node)} (street, near no. {int(rng.integers(1, 3000))})"
         door = None
     else:
         rec = customers.records[k]
         customer_no = rec.customer_no
-        reporter = customers.names[k] if rng.random() < 0.8 else _person(rng, customers.names[k].split()[1])
-        phone = customers.phones[k] if reporter == customers.names[k] else _mobile(rng)
+        reporter = customers.names[k] if rng.random() < 0.8 else person_name(rng, customers.names[k].split()[1])
+        phone = customers.phones[k] if reporter == customers.names[k] else mobile_number(rng)
         address, door = rec.address, rec.door_no
     kind = _symptom_kind(symptom)
     started_minutes = (rng.uniform(2, 60) if kind == "emergency" else rng.uniform(10, 600) if kind == "fault"
@@ -813,8 +813,8 @@ def _draft(sim: _Simulator, rng: np.random.Generator, received: datetime, report
         "district_code": customers.district_codes[k],
         "lon": float(sim.net.lon[node]), "lat": float(sim.net.lat[node]),
         "fault_started_at": fault_started, "fault_duration_minutes": int(started_minutes),
-        "description": _choice(rng, texts.DESCRIPTIONS[symptom]),
-        "special_requests": _choice(rng, texts.SPECIAL_REQUESTS) if rng.random() < 0.06 else None,
+        "description": choice(rng, texts.DESCRIPTIONS[symptom]),
+        "special_requests": choice(rng, texts.SPECIAL_REQUESTS) if rng.random() < 0.06 else None,
         "ticket_class": final, "created_by": "hotline" if voice else None,
         **report, **change, **slot, **safety,
     }
@@ -836,7 +836,7 @@ def _history_drafts(sim: _Simulator, rng: np.random.Generator, config: DemoConfi
         seconds = rng.integers(0, 3600, size=n)
         times = sorted(sim.at_local(day, int(h)) + timedelta(seconds=int(s)) for h, s in zip(hours, seconds, strict=True))
         for received in times:
-            report = _report(rng)
+            report = draw_report(rng)
             draft = _draft(sim, rng, received, report)
             if start <= received <= now - timedelta(minutes=1):
                 drafts.append(draft)
@@ -868,7 +868,7 @@ PRESENT_STAGES: tuple[tuple[str, TicketClass], ...] = (
 def _report_of_class(rng: np.random.Generator, wanted: TicketClass) -> dict[str, Any]:
     """A report drawn from the same model, kept only if the rules classify it as ``wanted``."""
     for _ in range(10_000):
-        report = _report(rng)
+        report = draw_report(rng)
         if _proposed(report) is wanted:
             return report
     raise RuntimeError(f"could not draw a class-{int(wanted)} report")  # pragma: no cover
@@ -987,7 +987,7 @@ def _path_position(net: RoadNetwork, path: np.ndarray, fraction: float) -> tuple
     lon = float(net.lon[u] + within * (net.lon[v] - net.lon[u]))
     lat = float(net.lat[u] + within * (net.lat[v] - net.lat[u]))
     speed = round(lengths[i] / times[i] * 3.6, 1) if times[i] > 0 else None
-    return lon, lat, speed, _bearing(float(net.lon[u]), float(net.lat[u]), float(net.lon[v]), float(net.lat[v]))
+    return lon, lat, speed, bearing(float(net.lon[u]), float(net.lat[u]), float(net.lon[v]), float(net.lat[v]))
 
 
 def _crew_states(sim: _Simulator, depots: list[DepotSpec]) -> list[CrewState]:
