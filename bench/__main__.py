@@ -1,28 +1,42 @@
-"""``python -m bench [--quick]``: run every benchmark and print one table per benchmark.
+"""``python -m bench [network|solomon|dispatch|board] [--quick]``: run benchmarks, one table each.
 
-Solomon: ``--quick`` runs one instance per family at 2 s (about 30 s); the full run does all 56
-instances at 10 s for both solvers, 2 x 56 x 10 s ≈ 19 minutes on one core. Dispatch: --quick runs 3
-snapshots without the 60 s reference plans; the full run does 20 snapshots with them (about 25 minutes).
+Without a name every benchmark runs. Solomon: ``--quick`` runs one instance per family at 2 s (about
+30 s); the full run does all 56 instances at 10 s for both solvers, 2 x 56 x 10 s ≈ 19 minutes on
+one core. Dispatch: --quick runs 3 snapshots without the 60 s reference plans; the full run does 20
+snapshots with them (about 25 minutes). Board: --quick builds 10,000 history tickets and makes 10
+calls per callback (about 2 minutes); the full run builds 100,000 and makes 50 (about 5 minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from bench import dispatch_bench, network_bench, solomon
+from bench import board_bench, dispatch_bench, network_bench, solomon
+
+NAMES = ("network", "solomon", "dispatch", "board")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("names", nargs="*", choices=NAMES, metavar="name",
+                        help=f"which benchmarks to run ({', '.join(NAMES)}); all when none is named")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, for a fast check")
     args = parser.parse_args()
-    network_bench.run(quick=args.quick)
-    if args.quick:
-        solomon.run(solomon.QUICK_INSTANCES, 2.0, quick=True)
-        dispatch_bench.run(3, None, quick=True)
-    else:
-        solomon.run(None, 10.0)
-        dispatch_bench.run(20, None, quick=False)
+    names = args.names or NAMES
+    if "network" in names:
+        network_bench.run(quick=args.quick)
+    if "solomon" in names:
+        if args.quick:
+            solomon.run(solomon.QUICK_INSTANCES, 2.0, quick=True)
+        else:
+            solomon.run(None, 10.0)
+    if "dispatch" in names:
+        if args.quick:
+            dispatch_bench.run(3, None, quick=True)
+        else:
+            dispatch_bench.run(20, None, quick=False)
+    if "board" in names:
+        board_bench.run(quick=args.quick)
 
 
 if __name__ == "__main__":
