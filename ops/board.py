@@ -69,29 +69,37 @@ def ticket_deadlines(ticket: Ticket) -> Deadlines:
     )
 
 
+#: The ticket columns the board shows and its deadlines need: selecting these rather than whole
+#: ``Ticket`` entities (with their eagerly joined customer) made the 500-ticket read several times faster.
+_BOARD_COLUMNS = (
+    Ticket.id, Ticket.ticket_no, Ticket.ticket_class, Ticket.status, Ticket.symptom, Ticket.address, Ticket.lon,
+    Ticket.lat, Ticket.received_at, Ticket.depart_deadline, Ticket.dispatch_deadline, Ticket.onsite_target,
+    Ticket.onsite_deadline, Ticket.slot_start, Ticket.slot_end,
+)
+
+
 def open_tickets(session: Session, now: datetime) -> list[TicketRow]:
     """Open tickets, most urgent first: overdue and soonest deadlines on top, then by class."""
     order = sa.orm.aliased(WorkOrder)
     rows = session.execute(
-        sa.select(Ticket, order, Crew.code, District.name)
+        sa.select(*_BOARD_COLUMNS, order.dispatched_at, order.departed_at, order.arrived_at,
+                  Crew.code.label("crew_code"), District.name.label("district"))
         .outerjoin(order, sa.and_(order.ticket_id == Ticket.id, order.status.in_(ACTIVE_ORDER_STATUSES)))
         .outerjoin(Crew, Crew.id == order.crew_id)
         .outerjoin(District, District.id == Ticket.district_id)
         .where(Ticket.status.in_(OPEN_STATUSES))
     ).all()
     result = []
-    for ticket, work_order, crew_code, district in rows:
+    for ticket in rows:  # a row has the ticket's attribute names, which is all ticket_deadlines reads
         nxt = next_deadline(
-            ticket_deadlines(ticket), now,
-            dispatched_at=work_order.dispatched_at if work_order else None,
-            departed_at=work_order.departed_at if work_order else None,
-            arrived_at=work_order.arrived_at if work_order else None,
+            ticket_deadlines(ticket), now,  # type: ignore[arg-type]
+            dispatched_at=ticket.dispatched_at, departed_at=ticket.departed_at, arrived_at=ticket.arrived_at,
         )
         result.append(TicketRow(
             id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class),
             status=str(ticket.status), symptom=str(ticket.symptom), address=ticket.address,
-            district=district or "", lon=ticket.lon, lat=ticket.lat, received_at=ticket.received_at,
-            crew_code=crew_code,
+            district=ticket.district or "", lon=ticket.lon, lat=ticket.lat, received_at=ticket.received_at,
+            crew_code=ticket.crew_code,
             deadline_label=nxt.label if nxt else None,
             deadline_at=nxt.at if nxt else None,
             seconds_left=nxt.time_left(now).total_seconds() if nxt else None,
