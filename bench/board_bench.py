@@ -115,6 +115,35 @@ def callback_body(dep: dict, components: dict[str, dict], sample: dict) -> dict 
             "changedPropIds": [f"{i['id']}.{i['property']}" for i in triggered if i["value"] is not None][:1]}
 
 
+def in_data_order(deps: list[dict]) -> list[dict]:
+    """Callbacks after those whose outputs they read, so that a selection reaches the panel it drives."""
+    made = {}
+    for dep in deps:
+        for out in _outputs(dep["output"]):
+            made.setdefault((out["id"], out["property"]), []).append(dep["output"])
+    depth = {d["output"]: 0 for d in deps}
+    for _ in range(len(deps)):  # longest chain, bounded: cycles (a callback feeding itself) stop here
+        changed = False
+        for dep in deps:
+            for i in dep.get("inputs", []):
+                for producer in made.get((i["id"], i["property"]), []):
+                    if producer != dep["output"] and depth[dep["output"]] <= depth[producer] < len(deps):
+                        depth[dep["output"]] = depth[producer] + 1
+                        changed = True
+        if not changed:
+            break
+    return sorted(deps, key=lambda d: depth[d["output"]])
+
+
+def feed(components: dict[str, dict], response: dict | None) -> None:
+    """Put a callback's new output values into the page, as the renderer would for the next callback."""
+    for cid, props in ((response or {}).get("response") or {}).items():
+        for prop, value in (props or {}).items():
+            if isinstance(value, dict) and "__dash_patch_update" in value:
+                continue  # a partial update of a figure: the layout's value stands in for it
+            components.setdefault(cid, {"id": cid})[prop] = value
+
+
 def _percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
@@ -190,12 +219,10 @@ def measure(url: str, var_dir: str, now: datetime, calls: int, browser_loads: in
     rows = grid.get("rowData") or []
     sample = {"rows": rows, "ticket": rows[0]["ticket"] if rows else None}
     result["page"] = {"components": len(components), "grid_rows": len(rows)}
-    for dep in deps:
-        if dep is pages or dep.get("clientside_function"):
-            continue
+    on_page = [d for d in deps if d is not pages and not d.get("clientside_function")
+               and {i["id"] for i in d.get("inputs", [])} & set(components)]
+    for dep in in_data_order(on_page):
         ids = {i["id"] for i in dep.get("inputs", [])}
-        if not ids & set(components):
-            continue
         name = dep["output"]
         if all(i["property"] in CLICK_PROPS for i in dep["inputs"]):
             result["skipped"][name] = "triggered only by a click (may write)"
@@ -207,7 +234,9 @@ def measure(url: str, var_dir: str, now: datetime, calls: int, browser_loads: in
         if body is None:
             result["skipped"][name] = "pattern-matching ids"
             continue
-        result["callbacks"][name] = _post(client, body, calls, statements)["timing"]
+        posted = _post(client, body, calls, statements)
+        result["callbacks"][name] = posted["timing"]
+        feed(components, posted["json"])
     sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
     if browser_loads:
         result["browser"] = load_to_interactive(app, browser_loads, DEMO_PASSWORD)

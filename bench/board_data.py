@@ -109,9 +109,9 @@ def build_board(settings: Settings, area: ServiceArea, size: BoardSize, *, now: 
     try:
         with engine.begin() as conn:
             _grow_history(conn, size.history, history_days, rng)
-            _grow_board(conn, area, size, now, settings.timezone, rng)
             if conn.dialect.name == "postgresql":
-                _sync_sequences(conn)
+                _sync_sequences(conn)  # the copies' ids were explicit; what follows uses the sequences
+            _grow_board(conn, area, size, now, settings.timezone, rng)
         with engine.connect() as conn:
             return counts(conn)
     finally:
