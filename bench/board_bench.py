@@ -451,7 +451,8 @@ def _rows(full: dict, ref: dict | None, size: BoardSize, calls: int) -> tuple[li
                      "detail": f"{browser['loads']} loads: " + ", ".join(f"{s:.2f}" for s in browser["samples"])
                                + f" s; DOMContentLoaded {browser['dom_content_loaded']:.2f} s"})
     notes = [f"size: {full['counts']}; built in {full['build_s']:.0f} s; {calls} calls per callback after 1 warm-up",
-             f"callbacks on the page: {len(full['callbacks']) - 1} measured, skipped: {full['skipped'] or 'none'}"]
+             f"callbacks on the page: {len(full['callbacks']) - 1} measured; skipped: "
+             + ("; ".join(f"{_short(k)} ({v})" for k, v in full["skipped"].items()) or "none")]
     if ref:
         notes.append(f"reference: {ref['counts']}")
     if browser and "skipped" in browser:
