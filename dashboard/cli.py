@@ -11,7 +11,8 @@ import contextlib
 import getpass
 import os
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -76,7 +77,43 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(summary)
 
 
+def demo_feed_enabled(args: argparse.Namespace, environ: Mapping[str, str]) -> bool:
+    """``--no-demo-feed`` or ``GASDISPATCH_DEMO_FEED=0`` (also ``false``/``no``/``off``) turn it off."""
+    value = environ.get("GASDISPATCH_DEMO_FEED", "1").strip().lower()
+    return not args.no_demo_feed and value not in ("0", "false", "no", "off")
+
+
+def scheduler_command(args: argparse.Namespace, environ: Mapping[str, str], parent_pid: int) -> list[str] | None:
+    """The ``gasdispatch scheduler`` that ``serve`` starts next to the web server (``None``: none).
+
+    It exits with the server: it watches ``parent_pid`` (the server keeps this process's pid when
+    it replaces itself with gunicorn), and Ctrl-C reaches it through the shared process group.
+    """
+    if args.no_scheduler:
+        return None
+    command = [sys.executable, "-m", "dashboard.cli", "scheduler", "--exit-with-parent", str(parent_pid)]
+    if demo_feed_enabled(args, environ):
+        command.append("--demo-feed")
+    return command
+
+
+def gunicorn_command(args: argparse.Namespace) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "dashboard.app:server",
+        "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers), "--threads", "4",
+        "--timeout", "120", "--no-control-socket", "--access-logfile", "-",
+    ]
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
+    """Start the one clock (``gasdispatch scheduler``, with the demo feed unless it is turned off),
+    then replace this process with gunicorn.
+
+    The scheduler stays a child of this pid, which gunicorn's master keeps, and it exits as soon as
+    its parent is gone; Ctrl-C in the terminal reaches both through their shared process group.
+    """
+    import subprocess
+
     from ops.db import check_database
 
     settings = _settings()
@@ -95,26 +132,55 @@ def cmd_serve(args: argparse.Namespace) -> None:
     url = f"http://{args.host}:{args.port}"
     print(f"\nGas Dispatch is serving on {url}\n")
     _print_logins(settings)
+    scheduler = scheduler_command(args, os.environ, os.getpid())
+    if scheduler is not None:
+        feed = "with the demo feed" if "--demo-feed" in scheduler else "without the demo feed"
+        print(f"Starting the scheduler (escalations, auto-dispatch) {feed}.\n")
+        sys.stdout.flush()
+        subprocess.Popen(scheduler)
     sys.stdout.flush()
-    gunicorn = [
-        sys.executable, "-m", "gunicorn", "dashboard.app:server",
-        "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers), "--threads", "4",
-        "--timeout", "120", "--no-control-socket", "--access-logfile", "-",
-    ]
-    os.execv(sys.executable, gunicorn)
+    os.execv(sys.executable, gunicorn_command(args))
+
+
+def _watch_parent(parent_pid: int, stop: threading.Event) -> None:
+    """Set ``stop`` once ``parent_pid`` is gone (this process has been re-parented); checked every second."""
+
+    def watch() -> None:
+        while not stop.wait(1.0):
+            if os.getppid() != parent_pid:
+                print("scheduler: the server has stopped; stopping too", flush=True)
+                stop.set()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _demo_feed(args: argparse.Namespace, area):
+    """The demo feed's step for the scheduler's tick, or ``None`` without ``--demo-feed``."""
+    if not args.demo_feed:
+        return None
+    from datetime import timedelta
+
+    from data.demo.feed import DemoFeed, FeedConfig
+
+    confirm = None if args.no_auto_confirm else timedelta(minutes=args.auto_confirm_after)
+    try:
+        config = FeedConfig(mean_interarrival=timedelta(minutes=args.mean_interarrival), auto_confirm_after=confirm)
+    except ValueError as exc:
+        raise UserError(f"demo feed: {exc}") from exc
+    return DemoFeed(area, seed=args.feed_seed, config=config).step
 
 
 def cmd_scheduler(args: argparse.Namespace) -> None:
     """The one clock (R7.2-R7.4): tick every --interval seconds while holding the database lease.
 
-    Start one per deployment next to the web workers (the Procfile's ``clock:`` line; ``make run`` does
-    not start it yet); a second one started by mistake stays idle until the first one's lease expires,
-    so nothing acts twice.
+    ``gasdispatch serve`` (and so ``make run``) starts one; in production it is the Procfile's
+    ``clock:`` line. A second one started by mistake stays idle until the first one's lease expires,
+    so nothing acts twice. ``--demo-feed`` adds the demo's simulated live work to each tick (on a
+    seeded demo database only), under the same lease.
     """
     import logging
     import signal
     import socket
-    import threading
 
     from ops.db import DatabaseUnavailable, make_engine, make_session_factory
     from ops.scheduler import run_forever, tick
@@ -123,9 +189,10 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     area = _load_area(settings)
     sessions = make_session_factory(make_engine(settings.sqlalchemy_url))
     holder = f"{socket.gethostname()}:{os.getpid()}"
+    feed = _demo_feed(args, area)
     if args.once:
         try:
-            report = tick(sessions, datetime.now(UTC), area.network, holder)
+            report = tick(sessions, datetime.now(UTC), area.network, holder, feed=feed)
         except DatabaseUnavailable as exc:
             raise UserError(str(exc)) from exc
         print("another process holds the scheduler lease" if report is None else report)
@@ -134,8 +201,12 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"scheduler {holder}: ticking every {args.interval:g} s (Ctrl-C to stop)", flush=True)
-    run_forever(sessions, lambda: datetime.now(UTC), area.network, holder, interval_s=args.interval, stop=stop)
+    if args.exit_with_parent is not None:
+        _watch_parent(args.exit_with_parent, stop)
+    with_feed = " with the demo feed" if feed is not None else ""
+    print(f"scheduler {holder}: ticking every {args.interval:g} s{with_feed} (Ctrl-C to stop)", flush=True)
+    run_forever(sessions, lambda: datetime.now(UTC), area.network, holder, interval_s=args.interval, stop=stop,
+                feed=feed)
 
 
 def _print_logins(settings) -> None:
@@ -332,7 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8050)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--no-demo-feed", action="store_true",
-                   help="do not run the simulated live feed of the demo (crews moving, new reports)")
+                   help="do not run the simulated live feed of the demo (crews moving, new reports); "
+                        "GASDISPATCH_DEMO_FEED=0 does the same")
+    p.add_argument("--no-scheduler", action="store_true",
+                   help="do not start the scheduler (run 'gasdispatch scheduler' elsewhere)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="create or upgrade the database schema")
@@ -351,6 +425,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scheduler", help="run the escalation clock (R7.2-R7.4, auto-dispatch); one per deployment")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between ticks (default 5)")
     p.add_argument("--once", action="store_true", help="run one tick and exit")
+    p.add_argument("--demo-feed", action="store_true",
+                   help="also run the demo's simulated live work (seeded demo databases only; never in production)")
+    p.add_argument("--feed-seed", type=int, default=7, help="random seed of the demo feed (default 7)")
+    p.add_argument("--mean-interarrival", type=float, default=3.0,
+                   help="demo feed: mean minutes between new reports (default 3)")
+    p.add_argument("--auto-confirm-after", type=float, default=4.0,
+                   help="demo feed: minutes a class-2/3 ticket waits before the demo supervisor confirms it")
+    p.add_argument("--no-auto-confirm", action="store_true",
+                   help="demo feed: leave class-2/3 tickets for a person to confirm")
+    p.add_argument("--exit-with-parent", type=int, metavar="PID", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_scheduler)
 
     _add_account_commands(sub)

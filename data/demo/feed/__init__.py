@@ -62,6 +62,7 @@ class DemoFeed:
         self.crews = CrewSimulator(area.network, seed, self.config)
         self.next_arrival: datetime | None = None
         self._ready = False
+        self._idle_logged = False
         self._customers: list[int] = []
         self._retry_at: dict[int, datetime] = {}
 
@@ -72,6 +73,9 @@ class DemoFeed:
         with transaction(sessions) as db:
             report.idle = self._prepare(db, now)
             if report.idle is not None:
+                if not self._idle_logged:
+                    log.warning("demo feed: %s", report.idle)
+                    self._idle_logged = True
                 return report
             hotline = user_actor(db, "hotline", "hotline")
             supervisor = user_actor(db, "supervisor", "supervisor")

@@ -56,7 +56,7 @@ class FeedConfig:
             raise ValueError("shares must lie between 0 and 1")
 
 
-@dataclass
+@dataclass(repr=False)
 class FeedReport:
     """What one step did, by ticket or work-order id (for the log and the tests)."""
 
@@ -79,6 +79,17 @@ class FeedReport:
                      "not_fixed", "shift_changes", "errors"):
             getattr(self, name).extend(getattr(other, name))
         self.positions += other.positions
+
+    def __repr__(self) -> str:
+        """Counts only: the scheduler logs this every tick the feed acted."""
+        if self.idle:
+            return f"feed idle: {self.idle}"
+        parts = [f"{name} {len(getattr(self, name))}" for name in (
+            "created", "confirmed", "acknowledged", "departed", "arrived", "readings", "completed", "not_fixed",
+            "shift_changes", "errors") if getattr(self, name)]
+        if self.positions:
+            parts.append(f"positions {self.positions}")
+        return "feed: " + (", ".join(parts) or "nothing due")
 
     @property
     def acted(self) -> bool:
