@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8050
 SEED   ?= 7
+# 0 serves the demo without its live feed (new reports, simulated crews); the scheduler still runs.
+DEMO_FEED ?= 1
 PYTEST_ARGS ?= -n 2
 
 .PHONY: run test install install-test migrate demo serve bench bench-quick lint i18n clean
@@ -32,10 +34,10 @@ demo: migrate
 
 run: migrate
 	$(BIN)/gasdispatch demo --seed $(SEED) --if-empty
-	$(BIN)/gasdispatch serve --host $(HOST) --port $(PORT)
+	$(BIN)/gasdispatch serve --host $(HOST) --port $(PORT) $(if $(filter 0,$(DEMO_FEED)),--no-demo-feed,)
 
 serve: install
-	$(BIN)/gasdispatch serve --host $(HOST) --port $(PORT)
+	$(BIN)/gasdispatch serve --host $(HOST) --port $(PORT) $(if $(filter 0,$(DEMO_FEED)),--no-demo-feed,)
 
 test: install-test
 	$(BIN)/ruff check .
