@@ -433,8 +433,9 @@ def _rows(full: dict, ref: dict | None, size: BoardSize, calls: int) -> tuple[li
         rows.append({"case": f"{_short(name)} p95"[:44], "seconds": t["p95"],
                      "baseline": "same at reference size" if base else "", "ratio": t["p95"] / base["p95"] if base else None,
                      "detail": f"p50 {t['p50'] * 1000:.0f} ms, max {t['max'] * 1000:.0f} ms, {t['bytes'] / 1024:.0f} KiB, "
-                               f"{t['sql_per_call']:.0f} SQL; target 300 ms: {verdict}; "
-                               f"{t['p50'] / health:.0f}x /healthz p50",
+                               f"{t['sql_per_call']:.0f} SQL; target 300 ms: {verdict}; p50 "
+                               + (f"{t['p50'] / base['p50']:.1f}x reference, " if base else "")
+                               + f"{t['p50'] / health:.0f}x /healthz",
                      "callback": name, "timing": t, "reference_timing": base})
     idx = full["index"]
     rows.append({"case": "GET / (index page) p95", "seconds": idx["p95"], "baseline": "/healthz p95",
