@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from data.demo.feed.actors import ensure_crew_logins, is_demo_database, user_actor
 from data.demo.feed.config import FeedConfig, FeedReport
 from data.demo.feed.crews import CrewSimulator, visit_plan
-from data.demo.feed.dispatch import confirm_one, waiting_tickets
+from data.demo.feed.dispatch import any_crew_free, confirm_one, waiting_tickets
 from data.demo.feed.reports import draw_intake_report
 from data.locator import AreaLocator
 from data.service_area import ServiceArea
@@ -158,6 +158,8 @@ class DemoFeed:
         if supervisor is None or self.config.auto_confirm_after is None:
             return
         with sessions() as db:
+            if not any_crew_free(db):
+                return
             due = [t for t in waiting_tickets(db, now, self.config) if self._retry_at.get(t, now) <= now]
         for ticket_id in due[: self.config.max_confirms_per_step]:
             def confirm(db: Session, done: FeedReport, ticket_id: int = ticket_id) -> None:

@@ -28,7 +28,7 @@ class FeedConfig:
     #: A class-3 ticket is confirmed only this long before its appointment slot opens.
     class3_lead: timedelta = timedelta(minutes=90)
     #: When no crew could take a ticket, try it again after this long (each try stores a recommendation).
-    retry_confirm_after: timedelta = timedelta(minutes=2)
+    retry_confirm_after: timedelta = timedelta(minutes=5)
     #: At most this many tickets are confirmed per step (each builds a dispatch state).
     max_confirms_per_step: int = 2
     #: A crew on the road posts a position this often.

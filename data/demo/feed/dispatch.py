@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from data.demo.feed.actors import FEED_LABEL
 from data.demo.feed.config import FeedConfig
 from ops.dispatching import recommend_for_ticket
-from ops.models import Ticket, WorkOrder
+from ops.models import Crew, Ticket, WorkOrder
 from ops.permissions import Actor
 from ops.services.work_orders import WorkOrderError, confirm_dispatch
-from ops.vocabulary import TicketClass, TicketStatus
+from ops.vocabulary import CrewStatus, TicketClass, TicketStatus
 from optimizer.network import RoadNetwork
 
-__all__ = ["confirm_one", "waiting_tickets"]
+__all__ = ["any_crew_free", "confirm_one", "waiting_tickets"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,12 @@ def _waiting_since(db: Session, ticket: Ticket) -> datetime:
     ends = db.execute(sa.select(WorkOrder.completed_at, WorkOrder.cancelled_at)
                       .where(WorkOrder.ticket_id == ticket.id)).all()
     return max([ticket.received_at, *(t for row in ends for t in row if t is not None)])
+
+
+def any_crew_free(db: Session) -> bool:
+    """Whether any crew could take new work now; if none can, asking would only store useless rankings."""
+    return db.scalar(sa.select(Crew.id).where(Crew.active.is_(True), Crew.status == CrewStatus.AVAILABLE)
+                     .limit(1)) is not None
 
 
 def waiting_tickets(db: Session, now: datetime, config: FeedConfig) -> list[int]:
