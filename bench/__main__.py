@@ -18,10 +18,14 @@ NAMES = ("network", "solomon", "dispatch", "board")
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("names", nargs="*", choices=NAMES, metavar="name",
+    # No argparse ``choices`` here: with nargs="*" Python 3.11 refuses the empty default as a choice.
+    parser.add_argument("names", nargs="*", metavar="name",
                         help=f"which benchmarks to run ({', '.join(NAMES)}); all when none is named")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, for a fast check")
     args = parser.parse_args()
+    unknown = [n for n in args.names if n not in NAMES]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(NAMES)}")
     names = args.names or NAMES
     if "network" in names:
         network_bench.run(quick=args.quick)
