@@ -135,15 +135,19 @@ class _Recommender:
         self._state = None
 
 
-#: How often an unservable class 1 (no crew could be recommended) is tried again.
+#: How often an unservable class 1 (no crew recommended, or none of those recommended could go) is tried again.
 RETRY_NO_CREW_S = 60
 
 
 def _recently_found_no_crew(db: Session, ticket_id: int, now: datetime) -> bool:
-    last = db.scalar(sa.select(Recommendation).where(Recommendation.ticket_id == ticket_id)
+    """Whether the last try for this ticket, less than a minute ago, found no crew that could go.
+
+    That covers both an empty ranking and a ranking of crews that are all busy with work they cannot
+    leave (on site, or on their way to another class 1): either way the NO_CREW alert is up.
+    """
+    last = db.scalar(sa.select(Recommendation.created_at).where(Recommendation.ticket_id == ticket_id)
                      .order_by(Recommendation.created_at.desc(), Recommendation.id.desc()).limit(1))
-    return (last is not None and not last.payload.get("options")
-            and last.created_at > now - timedelta(seconds=RETRY_NO_CREW_S)
+    return (last is not None and last > now - timedelta(seconds=RETRY_NO_CREW_S)
             and _has_alert(db, AlertKind.NO_CREW, ticket_id))
 
 

@@ -209,3 +209,29 @@ def test_one_tick_builds_the_dispatch_state_once_and_again_only_after_it_dispatc
     built.clear()
     assert len(tick_at(sessions, minutes(3)).auto_dispatched) == 2
     assert len(built) == 2  # the second ticket is ranked without the crew the first one took
+
+
+def test_a_class1_whose_recommended_crews_are_all_busy_is_retried_each_minute_not_each_tick(session_factory):
+    """The crews are ranked (they will be free later) but none can be confirmed now: one try a minute."""
+    from ops.models import Recommendation
+
+    with transaction(session_factory) as db:
+        w = World(db, NOW)
+        crew = w.crew(13)
+        first = w.ticket(14, 1, received_at=minutes(-30))
+        order = wo.confirm_dispatch(db, SUPERVISOR, first.id, crew.id, None, minutes(-29), override_reason="x")
+        member = w.member(crew)
+        wo.acknowledge(db, member, order.id, minutes(-28))
+        wo.depart(db, member, order.id, minutes(-27))
+        wo.arrive(db, member, order.id, minutes(-20))  # on site: cannot be diverted
+        ticket_id = w.ticket(20, 1).id
+    for m in (0, 3, 3.1, 3.5, 3.9):
+        assert tick_at(session_factory, minutes(m)).auto_dispatched == []
+    with session_factory() as db:
+        recs = db.scalars(sa.select(Recommendation).where(Recommendation.ticket_id == ticket_id)).all()
+        assert len(recs) == 2 and all(r.payload["options"] for r in recs)  # at 0 (pre-alert) and at 3 min
+        assert "no_crew" in [a.kind for a in open_alerts(db, ticket_id=ticket_id)]
+    tick_at(session_factory, minutes(4.1))
+    with session_factory() as db:
+        assert db.scalar(sa.select(sa.func.count()).select_from(Recommendation)
+                         .where(Recommendation.ticket_id == ticket_id)) == 3
