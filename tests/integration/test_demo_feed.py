@@ -236,6 +236,20 @@ def test_two_schedulers_never_feed_the_world_twice(world) -> None:
         assert acks == sum(len(r.feed.acknowledged) for _, r in acted)
 
 
+def test_reports_follow_the_hour_of_day_profile(world) -> None:
+    """Two hours of reports at once (a long backlog): busy mid-morning, quiet small hours."""
+    sessions, area = world
+    config = FeedConfig(max_backlog=timedelta(hours=2), auto_confirm_after=None)
+    counts = {}
+    for name, start in (("night", NOW + timedelta(hours=15)), ("morning", NOW + timedelta(hours=21))):
+        feed = DemoFeed(area, seed=11, config=config)  # 03:00 and 09:00 in Santiago
+        assert feed.step(sessions, start).created == []  # the first step only draws the next arrival
+        report = feed.step(sessions, start + timedelta(hours=2))
+        assert report.errors == []
+        counts[name] = len(report.created)
+    assert counts["morning"] >= 25 and counts["night"] * 4 < counts["morning"]
+
+
 def test_auto_confirm_can_be_switched_off(world) -> None:
     sessions, area = world
     reports = run(sessions, area, DemoFeed(area, seed=11, config=FeedConfig(auto_confirm_after=None)), 0, 25)

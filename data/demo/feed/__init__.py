@@ -2,8 +2,8 @@
 
 Each :meth:`DemoFeed.step` advances the seeded demo to ``now`` (time is passed in, never read from
 the wall clock): new reports arrive as a Poisson process drawn from the demo's demand model and are
-saved through intake by the demo hotline agent; class-2/3 tickets left waiting are confirmed by the
-demo supervisor (switchable, :attr:`FeedConfig.auto_confirm_after`); simulated crews acknowledge,
+saved through intake by the demo hotline agent (busy mornings and evenings, quiet nights, as in
+the history); class-2/3 tickets left waiting are confirmed by the demo supervisor (switchable, :attr:`FeedConfig.auto_confirm_after`); simulated crews acknowledge,
 depart, drive along real road paths posting positions, arrive, take the class-1 detector reading
 and complete with a full repair record, each as a member of their own crew. Every change goes
 through the same ``ops`` services (role check, audit in the same transaction) as a person's or a
@@ -30,6 +30,7 @@ from data.demo.feed.config import FeedConfig, FeedReport
 from data.demo.feed.crews import CrewSimulator, visit_plan
 from data.demo.feed.dispatch import any_crew_free, confirm_one, waiting_tickets
 from data.demo.feed.reports import draw_intake_report
+from data.demo.scenario import HOUR_PROFILE
 from data.locator import AreaLocator
 from data.service_area import ServiceArea
 from ops import rules
@@ -115,13 +116,19 @@ class DemoFeed:
                   report: FeedReport) -> None:
         if hotline is None or not self._customers:
             return
-        mean_s = self.config.mean_interarrival.total_seconds()
+        # With the hour profile, candidates come at the peak hour's rate and each is kept with the
+        # hour's share of it (thinning), which leaves a Poisson process whose rate follows the profile.
+        profile = HOUR_PROFILE / HOUR_PROFILE.max()
+        peak = float(HOUR_PROFILE.max() / HOUR_PROFILE.mean()) if self.config.hour_profile else 1.0
+        gap_s = self.config.mean_interarrival.total_seconds() / peak
         if self.next_arrival is None:  # memoryless: a restart simply draws the next gap afresh
-            self.next_arrival = now + _seconds(self.rng.exponential(mean_s))
+            self.next_arrival = now + _seconds(self.rng.exponential(gap_s))
         zone = rules.local_zone()
         while self.next_arrival <= now:
             received = self.next_arrival
-            self.next_arrival = received + _seconds(self.rng.exponential(mean_s))
+            self.next_arrival = received + _seconds(self.rng.exponential(gap_s))
+            if self.config.hour_profile and self.rng.random() >= profile[received.astimezone(zone).hour]:
+                continue  # thinned away: a quieter hour than the peak
             if received < now - self.config.max_backlog:
                 continue  # the clock was stopped: do not replay a flood of stale calls
             customer_id = self._customers[int(self.rng.integers(len(self._customers)))]

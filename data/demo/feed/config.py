@@ -17,8 +17,11 @@ __all__ = ["FeedConfig", "FeedReport"]
 class FeedConfig:
     """Knobs of the demo feed; every duration is simulated time, driven by the scheduler's clock."""
 
-    #: Mean time between new reports (a Poisson process).
+    #: Mean time between new reports over a day (a Poisson process).
     mean_interarrival: timedelta = timedelta(minutes=3)
+    #: Follow the history's hour-of-day profile (``scenario.HOUR_PROFILE``): busy mornings and
+    #: evenings, quiet nights, when only the night crews are on. ``False``: the same rate all day.
+    hour_profile: bool = True
     #: Reports older than this when a step finally runs (the clock was stopped) are not replayed.
     max_backlog: timedelta = timedelta(minutes=10)
     #: The demo supervisor confirms the top recommendation for a class-2/3 ticket that has waited
