@@ -192,7 +192,7 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     feed = _demo_feed(args, area)
     if args.once:
         try:
-            report = tick(sessions, datetime.now(UTC), area.network, holder, feed=feed)
+            report = tick(sessions, datetime.now(UTC), area.network, holder, feed=feed, replan_every_s=0)
         except DatabaseUnavailable as exc:
             raise UserError(str(exc)) from exc
         print("another process holds the scheduler lease" if report is None else report)

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from ops import rules
 from ops.models import Crew, Depot, Recommendation, Ticket, WorkOrder
+from ops.plan_in_force import load_plan
 from ops.vocabulary import CrewStatus, Skill, Symptom, TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch import recommend
 from optimizer.dispatch_types import (
@@ -258,14 +259,16 @@ def recommend_for_ticket(db: Session, ticket_id: int, now: datetime, network: Ro
     ticket = db.get(Ticket, ticket_id)
     if ticket is None:
         raise LookupError(f"ticket_id: no ticket {ticket_id}")
-    if state is None:
+    current = None
+    if state is None:  # a click or an API call: insert into the scheduler's plan in force
         state = build_state(db, now, network, travel=travel)
+        current = load_plan(db, state, now)
     target = next((t for t in state.tickets if t.id == ticket_id), None)
     if target is None:  # e.g. on site already: still rank, so the page can show who else is near
         target = _ticket_state(ticket, int(network.snap(ticket.lon, ticket.lat)[0][0]))
     used_fallback = False
     try:
-        result = recommend(target, state, k=k)
+        result = recommend(target, state, k=k, current=current)
     except Exception as exc:  # the fallback exists for optimizer failures of any kind
         result = _nearest_fallback(target, state, k)
         result = OptRecommendation(result.ticket_id, result.options,
@@ -276,6 +279,7 @@ def recommend_for_ticket(db: Session, ticket_id: int, now: datetime, network: Ro
         "ticket_id": ticket.id, "ticket_no": ticket.ticket_no, "ticket_class": int(ticket.ticket_class),
         "created_at": now.isoformat(), "now_s": epoch(now), "k": k, "used_fallback": used_fallback,
         "note": result.note,
+        "plan_in_force": current.note if current is not None else None,
         "options": [_option_json(i + 1, o, codes) for i, o in enumerate(result.options)],
     }
     row = Recommendation(ticket_id=ticket.id, created_at=now, used_fallback=used_fallback, payload=payload)

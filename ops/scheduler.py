@@ -33,6 +33,7 @@ from ops.db import transaction
 from ops.dispatching import build_state, epoch, recommend_for_ticket
 from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR
+from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at, store_plan
 from ops.services.work_orders import WorkOrderError, confirm_dispatch
 from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch_types import DispatchState
@@ -61,6 +62,8 @@ class TickReport:
     no_crew: list[int] = field(default_factory=list)
     #: What the step hook (the demo feed) returned, when one ran.
     feed: Any = None
+    #: A new plan in force was stored (``ops.plan_in_force``).
+    replanned: bool = False
 
     @property
     def acted(self) -> bool:
@@ -285,18 +288,50 @@ def run_escalations(db: Session, now: datetime, network: RoadNetwork) -> TickRep
 StepHook = Callable[[sessionmaker[Session], datetime], Any]
 
 
+#: Search time for the background plan; the scheduler's own process, not a web worker, pays it.
+PLAN_BUDGET_S = 2.0
+
+
+def replan(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, *,
+           every_s: float = REPLAN_EVERY_S, budget_s: float = PLAN_BUDGET_S) -> bool:
+    """Store a new plan in force if the last one is ``every_s`` old; ``True`` when it did.
+
+    The state is read in one short session and the plan stored in another: no transaction stays
+    open during the search, so crews' steps and intake never wait for it.
+    """
+    from optimizer.dispatch import plan
+
+    with sessions() as db:
+        last = latest_plan_at(db)
+        if last is not None and timedelta(0) <= now - last < timedelta(seconds=every_s):
+            return False
+        state = build_state(db, now, network)
+    result = plan(state, budget_s)
+    with transaction(sessions) as db:
+        store_plan(db, result, now, "scheduler")
+    return True
+
+
 def tick(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, holder: str, *,
-         ttl_s: int = DEFAULT_LEASE_S, feed: StepHook | None = None) -> TickReport | None:
+         ttl_s: int = DEFAULT_LEASE_S, feed: StepHook | None = None,
+         replan_every_s: float | None = None) -> TickReport | None:
     """Take the lease, then run one tick; ``None`` when another process holds the lease.
 
     ``feed`` runs under the same lease, after the escalations have been committed, so that a
     demo feed can never be run twice by two schedulers, and its failure cannot undo an escalation.
+    With ``replan_every_s`` the tick also keeps the plan in force fresh (after the escalations,
+    which must not wait for a search).
     """
     with transaction(sessions) as db:
         if not acquire_lease(db, holder, now, ttl_s=ttl_s):
             return None
     with transaction(sessions) as db:
         report = run_escalations(db, now, network)
+    if replan_every_s is not None:
+        try:
+            report.replanned = replan(sessions, now, network, every_s=replan_every_s)
+        except Exception:  # recommendations then plan greedily themselves: slower, still right
+            log.exception("scheduler: replanning failed")
     if feed is not None:
         try:
             report.feed = feed(sessions, now)
@@ -307,12 +342,14 @@ def tick(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, h
 
 def run_forever(sessions: sessionmaker[Session], clock: Callable[[], datetime], network: RoadNetwork,
                 holder: str, *, interval_s: float = 5.0, stop: threading.Event | None = None,
-                ttl_s: int = DEFAULT_LEASE_S, feed: StepHook | None = None) -> None:
+                ttl_s: int = DEFAULT_LEASE_S, feed: StepHook | None = None,
+                replan_every_s: float | None = REPLAN_EVERY_S) -> None:
     """Tick every ``interval_s`` until ``stop`` is set; a failed tick is logged, never fatal."""
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
-            report = tick(sessions, clock(), network, holder, ttl_s=ttl_s, feed=feed)
+            report = tick(sessions, clock(), network, holder, ttl_s=ttl_s, feed=feed,
+                          replan_every_s=replan_every_s)
             if report is not None and report.acted:
                 log.info("scheduler tick: %s", report)
         except Exception:  # one bad tick must not stop the clock for everyone

@@ -10,7 +10,7 @@ from ops.models.auth import ApiToken, LoginAttempt, UserSession
 from ops.models.base import NAMING_CONVENTION, Base, IntEnumType, UTCDateTime
 from ops.models.crews import Crew, CrewMember, CrewPosition
 from ops.models.customers import Customer
-from ops.models.dispatch import Alert, AlertKind, GasReading, Recommendation
+from ops.models.dispatch import Alert, AlertKind, GasReading, PlanInForce, Recommendation
 from ops.models.followups import Complaint, FollowUp, SpotCheck
 from ops.models.geography import Depot, District
 from ops.models.incidents import Incident, IncidentNotice, IncidentTicket
@@ -44,6 +44,7 @@ __all__ = [
     "IntEnumType",
     "IntakeCallbackTask",
     "LoginAttempt",
+    "PlanInForce",
     "Recommendation",
     "RepairRecord",
     "SafetyInstruction",

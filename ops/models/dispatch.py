@@ -13,6 +13,24 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ops.models.base import Base, UTCDateTime, fk, pk, str_enum
 
 
+class PlanInForce(Base):
+    """The crews' routes as the scheduler last planned them: what a recommendation inserts into.
+
+    Planning 500 tickets for 60 crews costs seconds; inserting one ticket into a known plan costs
+    milliseconds. So the one clock plans in the background and stores the result here, and a
+    dispatcher's click ranks crews against it (R7.1) instead of re-planning the whole queue.
+    ``routes`` maps crew id to its jobs (``optimizer.PlannedJob`` fields), in order.
+    """
+
+    __tablename__ = "plans_in_force"
+
+    id: Mapped[int] = pk()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    source: Mapped[str] = mapped_column(sa.String(32))
+    used_fallback: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    routes: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
 class AlertKind(StrEnum):
     """What the scheduler raises; stable identifiers (database, API, audit)."""
 

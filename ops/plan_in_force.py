@@ -1,0 +1,75 @@
+"""The plan in force: the scheduler plans the whole queue in the background, clicks insert into it.
+
+``optimizer.recommend`` ranks crews by inserting one ticket into the current routes. Without a plan
+it builds a greedy one first, which at 500 open tickets and 60 crews means a 560 × 560 travel matrix:
+about a second per click. The one clock (``ops.scheduler``) instead stores a plan every
+:data:`REPLAN_EVERY_S`, and :func:`load_plan` hands it to the recommendation, trimmed to the
+tickets and crews of the current state (a job whose ticket was dispatched or closed since is
+dropped; the times of the rest are up to a minute old, a small and visible approximation that the
+recommendation's explanation names).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ops.models import PlanInForce
+from optimizer.dispatch_types import DispatchState, Plan, PlannedJob
+
+__all__ = ["MAX_AGE", "REPLAN_EVERY_S", "latest_plan_at", "load_plan", "store_plan"]
+
+#: How often the scheduler replans the queue.
+REPLAN_EVERY_S = 60
+#: An older plan is not used: the recommendation then plans greedily itself (slower, never wrong).
+MAX_AGE = timedelta(minutes=5)
+#: Rows kept; older ones are deleted as new ones are stored (the plan is a cache, not a record:
+#: what was recommended is kept in ``recommendations``).
+KEEP = 5
+
+
+def _routes_json(plan: Plan) -> dict[str, Any]:
+    return {str(crew_id): [dataclasses.asdict(j) for j in jobs] for crew_id, jobs in plan.routes.items()}
+
+
+def store_plan(db: Session, plan: Plan, now: datetime, source: str) -> PlanInForce:
+    """Store ``plan`` as the one in force from ``now``; keeps only the last few."""
+    row = PlanInForce(created_at=now, source=source, used_fallback=plan.used_fallback, routes=_routes_json(plan))
+    db.add(row)
+    db.flush()
+    stale = db.scalars(sa.select(PlanInForce.id).order_by(PlanInForce.created_at.desc(), PlanInForce.id.desc())
+                       .offset(KEEP)).all()
+    if stale:
+        db.execute(sa.delete(PlanInForce).where(PlanInForce.id.in_(stale)))
+    return row
+
+
+def latest_plan_at(db: Session) -> datetime | None:
+    return db.scalar(sa.select(sa.func.max(PlanInForce.created_at)))
+
+
+def load_plan(db: Session, state: DispatchState, now: datetime, *, max_age: timedelta = MAX_AGE) -> Plan | None:
+    """The newest stored plan no older than ``max_age``, limited to ``state``'s crews and tickets."""
+    row = db.scalar(sa.select(PlanInForce).where(PlanInForce.created_at >= now - max_age,
+                                                 PlanInForce.created_at <= now)
+                    .order_by(PlanInForce.created_at.desc(), PlanInForce.id.desc()).limit(1))
+    if row is None:
+        return None
+    crews = {c.id for c in state.crews}
+    owner = {t.id: t.assigned_crew for t in state.tickets}
+    fields = {f.name for f in dataclasses.fields(PlannedJob)}
+    routes: dict[int, list[PlannedJob]] = {}
+    for crew_key, jobs in row.routes.items():
+        crew_id = int(crew_key)
+        if crew_id not in crews:
+            continue
+        # A job stays if its ticket is still open and not since given to another crew.
+        kept = [PlannedJob(**{k: v for k, v in job.items() if k in fields}) for job in jobs
+                if job.get("ticket_id") in owner and owner[job["ticket_id"]] in (None, crew_id)]
+        routes[crew_id] = kept
+    return Plan(routes=routes, used_fallback=row.used_fallback,
+                note=f"plan in force of {row.created_at.isoformat()} ({row.source})")
