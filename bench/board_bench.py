@@ -179,6 +179,10 @@ def measure(url: str, var_dir: str, now: datetime, calls: int, browser_loads: in
     app = create_app(settings, service_area=area)
     ctx = app.server.extensions["gasdispatch"]
     ctx.clock = lambda: now
+    # A deployment's scheduler keeps a plan in force (ops.plan_in_force) that clicks insert into.
+    from ops.scheduler import replan
+
+    replan(ctx.sessions, now, area.network, every_s=0)
     client = app.server.test_client()
     page = client.get("/login").get_data(as_text=True)
     response = client.post("/login", data={"username": LOGIN_USER, "password": DEMO_PASSWORD,
