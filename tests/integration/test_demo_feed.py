@@ -236,6 +236,31 @@ def test_two_schedulers_never_feed_the_world_twice(world) -> None:
         assert acks == sum(len(r.feed.acknowledged) for _, r in acted)
 
 
+def test_an_order_a_person_has_stepped_on_is_left_to_them(world) -> None:
+    """Someone trying the crew page with a crew's login is not overtaken by the simulation."""
+    from ops.permissions import actor_for_user
+    from ops.services import work_orders as wo
+
+    sessions, area = world
+    feed = DemoFeed(area, seed=11, config=FAST)
+    minute, order_id = 0, None
+    while order_id is None:
+        report = run(sessions, area, feed, minute, minute + 1)[0]
+        minute += 1
+        with transaction(sessions) as db:
+            order = db.scalar(sa.select(WorkOrder).where(WorkOrder.status == WorkOrderStatus.DISPATCHED)
+                              .order_by(WorkOrder.id))
+            if order is not None and order.id not in report.feed.acknowledged:
+                user = db.get(User, next(m.user_id for m in order.crew.members if m.user_id))
+                wo.acknowledge(db, actor_for_user(user), order.id, NOW + timedelta(minutes=minute - 0.5))
+                order_id = order.id
+        assert minute < 30
+    reports = run(sessions, area, feed, minute, minute + 30)
+    assert order_id not in total(reports, "departed")
+    with sessions() as db:
+        assert db.get(WorkOrder, order_id).status is WorkOrderStatus.ACKNOWLEDGED  # waits for its person
+
+
 def test_reports_follow_the_hour_of_day_profile(world) -> None:
     """Two hours of reports at once (a long backlog): busy mid-morning, quiet small hours."""
     sessions, area = world

@@ -24,20 +24,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from data.demo import texts
-from data.demo.feed.actors import crew_actor
+from data.demo.feed.actors import FEED_LABEL, crew_actor
 from data.demo.feed.config import FeedConfig, FeedReport
 from data.demo.feed.driving import Position, Trip
 from data.demo.scenario import REPAIR_KIND, SKILL_FOR, choice
 from ops import rules
 from ops.dispatching import service_seconds
-from ops.models import Crew, Depot, GasReading, WorkOrder
+from ops.models import AuditEvent, Crew, Depot, GasReading, WorkOrder
 from ops.permissions import Actor
 from ops.services import work_orders as wo
 from ops.services.crews import record_position, set_status
 from ops.vocabulary import CrewStatus, RepairResult, TicketClass, WorkOrderStatus
 from optimizer.network import RoadNetwork
 
-__all__ = ["CrewSimulator", "VisitPlan", "visit_plan"]
+__all__ = ["CrewSimulator", "VisitPlan", "taken_over", "visit_plan"]
 
 #: The scenario's repair texts name parts in words; these are the stores codes (ops.parts) they use.
 PART_CODES: dict[str, str] = {
@@ -87,6 +87,22 @@ def visit_plan(seed: int, order: WorkOrder, config: FeedConfig) -> VisitPlan:
         service=_minutes(service), result=RepairResult.FIXED if fixed else RepairResult.NOT_FIXED,
         cause=cause, measures=measures, parts=tuple({"code": c, "qty": 1} for c in codes),
     )
+
+
+_CREW_STEPS = ("order.acknowledge", "order.depart", "order.arrive", "order.reading", "order.complete",
+               "order.not_fixed")
+
+
+def taken_over(db: Session, order: WorkOrder) -> bool:
+    """Whether a person (a login, not the feed) has taken a crew step on ``order``: then it is theirs.
+
+    So someone trying the crew page on the demo (the ``crew`` login) is not overtaken by the
+    simulation, which leaves that order alone from their first step on.
+    """
+    return db.scalar(sa.select(AuditEvent.id).where(
+        AuditEvent.entity == "work_order", AuditEvent.entity_id == str(order.id),
+        AuditEvent.action.in_(_CREW_STEPS), AuditEvent.actor_id.is_not(None),
+        ~AuditEvent.actor_label.contains(FEED_LABEL)).limit(1)) is not None
 
 
 def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -140,10 +156,10 @@ class CrewSimulator:
 
     # -- work orders
     def advance(self, db: Session, order: WorkOrder, now: datetime, report: FeedReport) -> None:
-        """Take ``order`` through every step that is due by ``now``."""
+        """Take ``order`` through every step that is due by ``now``, unless a person has taken it over."""
         crew, ticket = order.crew, order.ticket
         actor = crew_actor(db, crew)
-        if actor is None:
+        if actor is None or taken_over(db, order):
             return
         plan = visit_plan(self.seed, order, self.config)
         if order.status is WorkOrderStatus.DISPATCHED:
