@@ -7,16 +7,17 @@ order is active, what was recommended last, and what the crew must do next.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import Crew, CrewMember, GasReading, Recommendation, Ticket, WorkOrder
-from ops.vocabulary import WorkOrderStatus
+from ops.vocabulary import CrewStatus, WorkOrderStatus
 
-__all__ = ["OrderRow", "active_order_for_crew", "crew_of_user", "latest_recommendation", "orders_for_ticket"]
+__all__ = ["CrewBoardRow", "CrewChoice", "OrderRow", "TicketBrief", "active_order_for_crew", "crew_board", "crew_of_user",
+           "crews_on_shift", "latest_recommendation", "orders_for_ticket", "ticket_brief"]
 
 _ACTIVE = [s for s in WorkOrderStatus if s.is_active]
 
@@ -100,3 +101,104 @@ def crew_of_user(db: Session, user_id: int | None) -> int | None:
     if user_id is None:
         return None
     return db.scalar(sa.select(CrewMember.crew_id).where(CrewMember.user_id == user_id))
+
+
+# ----------------------------------------------------------------------------- the dispatch page's panel
+@dataclass(frozen=True)
+class TicketBrief:
+    """One ticket as the recommendation panel heads it, with its current (or last) work order."""
+
+    id: int
+    ticket_no: str
+    ticket_class: int
+    status: str
+    symptom: str
+    address: str
+    lon: float
+    lat: float
+    received_at: datetime
+    order: OrderRow | None
+
+
+def ticket_brief(db: Session, ticket_no: str) -> TicketBrief | None:
+    """The selected ticket by its number (the grid's row id and the map marker's key), or ``None``."""
+    ticket = db.scalar(sa.select(Ticket).where(Ticket.ticket_no == ticket_no))
+    if ticket is None:
+        return None
+    orders = orders_for_ticket(db, ticket.id)
+    active = [o for o in orders if WorkOrderStatus(o.status).is_active]
+    order = active[-1] if active else (orders[-1] if orders else None)
+    return TicketBrief(
+        id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class), status=str(ticket.status),
+        symptom=str(ticket.symptom), address=ticket.address, lon=ticket.lon, lat=ticket.lat,
+        received_at=ticket.received_at, order=order,
+    )
+
+
+@dataclass(frozen=True)
+class CrewChoice:
+    id: int
+    code: str
+    name: str
+    status: str
+
+
+def crews_on_shift(db: Session) -> list[CrewChoice]:
+    """Crews a dispatcher may pick by hand: active and on shift (the service refuses the others)."""
+    on_shift = [CrewStatus.AVAILABLE, CrewStatus.DISPATCHED, CrewStatus.EN_ROUTE, CrewStatus.ON_SITE]
+    return [CrewChoice(id=c.id, code=c.code, name=c.name, status=str(c.status)) for c in db.scalars(
+        sa.select(Crew).where(Crew.active.is_(True), Crew.status.in_(on_shift)).order_by(Crew.code))]
+
+
+@dataclass(frozen=True)
+class CrewBoardRow:
+    """A crew in the dispatcher's crew list: what it is doing and when it is expected to be free."""
+
+    id: int
+    code: str
+    name: str
+    status: str
+    ticket_no: str | None
+    order_status: str | None
+    #: ``None`` with ``free_now`` False: off shift or unavailable (not coming free on this shift).
+    free_at: datetime | None
+    free_now: bool
+
+
+def crew_board(db: Session, now: datetime) -> list[CrewBoardRow]:
+    """Every active crew with its current order and an estimate of when it is next free.
+
+    The estimate is deliberately simple and explainable: on site, the arrival plus the expected
+    service time of the ticket's symptom (``ops.dispatching.SERVICE_MINUTES``); on the way, the ETA
+    stored when it was dispatched plus that service time; available, now. The optimizer's plan is
+    more exact but costs a solve; this list refreshes every few seconds.
+    """
+    from ops.dispatching import service_seconds
+
+    rows = db.execute(
+        sa.select(Crew, WorkOrder, Ticket)
+        .outerjoin(WorkOrder, sa.and_(WorkOrder.crew_id == Crew.id, WorkOrder.status.in_(_ACTIVE)))
+        .outerjoin(Ticket, Ticket.id == WorkOrder.ticket_id)
+        .where(Crew.active.is_(True))
+        .order_by(Crew.code)
+    ).all()
+    result = []
+    for crew, order, ticket in rows:
+        status = CrewStatus(crew.status or CrewStatus.OFF_SHIFT)
+        free_at: datetime | None = None
+        free_now = False
+        if order is not None and ticket is not None:
+            service = timedelta(seconds=service_seconds(ticket))
+            if order.arrived_at is not None:
+                free_at = max(order.arrived_at + service, now)
+            else:
+                eta = order.dispatched_at + timedelta(seconds=order.eta_seconds_at_dispatch or 0)
+                free_at = max(eta, now) + service
+        elif status is CrewStatus.AVAILABLE:
+            free_now = True
+        result.append(CrewBoardRow(
+            id=crew.id, code=crew.code, name=crew.name, status=status.value,
+            ticket_no=ticket.ticket_no if ticket is not None else None,
+            order_status=order.status.value if order is not None else None, free_at=free_at, free_now=free_now,
+        ))
+    return result

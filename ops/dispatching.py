@@ -21,6 +21,7 @@ what it recommended (R13.1), so a dispatcher's decision can later be judged agai
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -49,9 +50,12 @@ from optimizer.network import RoadNetwork
 __all__ = [
     "OPTIMIZER_SKILLS",
     "SERVICE_MINUTES",
+    "Proposal",
+    "QueuePlan",
     "build_state",
     "epoch",
     "from_epoch",
+    "plan_queue",
     "recommend_for_ticket",
     "required_skill",
     "service_seconds",
@@ -286,3 +290,92 @@ def recommend_for_ticket(db: Session, ticket_id: int, now: datetime, network: Ro
     db.add(row)
     db.flush()
     return row
+
+
+# ----------------------------------------------------------------------------- plan all
+@dataclass(frozen=True)
+class Proposal:
+    """One ticket of the queue and the crew the plan sends to it now, with the stored recommendation."""
+
+    ticket_id: int
+    ticket_no: str
+    ticket_class: int
+    crew_id: int
+    crew_code: str
+    recommendation_id: int
+    eta: datetime
+    departure: datetime
+    slack_s: dict[str, int]
+
+
+@dataclass(frozen=True)
+class QueuePlan:
+    proposals: list[Proposal]
+    #: Unassigned tickets the plan puts behind a crew's current or first job: not dispatchable yet.
+    queued: int
+    #: (ticket number, why) of tickets no crew can take (a dropped class 1 is an alarm).
+    dropped: list[tuple[str, str]]
+    used_fallback: bool
+    note: str
+
+
+def plan_queue(db: Session, now: datetime, network: RoadNetwork, budget_s: float = 4.0, *,
+               travel: TravelTimes | None = None) -> QueuePlan:
+    """"Plan all": one OR-Tools plan for every open ticket, proposing a crew for each unassigned one.
+
+    Only the first stop of a crew's route can be dispatched now (a crew holds one active order), so
+    a proposal is made for an unassigned ticket that is first on a free crew's route, or a class 1
+    first on the route of a crew it may divert (R7.1 preemption); the rest are counted as queued.
+    Each proposal is stored as a :class:`~ops.models.Recommendation` whose top option is the plan's
+    crew (R13.1), so confirming it is recorded as "followed" and an override is judged against it.
+    """
+    from optimizer.dispatch import plan
+
+    state = build_state(db, now, network, travel=travel)
+    result = plan(state, budget_s)
+    crews = {c.id: c for c in state.crews}
+    tickets = {t.id: t for t in state.tickets}
+    unassigned = {t.id for t in state.tickets if t.assigned_crew is None}
+    rows = {t.id: t for t in db.scalars(sa.select(Ticket).where(Ticket.id.in_(unassigned)))} if unassigned else {}
+    codes = dict(db.execute(sa.select(Crew.id, Crew.code)).tuples().all())
+    proposals: list[Proposal] = []
+    planned = 0
+    for crew_id, jobs in sorted(result.routes.items()):
+        waiting = [j for j in jobs if j.ticket_id in unassigned]
+        planned += len(waiting)
+        if not jobs or jobs[0].ticket_id not in unassigned:
+            continue
+        first, crew, target = jobs[0], crews[crew_id], tickets[jobs[0].ticket_id]
+        if crew.current_ticket_id is not None and not (target.ticket_class == 1 and crew.interruptible):
+            continue
+        ticket = rows[first.ticket_id]
+        option = {
+            "rank": 1, "crew_id": crew_id, "crew_code": codes.get(crew_id, crew.label),
+            "eta": from_epoch(first.eta_s).isoformat(), "eta_s": int(first.eta_s),
+            "departure": from_epoch(first.depart_s).isoformat(), "departure_s": int(first.depart_s),
+            "slack_s": {k: int(v) for k, v in first.slack.items()}, "displaces": [],
+            "explanation": f"planned with the whole queue ({result.status or 'plan'}, "
+                           f"{len(jobs)} job(s) on this crew's route)",
+            "cost": 0, "cost_delta": 0, "diverted": crew.current_ticket_id is not None,
+        }
+        payload = {
+            "ticket_id": ticket.id, "ticket_no": ticket.ticket_no, "ticket_class": int(ticket.ticket_class),
+            "created_at": now.isoformat(), "now_s": epoch(now), "k": 1, "used_fallback": result.used_fallback,
+            "note": result.note, "source": "plan_all", "options": [option],
+        }
+        row = Recommendation(ticket_id=ticket.id, created_at=now, used_fallback=result.used_fallback,
+                             payload=payload)
+        db.add(row)
+        db.flush()
+        proposals.append(Proposal(
+            ticket_id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class),
+            crew_id=crew_id, crew_code=option["crew_code"], recommendation_id=row.id,
+            eta=from_epoch(first.eta_s), departure=from_epoch(first.depart_s), slack_s=option["slack_s"],
+        ))
+    numbers = dict(db.execute(sa.select(Ticket.id, Ticket.ticket_no).where(
+        Ticket.id.in_([d.ticket_id for d in result.dropped] or [-1]))).tuples().all())
+    dropped = [(numbers.get(d.ticket_id, str(d.ticket_id)), d.reason) for d in result.dropped
+               if d.ticket_id in unassigned]
+    proposals.sort(key=lambda p: (p.ticket_class, p.departure, p.ticket_no))
+    return QueuePlan(proposals=proposals, queued=planned - len(proposals), dropped=dropped,
+                     used_fallback=result.used_fallback, note=result.note)
