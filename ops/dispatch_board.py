@@ -17,7 +17,7 @@ from ops.models import Crew, CrewMember, GasReading, Recommendation, Ticket, Wor
 from ops.vocabulary import CrewStatus, WorkOrderStatus
 
 __all__ = ["CrewBoardRow", "CrewChoice", "OrderRow", "TicketBrief", "active_order_for_crew", "crew_board", "crew_of_user",
-           "crews_on_shift", "latest_recommendation", "orders_for_ticket", "ticket_brief"]
+           "crews_on_shift", "latest_recommendation", "orders_for_ticket", "ticket_brief", "ticket_numbers"]
 
 _ACTIVE = [s for s in WorkOrderStatus if s.is_active]
 
@@ -133,6 +133,13 @@ def ticket_brief(db: Session, ticket_no: str) -> TicketBrief | None:
         symptom=str(ticket.symptom), address=ticket.address, lon=ticket.lon, lat=ticket.lat,
         received_at=ticket.received_at, order=order,
     )
+
+
+def ticket_numbers(db: Session, ids: list[int]) -> dict[int, str]:
+    """Ticket numbers by id, for the work a recommendation says it would displace."""
+    if not ids:
+        return {}
+    return dict(db.execute(sa.select(Ticket.id, Ticket.ticket_no).where(Ticket.id.in_(ids))).tuples().all())
 
 
 @dataclass(frozen=True)

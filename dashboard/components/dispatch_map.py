@@ -30,7 +30,9 @@ CREW_COLOURS = {
     "off_shift": "#7f7f7f",
     "unavailable": "#7f7f7f",
 }
-TRACE_INDEX = {"routes": 0, "class1": 1, "class2": 2, "class3": 3, "crew_ring": 4, "crew": 5}
+TRACE_INDEX = {"routes": 0, "class1": 1, "class2": 2, "class3": 3, "crew_ring": 4, "crew": 5, "selected": 6}
+#: The halo around the selected ticket: drawn last (on top), translucent so the ticket shows through.
+SELECTED_STYLE = {"size": 30, "color": "#ffc107", "opacity": 0.55}
 
 Translate = Callable[[str], str]
 
@@ -97,7 +99,12 @@ def map_figure(
         name=_("Crews"), mode="markers", marker={"size": 11},
         hovertemplate="%{hovertext}<extra></extra>", showlegend=False,  # see crew_legend()
     ))
+    # (plotly applies a shorter list of trace updates cyclically: the halo is added after them)
     fig.update(marker_data(tickets, crews, _=_, timezone=timezone, network=network))
+    fig.add_trace(go.Scattermap(
+        name=_("Selected ticket"), mode="markers", marker=dict(SELECTED_STYLE), lon=[], lat=[],
+        hoverinfo="skip", showlegend=False,
+    ))
     fig.update_layout(
         map={
             "style": "white-bg",
@@ -110,6 +117,22 @@ def map_figure(
         uirevision="dispatch-map",  # keep the user's pan and zoom across refreshes
     )
     return fig
+
+
+def selected_data(lon: float | None, lat: float | None) -> dict[str, list[float]]:
+    """The halo trace's coordinates: one point on the selected ticket, or none."""
+    if lon is None or lat is None:
+        return {"lon": [], "lat": []}
+    return {"lon": [lon], "lat": [lat]}
+
+
+def ticket_of_click(click: dict | None) -> str | None:
+    """The ticket number of a clicked ticket marker (or its halo); ``None`` for crews and empty space."""
+    tickets = {TRACE_INDEX["class1"], TRACE_INDEX["class2"], TRACE_INDEX["class3"], TRACE_INDEX["selected"]}
+    for point in (click or {}).get("points") or []:
+        if point.get("curveNumber") in tickets and isinstance(point.get("customdata"), str):
+            return point["customdata"]
+    return None
 
 
 def marker_data(

@@ -1,19 +1,57 @@
-"""Dispatch map: open tickets by urgency and crews on the live road map (layout and callbacks only)."""
+"""Dispatch board: the live map, the open-ticket queue, the recommendation for the selected ticket,
+the crew list, "Plan all" and the scheduler's alerts (layout and callbacks only).
+
+The 15-s refresh patches markers and grid rows only: the dispatcher's zoom (``uirevision``), grid
+selection and scroll (``getRowId``) stay. The recommendation, which costs an optimizer call, is
+computed when a ticket is selected or on "Refresh recommendation", never on the clock.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, dcc, html
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    Patch,
+    State,
+    clientside_callback,
+    dcc,
+    html,
+)
+from dash.exceptions import PreventUpdate
 
-from dashboard.components.dispatch_map import crew_legend, map_figure, marker_data, time_left_text
+from dashboard.components.dispatch_map import (
+    TRACE_INDEX,
+    crew_legend,
+    map_figure,
+    marker_data,
+    selected_data,
+    ticket_of_click,
+    time_left_text,
+)
+from dashboard.components.recommendation_panel import (
+    alert_count,
+    alert_items,
+    crew_columns,
+    crew_rows,
+    order_view,
+    plan_summary,
+    proposal_columns,
+    proposal_rows,
+    recommendation_view,
+    ticket_header,
+)
 from dashboard.context import context
-from dashboard.i18n import _, format_datetime
+from dashboard.i18n import _, format_clock, format_datetime
 from dashboard.labels import label
-from dashboard.security import page_layout, secured_callback
+from dashboard.security import current_actor, may, page_layout, secured_callback
 from ops.board import Class1Alert, class1_awaiting_departure, crews_on_map, open_tickets
 from ops.rules import N_
 
@@ -21,12 +59,22 @@ dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispa
                    action="board.view")
 
 REFRESH_MS = 15_000
+#: Seconds the "Plan all" solve may take: long enough for OR-Tools to improve on greedy at a city's
+#: queue, short enough for a dispatcher to wait for at the button.
+PLAN_BUDGET_S = 4.0
+
+_SELECTED = TRACE_INDEX["selected"]
 
 
-def _board(now: datetime) -> tuple[list, list, list[Class1Alert]]:
-    """Tickets, crews and the class-1 alarm from one read, so the banner and the map agree."""
+# ----------------------------------------------------------------------------- reads
+def _board(now: datetime) -> tuple[list, list, list[Class1Alert], list, list]:
+    """Tickets, crews, the class-1 alarm, the crew list and open alerts from one read, so they agree."""
+    from ops.alerts import open_alerts
+    from ops.dispatch_board import crew_board
+
     with context().read_session() as session:
-        return open_tickets(session, now), crews_on_map(session), class1_awaiting_departure(session, now)
+        return (open_tickets(session, now), crews_on_map(session), class1_awaiting_departure(session, now),
+                crew_board(session, now), open_alerts(session, limit=50))
 
 
 def class1_banner(alerts: list[Class1Alert], timezone: str) -> dbc.Alert | None:
@@ -49,14 +97,6 @@ def class1_banner(alerts: list[Class1Alert], timezone: str) -> dbc.Alert | None:
     )
 
 
-def _due_text(deadline: datetime | None, now: datetime, timezone: str) -> str:
-    """Clock time for today's deadlines, date and time for later ones."""
-    if deadline is None:
-        return ""
-    same_day = format_datetime(deadline, timezone, "%Y-%m-%d") == format_datetime(now, timezone, "%Y-%m-%d")
-    return format_datetime(deadline, timezone, "%H:%M" if same_day else "%m-%d %H:%M")
-
-
 def _grid_rows(tickets, now: datetime, timezone: str) -> list[dict]:
     return [
         {
@@ -67,7 +107,7 @@ def _grid_rows(tickets, now: datetime, timezone: str) -> list[dict]:
             "crew": t.crew_code or "",
             "address": t.address,
             "district": t.district,
-            "deadline": _due_text(t.deadline_at, now, timezone),
+            "deadline": format_clock(t.deadline_at, now, timezone),
             "left": time_left_text(t.seconds_left, _),
             "overdue": t.seconds_left is not None and t.seconds_left < 0,
         }
@@ -88,47 +128,140 @@ def _columns() -> list[dict]:
     ]
 
 
+def _summary(tickets, crews, now: datetime, timezone: str) -> str:
+    available = sum(1 for c in crews if c.status == "available")
+    return _("{open} open tickets · {crews} crews on shift, {available} available · updated {time}").format(
+        open=len(tickets), crews=sum(1 for c in crews if c.status != "off_shift"),
+        available=available, time=format_datetime(now, timezone, "%H:%M:%S"),
+    )
+
+
+def _alerts_label(alerts: list) -> str:
+    total, red = alert_count(alerts)
+    if red:
+        return _("Alerts ({n}, {red} red)").format(n=total, red=red)
+    return _("Alerts ({n})").format(n=total)
+
+
+# ----------------------------------------------------------------------------- layout
+def _grid(grid_id: str, rows: list[dict], columns: list[dict], row_id: str, height: str, empty: str,
+          **kwargs: Any) -> dag.AgGrid:
+    options = {"rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
+               "localeText": {"noRowsToShow": empty}}
+    options.update(kwargs.pop("dashGridOptions", {}))
+    return dag.AgGrid(id=grid_id, rowData=rows, columnDefs=columns, getRowId=row_id,
+                      defaultColDef={"sortable": True, "resizable": True}, dashGridOptions=options,
+                      style={"height": height}, **kwargs)
+
+
+def _panel() -> dbc.Card:
+    """The recommendation panel's fixed frame; callbacks fill it for the selected ticket."""
+    return dbc.Card([
+        dbc.CardHeader(dbc.Row([
+            dbc.Col(html.Div(_("Select a ticket in the list or on the map to see the recommended crews."),
+                             id="rec-header", className="small"), className="align-self-center"),
+            dbc.Col(dbc.Button(_("Refresh recommendation"), id="rec-refresh", size="sm", color="outline-primary",
+                               disabled=True), width="auto"),
+        ], className="g-2"), className="py-1 px-2"),
+        dbc.CardBody([
+            dcc.Loading(html.Div(id="rec-body"), type="dot", delay_show=300),
+            html.Div(id="rec-actions", hidden=True, className="mt-2 pt-2 border-top", children=dbc.Row([
+                dbc.Col([
+                    dbc.Button(_("Confirm"), id="rec-confirm", color="success", disabled=True, className="w-100"),
+                    html.Div(id="rec-confirm-why", className="small text-muted mt-1"),
+                ], md=3),
+                dbc.Col([
+                    dcc.Dropdown(id="rec-crew-choice", options=[], clearable=True,
+                                 placeholder=_("Choose another crew"), className="small"),
+                    html.Div(id="rec-err-crew_id", className="text-danger small", **{"aria-live": "polite"}),
+                ], md=3),
+                dbc.Col([
+                    dbc.Textarea(id="rec-reason", rows=1, maxLength=2000, className="form-control-sm",
+                                 placeholder=_("Override reason (required)")),
+                    html.Div(id="rec-err-override_reason", className="text-danger small",
+                             **{"aria-live": "polite"}),
+                ], md=3),
+                dbc.Col(dbc.Button(_("Dispatch chosen crew"), id="rec-dispatch-other", color="outline-danger",
+                                   className="w-100 btn-sm", disabled=True), md=3),
+            ], className="g-2")),
+            html.Div(id="rec-message", className="mt-2"),
+        ], className="p-2"),
+    ], id="dispatch-panel", className="mt-2")
+
+
+def _plan_tab(can_confirm: bool) -> html.Div:
+    return html.Div([
+        html.Div([
+            dbc.Button(_("Plan all"), id="plan-run", color="primary", size="sm", className="me-2"),
+            dbc.Button(_("Confirm selected"), id="plan-confirm", color="success", size="sm", disabled=True),
+            html.Span(_("Proposes a crew for every unassigned ticket a crew can take now; tick rows to confirm.")
+                      if can_confirm else
+                      _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5)."),
+                      className="small text-muted ms-2"),
+        ], className="d-flex align-items-center mb-1 flex-wrap"),
+        dcc.Loading(html.Div(id="plan-summary", className="small mb-1"), type="dot"),
+        html.Div(id="plan-result", className="small mb-1"),
+        _grid("plan-grid", [], proposal_columns(_), "params.data.ticket", "52vh", _("Press Plan all"),
+              dashGridOptions={"rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
+                                                "enableClickSelection": False}},
+              getRowStyle={"styleConditions": [{"condition": "params.data.late",
+                                                "style": {"color": "#b02a37"}}]}),
+    ], className="pt-2")
+
+
 @page_layout("board.view")
 def layout(**_query) -> html.Div:
     ctx = context()
     now = ctx.clock()
-    tickets, crews, alerts = _board(now)
+    tickets, crews, alerts, crew_list, open_ = _board(now)
     tz = ctx.settings.timezone
     network = ctx.service_area.network
     figure = map_figure(network.bounds, tickets, crews, _=_, timezone=tz,
                         tile_url=ctx.settings.tile_url, network=network)
+    can_ack = may("alert.acknowledge")
     return html.Div(
         [
             dcc.Interval(id="dispatch-refresh", interval=REFRESH_MS),
+            dcc.Store(id="dispatch-selected"),
+            dcc.Store(id="dispatch-rec"),
+            dcc.Store(id="dispatch-changed", data=0),
+            dcc.Store(id="class1-ids", data=[a.ticket_no for a in alerts]),
+            dcc.Store(id="class1-seen", storage_type="session"),
+            dcc.Store(id="class1-new"),
             html.Div(id="class1-banner", children=class1_banner(alerts, tz)),
             dbc.Row(
                 [
                     dbc.Col(
-                        dcc.Graph(id="dispatch-map", figure=figure, style={"height": "82vh"},
-                                  config={"displaylogo": False, "scrollZoom": True}),
+                        [
+                            dcc.Graph(id="dispatch-map", figure=figure, style={"height": "48vh"},
+                                      config={"displaylogo": False, "scrollZoom": True}),
+                            _panel(),
+                        ],
                         lg=7,
                     ),
                     dbc.Col(
                         [
-                            html.H5(_("Open tickets by time left"), className="mt-1"),
                             html.Div(id="dispatch-summary", className="small text-muted mb-1",
                                      children=_summary(tickets, crews, now, tz)),
                             crew_legend(_),
-                            dag.AgGrid(
-                                id="open-tickets-grid",
-                                rowData=_grid_rows(tickets, now, tz),
-                                columnDefs=_columns(),
-                                getRowId="params.data.ticket",
-                                defaultColDef={"sortable": True, "resizable": True},
-                                getRowStyle={"styleConditions": [{
-                                    "condition": "params.data.overdue",
-                                    "style": {"color": "#b02a37", "fontWeight": "600"},
-                                }]},
-                                dashGridOptions={"rowSelection": {"mode": "singleRow", "checkboxes": False,
-                                                                   "enableClickSelection": True},
-                                                 "localeText": {"noRowsToShow": _("No open tickets")}},
-                                style={"height": "74vh"},
-                            ),
+                            dbc.Tabs([
+                                dbc.Tab(_grid(
+                                    "open-tickets-grid", _grid_rows(tickets, now, tz), _columns(),
+                                    "params.data.ticket", "74vh", _("No open tickets"),
+                                    getRowStyle={"styleConditions": [{
+                                        "condition": "params.data.overdue",
+                                        "style": {"color": "#b02a37", "fontWeight": "600"},
+                                    }]}), label=_("Open tickets by time left"), tab_id="tab-tickets"),
+                                dbc.Tab(_grid("crew-grid", crew_rows(crew_list, tz, _), crew_columns(_),
+                                              "params.data.code", "74vh", _("No crews")),
+                                        label=_("Crews"), tab_id="tab-crews"),
+                                dbc.Tab(_plan_tab(may("dispatch.confirm")), label=_("Plan all"), tab_id="tab-plan"),
+                                dbc.Tab(html.Div(alert_items(open_, tz, _, can_acknowledge=can_ack),
+                                                 id="alerts-list", className="pt-2",
+                                                 style={"maxHeight": "74vh", "overflowY": "auto"}),
+                                        label=_alerts_label(open_), tab_id="tab-alerts", id="alerts-tab"),
+                            ], id="dispatch-tabs", active_tab="tab-tickets"),
+                            html.Div(id="alert-ack-message", className="small"),
                         ],
                         lg=5,
                     ),
@@ -139,28 +272,26 @@ def layout(**_query) -> html.Div:
     )
 
 
-def _summary(tickets, crews, now: datetime, timezone: str) -> str:
-    available = sum(1 for c in crews if c.status == "available")
-    return _("{open} open tickets · {crews} crews on shift, {available} available · updated {time}").format(
-        open=len(tickets), crews=sum(1 for c in crews if c.status != "off_shift"),
-        available=available, time=format_datetime(now, timezone, "%H:%M:%S"),
-    )
-
-
+# ----------------------------------------------------------------------------- live refresh
 @secured_callback(
     "board.view",
     Output("dispatch-map", "figure"),
     Output("open-tickets-grid", "rowData"),
     Output("dispatch-summary", "children"),
     Output("class1-banner", "children"),
+    Output("crew-grid", "rowData"),
+    Output("alerts-list", "children"),
+    Output("alerts-tab", "label"),
+    Output("class1-ids", "data"),
     Input("dispatch-refresh", "n_intervals"),
+    Input("dispatch-changed", "data"),
     prevent_initial_call=True,
 )
-def refresh(_n: int | None):
+def refresh(_n: int | None, _changed: int | None):
     """Patch only the markers: the base layers stay in the browser (no re-sent GeoJSON)."""
     ctx = context()
     now = ctx.clock()
-    tickets, crews, alerts = _board(now)
+    tickets, crews, alerts, crew_list, open_ = _board(now)
     tz = ctx.settings.timezone
     patch = Patch()
     data = marker_data(tickets, crews, _=_, timezone=tz, network=ctx.service_area.network)
@@ -168,4 +299,314 @@ def refresh(_n: int | None):
         for key, value in trace.items():
             patch["data"][i][key] = value
     return (patch, _grid_rows(tickets, now, tz), _summary(tickets, crews, now, tz),
-            class1_banner(alerts, tz))
+            class1_banner(alerts, tz), crew_rows(crew_list, tz, _),
+            alert_items(open_, tz, _, can_acknowledge=may("alert.acknowledge")), _alerts_label(open_),
+            [a.ticket_no for a in alerts])
+
+
+# R6.1 audible alert: the browser beeps once per class-1 ticket it has not beeped for, and hands the
+# newest one to the selection so that its recommendation opens (assets/dispatch_alert.js).
+clientside_callback(
+    ClientsideFunction(namespace="gasdispatch", function_name="class1Alert"),
+    Output("class1-seen", "data"),
+    Output("class1-new", "data"),
+    Input("class1-ids", "data"),
+    State("class1-seen", "data"),
+)
+
+
+# ----------------------------------------------------------------------------- selection
+@secured_callback(
+    "board.view",
+    Output("dispatch-selected", "data"),
+    Output("open-tickets-grid", "selectedRows"),
+    Input("open-tickets-grid", "selectedRows"),
+    Input("dispatch-map", "clickData"),
+    Input("class1-new", "data"),
+    State("dispatch-selected", "data"),
+    prevent_initial_call=True,
+)
+def select_ticket(rows: list[dict] | None, click: dict | None, new_class1: dict | None, current: str | None):
+    """One selection for the grid, the map and a new class 1 (which only opens if nothing is selected)."""
+    trigger = dash.ctx.triggered_id
+    if trigger == "open-tickets-grid":
+        ticket_no = rows[0].get("ticket") if rows else None
+        if not ticket_no or ticket_no == current:
+            raise PreventUpdate
+        return ticket_no, dash.no_update
+    if trigger == "dispatch-map":
+        ticket_no = ticket_of_click(click)
+    elif trigger == "class1-new":
+        ticket_no = (new_class1 or {}).get("ticket") if not current else None
+    else:
+        ticket_no = None
+    if not ticket_no or ticket_no == current:
+        raise PreventUpdate
+    return ticket_no, {"ids": [ticket_no]}
+
+
+_PANEL_OUT = (
+    Output("rec-header", "children", allow_duplicate=True),
+    Output("rec-body", "children", allow_duplicate=True),
+    Output("rec-actions", "hidden", allow_duplicate=True),
+    Output("rec-confirm", "disabled", allow_duplicate=True),
+    Output("rec-confirm", "children", allow_duplicate=True),
+    Output("rec-dispatch-other", "disabled", allow_duplicate=True),
+    Output("rec-confirm-why", "children", allow_duplicate=True),
+    Output("rec-crew-choice", "options", allow_duplicate=True),
+    Output("rec-crew-choice", "value", allow_duplicate=True),
+    Output("rec-reason", "value", allow_duplicate=True),
+    Output("rec-err-override_reason", "children", allow_duplicate=True),
+    Output("rec-err-crew_id", "children", allow_duplicate=True),
+    Output("rec-message", "children", allow_duplicate=True),
+    Output("dispatch-rec", "data", allow_duplicate=True),
+    Output("dispatch-map", "figure", allow_duplicate=True),
+    Output("rec-refresh", "disabled", allow_duplicate=True),
+)
+
+
+def _crew_options(payload: dict[str, Any], crews: list) -> list[dict[str, str | int]]:
+    """The ranked crews first, then every other crew on shift (the service refuses the rest)."""
+    ranked = payload.get("options") or []
+    out: list[dict[str, str | int]] = [
+        {"label": _("{crew} · option {rank}").format(crew=o["crew_code"], rank=o["rank"]), "value": o["crew_id"]}
+        for o in ranked]
+    seen = {o["crew_id"] for o in ranked}
+    out += [{"label": f"{c.code} · {c.name} · {label(c.status)}", "value": c.id} for c in crews if c.id not in seen]
+    return out
+
+
+def _render_panel(ticket_no: str, message: Any = None) -> tuple:
+    """Everything the panel shows for one ticket: a fresh stored recommendation while it waits for a
+    crew (R13.1), else its work order's progress."""
+    from ops.db import transaction
+    from ops.dispatch_board import crews_on_shift, ticket_brief, ticket_numbers
+    from ops.dispatching import recommend_for_ticket
+
+    ctx = context()
+    now = ctx.clock()
+    tz = ctx.settings.timezone
+    with transaction(ctx.sessions) as db:
+        brief = ticket_brief(db, ticket_no)
+        payload: dict[str, Any] | None = None
+        rec_id = None
+        numbers: dict[int, str] = {}
+        crews: list = []
+        if brief is not None and brief.status == "new":
+            rec = recommend_for_ticket(db, brief.id, now, ctx.service_area.network)
+            payload, rec_id = dict(rec.payload), rec.id
+            numbers = ticket_numbers(db, [d["ticket_id"] for o in payload["options"] for d in o["displaces"]])
+            crews = crews_on_shift(db)
+    if brief is None:
+        alert = dbc.Alert(_("Ticket {ticket} no longer exists.").format(ticket=ticket_no), color="warning",
+                          className="py-1 px-2 mb-0")
+        return (html.B(ticket_no), alert, True, True, _("Confirm"), True, "", [], None, "", "", "", message,
+                None, _halo(None, None), True)
+    header = ticket_header(brief.ticket_no, brief.ticket_class, brief.symptom, brief.address, brief.received_at,
+                           now, _)
+    halo = _halo(brief.lon, brief.lat)
+    if payload is None:
+        body = (order_view(brief.order, tz, _) if brief.order is not None else
+                dbc.Alert(_("Status") + ": " + label(brief.status), color="secondary", className="py-1 px-2 mb-0"))
+        return (header, body, True, True, _("Confirm"), True, "", [], None, "", "", "", message, None, halo, False)
+    options = payload.get("options") or []
+    can_confirm = may("dispatch.confirm")
+    why = "" if can_confirm else _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5).")
+    top = options[0] if options else None
+    confirm_label = _("Confirm {crew}").format(crew=top["crew_code"]) if top else _("Confirm")
+    store = {"ticket_id": brief.id, "ticket_no": brief.ticket_no, "recommendation_id": rec_id,
+             "top": top["crew_id"] if top else None}
+    return (header, recommendation_view(payload, tz, numbers, _), False, not (can_confirm and top), confirm_label,
+            not can_confirm, why, _crew_options(payload, crews), None, "", "", "", message, store, halo, False)
+
+
+def _halo(lon: float | None, lat: float | None) -> Patch:
+    patch = Patch()
+    for key, value in selected_data(lon, lat).items():
+        patch["data"][_SELECTED][key] = value
+    return patch
+
+
+@secured_callback(
+    "board.view",
+    *_PANEL_OUT,
+    Input("dispatch-selected", "data"),
+    Input("rec-refresh", "n_clicks"),
+    prevent_initial_call=True,
+)
+def show_recommendation(ticket_no: str | None, _refresh: int | None):
+    """Recomputed on selection and on the button only: an optimizer call is too dear for every tick."""
+    if not ticket_no:
+        raise PreventUpdate
+    return _render_panel(ticket_no)
+
+
+def _service_text(message: str) -> str:
+    return _(message) if message else message
+
+
+@secured_callback(
+    "dispatch.confirm",
+    *_PANEL_OUT,
+    Output("dispatch-changed", "data", allow_duplicate=True),
+    Input("rec-confirm", "n_clicks"),
+    Input("rec-dispatch-other", "n_clicks"),
+    State("dispatch-rec", "data"),
+    State("rec-crew-choice", "value"),
+    State("rec-reason", "value"),
+    State("dispatch-changed", "data"),
+    prevent_initial_call=True,
+)
+def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: int | None, reason: str | None,
+            changed: int | None):
+    """R7.1: confirm the top crew, or another with a reason; the service decides, the panel shows why."""
+    import sqlalchemy as sa
+
+    from ops.db import transaction
+    from ops.permissions import PermissionDenied
+    from ops.services.work_orders import (
+        NotFoundError,
+        TransitionError,
+        WorkOrderError,
+        confirm_dispatch,
+    )
+
+    trigger = dash.ctx.triggered_id
+    if not rec or not (n_top if trigger == "rec-confirm" else n_other):
+        raise PreventUpdate
+    keep = [dash.no_update] * len(_PANEL_OUT)
+    errors = {"override_reason": "", "crew_id": ""}
+    if trigger == "rec-confirm":
+        crew_id, why = rec.get("top"), None
+    else:
+        crew_id, why = chosen, reason
+    if crew_id is None:
+        errors["crew_id"] = _("Choose a crew.")
+    else:
+        ctx = context()
+        try:
+            with transaction(ctx.sessions) as db:
+                order = confirm_dispatch(db, current_actor(), rec["ticket_id"], int(crew_id),
+                                         rec["recommendation_id"], ctx.clock(), override_reason=why)
+                crew_code = order.crew.code
+        except (TransitionError, NotFoundError) as exc:
+            message = dbc.Alert(_("Not dispatched: the ticket changed meanwhile.") + " " + _service_text(
+                next(iter(exc.problems.values()))), color="warning", className="py-1 px-2 mb-0", id="rec-error")
+            return (*_render_panel(rec["ticket_no"], message), (changed or 0) + 1)
+        except WorkOrderError as exc:
+            for field, text in exc.problems.items():
+                errors[field if field in errors else "crew_id"] = _service_text(text)
+        except sa.exc.IntegrityError:
+            errors["crew_id"] = _("The crew was just given another order: refresh the recommendation.")
+        except PermissionDenied:
+            errors["crew_id"] = _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5).")
+        else:
+            message = dbc.Alert(_("Dispatched: crew {crew} is on its way to {ticket}.").format(
+                crew=crew_code, ticket=rec["ticket_no"]), color="success", className="py-1 px-2 mb-0",
+                id="rec-dispatched", duration=8000)
+            return (*_render_panel(rec["ticket_no"], message), (changed or 0) + 1)
+    out = list(keep)
+    out[10], out[11] = errors["override_reason"], errors["crew_id"]
+    out[12] = dbc.Alert(_("Not dispatched: see the message under the field. Nothing was saved."),
+                        color="danger", className="py-1 px-2 mb-0", id="rec-error")
+    return (*out, dash.no_update)
+
+
+# ----------------------------------------------------------------------------- plan all
+@secured_callback(
+    "board.view",
+    Output("plan-grid", "rowData"),
+    Output("plan-summary", "children"),
+    Output("plan-confirm", "disabled"),
+    Output("plan-result", "children"),
+    Input("plan-run", "n_clicks"),
+    prevent_initial_call=True,
+)
+def plan_all(n_clicks: int | None):
+    """One OR-Tools plan of the whole queue, each proposal stored as the recommendation it answers."""
+    from ops.db import transaction
+    from ops.dispatching import plan_queue
+
+    if not n_clicks:
+        raise PreventUpdate
+    ctx = context()
+    now = ctx.clock()
+    with transaction(ctx.sessions) as db:
+        result = plan_queue(db, now, ctx.service_area.network, PLAN_BUDGET_S)
+    rows = proposal_rows(result.proposals, now, ctx.settings.timezone, _)
+    return rows, plan_summary(result, _), not (rows and may("dispatch.confirm")), ""
+
+
+@secured_callback(
+    "dispatch.confirm",
+    Output("plan-grid", "rowData", allow_duplicate=True),
+    Output("plan-result", "children", allow_duplicate=True),
+    Output("dispatch-changed", "data", allow_duplicate=True),
+    Input("plan-confirm", "n_clicks"),
+    State("plan-grid", "selectedRows"),
+    State("plan-grid", "rowData"),
+    State("dispatch-changed", "data"),
+    prevent_initial_call=True,
+)
+def confirm_selected(n_clicks: int | None, selected: list[dict] | None, rows: list[dict] | None,
+                     changed: int | None):
+    """Each ticked proposal in its own transaction: a stale one is reported, the rest still go."""
+    import sqlalchemy as sa
+
+    from ops.db import transaction
+    from ops.permissions import PermissionDenied
+    from ops.services.work_orders import WorkOrderError, confirm_dispatch
+
+    if not n_clicks:
+        raise PreventUpdate
+    if not selected:
+        return dash.no_update, dbc.Alert(_("Tick the proposals to confirm first."), color="warning",
+                                         className="py-1 px-2 mb-0"), dash.no_update
+    ctx = context()
+    results: dict[str, tuple[bool, str]] = {}
+    for row in selected:
+        try:
+            with transaction(ctx.sessions) as db:
+                confirm_dispatch(db, current_actor(), int(row["ticket_id"]), int(row["crew_id"]),
+                                 int(row["recommendation_id"]), ctx.clock())
+            results[row["ticket"]] = (True, _("dispatched"))
+        except WorkOrderError as exc:
+            results[row["ticket"]] = (False, _("not dispatched: {why}").format(
+                why=_service_text(next(iter(exc.problems.values())))))
+        except sa.exc.IntegrityError:
+            results[row["ticket"]] = (False, _("not dispatched: the crew was just given another order"))
+        except PermissionDenied:
+            results[row["ticket"]] = (False, _("not dispatched: not allowed"))
+    new_rows = [{**r, "result": results[r["ticket"]][1]} if r["ticket"] in results else r for r in rows or []]
+    ok = sum(1 for good, _text in results.values() if good)
+    colour = "success" if ok == len(results) else ("warning" if ok else "danger")
+    summary = dbc.Alert(_("{ok} of {n} dispatched.").format(ok=ok, n=len(results)), color=colour,
+                        className="py-1 px-2 mb-0", id="plan-confirmed")
+    return new_rows, summary, (changed or 0) + (1 if ok else 0)
+
+
+# ----------------------------------------------------------------------------- alerts
+@secured_callback(
+    "alert.acknowledge",
+    Output("alert-ack-message", "children"),
+    Output("dispatch-changed", "data", allow_duplicate=True),
+    Input({"type": "alert-ack", "id": ALL}, "n_clicks"),
+    State("dispatch-changed", "data"),
+    prevent_initial_call=True,
+)
+def acknowledge(clicks: list[int | None], changed: int | None):
+    """The office has seen an escalation (R7.2–R7.4): who and when are recorded; the list refreshes."""
+    from ops.db import transaction
+    from ops.services.alerts import AlertError, acknowledge_alert
+
+    trigger = dash.ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(c for c in clicks or [] if c):
+        raise PreventUpdate
+    ctx = context()
+    try:
+        with transaction(ctx.sessions) as db:
+            acknowledge_alert(db, current_actor(), int(trigger["id"]), ctx.clock())
+    except AlertError as exc:
+        return dbc.Alert(_service_text(exc.message), color="warning", className="py-1 px-2 mb-0",
+                         duration=6000), (changed or 0) + 1
+    return "", (changed or 0) + 1

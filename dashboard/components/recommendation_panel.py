@@ -1,0 +1,258 @@
+"""Layout builders for the dispatch page's side panels: the recommendation for the selected ticket,
+the crew list, the "Plan all" proposals and the scheduler's alerts.
+
+Pure functions of plain rows and the stored recommendation payload (``ops.dispatching``), so they are
+unit-tested without a browser or a database; the page only wires them to callbacks. Times are shown
+in the configured zone, and every deadline's slack is named the way the regulation names it (R6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard.i18n import format_datetime
+from dashboard.labels import label
+from ops.rules import N_
+
+Translate = Callable[[str], str]
+
+#: The deadlines a slack is measured against (``optimizer.dispatch_types.slack_of`` keys).
+SLACK_NAMES: Mapping[str, str] = {
+    "depart_30": N_("depart ≤30 min"),
+    "onsite_target": N_("on-site target"),
+    "onsite_4h": N_("on site ≤4 h"),
+    "onsite_8h": N_("on site ≤8 h"),
+    "slot_end": N_("inside the slot"),
+}
+
+#: Field ids of the panel under which a service's refusal is shown (``WorkOrderError.field``).
+ERROR_FIELDS = ("override_reason", "crew_id")
+
+
+def minutes_text(seconds: float, _: Translate) -> str:
+    """Whole minutes, the precision a dispatcher works in ("12 min", "1 h 05 min")."""
+    # Spare time rounds down and lateness up: "0 min late" would read as on time.
+    minutes = int(abs(seconds) // 60) if seconds >= 0 else -int(seconds // 60)
+    if minutes >= 60:
+        return _("{h} h {m:02d} min").format(h=minutes // 60, m=minutes % 60)
+    return _("{m} min").format(m=minutes)
+
+
+def slack_item(name: str, seconds: int, _: Translate) -> html.Li:
+    """"depart ≤30 min: 12 min spare", or in red "… 5 min late" when the deadline would be missed."""
+    deadline = _(SLACK_NAMES[name]) if name in SLACK_NAMES else name
+    if seconds < 0:
+        text = _("{deadline}: {t} late").format(deadline=deadline, t=minutes_text(seconds, _))
+        return html.Li(text, className="text-danger fw-semibold slack-late")
+    text = _("{deadline}: {t} spare").format(deadline=deadline, t=minutes_text(seconds, _))
+    return html.Li(text, className="slack-ok")
+
+
+def eta_text(option: Mapping[str, Any], now_s: int, timezone: str, _: Translate) -> str:
+    """Clock time in the configured zone plus minutes from the moment of the recommendation."""
+    eta = datetime.fromisoformat(option["eta"])
+    return _("{time} (in {t})").format(time=format_datetime(eta, timezone, "%H:%M"),
+                                      t=minutes_text(int(option["eta_s"]) - now_s, _))
+
+
+def departure_text(option: Mapping[str, Any], now_s: int, timezone: str, _: Translate) -> str:
+    wait = int(option["departure_s"]) - now_s
+    if wait <= 60:
+        return _("now")
+    departure = datetime.fromisoformat(option["departure"])
+    return _("{time} (in {t})").format(time=format_datetime(departure, timezone, "%H:%M"),
+                                      t=minutes_text(wait, _))
+
+
+def displaced_text(option: Mapping[str, Any], numbers: Mapping[int, str], _: Translate) -> str:
+    """What sending this crew pushes back: ticket numbers and their delay, or that it delays nothing."""
+    items = option.get("displaces") or []
+    if not items:
+        return _("delays no other work")
+    parts = [_("{ticket} by {t}").format(ticket=numbers.get(d["ticket_id"], str(d["ticket_id"])),
+                                        t=minutes_text(d["delay_s"], _)) for d in items]
+    return _("delays {what}").format(what=", ".join(parts))
+
+
+def option_card(option: Mapping[str, Any], now_s: int, timezone: str, numbers: Mapping[int, str],
+                _: Translate) -> dbc.Card:
+    """One ranked crew: ETA, departure, slack per deadline, displaced work and the optimizer's reason."""
+    rank = int(option.get("rank", 1))
+    title = [html.Span(f"{rank}. ", className="text-muted"), html.B(option.get("crew_code") or "")]
+    if rank == 1:
+        title.append(dbc.Badge(_("recommended"), color="success", className="ms-2"))
+    if option.get("diverted"):
+        title.append(dbc.Badge(_("diverted"), color="warning", text_color="dark", className="ms-1"))
+    slack = option.get("slack_s") or {}
+    return dbc.Card(dbc.CardBody([
+        html.Div(title, className="mb-1"),
+        html.Div([html.Span(_("ETA") + ": ", className="text-muted"),
+                  html.Span(eta_text(option, now_s, timezone, _), className="fw-semibold rec-eta")]),
+        html.Div([html.Span(_("Departs") + ": ", className="text-muted"),
+                  departure_text(option, now_s, timezone, _)]),
+        html.Ul([slack_item(k, int(v), _) for k, v in slack.items()], className="list-unstyled mb-1 rec-slack"),
+        html.Div(displaced_text(option, numbers, _), className="rec-displaces"),
+        html.Div(option.get("explanation") or "", className="text-muted fst-italic rec-explanation"),
+    ], className="p-2"), className="h-100 small rec-option" + (" border-success" if rank == 1 else ""),
+        id={"type": "rec-option", "crew": int(option["crew_id"])})
+
+
+def recommendation_view(payload: Mapping[str, Any], timezone: str, numbers: Mapping[int, str],
+                        _: Translate) -> list[Any]:
+    """The top crews side by side, with a visible note when they come from the greedy fallback."""
+    now_s = int(payload["now_s"])
+    options = payload.get("options") or []
+    out: list[Any] = []
+    if payload.get("used_fallback"):
+        out.append(dbc.Alert(
+            _("The optimizer did not answer: these crews are the greedy fallback (nearest skilled crew)."),
+            color="warning", className="py-1 px-2 mb-2 small", id="rec-fallback"))
+    if not options:
+        out.append(dbc.Alert(_("No crew can be recommended for this ticket."), color="danger",
+                             className="py-1 px-2 mb-2 small", id="rec-none"))
+        return out
+    out.append(dbc.Row([dbc.Col(option_card(o, now_s, timezone, numbers, _), md=4, className="mb-2")
+                        for o in options], className="g-2"))
+    created = datetime.fromisoformat(payload["created_at"])
+    out.append(html.Div(_("Recommended at {time}; stored with the decision (R13.1).").format(
+        time=format_datetime(created, timezone, "%H:%M:%S")), className="small text-muted"))
+    return out
+
+
+def ticket_header(ticket_no: str, ticket_class: int, symptom: str, address: str, received_at: datetime,
+                  now: datetime, _: Translate) -> html.Div:
+    """Which ticket the panel is about, and how long ago it was reported."""
+    minutes = max(0, int((now - received_at).total_seconds() // 60))
+    return html.Div([
+        dbc.Badge(_("Class {n}").format(n=ticket_class), color={1: "danger", 2: "warning"}.get(ticket_class, "primary"),
+                  className="me-2"),
+        html.B(ticket_no, id="rec-ticket-no"), " · ", label(symptom), " · ", address, " · ",
+        html.Span(_("{m} min since the report").format(m=minutes), className="text-muted"),
+    ], className="small")
+
+
+def order_view(order: Any, timezone: str, _: Translate) -> dbc.Alert:
+    """The ticket's work order instead of a recommendation: who was sent, and how far it has got."""
+    steps = [(_("dispatched"), order.dispatched_at), (_("acknowledged"), order.acknowledged_at),
+             (_("departed"), order.departed_at), (_("on site"), order.arrived_at)]
+    times = " · ".join(f"{name} {format_datetime(at, timezone, '%H:%M')}" for name, at in steps if at is not None)
+    decision = []
+    if order.auto_dispatched:
+        decision.append(_("dispatched by the system (R7.3)"))
+    elif order.override_reason:
+        decision.append(_("override: {reason}").format(reason=order.override_reason))
+    return dbc.Alert([
+        html.Div([_("Crew") + ": ", html.B(order.crew_code, id="rec-order-crew"), " · ",
+                  _("Order status") + ": ", html.B(label(order.status), id="rec-order-status")]),
+        html.Div(times, className="small"),
+        *[html.Div(d, className="small fst-italic") for d in decision],
+    ], color="success" if order.status != "cancelled" else "secondary", className="py-2 px-2 mb-0",
+        id="rec-order")
+
+
+def crew_rows(rows: Iterable[Any], timezone: str, _: Translate) -> list[dict[str, Any]]:
+    """The crew list's grid rows: status in words, current ticket, and when the crew is next free."""
+    out = []
+    for r in rows:
+        if r.free_now:
+            free = _("now")
+        elif r.free_at is not None:
+            free = format_datetime(r.free_at, timezone, "%H:%M")
+        else:
+            free = "—"
+        out.append({"code": r.code, "name": r.name, "status": label(r.status), "status_code": r.status,
+                    "ticket": r.ticket_no or "", "free": free})
+    return out
+
+
+def crew_columns(_: Translate) -> list[dict[str, Any]]:
+    return [
+        {"field": "code", "headerName": _("Crew"), "width": 80},
+        {"field": "name", "headerName": _("Name"), "flex": 1, "minWidth": 100},
+        {"field": "status", "headerName": _("Status"), "width": 110},
+        {"field": "ticket", "headerName": _("Ticket"), "width": 146},
+        {"field": "free", "headerName": _("Free at"), "width": 90,
+         "headerTooltip": _("Estimate: arrival plus the expected time on site")},
+    ]
+
+
+def slack_summary(slack: Mapping[str, int], _: Translate) -> str:
+    """The tightest deadline of a proposal, for one grid cell."""
+    if not slack:
+        return ""
+    name, seconds = min(slack.items(), key=lambda kv: kv[1])
+    deadline = _(SLACK_NAMES[name]) if name in SLACK_NAMES else name
+    pattern = _("{deadline}: {t} late") if seconds < 0 else _("{deadline}: {t} spare")
+    return pattern.format(deadline=deadline, t=minutes_text(seconds, _))
+
+
+def proposal_rows(proposals: Sequence[Any], now: datetime, timezone: str, _: Translate) -> list[dict[str, Any]]:
+    """"Plan all" proposals as grid rows; the ids travel along for the confirmation."""
+    now_s = int(now.timestamp())
+    return [{
+        "ticket": p.ticket_no, "ticket_id": p.ticket_id, "cls": p.ticket_class, "crew": p.crew_code,
+        "crew_id": p.crew_id, "recommendation_id": p.recommendation_id,
+        "eta": _("{time} (in {t})").format(time=format_datetime(p.eta, timezone, "%H:%M"),
+                                           t=minutes_text(int(p.eta.timestamp()) - now_s, _)),
+        "slack": slack_summary(p.slack_s, _),
+        "late": any(v < 0 for v in p.slack_s.values()),
+        "result": "",
+    } for p in proposals]
+
+
+def proposal_columns(_: Translate) -> list[dict[str, Any]]:
+    return [
+        {"field": "ticket", "headerName": _("Ticket"), "width": 170},
+        {"field": "cls", "headerName": _("Class"), "width": 64},
+        {"field": "crew", "headerName": _("Crew"), "width": 72},
+        {"field": "eta", "headerName": _("ETA"), "width": 130},
+        {"field": "slack", "headerName": _("Slack"), "flex": 1, "minWidth": 150},
+        {"field": "result", "headerName": _("Result"), "flex": 1, "minWidth": 120},
+    ]
+
+
+def plan_summary(plan: Any, _: Translate) -> list[Any]:
+    """How many tickets the plan proposes, holds back and cannot serve, and whether it is the fallback."""
+    out: list[Any] = [html.Div(_("{n} proposals · {q} more queued behind a crew's current job").format(
+        n=len(plan.proposals), q=plan.queued), id="plan-count")]
+    if plan.used_fallback:
+        out.append(html.Div(_("The solver did not improve on the greedy plan: these are its proposals."),
+                            className="text-warning-emphasis"))
+    if plan.dropped:
+        out.append(html.Div(_("No crew for: {tickets}").format(tickets=", ".join(no for no, _r in plan.dropped)),
+                            className="text-danger fw-semibold"))
+    return out
+
+
+def alert_items(alerts: Sequence[Any], timezone: str, _: Translate, *, can_acknowledge: bool = False) -> list[Any]:
+    """Open alerts, red ones first, newest first within each; each with an Acknowledge button if allowed."""
+    if not alerts:
+        return [html.Div(_("No open alerts."), className="small text-muted", id="alerts-empty")]
+    ordered = sorted(alerts, key=lambda a: (a.kind != "red", -a.created_at.timestamp(), -a.id))
+    items = []
+    for a in ordered:
+        text = _(a.message) if a.message else a.kind
+        parts: list[Any] = [
+            html.Span(format_datetime(a.created_at, timezone, "%H:%M"), className="text-muted me-2"),
+            html.B(a.ticket_no, className="me-2"), text,
+        ]
+        if a.crew_code:
+            parts += [" · ", _("Crew") + ": ", a.crew_code]
+        row: list[Any] = [html.Div(parts, className="flex-grow-1")]
+        if can_acknowledge:
+            row.append(dbc.Button(_("Acknowledge"), id={"type": "alert-ack", "id": a.id}, size="sm",
+                                  color="outline-secondary", className="ms-2 py-0"))
+        red = a.kind == "red"
+        items.append(html.Li(row, className="d-flex align-items-center py-1 border-bottom alert-item"
+                             + (" text-danger fw-semibold alert-red" if red else "")))
+    return [html.Ul(items, className="list-unstyled mb-0 small")]
+
+
+def alert_count(alerts: Sequence[Any]) -> tuple[int, int]:
+    """(all, red): the tab label shows both so a red alert is seen without opening the tab."""
+    return len(alerts), sum(1 for a in alerts if a.kind == "red")
