@@ -1,0 +1,181 @@
+"""The dispatch board in real headless Chromium: recommend, refuse an override without a reason, confirm,
+Plan all with batch confirmation, and the crew list.
+
+The demo is seeded at the wall clock, so which crews are on shift depends on the hour: each test first
+frees crews whose shift runs at least another hour, through the services (cancelling their order and
+marking them available, as a supervisor would), and reports a new ticket of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from selenium.webdriver.common.by import By
+
+from tests.browser.test_roles_and_languages import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def free_crews(ctx, n: int) -> list[int]:
+    """Up to ``n`` crews on shift for at least another hour, with no order and available; their ids."""
+    from ops.db import transaction
+    from ops.dispatch_board import active_order_for_crew
+    from ops.dispatching import shift_end
+    from ops.models import Crew
+    from ops.permissions import SYSTEM_ACTOR
+    from ops.services import work_orders as wo
+    from ops.services.crews import set_status
+    from ops.vocabulary import CrewStatus
+
+    now = ctx.clock()
+    freed = []
+    with transaction(ctx.sessions) as db:
+        crews = db.scalars(sa.select(Crew).where(Crew.active.is_(True), Crew.last_lon.is_not(None))
+                           .order_by(Crew.code)).all()
+        for crew in crews:
+            if len(freed) == n or shift_end(crew, now) - now < timedelta(hours=1):
+                continue
+            order = active_order_for_crew(db, crew.id)
+            if order is not None:
+                wo.cancel(db, SYSTEM_ACTOR, order.id, "browser test: dispatch board", now)
+            if crew.status is not CrewStatus.AVAILABLE:
+                set_status(db, SYSTEM_ACTOR, crew, CrewStatus.AVAILABLE, at=now, note="browser test: on shift")
+            freed.append(crew.id)
+    assert len(freed) == n, f"only {len(freed)} crews are on shift for another hour at this time of day"
+    return freed
+
+
+def report_ticket(ctx, crew_id: int, symptom: str = "no_gas") -> str:
+    """A new class-2 ticket near ``crew_id``, through intake; returns its number."""
+    from ops.db import transaction
+    from ops.models import Crew
+    from ops.permissions import SYSTEM_ACTOR
+    from ops.services.intake import ReportIn, create_ticket
+
+    now = ctx.clock()
+    with transaction(ctx.sessions) as db:
+        crew = db.get(Crew, crew_id)
+        lon, lat = next(((crew.last_lon + dx, crew.last_lat + dy)
+                         for dx, dy in ((0.008, 0.005), (-0.008, 0.005), (0.008, -0.005), (-0.008, -0.005),
+                                        (0.0, 0.0))
+                         if ctx.locator.inside(crew.last_lon + dx, crew.last_lat + dy)))
+        report = ReportIn(
+            channel="hotline", reporter_name="Ana Rojas", phone="+56 9 5555 0199", address="Pasaje Tablero",
+            door_no="7", lon=lon, lat=lat, symptom=symptom, started_at=now, odour=False, noise=False,
+            people_on_site=True, ventilated=True, valve_closed=True, urgency="general",
+            description="No gas since noon", received_at=now,
+        )
+        return create_ticket(db, SYSTEM_ACTOR, report, now=now, locator=ctx.locator).ticket.ticket_no
+
+
+def _click(dash_duo, selector: str) -> None:
+    element = dash_duo.wait_for_element(selector, timeout=20)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element)
+
+
+def _select_row(dash_duo, ticket_no: str) -> None:
+    """Click the ticket's row in the open-ticket grid (scrolled into view first: the grid is virtual)."""
+    dash_duo.driver.execute_script(
+        """
+        const api = dash_ag_grid.getApi('open-tickets-grid');
+        const node = api.getRowNode(arguments[0]);
+        api.ensureNodeVisible(node, 'middle');
+        """, ticket_no)
+    cell = dash_duo.wait_for_element(f'#open-tickets-grid .ag-row[row-id="{ticket_no}"] [col-id="ticket"]',
+                                     timeout=20)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", cell)
+
+
+def _orders(ctx, ticket_no: str) -> list:
+    from ops.models import Ticket, WorkOrder
+
+    with ctx.read_session() as db:
+        return db.execute(sa.select(WorkOrder.crew_id, WorkOrder.override_reason).join(Ticket)
+                          .where(Ticket.ticket_no == ticket_no)).all()
+
+
+def test_board001_recommend_refuse_override_without_reason_then_confirm(dash_duo, demo_app):
+    ctx = demo_app.server.extensions["gasdispatch"]
+    crews = free_crews(ctx, 3)
+    ticket_no = report_ticket(ctx, crews[0])
+    dash_duo.start_server(demo_app, navigate=False)
+    log_in(dash_duo, "supervisor")
+    dash_duo.driver.get(dash_duo.server.url + "/lang/en")
+    dash_duo.wait_for_element(f'#open-tickets-grid .ag-row[row-id="{ticket_no}"]', timeout=30)
+
+    _select_row(dash_duo, ticket_no)
+    dash_duo.wait_for_text_to_equal("#rec-ticket-no", ticket_no, timeout=30)
+    dash_duo.wait_for_element("#rec-body .rec-option", timeout=30)
+    options = dash_duo.find_elements("#rec-body .rec-option")
+    assert len(options) == 3
+    etas = [e.text for e in dash_duo.find_elements("#rec-body .rec-eta")]
+    assert all("min)" in eta for eta in etas), etas
+    top_code = options[0].find_element(By.CSS_SELECTOR, "b").text
+    second_code = options[1].find_element(By.CSS_SELECTOR, "b").text
+    assert dash_duo.find_element("#rec-confirm").text == f"Confirm {top_code}"
+    # The selected ticket is ringed on the map.
+    halo = dash_duo.driver.execute_script(
+        "const gd = document.querySelector('#dispatch-map .js-plotly-plot'); return gd.data[6].lat.length;")
+    assert halo == 1
+
+    # Another crew without a reason: refused under the reason field, nothing saved (R7.1).
+    _click(dash_duo, "#rec-crew-choice .dash-dropdown, #rec-crew-choice button, #rec-crew-choice")
+    option = dash_duo.wait_for_element(".dash-dropdown-options .dash-dropdown-option:nth-child(2)", timeout=10)
+    assert option.text.startswith(second_code), option.text
+    dash_duo.driver.execute_script("arguments[0].click();", option)
+    _click(dash_duo, "#rec-dispatch-other")
+    dash_duo.wait_for_contains_text("#rec-err-override_reason", "reason is required", timeout=20)
+    assert _orders(ctx, ticket_no) == []
+
+    # The supervisor confirms the top crew: the panel shows the order, the grid the crew, at once.
+    _click(dash_duo, "#rec-confirm")
+    dash_duo.wait_for_text_to_equal("#rec-order-crew", top_code, timeout=20)
+    dash_duo.wait_for_text_to_equal("#rec-order-status", "Dispatched", timeout=10)
+    dash_duo.wait_for_text_to_equal(f'#open-tickets-grid .ag-row[row-id="{ticket_no}"] [col-id="crew"]',
+                                    top_code, timeout=10)
+    orders = _orders(ctx, ticket_no)
+    assert len(orders) == 1 and orders[0][1] is None  # followed the recommendation: no override
+    assert second_code != top_code
+    assert dash_duo.get_logs() == []
+
+
+def test_board002_plan_all_proposes_and_confirms_then_crews_show_their_status(dash_duo, demo_app):
+    from ops.models import Crew
+
+    ctx = demo_app.server.extensions["gasdispatch"]
+    crews = free_crews(ctx, 1)
+    report_ticket(ctx, crews[0])
+    dash_duo.start_server(demo_app, navigate=False)
+    log_in(dash_duo, "supervisor")
+    dash_duo.driver.get(dash_duo.server.url + "/lang/en")
+    dash_duo.wait_for_element("#open-tickets-grid .ag-row", timeout=30)
+
+    dash_duo.driver.execute_script(
+        "[...document.querySelectorAll('#dispatch-tabs .nav-link')].find(a => a.textContent === 'Plan all').click();")
+    _click(dash_duo, "#plan-run")
+    dash_duo.wait_for_element("#plan-count", timeout=40)
+    dash_duo.wait_for_element("#plan-grid .ag-center-cols-container .ag-row", timeout=20)
+    first = dash_duo.find_element("#plan-grid .ag-center-cols-container .ag-row")
+    ticket_no = first.get_attribute("row-id")
+    crew_code = first.find_element(By.CSS_SELECTOR, '[col-id="crew"]').text
+    _click(dash_duo, f'#plan-grid .ag-row[row-id="{ticket_no}"] input[type="checkbox"]')
+    _click(dash_duo, "#plan-confirm")
+    dash_duo.wait_for_contains_text("#plan-confirmed", "1 of 1 dispatched", timeout=20)
+    dash_duo.wait_for_text_to_equal(f'#plan-grid .ag-row[row-id="{ticket_no}"] [col-id="result"]', "dispatched",
+                                    timeout=10)
+    with ctx.read_session() as db:
+        crew_id = db.scalar(sa.select(Crew.id).where(Crew.code == crew_code))
+    assert [o[0] for o in _orders(ctx, ticket_no)][-1:] == [crew_id]
+
+    # The crew list: every crew with its status in words; the crew just sent is "Dispatched" to the ticket.
+    dash_duo.driver.execute_script(
+        "[...document.querySelectorAll('#dispatch-tabs .nav-link')].find(a => a.textContent === 'Crews').click();")
+    dash_duo.wait_for_text_to_equal(f'#crew-grid .ag-row[row-id="{crew_code}"] [col-id="status"]', "Dispatched",
+                                    timeout=20)
+    assert dash_duo.find_element(f'#crew-grid .ag-row[row-id="{crew_code}"] [col-id="ticket"]').text == ticket_no
+    statuses = {e.text for e in dash_duo.find_elements('#crew-grid .ag-row [col-id="status"]')}
+    assert statuses <= {"Available", "Dispatched", "En route", "On site", "Off shift", "Unavailable"}, statuses
+    assert dash_duo.get_logs() == []
