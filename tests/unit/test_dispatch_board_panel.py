@@ -1,0 +1,173 @@
+"""The dispatch board's panel builders and page wiring: slack, ETA, displaced work, the fallback note,
+the crew list, Plan all rows, alerts (red on top), the selection from map clicks, and the guarded callbacks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from dashboard.components import recommendation_panel as panel
+from dashboard.components.dispatch_map import (
+    TRACE_INDEX,
+    map_figure,
+    selected_data,
+    ticket_of_click,
+)
+from tests.unit.pages import load_page
+
+NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 12:00 in Santiago (UTC-3 in summer)
+TZ = "America/Santiago"
+
+
+def identity(message: str) -> str:
+    return message
+
+
+def text_of(component) -> str:
+    """All text inside a Dash component tree, as a user would read it."""
+    if component is None:
+        return ""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(text_of(c) for c in component)
+    return text_of(getattr(component, "children", None))
+
+
+def option(rank: int, crew: str, eta_min: int, depart_min: int, slack: dict[str, int], displaces=(),
+           explanation: str = "") -> dict:
+    eta, dep = NOW + timedelta(minutes=eta_min), NOW + timedelta(minutes=depart_min)
+    return {"rank": rank, "crew_id": rank * 10, "crew_code": crew, "eta": eta.isoformat(),
+            "eta_s": int(eta.timestamp()), "departure": dep.isoformat(), "departure_s": int(dep.timestamp()),
+            "slack_s": slack, "displaces": list(displaces), "explanation": explanation, "diverted": False}
+
+
+def payload(options: list[dict], *, fallback: bool = False) -> dict:
+    return {"now_s": int(NOW.timestamp()), "created_at": NOW.isoformat(), "used_fallback": fallback,
+            "options": options}
+
+
+def test_slack_reads_as_minutes_spare_and_lateness_in_red():
+    spare = panel.slack_item("depart_30", 12 * 60 + 40, identity)
+    assert text_of(spare) == "depart ≤30 min: 12 min spare" and "text-danger" not in (spare.className or "")
+    late = panel.slack_item("onsite_8h", -30, identity)
+    assert text_of(late) == "on site ≤8 h: 1 min late"  # never "0 min late"
+    assert "text-danger" in late.className
+    assert panel.minutes_text(3 * 3600 + 5 * 60, identity) == "3 h 05 min"
+
+
+def test_eta_is_a_local_clock_time_with_minutes_from_now():
+    opt = option(1, "CR01", 14, 0, {})
+    assert panel.eta_text(opt, int(NOW.timestamp()), TZ, identity) == "12:14 (in 14 min)"
+    assert panel.departure_text(opt, int(NOW.timestamp()), TZ, identity) == "now"
+    assert panel.departure_text(option(1, "CR01", 40, 25, {}), int(NOW.timestamp()), TZ, identity) == \
+        "12:25 (in 25 min)"
+
+
+def test_displaced_work_names_ticket_numbers_and_delays():
+    opt = option(2, "CR02", 20, 0, {}, displaces=[{"ticket_id": 7, "delay_s": 45 * 60}, {"ticket_id": 8,
+                                                                                       "delay_s": 61 * 60}])
+    assert panel.displaced_text(opt, {7: "GD-7"}, identity) == "delays GD-7 by 45 min, 8 by 1 h 01 min"
+    assert panel.displaced_text(option(1, "CR01", 5, 0, {}), {}, identity) == "delays no other work"
+
+
+def test_three_options_side_by_side_with_the_top_one_marked_and_the_explanation():
+    opts = [option(1, "CR01", 12, 0, {"depart_30": 1700}, explanation="CR01 leaves now"),
+            option(2, "CR02", 30, 5, {"depart_30": -60}), option(3, "CR03", 40, 10, {"depart_30": -600})]
+    view = panel.recommendation_view(payload(opts), TZ, {}, identity)
+    text = text_of(view)
+    assert "recommended" in text and "CR01 leaves now" in text
+    assert "depart ≤30 min: 1 min late" in text and "depart ≤30 min: 10 min late" in text
+    cards = view[0].children
+    assert len(cards) == 3
+    assert "greedy fallback" not in text
+
+
+def test_the_greedy_fallback_is_said_visibly_and_no_option_is_an_alarm():
+    view = panel.recommendation_view(payload([option(1, "CR01", 12, 0, {})], fallback=True), TZ, {}, identity)
+    assert view[0].id == "rec-fallback" and "greedy fallback" in text_of(view[0])
+    none = panel.recommendation_view(payload([]), TZ, {}, identity)
+    assert none[-1].id == "rec-none" and none[-1].color == "danger"
+
+
+def test_crew_list_says_now_a_clock_time_or_nothing():
+    rows = [SimpleNamespace(code="CR01", name="A", status="available", ticket_no=None, free_at=None, free_now=True),
+            SimpleNamespace(code="CR02", name="B", status="on_site", ticket_no="GD-1", free_at=NOW + timedelta(
+                minutes=45), free_now=False),
+            SimpleNamespace(code="CR03", name="C", status="off_shift", ticket_no=None, free_at=None, free_now=False)]
+    out = panel.crew_rows(rows, TZ, identity)
+    assert [(r["status"], r["ticket"], r["free"]) for r in out] == [
+        ("Available", "", "now"), ("On site", "GD-1", "12:45"), ("Off shift", "", "—")]
+
+
+def test_plan_rows_carry_the_ids_to_confirm_and_the_tightest_slack():
+    proposal = SimpleNamespace(ticket_no="GD-9", ticket_id=9, ticket_class=2, crew_code="CR04", crew_id=4,
+                               recommendation_id=99, eta=NOW + timedelta(minutes=25),
+                               slack_s={"onsite_4h": 3600, "onsite_8h": 18000})
+    (row,) = panel.proposal_rows([proposal], NOW, TZ, identity)
+    assert (row["ticket_id"], row["crew_id"], row["recommendation_id"]) == (9, 4, 99)
+    assert row["eta"] == "12:25 (in 25 min)" and row["slack"] == "on site ≤4 h: 1 h 00 min spare"
+    assert not row["late"] and row["result"] == ""
+    plan = SimpleNamespace(proposals=[proposal], queued=3, dropped=[("GD-5", "no skilled crew")],
+                           used_fallback=True)
+    summary = text_of(panel.plan_summary(plan, identity))
+    assert "1 proposals · 3 more queued" in summary and "GD-5" in summary and "greedy plan" in summary
+
+
+def alert(i: int, kind: str, minutes: int):
+    return SimpleNamespace(id=i, kind=kind, message=f"text {kind}", ticket_no=f"GD-{i}", crew_code=None,
+                           created_at=NOW + timedelta(minutes=minutes))
+
+
+def test_red_alerts_come_first_then_newest_and_the_button_only_when_allowed():
+    alerts = [alert(1, "at_risk", 5), alert(2, "red", 1), alert(3, "no_ack", 9)]
+    (ul,) = panel.alert_items(alerts, TZ, identity, can_acknowledge=True)
+    assert [text_of(li).split()[1] for li in ul.children] == ["GD-2", "GD-3", "GD-1"]
+    assert "alert-red" in ul.children[0].className
+    assert ul.children[0].children[-1].id == {"type": "alert-ack", "id": 2}
+    (ul,) = panel.alert_items(alerts, TZ, identity, can_acknowledge=False)
+    assert all(len(li.children) == 1 for li in ul.children)
+    assert panel.alert_count(alerts) == (3, 1)
+    assert panel.alert_items([], TZ, identity)[0].id == "alerts-empty"
+
+
+def test_map_clicks_select_tickets_not_crews_and_the_halo_is_the_last_trace():
+    def click(curve: int, data: str) -> dict:
+        return {"points": [{"curveNumber": curve, "customdata": data}]}
+
+    assert ticket_of_click(click(TRACE_INDEX["class2"], "GD-2")) == "GD-2"
+    assert ticket_of_click(click(TRACE_INDEX["selected"], "GD-2")) == "GD-2"
+    assert ticket_of_click(click(TRACE_INDEX["crew"], "CR01")) is None
+    assert ticket_of_click(None) is None
+    fig = map_figure((-71.3, -30.0, -71.2, -29.8), [], [], _=identity, timezone="UTC")
+    assert len(fig.data) == len(TRACE_INDEX) and len(fig.data[TRACE_INDEX["selected"]].lat) == 0
+    assert selected_data(-71.2, -29.9) == {"lon": [-71.2], "lat": [-29.9]}
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch):
+    return load_page(monkeypatch, "dispatch")
+
+
+def test_page_reads_for_board_view_and_writes_only_with_the_rights_that_allow_them(page):
+    _module, registered, actions = page
+    assert registered["path"] == "/" and registered["action"] == "board.view"
+    assert actions.count("dispatch.confirm") == 2  # confirm in the panel, confirm selected in Plan all
+    assert actions.count("alert.acknowledge") == 1
+    assert set(actions) == {"board.view", "dispatch.confirm", "alert.acknowledge"}
+
+
+def test_a_new_class_1_opens_only_when_nothing_is_selected(page, monkeypatch):
+    import dash
+
+    module, _registered, _actions = page
+    monkeypatch.setattr(dash, "ctx", SimpleNamespace(triggered_id="class1-new"))
+    assert module.select_ticket(None, None, {"ticket": "GD-1"}, None) == ("GD-1", {"ids": ["GD-1"]})
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        module.select_ticket(None, None, {"ticket": "GD-1"}, "GD-7")
+    monkeypatch.setattr(dash, "ctx", SimpleNamespace(triggered_id="open-tickets-grid"))
+    assert module.select_ticket([{"ticket": "GD-3"}], None, None, "GD-7") == ("GD-3", dash.no_update)
+    with pytest.raises(dash.exceptions.PreventUpdate):  # a refresh re-announcing the same row
+        module.select_ticket([{"ticket": "GD-3"}], None, None, "GD-3")
