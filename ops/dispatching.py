@@ -313,8 +313,9 @@ class QueuePlan:
     proposals: list[Proposal]
     #: Unassigned tickets the plan puts behind a crew's current or first job: not dispatchable yet.
     queued: int
-    #: (ticket number, why) of tickets no crew can take (a dropped class 1 is an alarm).
-    dropped: list[tuple[str, str]]
+    #: (ticket number, class, why) of tickets the plan leaves out: a dropped class 1 is an alarm; a
+    #: class 3 whose slot lies beyond every shift in force is simply for a later plan.
+    dropped: list[tuple[str, int, str]]
     used_fallback: bool
     note: str
 
@@ -374,7 +375,7 @@ def plan_queue(db: Session, now: datetime, network: RoadNetwork, budget_s: float
         ))
     numbers = dict(db.execute(sa.select(Ticket.id, Ticket.ticket_no).where(
         Ticket.id.in_([d.ticket_id for d in result.dropped] or [-1]))).tuples().all())
-    dropped = [(numbers.get(d.ticket_id, str(d.ticket_id)), d.reason) for d in result.dropped
+    dropped = [(numbers.get(d.ticket_id, str(d.ticket_id)), int(d.ticket_class), d.reason) for d in result.dropped
                if d.ticket_id in unassigned]
     proposals.sort(key=lambda p: (p.ticket_class, p.departure, p.ticket_no))
     return QueuePlan(proposals=proposals, queued=planned - len(proposals), dropped=dropped,

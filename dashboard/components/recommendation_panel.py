@@ -218,14 +218,19 @@ def proposal_columns(_: Translate) -> list[dict[str, Any]]:
 
 def plan_summary(plan: Any, _: Translate) -> list[Any]:
     """How many tickets the plan proposes, holds back and cannot serve, and whether it is the fallback."""
-    out: list[Any] = [html.Div(_("{n} proposals · {q} more queued behind a crew's current job").format(
+    out: list[Any] = [html.Div(_("Proposals: {n} · queued behind a crew's current job: {q}").format(
         n=len(plan.proposals), q=plan.queued), id="plan-count")]
     if plan.used_fallback:
         out.append(html.Div(_("The solver did not improve on the greedy plan: these are its proposals."),
                             className="text-warning-emphasis"))
-    if plan.dropped:
-        out.append(html.Div(_("No crew for: {tickets}").format(tickets=", ".join(no for no, _r in plan.dropped)),
-                            className="text-danger fw-semibold"))
+    urgent = [no for no, cls, _why in plan.dropped if cls == 1]
+    later = len(plan.dropped) - len(urgent)
+    if urgent:
+        out.append(html.Div(_("Class 1 with no crew: {tickets}").format(tickets=", ".join(urgent)),
+                            className="text-danger fw-semibold", id="plan-no-crew"))
+    if later:
+        out.append(html.Div(_("Not planned within the shifts now on duty: {n} tickets").format(n=later),
+                            className="text-muted"))
     return out
 
 

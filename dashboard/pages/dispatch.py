@@ -362,6 +362,7 @@ _PANEL_OUT = (
     Output("dispatch-rec", "data", allow_duplicate=True),
     Output("dispatch-map", "figure", allow_duplicate=True),
     Output("rec-refresh", "disabled", allow_duplicate=True),
+    Output("rec-reason", "invalid", allow_duplicate=True),
 )
 
 
@@ -401,14 +402,14 @@ def _render_panel(ticket_no: str, message: Any = None) -> tuple:
         alert = dbc.Alert(_("Ticket {ticket} no longer exists.").format(ticket=ticket_no), color="warning",
                           className="py-1 px-2 mb-0")
         return (html.B(ticket_no), alert, True, True, _("Confirm"), True, "", [], None, "", "", "", message,
-                None, _halo(None, None), True)
+                None, _halo(None, None), True, False)
     header = ticket_header(brief.ticket_no, brief.ticket_class, brief.symptom, brief.address, brief.received_at,
                            now, _)
     halo = _halo(brief.lon, brief.lat)
     if payload is None:
         body = (order_view(brief.order, tz, _) if brief.order is not None else
                 dbc.Alert(_("Status") + ": " + label(brief.status), color="secondary", className="py-1 px-2 mb-0"))
-        return (header, body, True, True, _("Confirm"), True, "", [], None, "", "", "", message, None, halo, False)
+        return (header, body, True, True, _("Confirm"), True, "", [], None, "", "", "", message, None, halo, False, False)
     options = payload.get("options") or []
     can_confirm = may("dispatch.confirm")
     why = "" if can_confirm else _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5).")
@@ -417,7 +418,7 @@ def _render_panel(ticket_no: str, message: Any = None) -> tuple:
     store = {"ticket_id": brief.id, "ticket_no": brief.ticket_no, "recommendation_id": rec_id,
              "top": top["crew_id"] if top else None}
     return (header, recommendation_view(payload, tz, numbers, _), False, not (can_confirm and top), confirm_label,
-            not can_confirm, why, _crew_options(payload, crews), None, "", "", "", message, store, halo, False)
+            not can_confirm, why, _crew_options(payload, crews), None, "", "", "", message, store, halo, False, False)
 
 
 def _halo(lon: float | None, lat: float | None) -> Patch:
@@ -507,6 +508,7 @@ def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: in
             return (*_render_panel(rec["ticket_no"], message), (changed or 0) + 1)
     out = list(keep)
     out[10], out[11] = errors["override_reason"], errors["crew_id"]
+    out[16] = bool(errors["override_reason"])
     out[12] = dbc.Alert(_("Not dispatched: see the message under the field. Nothing was saved."),
                         color="danger", className="py-1 px-2 mb-0", id="rec-error")
     return (*out, dash.no_update)

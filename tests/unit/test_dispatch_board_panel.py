@@ -110,10 +110,14 @@ def test_plan_rows_carry_the_ids_to_confirm_and_the_tightest_slack():
     assert (row["ticket_id"], row["crew_id"], row["recommendation_id"]) == (9, 4, 99)
     assert row["eta"] == "12:25 (in 25 min)" and row["slack"] == "on site ≤4 h: 1 h 00 min spare"
     assert not row["late"] and row["result"] == ""
-    plan = SimpleNamespace(proposals=[proposal], queued=3, dropped=[("GD-5", "no skilled crew")],
-                           used_fallback=True)
-    summary = text_of(panel.plan_summary(plan, identity))
-    assert "1 proposals · 3 more queued" in summary and "GD-5" in summary and "greedy plan" in summary
+    plan = SimpleNamespace(proposals=[proposal], queued=3, used_fallback=True,
+                           dropped=[("GD-5", 1, "no skilled crew"), ("GD-6", 3, "slot beyond the shift")])
+    summary = panel.plan_summary(plan, identity)
+    assert "Proposals: 1 · queued behind a crew's current job: 3" in text_of(summary)
+    assert "greedy plan" in text_of(summary)
+    alarm = next(d for d in summary if getattr(d, "id", None) == "plan-no-crew")  # a class 1 left out is an alarm
+    assert text_of(alarm) == "Class 1 with no crew: GD-5" and "text-danger" in alarm.className
+    assert "within the shifts now on duty: 1 tickets" in text_of(summary)
 
 
 def alert(i: int, kind: str, minutes: int):
