@@ -14,6 +14,7 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import html
+from flask_babel import pgettext
 
 from dashboard.i18n import format_datetime
 from dashboard.labels import label
@@ -250,7 +251,7 @@ def alert_items(alerts: Sequence[Any], timezone: str, _: Translate, *, can_ackno
             parts += [" · ", _("Crew") + ": ", a.crew_code]
         row: list[Any] = [html.Div(parts, className="flex-grow-1")]
         if can_acknowledge:
-            row.append(dbc.Button(_("Acknowledge"), id={"type": "alert-ack", "id": a.id}, size="sm",
+            row.append(dbc.Button(pgettext("alert", "Acknowledge"), id={"type": "alert-ack", "id": a.id}, size="sm",
                                   color="outline-secondary", className="ms-2 py-0"))
         red = a.kind == "red"
         items.append(html.Li(row, className="d-flex align-items-center py-1 border-bottom alert-item"

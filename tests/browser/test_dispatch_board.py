@@ -138,6 +138,8 @@ def test_board001_recommend_refuse_override_without_reason_then_confirm(dash_duo
                                     top_code, timeout=10)
     orders = _orders(ctx, ticket_no)
     assert len(orders) == 1 and orders[0][1] is None  # followed the recommendation: no override
+    # The refresh that followed replaced the rows but kept the dispatcher's selection.
+    dash_duo.wait_for_element(f'#open-tickets-grid .ag-row-selected[row-id="{ticket_no}"]', timeout=10)
     assert second_code != top_code
     assert dash_duo.get_logs() == []
 
