@@ -80,8 +80,36 @@ def displaced_text(option: Mapping[str, Any], numbers: Mapping[int, str], _: Tra
     return _("delays {what}").format(what=", ".join(parts))
 
 
+def explanation_text(option: Mapping[str, Any], top: Mapping[str, Any] | None, now_s: int, _: Translate) -> str:
+    """Why this crew, in the user's language, from the stored numbers.
+
+    The optimizer's own sentence (``optimizer.explain``, English) stays in the stored payload (R13.1) and
+    in the tooltip; the panel says the same from the ETA and departure, so a zh_CN dispatcher reads it
+    in Chinese. What the crew would displace is on the line above.
+    """
+    crew = option.get("crew_code") or ""
+    if top is None or top.get("crew_id") == option.get("crew_id"):
+        wait = int(option["departure_s"]) - now_s
+        when = _("now") if wait <= 60 else _("in {t}").format(t=minutes_text(wait, _))
+        text = _("{crew} leaves {when} and is on site in {t}.").format(
+            crew=crew, when=when, t=minutes_text(int(option["eta_s"]) - now_s, _))
+    else:
+        gain = int(top["eta_s"]) - int(option["eta_s"])
+        if gain > 30:
+            text = _("{crew} is {t} closer, but costs more elsewhere in the plan.").format(
+                crew=crew, t=minutes_text(gain, _))
+        elif gain >= -30:
+            text = _("{crew} arrives about when {top} does.").format(crew=crew, top=top.get("crew_code") or "")
+        else:
+            text = _("{crew} arrives {t} later than {top}.").format(crew=crew, t=minutes_text(-gain, _),
+                                                                   top=top.get("crew_code") or "")
+    if option.get("diverted"):
+        text += " " + _("It is diverted from its current job.")
+    return text
+
+
 def option_card(option: Mapping[str, Any], now_s: int, timezone: str, numbers: Mapping[int, str],
-                _: Translate) -> dbc.Card:
+                _: Translate, top: Mapping[str, Any] | None = None) -> dbc.Card:
     """One ranked crew: ETA, departure, slack per deadline, displaced work and the optimizer's reason."""
     rank = int(option.get("rank", 1))
     title = [html.Span(f"{rank}. ", className="text-muted"), html.B(option.get("crew_code") or "")]
@@ -98,7 +126,8 @@ def option_card(option: Mapping[str, Any], now_s: int, timezone: str, numbers: M
                   departure_text(option, now_s, timezone, _)]),
         html.Ul([slack_item(k, int(v), _) for k, v in slack.items()], className="list-unstyled mb-1 rec-slack"),
         html.Div(displaced_text(option, numbers, _), className="rec-displaces"),
-        html.Div(option.get("explanation") or "", className="text-muted fst-italic rec-explanation"),
+        html.Div(explanation_text(option, top, now_s, _), title=option.get("explanation") or "",
+                 className="text-muted fst-italic rec-explanation"),
     ], className="p-2"), className="h-100 small rec-option" + (" border-success" if rank == 1 else ""),
         id={"type": "rec-option", "crew": int(option["crew_id"])})
 
@@ -117,7 +146,7 @@ def recommendation_view(payload: Mapping[str, Any], timezone: str, numbers: Mapp
         out.append(dbc.Alert(_("No crew can be recommended for this ticket."), color="danger",
                              className="py-1 px-2 mb-2 small", id="rec-none"))
         return out
-    out.append(dbc.Row([dbc.Col(option_card(o, now_s, timezone, numbers, _), md=4, className="mb-2")
+    out.append(dbc.Row([dbc.Col(option_card(o, now_s, timezone, numbers, _, top=options[0]), md=4, className="mb-2")
                         for o in options], className="g-2"))
     created = datetime.fromisoformat(payload["created_at"])
     out.append(html.Div(_("Recommended at {time}; stored with the decision (R13.1).").format(

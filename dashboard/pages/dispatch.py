@@ -602,7 +602,8 @@ def acknowledge(clicks: list[int | None], changed: int | None):
     from ops.services.alerts import AlertError, acknowledge_alert
 
     trigger = dash.ctx.triggered_id
-    if not isinstance(trigger, dict) or not any(c for c in clicks or [] if c):
+    clicks = clicks if isinstance(clicks, list) else [clicks]
+    if not isinstance(trigger, dict) or not isinstance(trigger.get("id"), int) or not any(clicks):
         raise PreventUpdate
     ctx = context()
     try:

@@ -11,8 +11,10 @@ from ops.permissions import SYSTEM_ACTOR
 from ops.vocabulary import Role
 from tests.integration.web_fixtures import NOW, PASSWORD, build_web_app, callback_request, login
 
-REFRESH_OUTPUT = "..dispatch-map.figure...open-tickets-grid.rowData...dispatch-summary.children...class1-banner.children.."
-REFRESH_INPUTS = [{"id": "dispatch-refresh", "property": "n_intervals", "value": 1}]
+REFRESH_OUTPUT = ("..dispatch-map.figure...open-tickets-grid.rowData...dispatch-summary.children...class1-banner.children"
+                  "...crew-grid.rowData...alerts-list.children...alerts-tab.label...class1-ids.data..")
+REFRESH_INPUTS = [{"id": "dispatch-refresh", "property": "n_intervals", "value": 1},
+                  {"id": "dispatch-changed", "property": "data", "value": 0}]
 
 
 @pytest.fixture(scope="module")

@@ -78,7 +78,8 @@ def test_three_options_side_by_side_with_the_top_one_marked_and_the_explanation(
             option(2, "CR02", 30, 5, {"depart_30": -60}), option(3, "CR03", 40, 10, {"depart_30": -600})]
     view = panel.recommendation_view(payload(opts), TZ, {}, identity)
     text = text_of(view)
-    assert "recommended" in text and "CR01 leaves now" in text
+    assert "recommended" in text and "CR01 leaves now and is on site in 12 min." in text
+    assert "CR02 arrives 18 min later than CR01." in text
     assert "depart ≤30 min: 1 min late" in text and "depart ≤30 min: 10 min late" in text
     cards = view[0].children
     assert len(cards) == 3
@@ -175,3 +176,17 @@ def test_a_new_class_1_opens_only_when_nothing_is_selected(page, monkeypatch):
     assert module.select_ticket([{"ticket": "GD-3"}], None, None, "GD-7") == ("GD-3", dash.no_update)
     with pytest.raises(dash.exceptions.PreventUpdate):  # a refresh re-announcing the same row
         module.select_ticket([{"ticket": "GD-3"}], None, None, "GD-3")
+
+
+def test_the_explanation_is_rebuilt_in_the_users_language_and_the_stored_one_kept_as_tooltip():
+    top = option(1, "CR01", 30, 10, {}, explanation="stored english sentence")
+    now_s = int(NOW.timestamp())
+    assert panel.explanation_text(top, top, now_s, identity) == "CR01 leaves in 10 min and is on site in 30 min."
+    closer = {**option(2, "CR02", 12, 0, {}), "diverted": True}
+    assert panel.explanation_text(closer, top, now_s, identity) == (
+        "CR02 is 18 min closer, but costs more elsewhere in the plan. It is diverted from its current job.")
+    assert panel.explanation_text(option(3, "CR03", 30, 0, {}), top, now_s, identity) == \
+        "CR03 arrives about when CR01 does."
+    card = panel.option_card(top, now_s, TZ, {}, identity, top=top)
+    explanation = card.children.children[-1]
+    assert explanation.title == "stored english sentence"
