@@ -201,7 +201,7 @@ def _plan_tab(can_confirm: bool) -> html.Div:
         ], className="d-flex align-items-center mb-1 flex-wrap"),
         dcc.Loading(html.Div(id="plan-summary", className="small mb-1"), type="dot"),
         html.Div(id="plan-result", className="small mb-1"),
-        _grid("plan-grid", [], proposal_columns(_), "params.data.ticket", "52vh", _("Press Plan all"),
+        _grid("plan-grid", [], proposal_columns(_), "params.data.ticket", "52vh", _("No proposals"),
               dashGridOptions={"rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
                                                 "enableClickSelection": False}},
               getRowStyle={"styleConditions": [{"condition": "params.data.late",

@@ -8,11 +8,13 @@ marking them available, as a supervisor would), and reports a new ticket of its 
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.test_roles_and_languages import log_in
 
@@ -49,7 +51,7 @@ def free_crews(ctx, n: int) -> list[int]:
 
 
 def report_ticket(ctx, crew_id: int, symptom: str = "no_gas") -> str:
-    """A new class-2 ticket near ``crew_id``, through intake; returns its number."""
+    """A new ticket near ``crew_id`` through intake (class 2 by default, class 1 for a leak); its number."""
     from ops.db import transaction
     from ops.models import Crew
     from ops.permissions import SYSTEM_ACTOR
@@ -64,8 +66,9 @@ def report_ticket(ctx, crew_id: int, symptom: str = "no_gas") -> str:
                          if ctx.locator.inside(crew.last_lon + dx, crew.last_lat + dy)))
         report = ReportIn(
             channel="hotline", reporter_name="Ana Rojas", phone="+56 9 5555 0199", address="Pasaje Tablero",
-            door_no="7", lon=lon, lat=lat, symptom=symptom, started_at=now, odour=False, noise=False,
-            people_on_site=True, ventilated=True, valve_closed=True, urgency="general",
+            door_no="7", lon=lon, lat=lat, symptom=symptom, started_at=now, odour=symptom == "gas_leak",
+            noise=False, people_on_site=True, ventilated=True, valve_closed=True,
+            urgency="emergency" if symptom == "gas_leak" else "general",
             description="No gas since noon", received_at=now,
         )
         return create_ticket(db, SYSTEM_ACTOR, report, now=now, locator=ctx.locator).ticket.ticket_no
@@ -180,4 +183,39 @@ def test_board002_plan_all_proposes_and_confirms_then_crews_show_their_status(da
     assert dash_duo.find_element(f'#crew-grid .ag-row[row-id="{crew_code}"] [col-id="ticket"]').text == ticket_no
     statuses = {e.text for e in dash_duo.find_elements('#crew-grid .ag-row [col-id="status"]')}
     assert statuses <= {"Available", "Dispatched", "En route", "On site", "Off shift", "Unavailable"}, statuses
+    assert dash_duo.get_logs() == []
+
+
+def test_board003_a_new_class_1_opens_itself_and_beeps_once_sound_waits_for_a_gesture(dash_duo, demo_app):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ctx = demo_app.server.extensions["gasdispatch"]
+    crews = free_crews(ctx, 1)
+    dash_duo.start_server(demo_app, navigate=False)
+    log_in(dash_duo, "supervisor")
+    dash_duo.driver.get(dash_duo.server.url + "/lang/en")
+    dash_duo.wait_for_element("#open-tickets-grid .ag-row", timeout=30)
+    time.sleep(1)
+    before = dash_duo.driver.execute_script("return Object.assign({}, window.gasdispatchAlert)")
+    # The demo's own class-1 tickets opened at load; the dispatcher has since cleared the selection.
+    dash_duo.driver.execute_script("window.dash_clientside.set_props('dispatch-selected', {data: null})")
+
+    # A class 1 arrives while the board is open: the next refresh shows it, beeps and opens it (R6.1).
+    ticket_no = report_ticket(ctx, crews[0], symptom="gas_leak")
+    dash_duo.driver.execute_script("window.dash_clientside.set_props('dispatch-changed', {data: Date.now()})")
+    dash_duo.wait_for_contains_text("#class1-banner", ticket_no, timeout=20)
+    dash_duo.wait_for_text_to_equal("#rec-ticket-no", ticket_no, timeout=30)
+    dash_duo.wait_for_contains_text("#rec-header", "min since the report", timeout=10)
+    state = dash_duo.driver.execute_script("return window.gasdispatchAlert")
+    # No click on this page yet: the browser allows no sound, so the beep waits (and nothing is logged).
+    assert state["waiting"] + state["beeps"] == before["waiting"] + before["beeps"] + 1, (before, state)
+    # The dispatcher's first click plays it.
+    ActionChains(dash_duo.driver).move_to_element(dash_duo.find_element("#dispatch-summary")).click().perform()
+    wait = WebDriverWait(dash_duo.driver, 10)
+    wait.until(lambda d: d.execute_script("return window.gasdispatchAlert.beeps") >= 1)
+    # The same ticket does not beep again on the next refresh.
+    beeps = dash_duo.driver.execute_script("return window.gasdispatchAlert.beeps")
+    dash_duo.driver.execute_script("window.dash_clientside.set_props('dispatch-changed', {data: Date.now()})")
+    time.sleep(3)
+    assert dash_duo.driver.execute_script("return window.gasdispatchAlert.beeps") == beeps
     assert dash_duo.get_logs() == []
