@@ -219,3 +219,36 @@ def test_board003_a_new_class_1_opens_itself_and_beeps_once_sound_waits_for_a_ge
     time.sleep(3)
     assert dash_duo.driver.execute_script("return window.gasdispatchAlert.beeps") == beeps
     assert dash_duo.get_logs() == []
+
+
+def test_board004_red_alert_on_top_and_acknowledged_from_the_board(dash_duo, demo_app):
+    from ops.db import transaction
+    from ops.models import Alert, AlertKind, Ticket
+
+    ctx = demo_app.server.extensions["gasdispatch"]
+    crews = free_crews(ctx, 1)
+    ticket_no = report_ticket(ctx, crews[0], symptom="gas_leak")
+    now = ctx.clock()
+    with transaction(ctx.sessions) as db:  # what the scheduler raises at 20 min (R7.4)
+        ticket_id = db.scalar(sa.select(Ticket.id).where(Ticket.ticket_no == ticket_no))
+        red = Alert(kind=AlertKind.RED, ticket_id=ticket_id, created_at=now - timedelta(minutes=5), message="red")
+        risk = Alert(kind=AlertKind.AT_RISK, ticket_id=ticket_id, created_at=now, message="at_risk")
+        db.add_all([red, risk])
+        db.flush()
+        red_id = red.id
+    dash_duo.start_server(demo_app, navigate=False)
+    log_in(dash_duo, "dispatcher")
+    dash_duo.driver.get(dash_duo.server.url + "/lang/en")
+    dash_duo.wait_for_element("#open-tickets-grid .ag-row", timeout=30)
+    dash_duo.driver.execute_script(
+        "[...document.querySelectorAll('#dispatch-tabs .nav-link')].find(a => a.textContent.startsWith('Alerts'))"
+        ".click();")
+    first = dash_duo.wait_for_element("#alerts-list li.alert-item", timeout=20)
+    assert "alert-red" in first.get_attribute("class") and ticket_no in first.text  # red first, though older
+    _click(dash_duo, f'#alerts-list button[id*="\\"id\\":{red_id}"]')
+    WebDriverWait(dash_duo.driver, 20).until(lambda d: not [
+        li for li in d.find_elements(By.CSS_SELECTOR, "#alerts-list li.alert-red") if ticket_no in li.text])
+    with ctx.read_session() as db:
+        alert = db.get(Alert, red_id)
+        assert alert.acknowledged_at is not None and alert.acknowledged_by_id is not None
+    assert dash_duo.get_logs() == []
