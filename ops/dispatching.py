@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from ops import rules
 from ops.models import Crew, Depot, Recommendation, Ticket, WorkOrder
-from ops.plan_in_force import load_plan
+from ops.plan_in_force import load_plan, store_plan
 from ops.vocabulary import CrewStatus, Skill, Symptom, TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch import recommend
 from optimizer.dispatch_types import (
@@ -334,6 +334,8 @@ def plan_queue(db: Session, now: datetime, network: RoadNetwork, budget_s: float
 
     state = build_state(db, now, network, travel=travel)
     result = plan(state, budget_s)
+    # A fresh plan of the whole queue is the best one there is: clicks insert into it from now on.
+    store_plan(db, result, now, source="plan_all")
     crews = {c.id: c for c in state.crews}
     tickets = {t.id: t for t in state.tickets}
     unassigned = {t.id for t in state.tickets if t.assigned_crew is None}

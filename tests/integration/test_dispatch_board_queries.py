@@ -8,8 +8,9 @@ import pytest
 
 from ops.db import transaction
 from ops.dispatch_board import crew_board, crews_on_shift, ticket_brief
-from ops.dispatching import SERVICE_MINUTES, plan_queue
+from ops.dispatching import SERVICE_MINUTES, build_state, plan_queue
 from ops.models import Recommendation
+from ops.plan_in_force import load_plan
 from ops.services import work_orders as wo
 from ops.vocabulary import CrewStatus, Symptom
 from tests.integration.dispatch_world import NETWORK, SUPERVISOR, World
@@ -74,6 +75,8 @@ def test_plan_all_proposes_a_crew_per_dispatchable_ticket_and_stores_each_r13_1(
     assert "depart_30" in by_ticket[near0.ticket_no].slack_s
     rec = world.db.get(Recommendation, by_ticket[near0.ticket_no].recommendation_id)
     assert rec.payload["source"] == "plan_all" and rec.payload["options"][0]["crew_id"] == crews[0].id
+    # The plan becomes the plan in force that later clicks insert into.
+    assert load_plan(world.db, build_state(world.db, NOW, NETWORK), NOW).note.endswith("(plan_all)")
     # Confirming the proposal follows the recommendation: no override reason needed.
     order = wo.confirm_dispatch(world.db, SUPERVISOR, near0.id, crews[0].id, rec.id, NOW)
     assert order.recommendation["decision"] == "followed"
