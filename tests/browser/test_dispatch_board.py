@@ -198,8 +198,10 @@ def test_board002_plan_all_proposes_and_confirms_then_crews_show_their_status(da
         "[...document.querySelectorAll('#dispatch-tabs .nav-link')].find(a => a.textContent === 'Crews').click();")
     dash_duo.wait_for_text_to_equal(f'#crew-grid .ag-row[row-id="{crew_code}"] [col-id="status"]', "Dispatched",
                                     timeout=20)
-    assert dash_duo.find_element(f'#crew-grid .ag-row[row-id="{crew_code}"] [col-id="ticket"]').text == ticket_no
-    statuses = {e.text for e in dash_duo.find_elements('#crew-grid .ag-row [col-id="status"]')}
+    dash_duo.wait_for_text_to_equal(f'#crew-grid .ag-row[row-id="{crew_code}"] [col-id="ticket"]', ticket_no,
+                                    timeout=10)
+    statuses = set(dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll('#crew-grid .ag-row [col-id=\"status\"]')].map(c => c.textContent);"))
     assert statuses <= {"Available", "Dispatched", "En route", "On site", "Off shift", "Unavailable"}, statuses
     assert dash_duo.get_logs() == []
 
@@ -259,11 +261,15 @@ def test_board004_red_alert_on_top_and_acknowledged_from_the_board(dash_duo, dem
     dash_duo.driver.execute_script(
         "[...document.querySelectorAll('#dispatch-tabs .nav-link')].find(a => a.textContent.startsWith('Alerts'))"
         ".click();")
-    first = dash_duo.wait_for_element("#alerts-list li.alert-item", timeout=20)
-    assert "alert-red" in first.get_attribute("class") and ticket_no in first.text  # red first, though older
+    dash_duo.wait_for_element("#alerts-list li.alert-item", timeout=20)
+    first = dash_duo.driver.execute_script(
+        "const li = document.querySelector('#alerts-list li.alert-item'); return [li.className, li.textContent];")
+    assert "alert-red" in first[0] and ticket_no in first[1]  # red first, though older
     _click(dash_duo, f'#alerts-list button[id*="\\"id\\":{red_id}"]')
-    WebDriverWait(dash_duo.driver, 20).until(lambda d: not [
-        li for li in d.find_elements(By.CSS_SELECTOR, "#alerts-list li.alert-red") if ticket_no in li.text])
+    # (read in one script: the list is re-rendered by the refresh, so element handles go stale)
+    WebDriverWait(dash_duo.driver, 20).until(lambda d: not d.execute_script(
+        "return [...document.querySelectorAll('#alerts-list li.alert-red')]"
+        ".some(li => li.textContent.includes(arguments[0]));", ticket_no))
     with ctx.read_session() as db:
         alert = db.get(Alert, red_id)
         assert alert.acknowledged_at is not None and alert.acknowledged_by_id is not None
