@@ -21,26 +21,6 @@ from tests.browser.test_roles_and_languages import log_in
 pytestmark = pytest.mark.browser
 
 
-def _crews_with_an_hour_left(ctx, now) -> int:
-    from ops.dispatching import shift_end
-    from ops.models import Crew
-
-    with ctx.read_session() as db:
-        crews = db.scalars(sa.select(Crew).where(Crew.active.is_(True), Crew.last_lon.is_not(None))).all()
-        return sum(1 for c in crews if shift_end(c, now) - now >= timedelta(hours=1))
-
-
-@pytest.fixture
-def ctx(demo_app, monkeypatch):
-    """The app's context; in the last hour of a shift (19-20 h and 7-8 h in the demo, when no crew has an
-    hour left) its clock runs 90 minutes ahead, into the next shift, for this test only."""
-    context = demo_app.server.extensions["gasdispatch"]
-    real = context.clock
-    if _crews_with_an_hour_left(context, real()) < 3:
-        monkeypatch.setattr(context, "clock", lambda: real() + timedelta(minutes=90))
-    return context
-
-
 def free_crews(ctx, n: int) -> list[int]:
     """Up to ``n`` crews on shift for at least another hour, with no order and available; their ids."""
     from ops.db import transaction
