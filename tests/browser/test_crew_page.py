@@ -71,6 +71,23 @@ def _type(dash_duo, selector: str, text: str) -> None:
     element.send_keys(text)
 
 
+def file_repair_record(dash_duo, cause: str, measures: str, customer: str, *,
+                       parts: dict[str, str] | None = None) -> None:
+    """Fill in the R9 record as the crew does (gas restored, safety advice given, the customer's typed
+    name and tick) and complete it; returns once the page says the crew has no order left."""
+    _type(dash_duo, "#crew-cause", cause)
+    _type(dash_duo, "#crew-measures", measures)
+    for code, qty in (parts or {}).items():
+        _type(dash_duo, f"input[id*='{code}']", qty)
+    _click(dash_duo, "label[for='_dbcprivate_checklist_crew-gas-restored_input_yes']")
+    _click(dash_duo, "label[for='_dbcprivate_checklist_crew-safety-advice_input_yes']")
+    _type(dash_duo, "#crew-customer-name", customer)
+    _click(dash_duo, "label[for='_dbcprivate_checklist_crew-customer-confirmed_input_yes']")
+    dash_duo.wait_for_contains_text("#crew-confirmed-at", ":", timeout=10)
+    _click(dash_duo, "#crew-complete")
+    dash_duo.wait_for_element("#crew-no-order", timeout=20)
+
+
 def test_crew001_acknowledge_depart_arrive_read_and_complete(dash_duo, demo_app):
     from ops.models import Crew, CrewPosition, GasReading, RepairRecord, WorkOrder
     from ops.vocabulary import WorkOrderStatus
@@ -124,16 +141,8 @@ def test_crew001_acknowledge_depart_arrive_read_and_complete(dash_duo, demo_app)
     dash_duo.wait_for_contains_text("#crew-reading", "35 ppm", timeout=20)
     assert not dash_duo.driver.find_elements(By.ID, "crew-reading-required")
 
-    _type(dash_duo, "#crew-cause", "Corroded union at the meter inlet")
-    _type(dash_duo, "#crew-measures", "Replaced the seal kit, leak test passed")
-    _type(dash_duo, "input[id*='SEAL-KIT']", "1")
-    _click(dash_duo, "label[for='_dbcprivate_checklist_crew-gas-restored_input_yes']")
-    _click(dash_duo, "label[for='_dbcprivate_checklist_crew-safety-advice_input_yes']")
-    _type(dash_duo, "#crew-customer-name", "Ana Rojas")
-    _click(dash_duo, "label[for='_dbcprivate_checklist_crew-customer-confirmed_input_yes']")
-    dash_duo.wait_for_contains_text("#crew-confirmed-at", ":", timeout=10)
-    _click(dash_duo, "#crew-complete")
-    dash_duo.wait_for_element("#crew-no-order", timeout=20)
+    file_repair_record(dash_duo, "Corroded union at the meter inlet", "Replaced the seal kit, leak test passed",
+                       "Ana Rojas", parts={"SEAL-KIT": "1"})
 
     with ctx.read_session() as db:
         order = db.get(WorkOrder, order_id)

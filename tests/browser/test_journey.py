@@ -14,7 +14,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.browser.test_crew_page import PHONE, _type
+from tests.browser.test_crew_page import PHONE, _type, file_repair_record
 from tests.browser.test_crew_page import _click as click_on_phone
 from tests.browser.test_dispatch_board import _select_row, free_crews
 from tests.browser.test_roles_and_languages import log_in
@@ -122,15 +122,8 @@ def test_journey001_class1_from_report_to_repair_record_and_callback(dash_duo, d
     dash_duo.wait_for_contains_text("#crew-reading", "120 ppm", timeout=20)
 
     # 5. The repair record (R9), with the customer's confirmation and the safety advice (R8.5).
-    _type(dash_duo, "#crew-cause", "Loose flare nut behind the cooker")
-    _type(dash_duo, "#crew-measures", "Valve closed, nut replaced and tightened, leak test passed")
-    click_on_phone(dash_duo, "label[for='_dbcprivate_checklist_crew-gas-restored_input_yes']")
-    click_on_phone(dash_duo, "label[for='_dbcprivate_checklist_crew-safety-advice_input_yes']")
-    _type(dash_duo, "#crew-customer-name", "Ana Rojas")
-    click_on_phone(dash_duo, "label[for='_dbcprivate_checklist_crew-customer-confirmed_input_yes']")
-    dash_duo.wait_for_contains_text("#crew-confirmed-at", ":", timeout=10)
-    click_on_phone(dash_duo, "#crew-complete")
-    dash_duo.wait_for_element("#crew-no-order", timeout=20)
+    file_repair_record(dash_duo, "Loose flare nut behind the cooker",
+                       "Valve closed, nut replaced and tightened, leak test passed", "Ana Rojas")
     assert dash_duo.get_logs() == []
 
     # 6. The ticket has left the open queue and waits for its callback; every step is stored and audited.
