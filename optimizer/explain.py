@@ -42,8 +42,9 @@ def explain_option(opt: CrewOption, best: CrewOption | None, ticket: TicketState
     gain = best.eta_s - opt.eta_s
     if gain > 30:
         if disp:
-            return f"{opt.crew_label} is {fmt_duration(gain)} closer, but {disp}."
-        return f"{opt.crew_label} is {fmt_duration(gain)} closer, but costs more elsewhere in the plan."
+            return f"{opt.crew_label} arrives {fmt_duration(gain)} sooner, but {disp}."
+        return (f"{opt.crew_label} arrives {fmt_duration(gain)} sooner, but costs the plan more "
+                "(a longer drive, or later work elsewhere).")
     later = f"{opt.crew_label} arrives {fmt_duration(-gain)} later than {best.crew_label}"
     if abs(gain) <= 30:
         later = f"{opt.crew_label} arrives about when {best.crew_label} does"

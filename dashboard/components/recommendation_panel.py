@@ -96,7 +96,7 @@ def explanation_text(option: Mapping[str, Any], top: Mapping[str, Any] | None, n
     else:
         gain = int(top["eta_s"]) - int(option["eta_s"])
         if gain > 30:
-            text = _("{crew} is {t} closer, but costs more elsewhere in the plan.").format(
+            text = _("{crew} arrives {t} sooner, but costs the plan more (a longer drive, or later work elsewhere).").format(
                 crew=crew, t=minutes_text(gain, _))
         elif gain >= -30:
             text = _("{crew} arrives about when {top} does.").format(crew=crew, top=top.get("crew_code") or "")

@@ -184,7 +184,8 @@ def test_the_explanation_is_rebuilt_in_the_users_language_and_the_stored_one_kep
     assert panel.explanation_text(top, top, now_s, identity) == "CR01 leaves in 10 min and is on site in 30 min."
     closer = {**option(2, "CR02", 12, 0, {}), "diverted": True}
     assert panel.explanation_text(closer, top, now_s, identity) == (
-        "CR02 is 18 min closer, but costs more elsewhere in the plan. It is diverted from its current job.")
+        "CR02 arrives 18 min sooner, but costs the plan more (a longer drive, or later work elsewhere). "
+        "It is diverted from its current job.")
     assert panel.explanation_text(option(3, "CR03", 30, 0, {}), top, now_s, identity) == \
         "CR03 arrives about when CR01 does."
     card = panel.option_card(top, now_s, TZ, {}, identity, top=top)

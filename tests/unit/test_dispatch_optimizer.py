@@ -173,7 +173,7 @@ def test_recommend_explains_a_closer_crew_that_would_delay_work():
     assert "delaying no other work" in best.explanation
     assert closer.cost_delta > 0 and closer.diverted
     assert {d.ticket_id: d.delay_s for d in closer.displaced} == {1: 1800, 2: 1800}
-    assert closer.explanation == ("Crew 0 is 1 min closer, but diverting it delays a class-2 meter job "
+    assert closer.explanation == ("Crew 0 arrives 1 min sooner, but diverting it delays a class-2 meter job "
                                   "by 30 min (and 1 more).")
 
 
