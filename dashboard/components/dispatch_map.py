@@ -19,6 +19,7 @@ from dash import html
 
 from dashboard.labels import label
 from ops.board import CrewRow, TicketRow
+from ops.rules import N_
 from optimizer.network import RoadNetwork
 
 CLASS_COLOURS = {1: "#d62728", 2: "#ff7f0e", 3: "#1f77b4"}
@@ -30,11 +31,37 @@ CREW_COLOURS = {
     "off_shift": "#7f7f7f",
     "unavailable": "#7f7f7f",
 }
-TRACE_INDEX = {"routes": 0, "class1": 1, "class2": 2, "class3": 3, "crew_ring": 4, "crew": 5, "selected": 6}
+TRACE_INDEX = {"routes": 0, "time_left": 1, "class1": 2, "class2": 3, "class3": 4, "crew_ring": 5, "crew": 6,
+               "selected": 7}
+#: The ring round a ticket says how close its next deadline is; the fill keeps the class colour.
+#: (upper bound in seconds, colour, label); beyond the last band a ticket has no ring.
+TIME_LEFT_BANDS: tuple[tuple[float, str, str], ...] = (
+    (0, "#111111", N_("overdue")),
+    (30 * 60, "#d63384", N_("under 30 min")),
+    (2 * 3600, "#ffd43b", N_("under 2 h")),
+)
 #: The halo around the selected ticket: drawn last (on top), translucent so the ticket shows through.
 SELECTED_STYLE = {"size": 30, "color": "#ffc107", "opacity": 0.55}
 
 Translate = Callable[[str], str]
+
+
+def time_left_colour(seconds: float | None) -> str | None:
+    """The ring colour for a ticket with ``seconds`` to its next deadline (negative: overdue)."""
+    if seconds is None:
+        return None
+    return next((colour for limit, colour, _label in TIME_LEFT_BANDS if seconds < limit), None)
+
+
+def time_left_legend(_: Translate) -> html.Div:
+    """What the rings round the tickets mean (the map legend names one colour per trace)."""
+    items = [html.Span([html.Span(className="d-inline-block rounded-circle me-1 align-middle",
+                                  style={"width": "12px", "height": "12px", "background": "#fff",
+                                         "border": f"3px solid {colour}"}),
+                        _(text)], className="me-3 text-nowrap")
+             for _limit, colour, text in TIME_LEFT_BANDS]
+    return html.Div([html.Span(_("Time left") + ": ", className="fw-semibold me-1"), *items],
+                    className="small mb-1", id="time-left-legend")
 
 
 def crew_legend(_: Translate) -> html.Div:
@@ -84,6 +111,9 @@ def map_figure(
     fig.add_trace(go.Scattermap(
         name=_("Routes"), mode="lines", line={"width": 3, "color": "#6f42c1"}, opacity=0.8,
         hoverinfo="skip", showlegend=False,
+    ))
+    fig.add_trace(go.Scattermap(  # beneath the tickets, a size larger: a ring round each (see time_left_legend)
+        name=_("Time left"), mode="markers", marker={"size": 21}, hoverinfo="skip", showlegend=False,
     ))
     for cls in (1, 2, 3):
         fig.add_trace(go.Scattermap(
@@ -148,6 +178,10 @@ def marker_data(
     labels = memoized(label)
     route_lon, route_lat = route_lines(crews, network)
     data: list[dict] = [{"lon": route_lon, "lat": route_lat}]
+    ringed = [(t, time_left_colour(t.seconds_left)) for t in tickets]
+    ringed = [(t, colour) for t, colour in ringed if colour is not None]
+    data.append({"lon": [t.lon for t, _c in ringed], "lat": [t.lat for t, _c in ringed],
+                 "marker": {"size": 21, "color": [colour for _t, colour in ringed]}})
     for cls in (1, 2, 3):
         rows = [t for t in tickets if t.ticket_class == cls]
         data.append({

@@ -34,6 +34,7 @@ from dashboard.components.dispatch_map import (
     marker_data,
     selected_data,
     ticket_of_click,
+    time_left_legend,
     time_left_text,
 )
 from dashboard.components.recommendation_panel import (
@@ -243,6 +244,7 @@ def layout(**_query) -> html.Div:
                         [
                             html.Div(id="dispatch-summary", className="small text-muted mb-1",
                                      children=_summary(tickets, crews, now, tz)),
+                            time_left_legend(_),
                             crew_legend(_),
                             dbc.Tabs([
                                 dbc.Tab(_grid(

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from dashboard.components.dispatch_map import TRACE_INDEX
 from tests.browser.test_roles_and_languages import log_in
 
 pytestmark = pytest.mark.browser
@@ -120,7 +121,8 @@ def test_board001_recommend_refuse_override_without_reason_then_confirm(dash_duo
     assert dash_duo.find_element("#rec-confirm").text == f"Confirm {top_code}"
     # The selected ticket is ringed on the map.
     halo = dash_duo.driver.execute_script(
-        "const gd = document.querySelector('#dispatch-map .js-plotly-plot'); return gd.data[6].lat.length;")
+        "const gd = document.querySelector('#dispatch-map .js-plotly-plot'); return gd.data[arguments[0]].lat.length;",
+        TRACE_INDEX["selected"])
     assert halo == 1
 
     # Another crew without a reason: refused under the reason field, nothing saved (R7.1).

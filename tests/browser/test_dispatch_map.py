@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.components.dispatch_map import TRACE_INDEX
 from tests.browser.test_roles_and_languages import log_in
 
 pytestmark = pytest.mark.browser
@@ -34,8 +35,8 @@ def test_map001_dispatch_map_shows_tickets_crews_and_base_layers(dash_duo, demo_
     )
     state = _map_state(dash_duo)
     assert state and state["canvas"]
-    tickets = sum(t["n"] for t in state["traces"][1:4])
-    crews = state["traces"][5]["n"]
+    tickets = sum(state["traces"][TRACE_INDEX[f"class{n}"]]["n"] for n in (1, 2, 3))
+    crews = state["traces"][TRACE_INDEX["crew"]]["n"]
     assert tickets >= 15, state
     assert crews == 12, state
     assert "/geo/roads.geojson" in state["layers"] and "/geo/districts.geojson" in state["layers"]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dashboard.components.dispatch_map import TRACE_INDEX, map_figure, marker_data, time_left_text
+from dashboard.components.dispatch_map import (
+    TIME_LEFT_BANDS,
+    TRACE_INDEX,
+    map_figure,
+    marker_data,
+    time_left_colour,
+    time_left_text,
+)
 from ops.board import CrewRow, TicketRow
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
@@ -51,6 +58,21 @@ def test_tickets_go_to_their_class_trace_and_crews_last():
     assert len(fig.data[TRACE_INDEX["class3"]].lat) == 0
     assert list(fig.data[TRACE_INDEX["crew"]].customdata) == ["C01"]
     assert fig.layout.uirevision  # refreshes keep the user's pan and zoom
+
+
+def test_ring_colour_follows_the_time_left_to_the_next_deadline():
+    overdue, half_hour, two_hours = (colour for _limit, colour, _label in TIME_LEFT_BANDS)
+    assert time_left_colour(-1) == overdue
+    assert time_left_colour(0) == half_hour and time_left_colour(29 * 60) == half_hour
+    assert time_left_colour(30 * 60) == two_hours and time_left_colour(2 * 3600 - 1) == two_hours
+    assert time_left_colour(2 * 3600) is None and time_left_colour(None) is None
+
+
+def test_only_tickets_near_or_past_a_deadline_get_a_ring_in_its_colour():
+    tickets = [ticket("T1", 1, 600), ticket("T2", 2, 5 * 3600), ticket("T3", 3, -60), ticket("T4", 2, None)]
+    ring = marker_data(tickets, [], _=identity, timezone="UTC")["data"][TRACE_INDEX["time_left"]]
+    assert len(ring["lon"]) == 2
+    assert ring["marker"]["color"] == [time_left_colour(600), time_left_colour(-60)]
 
 
 def test_hover_shows_time_left_and_escapes_what_people_typed():
