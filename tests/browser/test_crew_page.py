@@ -71,6 +71,14 @@ def _type(dash_duo, selector: str, text: str) -> None:
     element.send_keys(text)
 
 
+def acknowledge_depart_arrive(dash_duo) -> None:
+    """The crew's three status buttons in turn, each waiting for the page to show the new status."""
+    for button, status in (("#crew-acknowledge", "Acknowledged"), ("#crew-depart", "En route"),
+                           ("#crew-arrive", "On site")):
+        _click(dash_duo, button)
+        dash_duo.wait_for_text_to_equal("#crew-order-status", status, timeout=20)
+
+
 def file_repair_record(dash_duo, cause: str, measures: str, customer: str, *,
                        parts: dict[str, str] | None = None) -> None:
     """Fill in the R9 record as the crew does (gas restored, safety advice given, the customer's typed
@@ -118,12 +126,7 @@ def test_crew001_acknowledge_depart_arrive_read_and_complete(dash_duo, demo_app)
         assert db.scalar(sa.select(CrewPosition.source).where(CrewPosition.crew_id == crew.id)
                          .order_by(CrewPosition.id.desc())) == "gps"
 
-    _click(dash_duo, "#crew-acknowledge")
-    dash_duo.wait_for_text_to_equal("#crew-order-status", "Acknowledged", timeout=20)
-    _click(dash_duo, "#crew-depart")
-    dash_duo.wait_for_text_to_equal("#crew-order-status", "En route", timeout=20)
-    _click(dash_duo, "#crew-arrive")
-    dash_duo.wait_for_text_to_equal("#crew-order-status", "On site", timeout=20)
+    acknowledge_depart_arrive(dash_duo)
     dash_duo.wait_for_element("#crew-reading-required", timeout=10)
 
     # R8.3: completing a class 1 without a reading is refused, naming the fields, and keeps the typing.

@@ -14,7 +14,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from tests.browser.test_crew_page import PHONE, _type, file_repair_record
+from tests.browser.test_crew_page import PHONE, _type, acknowledge_depart_arrive, file_repair_record
 from tests.browser.test_crew_page import _click as click_on_phone
 from tests.browser.test_dispatch_board import _select_row, free_crews
 from tests.browser.test_roles_and_languages import log_in
@@ -111,12 +111,7 @@ def test_journey001_class1_from_report_to_repair_record_and_callback(dash_duo, d
     dash_duo.wait_for_element("#current-user", timeout=20)
     dash_duo.driver.get(dash_duo.server.url + "/crew")
     dash_duo.wait_for_contains_text("#crew-page", ticket_no, timeout=30)
-    click_on_phone(dash_duo, "#crew-acknowledge")
-    dash_duo.wait_for_text_to_equal("#crew-order-status", "Acknowledged", timeout=20)
-    click_on_phone(dash_duo, "#crew-depart")
-    dash_duo.wait_for_text_to_equal("#crew-order-status", "En route", timeout=20)
-    click_on_phone(dash_duo, "#crew-arrive")
-    dash_duo.wait_for_text_to_equal("#crew-order-status", "On site", timeout=20)
+    acknowledge_depart_arrive(dash_duo)
     _type(dash_duo, "#crew-ppm", "120")
     click_on_phone(dash_duo, "#crew-save-reading")
     dash_duo.wait_for_contains_text("#crew-reading", "120 ppm", timeout=20)
