@@ -8,6 +8,7 @@ in the configured zone, and every deadline's slack is named the way the regulati
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -35,10 +36,13 @@ SLACK_NAMES: Mapping[str, str] = {
 ERROR_FIELDS = ("override_reason", "crew_id")
 
 
-def minutes_text(seconds: float, _: Translate) -> str:
-    """Whole minutes, the precision a dispatcher works in ("12 min", "1 h 05 min")."""
-    # Spare time rounds down and lateness up: "0 min late" would read as on time.
-    minutes = int(abs(seconds) // 60) if seconds >= 0 else -int(seconds // 60)
+def minutes_text(seconds: float, _: Translate, *, up: bool = False) -> str:
+    """Whole minutes, the precision a dispatcher works in ("12 min", "1 h 05 min").
+
+    Spare time rounds down; lateness, and with ``up`` any delay, rounds up: "delays it by 0 min" or
+    "0 min late" would read as no harm done.
+    """
+    minutes = int(abs(seconds) // 60) if seconds >= 0 and not up else math.ceil(abs(seconds) / 60)
     if minutes >= 60:
         return _("{h} h {m:02d} min").format(h=minutes // 60, m=minutes % 60)
     return _("{m} min").format(m=minutes)
@@ -76,7 +80,7 @@ def displaced_text(option: Mapping[str, Any], numbers: Mapping[int, str], _: Tra
     if not items:
         return _("delays no other work")
     parts = [_("{ticket} by {t}").format(ticket=numbers.get(d["ticket_id"], str(d["ticket_id"])),
-                                        t=minutes_text(d["delay_s"], _)) for d in items]
+                                        t=minutes_text(d["delay_s"], _, up=True)) for d in items]
     return _("delays {what}").format(what=", ".join(parts))
 
 
@@ -101,7 +105,7 @@ def explanation_text(option: Mapping[str, Any], top: Mapping[str, Any] | None, n
         elif gain >= -30:
             text = _("{crew} arrives about when {top} does.").format(crew=crew, top=top.get("crew_code") or "")
         else:
-            text = _("{crew} arrives {t} later than {top}.").format(crew=crew, t=minutes_text(-gain, _),
+            text = _("{crew} arrives {t} later than {top}.").format(crew=crew, t=minutes_text(-gain, _, up=True),
                                                                    top=top.get("crew_code") or "")
     if option.get("diverted"):
         text += " " + _("It is diverted from its current job.")

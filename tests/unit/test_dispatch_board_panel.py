@@ -71,6 +71,12 @@ def test_displaced_work_names_ticket_numbers_and_delays():
                                                                                        "delay_s": 61 * 60}])
     assert panel.displaced_text(opt, {7: "GD-7"}, identity) == "delays GD-7 by 45 min, 8 by 1 h 01 min"
     assert panel.displaced_text(option(1, "CR01", 5, 0, {}), {}, identity) == "delays no other work"
+    # A delay under a minute is still a delay: rounded up, never "by 0 min".
+    brief = option(2, "CR02", 20, 0, {}, displaces=[{"ticket_id": 7, "delay_s": 40}])
+    assert panel.displaced_text(brief, {7: "GD-7"}, identity) == "delays GD-7 by 1 min"
+    top, second = option(1, "CR01", 12, 0, {}), option(2, "CR02", 12, 0, {})
+    second["eta_s"] += 45  # 45 s later: past "about when", so "1 min later", not "0 min later"
+    assert panel.explanation_text(second, top, int(NOW.timestamp()), identity) == "CR02 arrives 1 min later than CR01."
 
 
 def test_three_options_side_by_side_with_the_top_one_marked_and_the_explanation():
