@@ -49,6 +49,9 @@ def main() -> int:
     parser.add_argument("--wait", type=float, default=4.0, help="seconds to let the map draw")
     parser.add_argument("--user", help="log in as this user first (password from --password)")
     parser.add_argument("--password", default="demo-only-change-me")
+    parser.add_argument("--js", help="JavaScript run once the page has settled, before the picture (e.g. to "
+                        "zoom the map: Plotly.relayout(document.querySelector('#dispatch-map .js-plotly-plot'), "
+                        "{'map.zoom': 14, 'map.center': {lon: -71.23, lat: -29.87}}))")
     args = parser.parse_args()
     if args.size:
         args.width, args.height = args.size
@@ -75,6 +78,9 @@ def main() -> int:
         driver.get(args.url)
         WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.TAG_NAME, "body")))
         time.sleep(args.wait)
+        if args.js:
+            driver.execute_script(args.js)
+            time.sleep(2.0)
         if args.full_page:
             # The window cannot grow past the (virtual) screen: emulate a device as tall as the page.
             height = int(driver.execute_script("return document.documentElement.scrollHeight"))
