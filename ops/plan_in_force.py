@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import PlanInForce
-from optimizer.dispatch_types import DispatchState, Plan, PlannedJob
+from optimizer.dispatch_types import DispatchState, Plan, PlannedJob, timeline
 
 __all__ = ["MAX_AGE", "REPLAN_EVERY_S", "latest_plan_at", "load_plan", "store_plan"]
 
@@ -71,5 +71,26 @@ def load_plan(db: Session, state: DispatchState, now: datetime, *, max_age: time
         kept = [PlannedJob(**{k: v for k, v in job.items() if k in fields}) for job in jobs
                 if job.get("ticket_id") in owner and owner[job["ticket_id"]] in (None, crew_id)]
         routes[crew_id] = kept
+    _start_with_current_orders(state, routes)
     return Plan(routes=routes, used_fallback=row.used_fallback,
                 note=f"plan in force of {row.created_at.isoformat()} ({row.source})")
+
+
+def _start_with_current_orders(state: DispatchState, routes: dict[int, list[PlannedJob]]) -> None:
+    """A crew dispatched since the plan was stored starts its route with that order, retimed from now.
+
+    Without this the crew would look free (its new order is not on its stored route) and be
+    recommended for work it cannot take. Only the crews concerned are retimed: a few one-to-all
+    searches, not the whole matrix.
+    """
+    by_id = {t.id: t for t in state.tickets}
+    held = {t.assigned_crew: t for t in state.tickets if t.assigned_crew is not None}
+    for crew in state.crews:
+        current = held.get(crew.id)
+        route = routes.get(crew.id, [])
+        if current is None or (route and route[0].ticket_id == current.id):
+            continue
+        tickets = [current, *(by_id[j.ticket_id] for j in route if j.ticket_id != current.id)]
+        nodes = [crew.node, *(t.node for t in tickets)]
+        seconds = state.travel.matrix(nodes, nodes, state.hour)
+        routes[crew.id] = timeline(state, crew, tickets, seconds, {t.id: i + 1 for i, t in enumerate(tickets)}, 0)

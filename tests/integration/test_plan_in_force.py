@@ -95,3 +95,19 @@ def test_the_scheduler_replans_once_a_minute_and_keeps_only_the_last_few(world):
         assert replan(sessions, NOW + timedelta(minutes=m), NETWORK, budget_s=0.5)
     with sessions() as db:
         assert db.scalar(sa.select(sa.func.count()).select_from(PlanInForce)) == KEEP
+
+
+def test_a_crew_dispatched_since_the_plan_is_not_shown_as_free(world):
+    """Seen on the live demo: a crew sent to a class 2 a moment after the plan was stored was ranked
+    first for the next ticket, "leaves now, delays no other work" (the service would refuse it)."""
+    sessions, ids = world
+    with transaction(sessions) as db:
+        store_plan(db, Plan(routes={ids["a"]: [], ids["b"]: []}), NOW - timedelta(seconds=20), "scheduler")
+        wo.confirm_dispatch(db, SUPERVISOR, ids["t1"], ids["a"], None, NOW, override_reason="by phone")
+    with sessions() as db:
+        plan = load_plan(db, build_state(db, NOW, NETWORK), NOW)
+    [held] = plan.routes[ids["a"]]
+    assert held.ticket_id == ids["t1"] and held.eta_s > epoch(NOW) and held.end_s > held.eta_s
+    with transaction(sessions) as db:
+        a = option_of(recommend_for_ticket(db, ids["t2"], NOW, NETWORK), ids["a"])
+    assert a["eta_s"] >= held.end_s or [d["ticket_id"] for d in a["displaces"]] == [ids["t1"]], a
