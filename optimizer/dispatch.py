@@ -346,6 +346,9 @@ def _best_insertion(crew: CrewState, ticket: TicketState, jobs: list[PlannedJob]
     first = 0
     while first < len(jobs) and jobs[first].locked:
         first += 1
+    if (ticket.ticket_class != CLASS1 and first < len(jobs)
+            and jobs[first].ticket_id == crew.current_ticket_id):
+        first += 1  # only a class 1 diverts a crew from the order it is on (R7.1; the service refuses the rest)
     best = None
     for p in range(first, len(jobs) + 1):
         prev_end = jobs[p - 1].end_s if p else crew_ready_s(state, crew)

@@ -177,6 +177,17 @@ def test_recommend_explains_a_closer_crew_that_would_delay_work():
                                   "by 30 min (and 1 more).")
 
 
+def test_recommend_never_puts_class_2_or_3_work_before_the_order_a_crew_is_on():
+    # Crew 0 is on its way to a class 3 and passes right by a new class 2: only a class 1 may divert it,
+    # so the class 2 can go only after the class 3 (the work-order service would refuse the rest).
+    s = state([crew(0, node(0, 0), interruptible=True, current=1)], [c3(1, node(0, 9), assigned_crew=0)])
+    current = plan_with(s, {0: [1]})
+    [option] = recommend(c2(5, node(0, 1)), s, k=1, current=current).options
+    assert option.eta_s > current.routes[0][0].end_s and not option.displaced and not option.diverted
+    [diverts] = recommend(c1(6, node(0, 1)), s, k=1, current=current).options
+    assert diverts.diverted and diverts.eta_s == NOW + 10
+
+
 def plan_with(s, routes):
     from optimizer.dispatch_types import plan_from_routes
 
