@@ -220,7 +220,7 @@ def build_state(db: Session, now: datetime, network: RoadNetwork, *,
 
 
 # ----------------------------------------------------------------------------- recommendations
-def _option_json(rank: int, o: CrewOption, codes: Mapping[int, str]) -> dict[str, Any]:
+def _option_json(rank: int, o: CrewOption, codes: Mapping[int, str], busy: frozenset[int]) -> dict[str, Any]:
     return {
         "rank": rank, "crew_id": o.crew_id, "crew_code": codes.get(o.crew_id, o.crew_label),
         "eta": from_epoch(o.eta_s).isoformat(), "eta_s": int(o.eta_s),
@@ -230,6 +230,8 @@ def _option_json(rank: int, o: CrewOption, codes: Mapping[int, str]) -> dict[str
                        "kind": d.kind} for d in o.displaced],
         "explanation": o.explanation, "cost": int(o.cost), "cost_delta": int(o.cost_delta),
         "diverted": bool(o.diverted),
+        # On another order it keeps: the crew cannot be confirmed for this ticket until it is free.
+        "busy": o.crew_id in busy and not o.diverted,
     }
 
 
@@ -279,12 +281,13 @@ def recommend_for_ticket(db: Session, ticket_id: int, now: datetime, network: Ro
                                    note=f"{result.note} ({type(exc).__name__}: {exc})")
         used_fallback = True
     codes = dict(db.execute(sa.select(Crew.id, Crew.code)).tuples().all())
+    busy = frozenset(c.id for c in state.crews if c.current_ticket_id is not None or c.busy_until_s > state.now_s)
     payload = {
         "ticket_id": ticket.id, "ticket_no": ticket.ticket_no, "ticket_class": int(ticket.ticket_class),
         "created_at": now.isoformat(), "now_s": epoch(now), "k": k, "used_fallback": used_fallback,
         "note": result.note,
         "plan_in_force": current.note if current is not None else None,
-        "options": [_option_json(i + 1, o, codes) for i, o in enumerate(result.options)],
+        "options": [_option_json(i + 1, o, codes, busy) for i, o in enumerate(result.options)],
     }
     row = Recommendation(ticket_id=ticket.id, created_at=now, used_fallback=used_fallback, payload=payload)
     db.add(row)

@@ -121,6 +121,8 @@ def option_card(option: Mapping[str, Any], now_s: int, timezone: str, numbers: M
         title.append(dbc.Badge(_("recommended"), color="success", className="ms-2"))
     if option.get("diverted"):
         title.append(dbc.Badge(_("diverted"), color="warning", text_color="dark", className="ms-1"))
+    if option.get("busy"):
+        title.append(dbc.Badge(_("on another order"), color="secondary", className="ms-1 rec-busy"))
     slack = option.get("slack_s") or {}
     return dbc.Card(dbc.CardBody([
         html.Div(title, className="mb-1"),

@@ -416,10 +416,14 @@ def _render_panel(ticket_no: str, message: Any = None) -> tuple:
     can_confirm = may("dispatch.confirm")
     why = "" if can_confirm else _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5).")
     top = options[0] if options else None
+    if can_confirm and top and top.get("busy"):  # R7.1: a crew keeps its order unless a class 1 diverts it
+        why = _("{crew} is on another order: send it once it is free, or choose a crew free now.").format(
+            crew=top["crew_code"])
     confirm_label = _("Confirm {crew}").format(crew=top["crew_code"]) if top else _("Confirm")
     store = {"ticket_id": brief.id, "ticket_no": brief.ticket_no, "recommendation_id": rec_id,
              "top": top["crew_id"] if top else None}
-    return (header, recommendation_view(payload, tz, numbers, _), False, not (can_confirm and top), confirm_label,
+    return (header, recommendation_view(payload, tz, numbers, _), False,
+            not (can_confirm and top and not top.get("busy")), confirm_label,
             not can_confirm, why, _crew_options(payload, crews), None, "", "", "", message, store, halo, False, False)
 
 

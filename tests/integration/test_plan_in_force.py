@@ -111,3 +111,7 @@ def test_a_crew_dispatched_since_the_plan_is_not_shown_as_free(world):
     with transaction(sessions) as db:
         a = option_of(recommend_for_ticket(db, ids["t2"], NOW, NETWORK), ids["a"])
     assert a["eta_s"] >= held.end_s or [d["ticket_id"] for d in a["displaces"]] == [ids["t1"]], a
+    # It cannot be confirmed for t2 while on t1 (the service refuses a busy crew): the option says so.
+    with transaction(sessions) as db:
+        rec = recommend_for_ticket(db, ids["t2"], NOW, NETWORK)
+    assert option_of(rec, ids["a"])["busy"] and not option_of(rec, ids["b"])["busy"]

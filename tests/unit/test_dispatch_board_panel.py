@@ -92,6 +92,14 @@ def test_three_options_side_by_side_with_the_top_one_marked_and_the_explanation(
     assert "greedy fallback" not in text
 
 
+def test_a_crew_on_another_order_is_marked_on_its_card():
+    busy = {**option(1, "CR01", 40, 30, {}), "busy": True}
+    free = option(2, "CR02", 50, 0, {})
+    view = panel.recommendation_view(payload([busy, free]), TZ, {}, identity)
+    cards = view[0].children
+    assert "on another order" in text_of(cards[0]) and "on another order" not in text_of(cards[1])
+
+
 def test_the_greedy_fallback_is_said_visibly_and_no_option_is_an_alarm():
     view = panel.recommendation_view(payload([option(1, "CR01", 12, 0, {})], fallback=True), TZ, {}, identity)
     assert view[0].id == "rec-fallback" and "greedy fallback" in text_of(view[0])
