@@ -11,6 +11,7 @@ from selenium.webdriver.common.actions.action_builder import ActionBuilder
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from dashboard.components.dispatch_map import TRACE_INDEX
 from ops.db import transaction
 from ops.models import Customer, IntakeCallbackTask, SafetyInstruction, Ticket, TicketReporter
 from ops.permissions import Actor
@@ -124,8 +125,8 @@ def test_hotline001_class1_intake_with_safety_script_reaches_the_dispatch_map(da
     assert re.fullmatch(r"0:(29|30) left", dash_duo.find_element(cell).text), dash_duo.find_element(cell).text
     hover = dash_duo.driver.execute_script(
         "const gd = document.querySelector('#dispatch-map .js-plotly-plot');"
-        "const t = gd.data[1]; const i = (t.customdata || []).indexOf(arguments[0]);"
-        "return i < 0 ? null : t.hovertext[i];", ticket_no)
+        "const t = gd.data[arguments[1]]; const i = (t.customdata || []).indexOf(arguments[0]);"
+        "return i < 0 ? null : t.hovertext[i];", ticket_no, TRACE_INDEX["class1"])
     assert hover and "Crew departs by" in hover and re.search(r"\(0:(29|30) left\)", hover), hover
     assert dash_duo.get_logs() == []
 
