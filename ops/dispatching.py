@@ -338,7 +338,7 @@ def plan_queue(db: Session, now: datetime, network: RoadNetwork, budget_s: float
     state = build_state(db, now, network, travel=travel)
     result = plan(state, budget_s)
     # A fresh plan of the whole queue is the best one there is: clicks insert into it from now on.
-    store_plan(db, result, now, source="plan_all")
+    store_plan(db, result, now, source="plan_all", state=state)
     crews = {c.id: c for c in state.crews}
     tickets = {t.id: t for t in state.tickets}
     unassigned = {t.id for t in state.tickets if t.assigned_crew is None}

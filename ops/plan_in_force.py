@@ -32,13 +32,22 @@ MAX_AGE = timedelta(minutes=5)
 KEEP = 5
 
 
-def _routes_json(plan: Plan) -> dict[str, Any]:
-    return {str(crew_id): [dataclasses.asdict(j) for j in jobs] for crew_id, jobs in plan.routes.items()}
+def _routes_json(routes: dict[int, list[PlannedJob]]) -> dict[str, Any]:
+    return {str(crew_id): [dataclasses.asdict(j) for j in jobs] for crew_id, jobs in routes.items()}
 
 
-def store_plan(db: Session, plan: Plan, now: datetime, source: str) -> PlanInForce:
-    """Store ``plan`` as the one in force from ``now``; keeps only the last few."""
-    row = PlanInForce(created_at=now, source=source, used_fallback=plan.used_fallback, routes=_routes_json(plan))
+def store_plan(db: Session, plan: Plan, now: datetime, source: str,
+               state: DispatchState | None = None) -> PlanInForce:
+    """Store ``plan`` as the one in force from ``now``; keeps only the last few.
+
+    With the ``state`` it was planned from, every crew's route is made to start with the order the
+    crew is on (the solver may put an interruptible crew's job back in the pool, but only a class 1
+    can take the crew off it): done here, in the scheduler, so that a click seldom has to retime.
+    """
+    routes = {crew_id: list(jobs) for crew_id, jobs in plan.routes.items()}  # the caller's plan is left as it is
+    if state is not None:
+        _start_with_current_orders(state, routes)
+    row = PlanInForce(created_at=now, source=source, used_fallback=plan.used_fallback, routes=_routes_json(routes))
     db.add(row)
     db.flush()
     stale = db.scalars(sa.select(PlanInForce.id).order_by(PlanInForce.created_at.desc(), PlanInForce.id.desc())

@@ -308,7 +308,7 @@ def replan(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork,
         state = build_state(db, now, network)
     result = plan(state, budget_s)
     with transaction(sessions) as db:
-        store_plan(db, result, now, "scheduler")
+        store_plan(db, result, now, "scheduler", state)
     return True
 
 

@@ -115,3 +115,15 @@ def test_a_crew_dispatched_since_the_plan_is_not_shown_as_free(world):
     with transaction(sessions) as db:
         rec = recommend_for_ticket(db, ids["t2"], NOW, NETWORK)
     assert option_of(rec, ids["a"])["busy"] and not option_of(rec, ids["b"])["busy"]
+
+
+def test_the_stored_plan_starts_each_crew_with_the_order_it_is_on(world):
+    """The solver may put an interruptible crew's job back in the pool; stored, the crew keeps it first."""
+    sessions, ids = world
+    with transaction(sessions) as db:
+        wo.confirm_dispatch(db, SUPERVISOR, ids["t1"], ids["a"], None, NOW, override_reason="by phone")
+    with transaction(sessions) as db:
+        solved = Plan(routes={ids["a"]: [job(ids["t2"])], ids["b"]: [job(ids["t1"])]})
+        row = store_plan(db, solved, NOW, "scheduler", build_state(db, NOW, NETWORK))
+        assert [j["ticket_id"] for j in row.routes[str(ids["a"])]] == [ids["t1"], ids["t2"]]
+    assert [j.ticket_id for j in solved.routes[ids["a"]]] == [ids["t2"]]  # the caller's plan is untouched
