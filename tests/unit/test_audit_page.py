@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import UTC, date, datetime
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -12,31 +10,13 @@ import pytest
 
 import dashboard.security
 from ops.audit_log import AuditFilterError, change_summary, local_period
-
-PAGE = Path(__file__).resolve().parents[2] / "dashboard" / "pages" / "audit.py"
+from tests.unit.pages import PAGES, load_page
 
 
 @pytest.fixture
 def page(monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, dict[str, Any], list[str]]:
     """The page module loaded in isolation: registrations recorded, no Dash app or global callbacks touched."""
-    import dash
-
-    registered: dict[str, Any] = {}
-    callback_actions: list[str] = []
-
-    def register_page(module: str, **kwargs: Any) -> None:
-        registered.update(kwargs, module=module)
-
-    def secured_callback(action: str, *_args: Any, **_kwargs: Any):
-        callback_actions.append(action)
-        return lambda function: function
-
-    monkeypatch.setattr(dash, "register_page", register_page)
-    monkeypatch.setattr(dashboard.security, "secured_callback", secured_callback)
-    spec = importlib.util.spec_from_file_location("_audit_page_under_test", PAGE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module, registered, callback_actions
+    return load_page(monkeypatch, "audit")
 
 
 def test_r13_1_audit_page_registers_with_action_audit_view(page) -> None:
@@ -45,7 +25,7 @@ def test_r13_1_audit_page_registers_with_action_audit_view(page) -> None:
     assert registered["action"] == "audit.view"
     assert registered["name"] == "Audit log" and registered["order"] == 80
     assert callback_actions and set(callback_actions) == {"audit.view"}
-    source = PAGE.read_text(encoding="utf-8")
+    source = (PAGES / "audit.py").read_text(encoding="utf-8")
     assert "dash.callback" not in source and "@callback" not in source
     assert "dangerously_allow_code" not in source
 
