@@ -282,12 +282,19 @@ def recommend_for_ticket(db: Session, ticket_id: int, now: datetime, network: Ro
         used_fallback = True
     codes = dict(db.execute(sa.select(Crew.id, Crew.code)).tuples().all())
     busy = frozenset(c.id for c in state.crews if c.current_ticket_id is not None or c.busy_until_s > state.now_s)
+    return _store_recommendation(db, ticket, now, [_option_json(i + 1, o, codes, busy)
+                                                   for i, o in enumerate(result.options)],
+                                 used_fallback=used_fallback, note=result.note, k=k,
+                                 plan_in_force=current.note if current is not None else None)
+
+
+def _store_recommendation(db: Session, ticket: Ticket, now: datetime, options: list[dict[str, Any]], *,
+                          used_fallback: bool, note: str, k: int, **extra: Any) -> Recommendation:
+    """One ``Recommendation`` row as the pages and the API show it (R13.1); ``extra`` adds to the payload."""
     payload = {
         "ticket_id": ticket.id, "ticket_no": ticket.ticket_no, "ticket_class": int(ticket.ticket_class),
         "created_at": now.isoformat(), "now_s": epoch(now), "k": k, "used_fallback": used_fallback,
-        "note": result.note,
-        "plan_in_force": current.note if current is not None else None,
-        "options": [_option_json(i + 1, o, codes, busy) for i, o in enumerate(result.options)],
+        "note": note, **extra, "options": options,
     }
     row = Recommendation(ticket_id=ticket.id, created_at=now, used_fallback=used_fallback, payload=payload)
     db.add(row)
@@ -355,24 +362,12 @@ def plan_queue(db: Session, now: datetime, network: RoadNetwork, budget_s: float
         if crew.current_ticket_id is not None and not (target.ticket_class == 1 and crew.interruptible):
             continue
         ticket = rows[first.ticket_id]
-        option = {
-            "rank": 1, "crew_id": crew_id, "crew_code": codes.get(crew_id, crew.label),
-            "eta": from_epoch(first.eta_s).isoformat(), "eta_s": int(first.eta_s),
-            "departure": from_epoch(first.depart_s).isoformat(), "departure_s": int(first.depart_s),
-            "slack_s": {k: int(v) for k, v in first.slack.items()}, "displaces": [],
-            "explanation": f"planned with the whole queue ({result.status or 'plan'}, "
-                           f"{len(jobs)} job(s) on this crew's route)",
-            "cost": 0, "cost_delta": 0, "diverted": crew.current_ticket_id is not None,
-        }
-        payload = {
-            "ticket_id": ticket.id, "ticket_no": ticket.ticket_no, "ticket_class": int(ticket.ticket_class),
-            "created_at": now.isoformat(), "now_s": epoch(now), "k": 1, "used_fallback": result.used_fallback,
-            "note": result.note, "source": "plan_all", "options": [option],
-        }
-        row = Recommendation(ticket_id=ticket.id, created_at=now, used_fallback=result.used_fallback,
-                             payload=payload)
-        db.add(row)
-        db.flush()
+        option = _option_json(1, CrewOption(
+            crew_id, crew.label, int(first.eta_s), int(first.depart_s), first.slack, (), 0, 0,
+            f"planned with the whole queue ({result.status or 'plan'}, {len(jobs)} job(s) on this crew's route)",
+            diverted=crew.current_ticket_id is not None), codes, frozenset())
+        row = _store_recommendation(db, ticket, now, [option], used_fallback=result.used_fallback, note=result.note,
+                                    k=1, source="plan_all")
         proposals.append(Proposal(
             ticket_id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class),
             crew_id=crew_id, crew_code=option["crew_code"], recommendation_id=row.id,
