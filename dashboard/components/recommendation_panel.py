@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import html
 from flask_babel import pgettext
 
-from dashboard.i18n import format_datetime
+from dashboard.i18n import format_clock, format_datetime
 from dashboard.labels import label
 from ops.rules import N_
 
@@ -58,20 +58,23 @@ def slack_item(name: str, seconds: int, _: Translate) -> html.Li:
     return html.Li(text, className="slack-ok")
 
 
+def clock_and_wait(at: datetime, now_s: int, timezone: str, _: Translate) -> str:
+    """"14:05 (in 25 min)": the clock time in the configured zone (with the date if not today) and the wait."""
+    now = datetime.fromtimestamp(now_s, UTC)
+    return _("{time} (in {t})").format(time=format_clock(at, now, timezone),
+                                      t=minutes_text(int(at.timestamp()) - now_s, _))
+
+
 def eta_text(option: Mapping[str, Any], now_s: int, timezone: str, _: Translate) -> str:
     """Clock time in the configured zone plus minutes from the moment of the recommendation."""
-    eta = datetime.fromisoformat(option["eta"])
-    return _("{time} (in {t})").format(time=format_datetime(eta, timezone, "%H:%M"),
-                                      t=minutes_text(int(option["eta_s"]) - now_s, _))
+    return clock_and_wait(datetime.fromisoformat(option["eta"]), now_s, timezone, _)
 
 
 def departure_text(option: Mapping[str, Any], now_s: int, timezone: str, _: Translate) -> str:
     wait = int(option["departure_s"]) - now_s
     if wait <= 60:
         return _("now")
-    departure = datetime.fromisoformat(option["departure"])
-    return _("{time} (in {t})").format(time=format_datetime(departure, timezone, "%H:%M"),
-                                      t=minutes_text(wait, _))
+    return clock_and_wait(datetime.fromisoformat(option["departure"]), now_s, timezone, _)
 
 
 def displaced_text(option: Mapping[str, Any], numbers: Mapping[int, str], _: Translate) -> str:
@@ -191,14 +194,14 @@ def order_view(order: Any, timezone: str, _: Translate) -> dbc.Alert:
         id="rec-order")
 
 
-def crew_rows(rows: Iterable[Any], timezone: str, _: Translate) -> list[dict[str, Any]]:
+def crew_rows(rows: Iterable[Any], now: datetime, timezone: str, _: Translate) -> list[dict[str, Any]]:
     """The crew list's grid rows: status in words, current ticket, and when the crew is next free."""
     out = []
     for r in rows:
         if r.free_now:
             free = _("now")
         elif r.free_at is not None:
-            free = format_datetime(r.free_at, timezone, "%H:%M")
+            free = format_clock(r.free_at, now, timezone)
         else:
             free = "—"
         out.append({"code": r.code, "name": r.name, "status": label(r.status), "status_code": r.status,
@@ -233,8 +236,7 @@ def proposal_rows(proposals: Sequence[Any], now: datetime, timezone: str, _: Tra
     return [{
         "ticket": p.ticket_no, "ticket_id": p.ticket_id, "cls": p.ticket_class, "crew": p.crew_code,
         "crew_id": p.crew_id, "recommendation_id": p.recommendation_id,
-        "eta": _("{time} (in {t})").format(time=format_datetime(p.eta, timezone, "%H:%M"),
-                                           t=minutes_text(int(p.eta.timestamp()) - now_s, _)),
+        "eta": clock_and_wait(p.eta, now_s, timezone, _),
         "slack": slack_summary(p.slack_s, _),
         "late": any(v < 0 for v in p.slack_s.values()),
         "result": "",

@@ -254,7 +254,7 @@ def layout(**_query) -> html.Div:
                                         "condition": "params.data.overdue",
                                         "style": {"color": "#b02a37", "fontWeight": "600"},
                                     }]}), label=_("Open tickets by time left"), tab_id="tab-tickets"),
-                                dbc.Tab(_grid("crew-grid", crew_rows(crew_list, tz, _), crew_columns(_),
+                                dbc.Tab(_grid("crew-grid", crew_rows(crew_list, now, tz, _), crew_columns(_),
                                               "params.data.code", "74vh", _("No crews")),
                                         label=_("Crews"), tab_id="tab-crews"),
                                 dbc.Tab(_plan_tab(may("dispatch.confirm")), label=_("Plan all"), tab_id="tab-plan"),
@@ -301,7 +301,7 @@ def refresh(_n: int | None, _changed: int | None):
         for key, value in trace.items():
             patch["data"][i][key] = value
     return (patch, _grid_rows(tickets, now, tz), _summary(tickets, crews, now, tz),
-            class1_banner(alerts, tz), crew_rows(crew_list, tz, _),
+            class1_banner(alerts, tz), crew_rows(crew_list, now, tz, _),
             alert_items(open_, tz, _, can_acknowledge=may("alert.acknowledge")), _alerts_label(open_),
             [a.ticket_no for a in alerts])
 

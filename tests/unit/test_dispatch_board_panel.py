@@ -111,10 +111,13 @@ def test_crew_list_says_now_a_clock_time_or_nothing():
     rows = [SimpleNamespace(code="CR01", name="A", status="available", ticket_no=None, free_at=None, free_now=True),
             SimpleNamespace(code="CR02", name="B", status="on_site", ticket_no="GD-1", free_at=NOW + timedelta(
                 minutes=45), free_now=False),
-            SimpleNamespace(code="CR03", name="C", status="off_shift", ticket_no=None, free_at=None, free_now=False)]
-    out = panel.crew_rows(rows, TZ, identity)
+            SimpleNamespace(code="CR03", name="C", status="off_shift", ticket_no=None, free_at=None, free_now=False),
+            SimpleNamespace(code="CR04", name="D", status="on_site", ticket_no="GD-2", free_at=NOW + timedelta(
+                hours=14), free_now=False)]
+    out = panel.crew_rows(rows, NOW, TZ, identity)
     assert [(r["status"], r["ticket"], r["free"]) for r in out] == [
-        ("Available", "", "now"), ("On site", "GD-1", "12:45"), ("Off shift", "", "—")]
+        ("Available", "", "now"), ("On site", "GD-1", "12:45"), ("Off shift", "", "—"),
+        ("On site", "GD-2", "11-27 02:00")]  # tomorrow says so: "02:00" alone would read as today
 
 
 def test_plan_rows_carry_the_ids_to_confirm_and_the_tightest_slack():
