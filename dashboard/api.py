@@ -162,9 +162,11 @@ def report_position(code: str) -> ResponseReturnValue:
 
     import sqlalchemy as sa
 
+    from dashboard.errors import api_error
     from ops.db import transaction
+    from ops.errors import ServiceError
     from ops.models import Crew
-    from ops.services.crews import CrewError, record_position
+    from ops.services.crews import record_position
 
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -189,8 +191,8 @@ def report_position(code: str) -> ResponseReturnValue:
             if g.identity.crew_id != crew.id:
                 return error(403, "this token is not bound to this crew")
             record_position(db, g.identity.actor, crew, lon, lat, at or ctx.clock(), source="api")
-    except (CrewError, ValueError) as exc:
-        return error(400, str(exc))  # the transaction rolled back: nothing was saved
+    except ServiceError as exc:
+        return api_error(exc)  # the transaction rolled back: nothing was saved
     return jsonify({"crew": code, "lon": lon, "lat": lat}), 201
 
 

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from dashboard.api import api, error, json_body, performs
 from dashboard.context import context
+from dashboard.errors import api_error
+from ops import unit_of_work
+from ops.errors import ServiceError
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -97,34 +99,12 @@ def _time(body: dict, name: str, problems: dict[str, str], *, required: bool = T
 
 
 def _run(action: str, call: Callable[[Any, Any, datetime], Any], *, created: bool = False) -> ResponseReturnValue:
-    """Call one service in a transaction and map its errors to status codes."""
-    from ops.db import transaction
-    from ops.permissions import PermissionDenied
-    from ops.services.work_orders import (
-        NotFoundError,
-        NotYourCrewError,
-        TransitionError,
-        WorkOrderError,
-    )
-
+    """Run one service call as a unit of work and render the order; a refusal becomes its 4xx body."""
     ctx = context()
     try:
-        with transaction(ctx.sessions) as db:
-            order = call(db, g.identity.actor, ctx.clock())
-            payload = order_json(order)
-    except NotFoundError as exc:
-        return error(404, str(exc), fields=exc.problems)
-    except TransitionError as exc:
-        return error(409, str(exc), fields=exc.problems)
-    except NotYourCrewError as exc:
-        return error(403, str(exc), fields=exc.problems)
-    except WorkOrderError as exc:
-        return _invalid(exc.problems)
-    except PermissionDenied as exc:
-        return error(403, str(exc), action=action)
-    except (sa.exc.IntegrityError, sa.orm.exc.StaleDataError):
-        return error(409, "someone else changed this ticket, crew or order at the same time; reload and retry",
-                     fields={"status": "conflict"})
+        payload = unit_of_work.run(ctx.sessions, lambda db: order_json(call(db, g.identity.actor, ctx.clock())))
+    except ServiceError as exc:
+        return api_error(exc)
     response = jsonify(payload)
     response.status_code = 201 if created else 200
     return response

@@ -24,6 +24,10 @@ from flask.typing import ResponseReturnValue
 
 from dashboard.api import api, error, json_body, performs
 from dashboard.context import context
+from dashboard.errors import api_error
+from ops import unit_of_work
+from ops.errors import ServiceError
+from ops.services.intake import create_ticket, replay_idempotent
 from ops.vocabulary import Channel, Judgement, Symptom
 
 #: Channel values as the API spells them (the app channel is ``web_app`` inside).
@@ -169,17 +173,6 @@ def _invalid(problems: dict[str, str]) -> ResponseReturnValue:
 @performs("ticket.create")
 def create_ticket_route() -> ResponseReturnValue:
     """File a report (R4.1 app, WeChat, counter or a hotline partner): 201 with the classified ticket."""
-    import sqlalchemy as sa
-
-    from ops.db import transaction
-    from ops.permissions import PermissionDenied
-    from ops.services.intake import (
-        IdempotencyConflictError,
-        IntakeError,
-        create_ticket,
-        replay_idempotent,
-    )
-
     body = json_body()
     if not isinstance(body, dict):
         return error(400, "body: a JSON object is required")
@@ -189,26 +182,20 @@ def create_ticket_route() -> ResponseReturnValue:
     key = request.headers.get(IDEMPOTENCY_HEADER)
     ctx = context()
     actor = g.identity.actor
-    try:
-        with transaction(ctx.sessions) as db:
-            result = create_ticket(db, actor, report, now=ctx.clock(), locator=ctx.locator,
-                                   idempotency_key=key)
-            payload = _result_json(result)
-    except IdempotencyConflictError as exc:
-        return error(409, str(exc), fields=exc.problems)
-    except IntakeError as exc:
-        return _invalid(exc.problems)  # the transaction rolled back: nothing was saved
-    except PermissionDenied:
-        return error(403, "the token or its user may not do this", action="ticket.create")
-    except sa.exc.IntegrityError:
-        if key is None:
-            raise
+
+    def file(db: Any) -> tuple[Any, dict[str, Any]]:
+        result = create_ticket(db, actor, report, now=ctx.clock(), locator=ctx.locator, idempotency_key=key)
+        return result, _result_json(result)
+
+    def replay(db: Any) -> tuple[Any, dict[str, Any]] | None:
         # A concurrent retry with the same key won the race; its ticket is the answer.
-        with transaction(ctx.sessions) as db:
-            result = replay_idempotent(db, actor, key, report)
-            if result is None:
-                raise
-            payload = _result_json(result)
+        result = replay_idempotent(db, actor, key, report) if key is not None else None
+        return None if result is None else (result, _result_json(result))
+
+    try:
+        result, payload = unit_of_work.run(ctx.sessions, file, replay=replay)
+    except ServiceError as exc:
+        return api_error(exc)  # the transaction rolled back: nothing was saved
     response = jsonify(payload)
     response.status_code = 200 if result.replayed else 201
     if result.replayed:

@@ -15,11 +15,12 @@ token at once, because the roles are read afresh from the user row on each reque
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ops.errors import ForbiddenError
 from ops.vocabulary import Role
 
 if TYPE_CHECKING:
@@ -152,15 +153,21 @@ SCOPES: MappingProxyType[str, str] = MappingProxyType({
 GRANTABLE_RIGHTS: frozenset[str] = frozenset({"dispatch.confirm"})
 
 
-class PermissionDenied(PermissionError):  # noqa: N818 - the name every caller expects
-    """The actor may not perform the action; the message names both, for the page and the log."""
+class PermissionDenied(ForbiddenError, PermissionError):  # noqa: N818 - the name every caller expects
+    """The actor may not perform the action; the message names both, for the page and the log.
 
-    def __init__(self, actor: Actor, action: str, message: str | None = None) -> None:
+    A :class:`ops.errors.ServiceError` like every other refusal, so an edge handles it in one place;
+    ``code``/``params`` let a service say more precisely why (e.g. "dispatchers and supervisors only").
+    """
+
+    def __init__(self, actor: Actor, action: str, code: str = "permission.denied",
+                 params: Mapping[str, Any] | None = None) -> None:
         self.actor = actor
         self.action = action
         roles = ", ".join(sorted(r.value for r in actor.roles)) or "no role"
         scopes = "" if actor.scopes is None else f"; token scopes: {', '.join(sorted(actor.scopes)) or 'none'}"
-        super().__init__(message or f"{actor.label} ({roles}{scopes}) may not perform '{action}'")
+        super().__init__(code, None, {"actor": f"{actor.label} ({roles}{scopes})", "action": action,
+                                      **(params or {})})
 
 
 def allowed(actor: Actor, action: str) -> bool:

@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ops.errors import ServiceError
 from ops.settings import check_timezone
 from ops.vocabulary import Answer, Channel, Judgement, Role, Symptom, TicketClass
 
@@ -441,12 +442,8 @@ def classify(report: ClassificationInput, table: RuleTable = DEFAULT_TABLE) -> C
     return Classification(best, table.version, reasons)
 
 
-class ClassChangeError(ValueError):
+class ClassChangeError(ServiceError):
     """A class change that R6.5 forbids; ``field`` names the form field to attach the error to."""
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def check_class_change(
@@ -468,15 +465,11 @@ def check_class_change(
         return
     roles = {Role(r) for r in actor_roles}
     if current is TicketClass.EMERGENCY and Role.SUPERVISOR not in roles:
-        raise ClassChangeError(
-            f"Lowering a class-1 ticket to class {int(new)} needs a supervisor (R6.5).",
-            field="ticket_class",
-        )
+        raise ClassChangeError("class.lower_needs_supervisor", "ticket_class",
+                               {"from_class": int(current), "to_class": int(new)})
     if not (reason and reason.strip()):
-        raise ClassChangeError(
-            f"Lowering a ticket from class {int(current)} to class {int(new)} needs a reason (R6.5).",
-            field="reason",
-        )
+        raise ClassChangeError("class.lower_needs_reason", "reason",
+                               {"from_class": int(current), "to_class": int(new)})
 
 
 # --------------------------------------------------------------------------------------------

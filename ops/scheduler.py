@@ -31,10 +31,11 @@ from ops import rules
 from ops.audit import record
 from ops.db import transaction
 from ops.dispatching import build_state, epoch, recommend_for_ticket
+from ops.errors import ServiceError
 from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR
 from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at, store_plan
-from ops.services.work_orders import WorkOrderError, confirm_dispatch
+from ops.services.work_orders import confirm_dispatch
 from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch_types import DispatchState
 from optimizer.network import RoadNetwork
@@ -187,7 +188,7 @@ def _class1_waiting(db: Session, now: datetime, recommend: _Recommender, report:
                         auto=True)
                 recommend.changed()
                 break
-            except WorkOrderError as exc:
+            except ServiceError as exc:
                 log.info("auto-dispatch of ticket %s to crew %s refused: %s", ticket.id, option["crew_id"], exc)
         if order is None:
             if not _has_alert(db, AlertKind.NO_CREW, ticket.id):

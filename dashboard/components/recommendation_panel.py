@@ -32,7 +32,7 @@ SLACK_NAMES: Mapping[str, str] = {
     "slot_end": N_("inside the slot"),
 }
 
-#: Field ids of the panel under which a service's refusal is shown (``WorkOrderError.field``).
+#: Field ids of the panel under which a service's refusal is shown (``ServiceError.field``).
 ERROR_FIELDS = ("override_reason", "crew_id")
 
 

@@ -19,10 +19,13 @@ from dash.exceptions import PreventUpdate
 from dashboard.components.crew_map import crew_map_figure
 from dashboard.components.dispatch_map import CLASS_COLOURS, time_left_text
 from dashboard.context import context
+from dashboard.errors import problem_text
 from dashboard.i18n import _, format_clock, format_datetime
 from dashboard.labels import label
 from dashboard.security import current_actor, page_layout, secured_callback
+from ops import unit_of_work
 from ops.crew_view import CrewOrder, CrewPage, crew_page
+from ops.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError
 from ops.parts import PARTS
 from ops.rules import DEADLINE_MESSAGES, N_
 
@@ -66,25 +69,6 @@ FIELD_LABELS: dict[str, str] = {
     "status": N_("Status"),
     "version": N_("Work order"),
 }
-
-#: The services' English messages for the crew's steps, so that the catalogs translate them.
-SERVICE_MESSAGES: tuple[str, ...] = (
-    N_("required"),
-    N_("too long"),
-    N_("a reading in ppm, zero or more, is required"),
-    N_("must be between the arrival and now"),
-    N_("not in the parts list"),
-    N_("this part does not meet the national standard (R8.4)"),
-    N_("quantity must be a whole number, 1 or more"),
-    N_("must be fixed, not_fixed or needs_follow_up"),
-    N_("the customer must confirm the record (R9.1)"),
-    N_("safety advice must be given to the customer (R8.5)"),
-    N_("a class-1 order needs a gas detector reading before completion (R8.3)"),
-    N_("a class-1 order needs a gas detector reading first (R8.3)"),
-    N_("a reason is required"),
-    N_("this work order belongs to another crew"),
-    N_("no such work order"),
-)
 
 BIG = "w-100 py-3 fs-5 mb-2"
 #: Where the deadlines sit in the page body, for the refresh to patch them alone.
@@ -356,21 +340,21 @@ def layout(**_query) -> html.Div:
 
 
 # ----------------------------------------------------------------------------- callbacks
-def _problems(exc: Exception, names: dict[str, str] | None = None) -> dbc.Alert:
-    """Every refused field by its name on the page, with the service's reason (translated if known).
+def _problems(exc: ServiceError, names: dict[str, str] | None = None) -> dbc.Alert:
+    """Every refused field by its name on the page, with the service's reason in the crew's language.
 
     ``names`` names fields only the caller knows, such as ``parts[1]`` (the second part it sent).
     """
-    problems = getattr(exc, "problems", None) or {"": str(exc)}
     items = []
-    for field, message in problems.items():
+    for problem in exc.problems:
+        field = problem.field or ""
         if names and field in names:
             name = _("Parts replaced") + " · " + names[field]
         elif field.startswith("parts["):
             name = _("Parts replaced")
         else:
             name = _(FIELD_LABELS[field]) if field in FIELD_LABELS else field
-        items.append(html.Li([html.Span(name + ": ", className="fw-semibold"), _(message) if message else ""],
+        items.append(html.Li([html.Span(name + ": ", className="fw-semibold"), problem_text(problem)],
                              **{"data-field": field}))
     return dbc.Alert([html.Div(_("Not saved. Please correct:"), className="fw-semibold"), html.Ul(items, className="mb-0")],
                      color="danger", id="crew-error", className="shadow mb-2", dismissable=True)
@@ -378,26 +362,17 @@ def _problems(exc: Exception, names: dict[str, str] | None = None) -> dbc.Alert:
 
 def _run(step, *args: Any, names: dict[str, str] | None = None, **kwargs: Any) -> tuple[Any, Any, Any]:
     """Run one service step; on success rebuild the page, on refusal keep what was typed and show why."""
-    from ops.db import transaction
-    from ops.services.work_orders import (
-        NotFoundError,
-        NotYourCrewError,
-        TransitionError,
-        WorkOrderError,
-    )
-
     ctx = context()
     now = ctx.clock()
     try:
-        with transaction(ctx.sessions) as db:
-            step(db, current_actor(), *args, now=now, **kwargs)
-    except (TransitionError, NotFoundError, NotYourCrewError):
+        unit_of_work.run(ctx.sessions, lambda db: step(db, current_actor(), *args, now=now, **kwargs))
+    except (ConflictError, NotFoundError, ForbiddenError):
         page, now = _load()
         alert = dbc.Alert(_("The order was changed elsewhere (reassigned, cancelled or updated): the page now "
                             "shows its current state."), color="warning", id="crew-error", className="shadow mb-2",
                           dismissable=True)
         return alert, _body(page, now), _key(page)
-    except WorkOrderError as exc:
+    except ServiceError as exc:
         return _problems(exc, names), dash.no_update, dash.no_update
     page, now = _load()
     # Success needs no toast (the page itself moves on to the next step); a previous error is cleared.
@@ -528,7 +503,7 @@ def report_position(position: dict | None, error: dict | None):
     from ops.db import transaction
     from ops.dispatch_board import crew_of_user
     from ops.models import Crew
-    from ops.services.crews import CrewError, record_position
+    from ops.services.crews import record_position
 
     if not position:
         if error:
@@ -548,7 +523,7 @@ def report_position(position: dict | None, error: dict | None):
                             now, source="gps",
                             speed_kmh=speed * 3.6 if isinstance(speed, int | float) and speed >= 0 else None,
                             heading_deg=heading if isinstance(heading, int | float) and 0 <= heading < 360 else None)
-    except (CrewError, TypeError):
+    except (ServiceError, TypeError):
         return _("Position not available: allow location access for this site and try again.")
     return _("Position sent at {time}").format(time=format_datetime(now, ctx.settings.timezone, "%H:%M"))
 

@@ -50,10 +50,14 @@ from dashboard.components.recommendation_panel import (
     ticket_header,
 )
 from dashboard.context import context
+from dashboard.errors import field_texts, service_error_text
 from dashboard.i18n import _, format_clock, format_datetime
 from dashboard.labels import label
 from dashboard.security import current_actor, may, page_layout, secured_callback
+from ops import unit_of_work
 from ops.board import Class1Alert, class1_awaiting_departure, crews_on_map, open_tickets
+from ops.errors import ConflictError, NotFoundError, ServiceError
+from ops.permissions import PermissionDenied
 from ops.rules import N_
 
 dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispatch", order=0,
@@ -448,10 +452,6 @@ def show_recommendation(ticket_no: str | None, _refresh: int | None):
     return _render_panel(ticket_no)
 
 
-def _service_text(message: str) -> str:
-    return _(message) if message else message
-
-
 @secured_callback(
     "dispatch.confirm",
     *_PANEL_OUT,
@@ -467,16 +467,7 @@ def _service_text(message: str) -> str:
 def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: int | None, reason: str | None,
             changed: int | None):
     """R7.1: confirm the top crew, or another with a reason; the service decides, the panel shows why."""
-    import sqlalchemy as sa
-
-    from ops.db import transaction
-    from ops.permissions import PermissionDenied
-    from ops.services.work_orders import (
-        NotFoundError,
-        TransitionError,
-        WorkOrderError,
-        confirm_dispatch,
-    )
+    from ops.services.work_orders import confirm_dispatch
 
     trigger = dash.ctx.triggered_id
     if not rec or not (n_top if trigger == "rec-confirm" else n_other):
@@ -492,21 +483,24 @@ def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: in
     else:
         ctx = context()
         try:
-            with transaction(ctx.sessions) as db:
-                order = confirm_dispatch(db, current_actor(), rec["ticket_id"], int(crew_id),
-                                         rec["recommendation_id"], ctx.clock(), override_reason=why)
-                crew_code = order.crew.code
-        except (TransitionError, NotFoundError) as exc:
-            message = dbc.Alert(_("Not dispatched: the ticket changed meanwhile.") + " " + _service_text(
-                next(iter(exc.problems.values()))), color="warning", className="py-1 px-2 mb-0", id="rec-error")
-            return (*_render_panel(rec["ticket_no"], message), (changed or 0) + 1)
-        except WorkOrderError as exc:
-            for field, text in exc.problems.items():
-                errors[field if field in errors else "crew_id"] = _service_text(text)
-        except sa.exc.IntegrityError:
-            errors["crew_id"] = _("The crew was just given another order: refresh the recommendation.")
+            crew_code = unit_of_work.run(ctx.sessions, lambda db: confirm_dispatch(
+                db, current_actor(), rec["ticket_id"], int(crew_id), rec["recommendation_id"], ctx.clock(),
+                override_reason=why).crew.code)
         except PermissionDenied:
             errors["crew_id"] = _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5).")
+        except ConflictError as exc:
+            if exc.code == "conflict":  # refused by the database: another order took the crew first
+                errors["crew_id"] = _("The crew was just given another order: refresh the recommendation.")
+            else:
+                message = dbc.Alert(_("Not dispatched: the ticket changed meanwhile.") + " " + service_error_text(exc),
+                                    color="warning", className="py-1 px-2 mb-0", id="rec-error")
+                return (*_render_panel(rec["ticket_no"], message), (changed or 0) + 1)
+        except NotFoundError as exc:
+            message = dbc.Alert(_("Not dispatched: the ticket changed meanwhile.") + " " + service_error_text(exc),
+                                color="warning", className="py-1 px-2 mb-0", id="rec-error")
+            return (*_render_panel(rec["ticket_no"], message), (changed or 0) + 1)
+        except ServiceError as exc:
+            errors.update(field_texts(exc, list(errors), fallback="crew_id"))
         else:
             message = dbc.Alert(_("Dispatched: crew {crew} is on its way to {ticket}.").format(
                 crew=crew_code, ticket=rec["ticket_no"]), color="success", className="py-1 px-2 mb-0",
@@ -559,11 +553,7 @@ def plan_all(n_clicks: int | None):
 def confirm_selected(n_clicks: int | None, selected: list[dict] | None, rows: list[dict] | None,
                      changed: int | None):
     """Each ticked proposal in its own transaction: a stale one is reported, the rest still go."""
-    import sqlalchemy as sa
-
-    from ops.db import transaction
-    from ops.permissions import PermissionDenied
-    from ops.services.work_orders import WorkOrderError, confirm_dispatch
+    from ops.services.work_orders import confirm_dispatch
 
     if not n_clicks:
         raise PreventUpdate
@@ -574,17 +564,18 @@ def confirm_selected(n_clicks: int | None, selected: list[dict] | None, rows: li
     results: dict[str, tuple[bool, str]] = {}
     for row in selected:
         try:
-            with transaction(ctx.sessions) as db:
-                confirm_dispatch(db, current_actor(), int(row["ticket_id"]), int(row["crew_id"]),
-                                 int(row["recommendation_id"]), ctx.clock())
+            unit_of_work.run(ctx.sessions, lambda db, row=row: confirm_dispatch(
+                db, current_actor(), int(row["ticket_id"]), int(row["crew_id"]), int(row["recommendation_id"]),
+                ctx.clock()))
             results[row["ticket"]] = (True, _("dispatched"))
-        except WorkOrderError as exc:
-            results[row["ticket"]] = (False, _("not dispatched: {why}").format(
-                why=_service_text(next(iter(exc.problems.values())))))
-        except sa.exc.IntegrityError:
-            results[row["ticket"]] = (False, _("not dispatched: the crew was just given another order"))
         except PermissionDenied:
             results[row["ticket"]] = (False, _("not dispatched: not allowed"))
+        except ConflictError as exc:
+            why = (_("the crew was just given another order") if exc.code == "conflict"
+                   else service_error_text(exc))
+            results[row["ticket"]] = (False, _("not dispatched: {why}").format(why=why))
+        except ServiceError as exc:
+            results[row["ticket"]] = (False, _("not dispatched: {why}").format(why=service_error_text(exc)))
     new_rows = [{**r, "result": results[r["ticket"]][1]} if r["ticket"] in results else r for r in rows or []]
     ok = sum(1 for good, _text in results.values() if good)
     colour = "success" if ok == len(results) else ("warning" if ok else "danger")
@@ -604,8 +595,7 @@ def confirm_selected(n_clicks: int | None, selected: list[dict] | None, rows: li
 )
 def acknowledge(clicks: list[int | None], changed: int | None):
     """The office has seen an escalation (R7.2–R7.4): who and when are recorded; the list refreshes."""
-    from ops.db import transaction
-    from ops.services.alerts import AlertError, acknowledge_alert
+    from ops.services.alerts import acknowledge_alert
 
     trigger = dash.ctx.triggered_id
     clicks = clicks if isinstance(clicks, list) else [clicks]
@@ -613,9 +603,9 @@ def acknowledge(clicks: list[int | None], changed: int | None):
         raise PreventUpdate
     ctx = context()
     try:
-        with transaction(ctx.sessions) as db:
-            acknowledge_alert(db, current_actor(), int(trigger["id"]), ctx.clock())
-    except AlertError as exc:
-        return dbc.Alert(_service_text(exc.message), color="warning", className="py-1 px-2 mb-0",
+        unit_of_work.run(ctx.sessions, lambda db: acknowledge_alert(db, current_actor(), int(trigger["id"]),
+                                                                   ctx.clock()))
+    except ServiceError as exc:
+        return dbc.Alert(service_error_text(exc), color="warning", className="py-1 px-2 mb-0",
                          duration=6000), (changed or 0) + 1
     return "", (changed or 0) + 1

@@ -13,35 +13,26 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ops.audit import record
+from ops.errors import ConflictError, NotFoundError, ServiceError
 from ops.models import Alert
 from ops.permissions import Actor, require
-from ops.rules import N_
 
-__all__ = ["AlertError", "acknowledge_alert"]
-
-
-class AlertError(ValueError):
-    """Refused on its data; ``field`` names the input at fault, ``message`` is the catalog text."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+__all__ = ["acknowledge_alert"]
 
 
 def acknowledge_alert(db: Session, actor: Actor, alert_id: int, now: datetime, *, note: str | None = None) -> Alert:
     """Mark one alert seen by ``actor``; a second acknowledgement is refused so the first one stands."""
     require(actor, "alert.acknowledge")
     if not isinstance(now, datetime) or now.utcoffset() is None:
-        raise AlertError("now", N_("must be a timezone-aware time"))
+        raise ServiceError("aware_time_required", "now")
     valid_id = isinstance(alert_id, int) and not isinstance(alert_id, bool)
     alert = db.get(Alert, alert_id) if valid_id else None
     if alert is None:
-        raise AlertError("alert_id", N_("no such alert"))
+        raise NotFoundError("alert.not_found", "alert_id")
     if alert.acknowledged_at is not None:
-        raise AlertError("alert_id", N_("the alert is already acknowledged"))
+        raise ConflictError("alert.already_acknowledged", "alert_id")
     if note is not None and (not isinstance(note, str) or len(note) > 2000):
-        raise AlertError("note", N_("too long"))
+        raise ServiceError("too_long", "note")
     alert.acknowledged_at = now
     alert.acknowledged_by_id = actor.user_id
     after: dict[str, Any] = {"acknowledged_at": now, "kind": alert.kind.value, "ticket_id": alert.ticket_id}

@@ -312,8 +312,7 @@ def change_password(
     _aware(now)
     require(actor, "account.self")
     if actor.user_id is None or actor.user_id != user_id:
-        raise PermissionDenied(actor, "account.self",
-                               f"{actor.label} may change only their own password; an admin resets others'")
+        raise PermissionDenied(actor, "account.self", "account.own_password_only")
     user = get_user(session, user_id)
     if not verify_password(user.password_hash, old_password or ""):
         raise AccountError("old_password", "the current password is not correct")

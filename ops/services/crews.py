@@ -15,26 +15,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.audit import record, snapshot
+from ops.errors import ServiceError
 from ops.models import Crew, CrewMember, CrewPosition, Depot, User
 from ops.permissions import Actor, require
 from ops.vocabulary import CrewStatus, ShiftPattern, Skill
 
 __all__ = [
-    "CrewError",
     "CrewMemberIn",
     "create_crew",
     "create_depot",
     "record_position",
     "set_status",
 ]
-
-
-class CrewError(ValueError):
-    """Invalid crew data; ``field`` names the offending field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -48,14 +40,14 @@ class CrewMemberIn:
 
 def _check_lon_lat(lon: float, lat: float) -> None:
     if not (isinstance(lon, int | float) and math.isfinite(lon) and -180.0 <= lon <= 180.0):
-        raise CrewError("lon", f"{lon!r} is not a longitude")
+        raise ServiceError("crew.longitude", "lon", {"value": repr(lon)})
     if not (isinstance(lat, int | float) and math.isfinite(lat) and -90.0 <= lat <= 90.0):
-        raise CrewError("lat", f"{lat!r} is not a latitude")
+        raise ServiceError("crew.latitude", "lat", {"value": repr(lat)})
 
 
 def _aware(value: datetime, field: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise CrewError(field, f"must be timezone-aware (got naive {value.isoformat()})")
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ServiceError("aware_time_required", field)
 
 
 def create_depot(
@@ -66,10 +58,10 @@ def create_depot(
     require(actor, "crew.manage")
     _aware(now, "now")
     if not name.strip():
-        raise CrewError("name", "a depot needs a name")
+        raise ServiceError("depot.name_required", "name")
     _check_lon_lat(lon, lat)
     if session.scalar(sa.select(Depot.id).where(Depot.name == name.strip())) is not None:
-        raise CrewError("name", f"a depot named {name.strip()!r} already exists")
+        raise ServiceError("depot.name_taken", "name", {"name": repr(name.strip())})
     depot = Depot(name=name.strip(), lon=float(lon), lat=float(lat), district_id=district_id)
     session.add(depot)
     session.flush()
@@ -98,36 +90,36 @@ def create_crew(
     _aware(now, "now")
     code = code.strip()
     if not code:
-        raise CrewError("code", "a crew needs a code")
+        raise ServiceError("crew.code_required", "code")
     if not name.strip():
-        raise CrewError("name", "a crew needs a name")
+        raise ServiceError("crew.name_required", "name")
     try:
         skill_values = sorted({Skill(s).value for s in skills})
     except ValueError as exc:
-        raise CrewError("skills", str(exc)) from None
+        raise ServiceError("crew.skill_unknown", "skills", {"value": str(exc)}) from None
     if not skill_values:
-        raise CrewError("skills", "a crew needs at least one skill")
+        raise ServiceError("crew.skills_required", "skills")
     try:
         pattern = ShiftPattern(shift_pattern)
-    except ValueError as exc:
-        raise CrewError("shift_pattern", str(exc)) from None
+    except ValueError:
+        raise ServiceError("crew.shift_pattern_unknown", "shift_pattern", {"value": repr(shift_pattern)}) from None
     try:
         crew_status = CrewStatus(status)
-    except ValueError as exc:
-        raise CrewError("status", str(exc)) from None
+    except ValueError:
+        raise ServiceError("crew.status_unknown", "status", {"value": repr(status)}) from None
     if not 0 <= shift_start_hour <= 23:
-        raise CrewError("shift_start_hour", f"{shift_start_hour} is not an hour 0-23")
+        raise ServiceError("crew.shift_start", "shift_start_hour", {"value": shift_start_hour})
     if not 0 <= shift_end_hour <= 24 or shift_end_hour == shift_start_hour:
-        raise CrewError("shift_end_hour", f"{shift_end_hour} is not an hour 0-24 different from the start")
+        raise ServiceError("crew.shift_end", "shift_end_hour", {"value": shift_end_hour})
     if session.scalar(sa.select(Crew.id).where(Crew.code == code)) is not None:
-        raise CrewError("code", f"a crew with code {code!r} already exists")
+        raise ServiceError("crew.code_taken", "code", {"code": repr(code)})
     if depot_id is not None and session.get(Depot, depot_id) is None:
-        raise CrewError("depot_id", f"no depot with id {depot_id}")
+        raise ServiceError("depot.not_found", "depot_id", {"value": depot_id})
     for i, member in enumerate(members):
         if not member.name.strip():
-            raise CrewError(f"members[{i}].name", "a crew member needs a name")
+            raise ServiceError("crew.member_name_required", f"members[{i}].name")
         if member.user_id is not None and session.get(User, member.user_id) is None:
-            raise CrewError(f"members[{i}].user_id", f"no user with id {member.user_id}")
+            raise ServiceError("user.not_found", f"members[{i}].user_id", {"value": member.user_id})
 
     depot = session.get(Depot, depot_id) if depot_id is not None else None
     crew = Crew(
@@ -167,9 +159,9 @@ def record_position(
     _aware(at, "at")
     _check_lon_lat(lon, lat)
     if speed_kmh is not None and not (math.isfinite(speed_kmh) and speed_kmh >= 0):
-        raise CrewError("speed_kmh", f"{speed_kmh!r} is not a speed")
+        raise ServiceError("crew.speed", "speed_kmh", {"value": repr(speed_kmh)})
     if heading_deg is not None and not (math.isfinite(heading_deg) and 0 <= heading_deg < 360):
-        raise CrewError("heading_deg", f"{heading_deg!r} is not a heading in [0, 360)")
+        raise ServiceError("crew.heading", "heading_deg", {"value": repr(heading_deg)})
     ping = CrewPosition(crew_id=crew.id, at=at, lon=float(lon), lat=float(lat), speed_kmh=speed_kmh,
                         heading_deg=heading_deg, source=source)
     session.add(ping)
@@ -194,8 +186,8 @@ def set_status(
     _aware(at, "at")
     try:
         new = CrewStatus(status)
-    except ValueError as exc:
-        raise CrewError("status", str(exc)) from None
+    except ValueError:
+        raise ServiceError("crew.status_unknown", "status", {"value": repr(status)}) from None
     before = crew.status
     crew.status = new
     record(

@@ -5,11 +5,11 @@ its timestamp and an audit event, and leaves the ticket's and the crew's status 
 order, so the map, the KPIs (R14.1) and a later dispute (R13.1) read one consistent story. Callers
 wrap each call in ``ops.db.transaction``.
 
-Errors: :class:`WorkOrderError` names the offending field(s) (a 422 in the API);
-:class:`TransitionError` names ``status`` (an illegal step) or ``version`` (someone else changed the
-order first): both are conflicts (409); :class:`NotYourCrewError` is a crew member acting on another
-crew's order (403). A late acknowledgement is *recorded* as late, never refused (R7.2): the crew
-still has to go.
+Errors are :class:`ops.errors.ServiceError` with a code from :mod:`ops.messages`: invalid input names
+the offending field(s); an illegal step (``status``) or a stale ``version`` is a
+:class:`~ops.errors.ConflictError`; a crew member acting on another crew's order a
+:class:`~ops.errors.ForbiddenError`. A late acknowledgement is *recorded* as late, never refused
+(R7.2): the crew still has to go.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from ops import rules
 from ops.audit import record, snapshot
+from ops.errors import ConflictError, ForbiddenError, NotFoundError, Problems, ServiceError
 from ops.models import (
     Alert,
     AlertKind,
@@ -39,7 +40,6 @@ from ops.models import (
 )
 from ops.parts import PARTS
 from ops.permissions import Actor, PermissionDenied, require
-from ops.rules import N_
 from ops.vocabulary import (
     CrewStatus,
     RepairResult,
@@ -50,11 +50,7 @@ from ops.vocabulary import (
 )
 
 __all__ = [
-    "NotFoundError",
-    "NotYourCrewError",
     "RepairIn",
-    "TransitionError",
-    "WorkOrderError",
     "acknowledge",
     "arrive",
     "cancel",
@@ -68,28 +64,6 @@ __all__ = [
 
 
 
-class WorkOrderError(ValueError):
-    """Invalid input; ``problems`` maps each offending field to its message, ``field`` is the first."""
-
-    def __init__(self, field: str | Mapping[str, str], message: str | None = None) -> None:
-        problems = dict(field) if isinstance(field, Mapping) else {field: message or "invalid"}
-        self.problems: dict[str, str] = problems
-        self.field = next(iter(problems))
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
-
-
-class NotFoundError(WorkOrderError):
-    """No such ticket, order, crew or recommendation (404)."""
-
-
-class TransitionError(WorkOrderError):
-    """An illegal lifecycle step (``status``) or a stale version (``version``): a conflict (409)."""
-
-
-class NotYourCrewError(WorkOrderError):
-    """A crew member acting on an order of another crew (403)."""
-
-
 #: Roles that act on any crew's order; a crew member only on its own crew's.
 _OFFICE = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM})
 _DISPATCHING = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM})
@@ -98,7 +72,7 @@ _DISPATCHING = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM})
 # ----------------------------------------------------------------------------- helpers
 def _aware(value: datetime, name: str) -> None:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise WorkOrderError(name, N_("must be a timezone-aware time"))
+        raise ServiceError("aware_time_required", name)
 
 
 def _int_id(value: Any) -> bool:
@@ -108,10 +82,9 @@ def _int_id(value: Any) -> bool:
 def _order(db: Session, order_id: int, version: int | None) -> WorkOrder:
     order = db.get(WorkOrder, order_id) if _int_id(order_id) else None
     if order is None:
-        raise NotFoundError("work_order_id", N_("no such work order"))
+        raise NotFoundError("order.not_found", "work_order_id")
     if version is not None and version != order.version_id:
-        raise TransitionError("version", N_("the work order was changed by someone else; reload it")
-                              + f" (now version {order.version_id})")
+        raise ConflictError("order.stale", "version", {"version": order.version_id})
     return order
 
 
@@ -122,21 +95,21 @@ def _own_crew(db: Session, actor: Actor, order: WorkOrder) -> None:
     member = actor.user_id is not None and db.scalar(sa.select(CrewMember.id).where(
         CrewMember.user_id == actor.user_id, CrewMember.crew_id == order.crew_id)) is not None
     if not member:
-        raise NotYourCrewError("work_order_id", N_("this work order belongs to another crew"))
+        raise ForbiddenError("order.other_crew", "work_order_id")
 
 
 def _expect(order: WorkOrder, *allowed: WorkOrderStatus, step: str) -> None:
+    """``step`` is a key of ``ops.messages.WORDS`` (the edge says it in the user's language)."""
     if order.status not in allowed:
-        names = ", ".join(s.value for s in allowed)
-        raise TransitionError("status", N_("cannot %(step)s a work order that is %(status)s (needs %(allowed)s)")
-                              % {"step": step, "status": order.status.value, "allowed": names})
+        raise ConflictError("order.wrong_step", "status",
+                            {"step": step, "status": order.status.value, "allowed": [s.value for s in allowed]})
 
 
 def _reason(value: str | None, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise WorkOrderError(name, N_("a reason is required"))
+        raise ServiceError("reason_required", name)
     if len(value) > 2000:
-        raise WorkOrderError(name, N_("too long"))
+        raise ServiceError("too_long", name)
     return value.strip()
 
 
@@ -210,24 +183,23 @@ def confirm_dispatch(
     _aware(now, "now")
     ticket = db.get(Ticket, ticket_id) if _int_id(ticket_id) else None
     if ticket is None:
-        raise NotFoundError("ticket_id", N_("no such ticket"))
+        raise NotFoundError("ticket.not_found", "ticket_id")
     crew = db.get(Crew, crew_id) if _int_id(crew_id) else None
     if crew is None:
-        raise WorkOrderError("crew_id", N_("no such crew"))
+        raise ServiceError("crew.not_found", "crew_id")
     rec = None
     if recommendation_id is not None:
         rec = db.get(Recommendation, recommendation_id) if _int_id(recommendation_id) else None
         if rec is None or rec.ticket_id != ticket.id:
-            raise WorkOrderError("recommendation_id", N_("no such recommendation for this ticket"))
+            raise ServiceError("recommendation.not_found", "recommendation_id")
     if ticket.status is not TicketStatus.NEW:
-        raise TransitionError("status", N_("the ticket is %(status)s, not waiting for a crew")
-                              % {"status": ticket.status.value})
+        raise ConflictError("ticket.not_waiting", "status", {"status": ticket.status.value})
     if not crew.active or crew.status in (CrewStatus.OFF_SHIFT, CrewStatus.UNAVAILABLE):
-        raise WorkOrderError("crew_id", N_("the crew is not on shift"))
+        raise ServiceError("crew.off_shift", "crew_id")
     top = _top_crew(rec)
     reason = override_reason.strip() if isinstance(override_reason, str) and override_reason.strip() else None
     if top != crew.id and reason is None:
-        raise WorkOrderError("override_reason", N_("a reason is required when the crew is not the top recommendation"))
+        raise ServiceError("dispatch.override_reason", "override_reason")
 
     busy = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id,
                                                 WorkOrder.status.in_([s for s in WorkOrderStatus if s.is_active])))
@@ -237,7 +209,7 @@ def confirm_dispatch(
                       and busy.status in (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED,
                                           WorkOrderStatus.EN_ROUTE))
         if not divertible:
-            raise WorkOrderError("crew_id", N_("the crew is busy with another work order"))
+            raise ServiceError("crew.busy", "crew_id")
         _preempt(db, actor, busy, ticket, now)
 
     option = next((o for o in (rec.payload.get("options") or []) if o["crew_id"] == crew.id), None) if rec else None
@@ -309,7 +281,7 @@ def acknowledge(db: Session, actor: Actor, order_id: int, now: datetime, *, vers
 def depart(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
     """The crew leaves for the site (R8.1 re-check done): the R6.1 departure for a class 1."""
     order, before = _crew_step(db, actor, "order.update_status", order_id, now, version,
-                               WorkOrderStatus.ACKNOWLEDGED, "depart on", WorkOrderStatus.EN_ROUTE, "departed_at",
+                               WorkOrderStatus.ACKNOWLEDGED, "depart", WorkOrderStatus.EN_ROUTE, "departed_at",
                                TicketStatus.EN_ROUTE)
     _crew_status(db, actor, order.crew, CrewStatus.EN_ROUTE, now, f"en route to ticket {order.ticket.ticket_no}")
     ticket = order.ticket
@@ -322,7 +294,7 @@ def depart(db: Session, actor: Actor, order_id: int, now: datetime, *, version: 
 def arrive(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
     """R8.2: the crew is on site and confirms the fault with the customer."""
     order, before = _crew_step(db, actor, "order.update_status", order_id, now, version, WorkOrderStatus.EN_ROUTE,
-                               "arrive on", WorkOrderStatus.ON_SITE, "arrived_at", TicketStatus.ON_SITE)
+                               "arrive", WorkOrderStatus.ON_SITE, "arrived_at", TicketStatus.ON_SITE)
     _crew_status(db, actor, order.crew, CrewStatus.ON_SITE, now, f"on site at ticket {order.ticket.ticket_no}")
     _audit(db, actor, "order.arrive", order, now, before=before, after=_order_state(order))
     return order
@@ -332,16 +304,15 @@ def record_reading(db: Session, actor: Actor, order_id: int, ppm: float, measure
                    version: int | None = None) -> GasReading:
     """R8.3: a gas detector reading on site, with the time it was taken (before any other work)."""
     order = _crew_open(db, actor, "repair.file", order_id, now, version, WorkOrderStatus.ON_SITE,
-                       step="record a reading on")
-    problems: dict[str, str] = {}
+                       step="record_reading")
+    problems = Problems()
     if isinstance(ppm, bool) or not isinstance(ppm, int | float) or not math.isfinite(ppm) or ppm < 0:
-        problems["ppm"] = N_("a reading in ppm, zero or more, is required")
+        problems.add("reading.ppm", "ppm")
     if not isinstance(measured_at, datetime) or measured_at.tzinfo is None:
-        problems["measured_at"] = N_("must be a timezone-aware time")
+        problems.add("aware_time_required", "measured_at")
     elif measured_at > now + timedelta(minutes=1) or (order.arrived_at and measured_at < order.arrived_at):
-        problems["measured_at"] = N_("must be between the arrival and now")
-    if problems:
-        raise WorkOrderError(problems)
+        problems.add("reading.window", "measured_at")
+    problems.raise_if_any()
     reading = GasReading(work_order_id=order.id, ppm=float(ppm), measured_at=measured_at, recorded_at=now,
                          recorded_by_id=actor.user_id)
     db.add(reading)
@@ -367,10 +338,10 @@ class RepairIn:
     gas_restored_after_check: bool = False
 
 
-def _parts(items: Any, problems: dict[str, str]) -> list[dict[str, Any]]:
+def _parts(items: Any, problems: Problems) -> list[dict[str, Any]]:
     """R8.4: every part from the parts list, meeting the standard, with a positive quantity."""
     if not isinstance(items, list | tuple):
-        problems["parts"] = N_("a list of parts is required (may be empty)")
+        problems.add("parts.list_required", "parts")
         return []
     out = []
     for i, item in enumerate(items):
@@ -379,11 +350,11 @@ def _parts(items: Any, problems: dict[str, str]) -> list[dict[str, Any]]:
         qty = item.get("qty", 1) if isinstance(item, Mapping) else None
         part = PARTS.get(code) if isinstance(code, str) else None
         if part is None:
-            problems[name] = N_("not in the parts list")
+            problems.add("parts.unknown", name)
         elif not part.meets_standard:
-            problems[name] = N_("this part does not meet the national standard (R8.4)")
+            problems.add("parts.not_standard", name)
         elif isinstance(qty, bool) or not isinstance(qty, int) or qty < 1:
-            problems[name] = N_("quantity must be a whole number, 1 or more")
+            problems.add("parts.quantity", name)
         else:
             out.append({"code": part.code, "name": part.name, "standard": part.standard, "qty": qty})
     return out
@@ -394,12 +365,12 @@ def _first_reading(db: Session, order: WorkOrder) -> GasReading | None:
                      .order_by(GasReading.measured_at, GasReading.id))
 
 
-def _text(value: Any, name: str, problems: dict[str, str]) -> str | None:
+def _text(value: Any, name: str, problems: Problems) -> str | None:
     if not isinstance(value, str) or not value.strip():
-        problems[name] = N_("required")
+        problems.add("required", name)
         return None
     if len(value) > 4000:
-        problems[name] = N_("too long")
+        problems.add("too_long", name)
         return None
     return value.strip()
 
@@ -447,28 +418,27 @@ def complete(db: Session, actor: Actor, order_id: int, repair: RepairIn, now: da
     """
     order = _crew_open(db, actor, "repair.file", order_id, now, version, WorkOrderStatus.ON_SITE,
                        step="complete")
-    problems: dict[str, str] = {}
+    problems = Problems()
     cause = _text(repair.cause, "cause", problems)
     measures = _text(repair.measures, "measures", problems)
     parts = _parts(repair.parts, problems)
     try:
         result = RepairResult(repair.result)
     except ValueError:
-        problems["result"] = N_("must be fixed, not_fixed or needs_follow_up")
+        problems.add("repair.result", "result")
         result = RepairResult.FIXED
     name = _text(repair.customer_name, "customer_name", problems)
     if repair.customer_confirmed is not True:
-        problems["customer_confirmed"] = N_("the customer must confirm the record (R9.1)")
+        problems.add("repair.customer_confirmation", "customer_confirmed")
     confirmed_at = repair.customer_confirmed_at or now
     if not isinstance(confirmed_at, datetime) or confirmed_at.tzinfo is None:
-        problems["customer_confirmed_at"] = N_("must be a timezone-aware time")
+        problems.add("aware_time_required", "customer_confirmed_at")
     if repair.safety_advice_given is not True:
-        problems["safety_advice_given"] = N_("safety advice must be given to the customer (R8.5)")
+        problems.add("repair.safety_advice", "safety_advice_given")
     reading = _first_reading(db, order)
     if TicketClass(order.ticket.ticket_class) is TicketClass.EMERGENCY and reading is None:
-        problems["gas_reading"] = N_("a class-1 order needs a gas detector reading before completion (R8.3)")
-    if problems:
-        raise WorkOrderError(problems)
+        problems.add("reading.required_to_complete", "gas_reading")
+    problems.raise_if_any()
     rec = RepairRecord(
         work_order_id=order.id, cause=cause, measures=measures, parts_replaced=parts, result=result,
         customer_confirmation=f"{name}; confirmed {confirmed_at.isoformat()}",
@@ -487,11 +457,11 @@ def not_fixed(db: Session, actor: Actor, order_id: int, reason: str, now: dateti
     ticket goes back to the dispatch queue; a class 1 still needs its R8.3 reading first.
     """
     order = _crew_open(db, actor, "repair.file", order_id, now, version, WorkOrderStatus.ON_SITE,
-                       step="close as not fixed")
+                       step="not_fixed")
     text = _reason(reason, "reason")
     reading = _first_reading(db, order)
     if TicketClass(order.ticket.ticket_class) is TicketClass.EMERGENCY and reading is None:
-        raise WorkOrderError("gas_reading", N_("a class-1 order needs a gas detector reading first (R8.3)"))
+        raise ServiceError("reading.required_first", "gas_reading")
     rec = RepairRecord(
         work_order_id=order.id, cause=text, measures=(measures or "").strip(), parts_replaced=[],
         result=RepairResult.NEEDS_FOLLOW_UP, customer_confirmation="",
@@ -504,8 +474,7 @@ def not_fixed(db: Session, actor: Actor, order_id: int, reason: str, now: dateti
 # ----------------------------------------------------------------------------- office steps
 def _office_only(actor: Actor, action: str) -> None:
     if not actor.roles & _DISPATCHING:
-        raise PermissionDenied(actor, action, f"{actor.label} may not {action.split('.')[-1]} a work order: "
-                                              "dispatchers and supervisors only")
+        raise PermissionDenied(actor, action, "order.office_only", {"step": action.split(".")[-1]})
 
 
 def cancel(db: Session, actor: Actor, order_id: int, reason: str, now: datetime, *,
@@ -548,9 +517,9 @@ def reassign(db: Session, actor: Actor, order_id: int, crew_id: int, reason: str
     _expect(order, WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED, WorkOrderStatus.EN_ROUTE,
             step="reassign")
     if crew_id == order.crew_id:
-        raise WorkOrderError("crew_id", N_("the order is already with this crew"))
+        raise ServiceError("order.same_crew", "crew_id")
     if not _int_id(crew_id) or db.get(Crew, crew_id) is None:
-        raise WorkOrderError("crew_id", N_("no such crew"))
+        raise ServiceError("crew.not_found", "crew_id")
     ticket_id = order.ticket_id
     _withdraw(db, actor, order, f"reassigned: {text}", now)
     return confirm_dispatch(db, actor, ticket_id, crew_id, recommendation_id, now, override_reason=text,

@@ -9,10 +9,11 @@ import sqlalchemy as sa
 
 from ops.alerts import open_alerts
 from ops.db import transaction
+from ops.errors import ServiceError
 from ops.models import Alert, AuditEvent
 from ops.permissions import Actor, PermissionDenied
 from ops.scheduler import run_escalations
-from ops.services.alerts import AlertError, acknowledge_alert
+from ops.services.alerts import acknowledge_alert
 from ops.vocabulary import Role
 from tests.integration.dispatch_world import NETWORK, SUPERVISOR, World
 
@@ -54,7 +55,7 @@ def test_a_second_acknowledgement_is_refused_and_the_first_stands(red_alert):
     sessions, alert_id = red_alert
     with transaction(sessions) as db:
         acknowledge_alert(db, SUPERVISOR, alert_id, NOW + timedelta(minutes=21))
-    with pytest.raises(AlertError) as exc, transaction(sessions) as db:
+    with pytest.raises(ServiceError) as exc, transaction(sessions) as db:
         acknowledge_alert(db, SUPERVISOR, alert_id, NOW + timedelta(minutes=25))
     assert exc.value.field == "alert_id"
     with sessions() as db:
@@ -65,7 +66,7 @@ def test_a_second_acknowledgement_is_refused_and_the_first_stands(red_alert):
 @pytest.mark.parametrize("bad, field", [(999_999, "alert_id"), ("1", "alert_id"), (True, "alert_id")])
 def test_unknown_alert_is_refused_naming_the_field(red_alert, bad, field):
     sessions, _ = red_alert
-    with pytest.raises(AlertError) as exc, transaction(sessions) as db:
+    with pytest.raises(ServiceError) as exc, transaction(sessions) as db:
         acknowledge_alert(db, SUPERVISOR, bad, NOW)
     assert exc.value.field == field
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from data.locator import AreaLocator
 from data.service_area import ServiceArea
 from ops.db import transaction
+from ops.errors import ConflictError, ServiceError
 from ops.models import (
     AuditEvent,
     ClassChange,
@@ -28,7 +29,7 @@ from ops.models import (
 from ops.permissions import Actor, PermissionDenied
 from ops.rules import DEFAULT_TABLE, deadlines_for
 from ops.services import intake
-from ops.services.intake import IntakeError, ReportIn
+from ops.services.intake import ReportIn
 from ops.vocabulary import Answer, Channel, FollowUpStatus, Role, TicketClass, TicketStatus
 from optimizer.network import grid_network
 from tests.integration.conftest import T0
@@ -155,7 +156,7 @@ def test_r6_2_safety_ticks_are_time_stamped_and_checked_against_the_script(sessi
     with transaction(session_factory) as db:
         intake.record_safety_instruction(db, AGENT, ticket_id, "close_valve", T0 + timedelta(seconds=40))
         intake.record_safety_instruction(db, AGENT, ticket_id, "call_fire", T0 + timedelta(seconds=70))
-    with pytest.raises(IntakeError) as err, transaction(session_factory) as db:
+    with pytest.raises(ServiceError) as err, transaction(session_factory) as db:
         intake.record_safety_instruction(db, AGENT, ticket_id, "sing_a_song", T0)
     assert err.value.field == "code"
     with session_factory() as db:
@@ -165,7 +166,7 @@ def test_r6_2_safety_ticks_are_time_stamped_and_checked_against_the_script(sessi
         actions = db.scalars(sa.select(AuditEvent.action).where(AuditEvent.action == "ticket.safety_instruction"))
         assert len(actions.all()) == 2
     class2 = create(session_factory, report()).ticket.id
-    with pytest.raises(IntakeError, match="class-1"), transaction(session_factory) as db:
+    with pytest.raises(ServiceError, match="class-1"), transaction(session_factory) as db:
         intake.record_safety_instruction(db, AGENT, class2, "close_valve", T0)
 
 
@@ -210,10 +211,10 @@ def test_r6_5_raise_class_later_recomputes_deadlines_from_the_report_time(sessio
 def test_r6_5_lowering_class1_is_refused_for_an_agent_and_allowed_for_a_supervisor_with_reason(session_factory):
     ticket_id = create(session_factory, report(symptom="gas_leak")).ticket.id
     before = counts(session_factory)
-    with pytest.raises(IntakeError, match="supervisor") as err, transaction(session_factory) as db:
+    with pytest.raises(ServiceError, match="supervisor") as err, transaction(session_factory) as db:
         intake.change_class(db, AGENT, ticket_id, 2, "smells like cooking", T0)
     assert err.value.field == "class"
-    with pytest.raises(IntakeError) as err, transaction(session_factory) as db:
+    with pytest.raises(ServiceError) as err, transaction(session_factory) as db:
         intake.change_class(db, SUPERVISOR, ticket_id, 2, "  ", T0)
     assert err.value.field == "reason"
     assert counts(session_factory) == before
@@ -227,14 +228,14 @@ def test_r6_5_lowering_class1_is_refused_for_an_agent_and_allowed_for_a_supervis
 
 def test_r6_5_lowering_class1_at_creation_is_refused_for_an_agent(session_factory):
     before = counts(session_factory)
-    with pytest.raises(IntakeError) as err:
+    with pytest.raises(ServiceError) as err:
         create(session_factory, report(symptom="gas_leak", requested_class=2, class_reason="not really"))
     assert err.value.field == "class" and counts(session_factory) == before
 
 
 def test_r6_4_lowering_to_class3_needs_an_appointment(session_factory):
     ticket_id = create(session_factory, report()).ticket.id
-    with pytest.raises(IntakeError) as err, transaction(session_factory) as db:
+    with pytest.raises(ServiceError) as err, transaction(session_factory) as db:
         intake.change_class(db, AGENT, ticket_id, 3, "customer only wants a check", T0)
     assert err.value.field == "appointment"
     slot = (T0 + timedelta(days=1), T0 + timedelta(days=1, hours=2))
@@ -245,7 +246,7 @@ def test_r6_4_lowering_to_class3_needs_an_appointment(session_factory):
 
 
 def test_r6_4_class3_requires_an_appointment_and_stores_the_slot(session_factory):
-    with pytest.raises(IntakeError) as err:
+    with pytest.raises(ServiceError) as err:
         create(session_factory, report(symptom="installation"))
     assert err.value.field == "appointment"
     slot = (T0 + timedelta(days=2), T0 + timedelta(days=2, hours=3))
@@ -292,13 +293,13 @@ def test_r5_1_location_map_point_last(session_factory):
 
 def test_r5_1_unresolvable_or_outside_location_is_an_error_naming_location(session_factory, build):
     before = counts(session_factory)
-    with pytest.raises(IntakeError) as err:
+    with pytest.raises(ServiceError) as err:
         create(session_factory, report(address="Camino sin mapa 1", lon=None, lat=None))
     assert err.value.field == "location"
-    with pytest.raises(IntakeError, match="outside the service area") as err:
+    with pytest.raises(ServiceError, match="outside the service area") as err:
         create(session_factory, report(address="Camino sin mapa 1", lon=-70.65, lat=-33.45))
     assert err.value.field == "location"
-    with pytest.raises(IntakeError) as err:
+    with pytest.raises(ServiceError) as err:
         create(session_factory, report(customer_number="NOPE-1"))
     assert err.value.field == "customer_number"
     assert counts(session_factory) == before
@@ -344,7 +345,7 @@ def test_r5_6_linking_to_a_closed_ticket_is_refused(session_factory):
     ticket_id = create(session_factory, report()).ticket.id
     with transaction(session_factory) as db:
         db.get(Ticket, ticket_id).status = TicketStatus.CLOSED
-    with pytest.raises(IntakeError) as err, transaction(session_factory) as db:
+    with pytest.raises(ServiceError) as err, transaction(session_factory) as db:
         intake.link_report(db, AGENT, ticket_id, reporter_name="X", phone="+56 9 1111 2222", channel="hotline",
                            now=T0)
     assert err.value.field == "ticket_id"
@@ -370,14 +371,14 @@ def test_validation_names_every_bad_field_and_saves_nothing(session_factory):
     before = counts(session_factory)
     bad = report(channel="fax", reporter_name=" ", phone="call me", address="", symptom="smoke",
                  started_at=T0.replace(tzinfo=None), odour="maybe", duration_minutes=-3, urgency="now")
-    with pytest.raises(IntakeError) as err:
+    with pytest.raises(ServiceError) as err:
         create(session_factory, bad)
-    assert set(err.value.problems) == {"channel", "reporter_name", "phone", "address", "symptom", "started_at",
+    assert set(err.value.fields) == {"channel", "reporter_name", "phone", "address", "symptom", "started_at",
                                        "odour", "duration_minutes", "urgency"}
-    with pytest.raises(IntakeError) as err:
+    with pytest.raises(ServiceError) as err:
         create(session_factory, report(started_at=T0 + timedelta(hours=1)))
     assert err.value.field == "started_at"
-    with pytest.raises(IntakeError) as err:
+    with pytest.raises(ServiceError) as err:
         create(session_factory, report(symptom="gas_leak", safety_given=[("dance", T0)]))
     assert err.value.field == "safety_given[0]"
     assert counts(session_factory) == before
@@ -393,7 +394,7 @@ def test_idempotency_key_returns_the_same_ticket_and_refuses_a_different_report(
     again = create(session_factory, report(), who=agent, idempotency_key="abc-1", now=T0 + timedelta(seconds=5))
     assert again.replayed and again.ticket.id == first.ticket.id and counts(session_factory) == before
     assert [r.code for r in again.reasons] == [r.code for r in first.reasons]
-    with pytest.raises(intake.IdempotencyConflictError) as err:
+    with pytest.raises(ConflictError) as err:
         create(session_factory, report(symptom="gas_leak"), who=agent, idempotency_key="abc-1")
     assert err.value.field == "idempotency_key" and counts(session_factory) == before
     # Keys are per user: someone else's "abc-1" is a new request.

@@ -8,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 
 from ops.db import transaction
+from ops.errors import ServiceError
 from ops.intake_lookup import pending_callback_tasks
 from ops.models import AuditEvent, IntakeCallbackTask
 from ops.permissions import PermissionDenied
 from ops.services import intake
-from ops.services.intake import IntakeError
 from ops.vocabulary import FollowUpStatus, Role
 from tests.integration.conftest import T0
 from tests.integration.test_intake import actor, create, report
@@ -60,17 +60,17 @@ def test_r6_2_completing_twice_is_refused_naming_status(session_factory):
     task_id = _leak(session_factory).callback_task.id
     with transaction(session_factory) as db:
         intake.complete_callback_task(db, AGENT, task_id, T0)
-    with pytest.raises(IntakeError) as err, transaction(session_factory) as db:
+    with pytest.raises(ServiceError) as err, transaction(session_factory) as db:
         intake.complete_callback_task(db, AGENT, task_id, T0 + timedelta(minutes=1))
     assert err.value.field == "status"
 
 
 def test_r6_2_unknown_task_and_bad_input_name_their_fields(session_factory):
-    with pytest.raises(IntakeError) as err, transaction(session_factory) as db:
+    with pytest.raises(ServiceError) as err, transaction(session_factory) as db:
         intake.complete_callback_task(db, AGENT, 999_999, T0)
     assert err.value.field == "task_id"
     task_id = _leak(session_factory).callback_task.id
-    with pytest.raises(IntakeError) as err, transaction(session_factory) as db:
+    with pytest.raises(ServiceError) as err, transaction(session_factory) as db:
         intake.complete_callback_task(db, AGENT, task_id, T0, note="x" * 5000)
     assert err.value.field == "note"
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from ops.db import transaction
 from ops.dispatching import build_state, recommend_for_ticket
+from ops.errors import ConflictError, ForbiddenError, ServiceError
 from ops.models import AuditEvent, Crew, FollowUp, RepairRecord, Ticket, WorkOrder
 from ops.permissions import PermissionDenied
 from ops.services import work_orders as wo
@@ -113,7 +114,7 @@ def test_override_needs_a_reason_naming_the_field(world):
     near, far = world.crew(13), world.crew(35)
     t = world.ticket(14, 1)
     rec = recommend_for_ticket(db, t.id, NOW, NETWORK)
-    with pytest.raises(wo.WorkOrderError) as exc:
+    with pytest.raises(ServiceError) as exc:
         wo.confirm_dispatch(db, SUPERVISOR, t.id, far.id, rec.id, NOW)
     assert exc.value.field == "override_reason"
     order = wo.confirm_dispatch(db, SUPERVISOR, t.id, far.id, rec.id, NOW, override_reason="near crew has no van")
@@ -124,18 +125,18 @@ def test_override_needs_a_reason_naming_the_field(world):
 def test_r8_3_class1_complete_is_refused_without_a_reading(world):
     db = world.db
     _crew, _t, member, order = on_site(world, 1)
-    with pytest.raises(wo.WorkOrderError) as exc:
+    with pytest.raises(ServiceError) as exc:
         wo.complete(db, member, order.id, FULL_REPAIR, NOW + timedelta(minutes=30))
-    assert "gas_reading" in exc.value.problems
+    assert "gas_reading" in exc.value.fields
     assert order.status is WorkOrderStatus.ON_SITE
 
 
 def test_r9_incomplete_record_names_every_missing_field(world):
     db = world.db
     _crew, _t, member, order = on_site(world, 2)
-    with pytest.raises(wo.WorkOrderError) as exc:
+    with pytest.raises(ServiceError) as exc:
         wo.complete(db, member, order.id, wo.RepairIn(parts=[{"code": "HOSE-OLD"}]), NOW + timedelta(minutes=30))
-    assert set(exc.value.problems) == {"cause", "measures", "parts[0]", "customer_name", "customer_confirmed",
+    assert set(exc.value.fields) == {"cause", "measures", "parts[0]", "customer_name", "customer_confirmed",
                                        "safety_advice_given"}
     wo.complete(db, member, order.id, FULL_REPAIR, NOW + timedelta(minutes=30))  # class 2: no reading needed
     callback = db.scalar(sa.select(FollowUp).where(FollowUp.work_order_id == order.id))
@@ -147,13 +148,13 @@ def test_illegal_transitions_and_stale_versions_are_conflicts(world):
     crew = world.crew(13)
     t, order = dispatched(world, crew, 2)
     member = world.member(crew)
-    with pytest.raises(wo.TransitionError) as exc:
+    with pytest.raises(ConflictError) as exc:
         wo.arrive(db, member, order.id, NOW)
     assert exc.value.field == "status"
-    with pytest.raises(wo.TransitionError) as exc:
+    with pytest.raises(ConflictError) as exc:
         wo.acknowledge(db, member, order.id, NOW, version=order.version_id + 1)
     assert exc.value.field == "version"
-    with pytest.raises(wo.TransitionError):  # the ticket already has a crew
+    with pytest.raises(ConflictError):  # the ticket already has a crew
         wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, None, NOW, override_reason="again")
 
 
@@ -161,7 +162,7 @@ def test_a_crew_member_acts_only_on_its_own_crews_orders(world):
     db = world.db
     mine, other = world.crew(13), world.crew(35)
     t, order = dispatched(world, mine, 2)
-    with pytest.raises(wo.NotYourCrewError):
+    with pytest.raises(ForbiddenError):
         wo.acknowledge(db, world.member(other), order.id, NOW)
     with pytest.raises(PermissionDenied):  # R7.5: a dispatcher without the right cannot confirm
         from ops.permissions import Actor
@@ -174,7 +175,7 @@ def test_cancel_and_reassign_need_a_reason_and_requeue(world):
     db = world.db
     a, b = world.crew(13), world.crew(20)
     t, order = dispatched(world, a, 2)
-    with pytest.raises(wo.WorkOrderError) as exc:
+    with pytest.raises(ServiceError) as exc:
         wo.reassign(db, SUPERVISOR, order.id, b.id, "  ", NOW)
     assert exc.value.field == "reason"
     with pytest.raises(PermissionDenied):
@@ -191,7 +192,7 @@ def test_cancel_and_reassign_need_a_reason_and_requeue(world):
 def test_not_fixed_requeues_the_ticket_without_a_callback(world):
     db = world.db
     crew, t, member, order = on_site(world, 2)
-    with pytest.raises(wo.WorkOrderError):
+    with pytest.raises(ServiceError):
         wo.not_fixed(db, member, order.id, "", NOW + timedelta(minutes=20))
     wo.not_fixed(db, member, order.id, "regulator out of stock", NOW + timedelta(minutes=20))
     assert t.status is TicketStatus.NEW and crew.status is CrewStatus.AVAILABLE
@@ -225,7 +226,7 @@ def test_a_class1_crew_is_not_diverted(world):
     first = world.ticket(0, 1)
     wo.confirm_dispatch(db, SUPERVISOR, first.id, crew.id, None, NOW, override_reason="x")
     second = world.ticket(14, 1)
-    with pytest.raises(wo.WorkOrderError) as exc:
+    with pytest.raises(ServiceError) as exc:
         wo.confirm_dispatch(db, SUPERVISOR, second.id, crew.id, None, NOW, override_reason="x")
     assert exc.value.field == "crew_id"
     assert db.scalar(sa.select(sa.func.count()).select_from(WorkOrder)) == 1

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from ops import rules as rules_module
+from ops.errors import ServiceError
 from ops.rules import (
     DEFAULT_TABLE,
     DUPLICATE_RELATED_SYMPTOMS,
@@ -361,7 +362,7 @@ def test_r6_5_lowering_class1_needs_supervisor():
     with pytest.raises(ClassChangeError) as err:
         check_class_change(C1, C2, actor_roles={Role.DISPATCHER, Role.ADMIN}, reason="false alarm")
     assert err.value.field == "ticket_class"
-    assert isinstance(err.value, ValueError)
+    assert isinstance(err.value, ServiceError) and err.value.code == "class.lower_needs_supervisor"
     assert check_class_change(C1, C2, actor_roles={Role.SUPERVISOR}, reason="false alarm") is None
 
 

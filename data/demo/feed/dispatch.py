@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 from data.demo.feed.actors import FEED_LABEL
 from data.demo.feed.config import FeedConfig
 from ops.dispatching import recommend_for_ticket
+from ops.errors import ServiceError
 from ops.models import Crew, Ticket, WorkOrder
 from ops.permissions import Actor
-from ops.services.work_orders import WorkOrderError, confirm_dispatch
+from ops.services.work_orders import confirm_dispatch
 from ops.vocabulary import CrewStatus, TicketClass, TicketStatus
 from optimizer.network import RoadNetwork
 
@@ -74,6 +75,6 @@ def confirm_one(db: Session, supervisor: Actor, ticket_id: int, now: datetime, n
                 order = confirm_dispatch(db, supervisor, ticket_id, option["crew_id"], rec.id, now,
                                          override_reason=reason)
             return order.id
-        except WorkOrderError as exc:
+        except ServiceError as exc:
             log.debug("demo feed: crew %s refused for ticket %s: %s", option["crew_id"], ticket_id, exc)
     return None

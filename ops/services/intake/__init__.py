@@ -13,7 +13,7 @@ After saving, :func:`record_safety_instruction` time-stamps each line of the scr
 caller to an existing ticket instead of creating a second one;
 :func:`complete_callback_task` closes (or records an unanswered try at) an R6.2 call-back.
 
-Every validation error is an :class:`IntakeError` naming the field(s) in the API's spelling
+Every validation error is an :class:`ops.errors.ServiceError` naming the field(s) in the API's spelling
 (``location``, ``started_at``, ``appointment`` ...), so a form and a JSON client can both point at
 what to fix. Unknown yes/no answers are stored as ``unknown`` and classified as the worst case (R5.3).
 """
@@ -25,8 +25,6 @@ from ops.services.intake.locate import find_duplicates, resolve_location
 from ops.services.intake.report import (
     CHANNEL_ALIASES,
     DuplicateHit,
-    IdempotencyConflictError,
-    IntakeError,
     IntakeResult,
     ReportIn,
     ResolvedLocation,
@@ -39,8 +37,6 @@ from ops.services.intake.report import (
 __all__ = [
     "CHANNEL_ALIASES",
     "DuplicateHit",
-    "IdempotencyConflictError",
-    "IntakeError",
     "IntakeResult",
     "ReportIn",
     "ResolvedLocation",

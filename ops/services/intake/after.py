@@ -11,18 +11,18 @@ from sqlalchemy.orm import Session
 
 from ops import rules
 from ops.audit import record, snapshot
+from ops.errors import NotFoundError, Problems, ServiceError
 from ops.models import ClassChange, Customer, SafetyInstruction, Ticket, TicketReporter
 from ops.permissions import Actor, require
-from ops.rules import N_
 from ops.services.intake.create import _apply_deadlines, _callback_task, _deadlines, _script_codes
-from ops.services.intake.report import _PHONE, MAX_TEXT, IntakeError, _aware, _channel, _text
+from ops.services.intake.report import _PHONE, MAX_TEXT, _aware, _channel, _text
 from ops.vocabulary import Channel, TicketClass
 
 
 def _ticket(db: Session, ticket_id: int) -> Ticket:
     ticket = db.get(Ticket, ticket_id) if isinstance(ticket_id, int) and not isinstance(ticket_id, bool) else None
     if ticket is None:
-        raise IntakeError("ticket_id", N_("no such ticket"))
+        raise NotFoundError("ticket.not_found", "ticket_id")
     return ticket
 
 
@@ -45,20 +45,20 @@ def change_class(
     """
     require(actor, "ticket.change_class")
     if not _aware(now):
-        raise IntakeError("now", "must be timezone-aware")
+        raise ServiceError("aware_time_required", "now")
     ticket = _ticket(db, ticket_id)
     try:
         new = TicketClass(to_class)
     except (ValueError, TypeError):
-        raise IntakeError("class", N_("not one of the allowed values")) from None
+        raise ServiceError("not_allowed_value", "class") from None
     if new == ticket.ticket_class:
-        raise IntakeError("class", N_("the ticket already has this class"))
+        raise ServiceError("ticket.same_class", "class")
     if not ticket.status.is_open:
-        raise IntakeError("ticket_id", N_("the ticket is closed"))
+        raise ServiceError("ticket.closed", "ticket_id")
     try:
         rules.check_class_change(ticket.ticket_class, new, actor_roles=actor.roles, reason=reason)
     except rules.ClassChangeError as exc:
-        raise IntakeError("class" if exc.field == "ticket_class" else "reason", str(exc)) from None
+        raise ServiceError(exc.code, "class" if exc.field == "ticket_class" else "reason", exc.params) from None
     start = appointment_start if appointment_start is not None else ticket.slot_start
     end = appointment_end if appointment_end is not None else ticket.slot_end
     deadlines = _deadlines(new, ticket.received_at, start, end)
@@ -91,13 +91,13 @@ def record_safety_instruction(
     """R6.2: one line of the safety script was read to the caller now; the system records it and when."""
     require(actor, "ticket.create")
     if not _aware(now):
-        raise IntakeError("now", "must be timezone-aware")
+        raise ServiceError("aware_time_required", "now")
     ticket = _ticket(db, ticket_id)
     allowed_codes = _script_codes(ticket)
     if not allowed_codes:
-        raise IntakeError("code", N_("only a class-1 ticket has a safety script"))
+        raise ServiceError("intake.no_script", "code")
     if code not in allowed_codes:
-        raise IntakeError("code", N_("not a line of this ticket's safety script"))
+        raise ServiceError("intake.not_script_line", "code")
     line = SafetyInstruction(ticket_id=ticket.id, code=code, given_at=now, given_by_id=actor.user_id,
                              channel=ticket.channel, shown_on_screen=shown_on_screen)
     db.add(line)
@@ -125,28 +125,27 @@ def link_report(
     """
     require(actor, "ticket.create")
     if not _aware(now):
-        raise IntakeError("now", "must be timezone-aware")
-    problems: dict[str, str] = {}
+        raise ServiceError("aware_time_required", "now")
+    problems = Problems()
     name = _text(reporter_name, "reporter_name", problems, required=True, limit=200)
     phone_text = _text(phone, "phone", problems, required=True, limit=40)
     if phone_text is not None and not _PHONE.match(phone_text):
-        problems["phone"] = N_("not a phone number")
+        problems.add("phone_invalid", "phone")
     note_text = _text(note, "note", problems, required=False, limit=MAX_TEXT)
     number = _text(customer_number, "customer_number", problems, required=False, limit=32)
     try:
         reporter_channel = _channel(channel)
     except (ValueError, TypeError):
-        problems["channel"] = N_("not one of the allowed values")
-    if problems:
-        raise IntakeError(problems)
+        problems.add("not_allowed_value", "channel")
+    problems.raise_if_any()
     ticket = _ticket(db, ticket_id)
     if not ticket.status.is_open:
-        raise IntakeError("ticket_id", N_("the ticket is closed: create a new ticket"))
+        raise ServiceError("ticket.closed_new_needed", "ticket_id")
     customer_id = None
     if number:
         customer_id = db.scalar(sa.select(Customer.id).where(Customer.customer_no == number))
         if customer_id is None:
-            raise IntakeError("customer_number", N_("no customer with this number"))
+            raise ServiceError("customer.not_found", "customer_number")
     reporter = TicketReporter(ticket_id=ticket.id, name=name, phone=phone_text, channel=reporter_channel,
                               received_at=now, customer_id=customer_id, linked_by_id=actor.user_id, note=note_text)
     db.add(reporter)

@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ops.audit import record, snapshot
+from ops.errors import Problems, ServiceError
 from ops.models import IntakeCallbackTask
 from ops.permissions import Actor, require
-from ops.rules import N_
-from ops.services.intake.report import MAX_TEXT, IntakeError, _aware
+from ops.services.intake.report import MAX_TEXT, _aware
 from ops.vocabulary import FollowUpStatus
 
 #: Audit vocabulary of the task, also read by ``ops.intake_lookup.pending_callback_tasks``.
@@ -42,23 +42,22 @@ def complete_callback_task(
     """
     require(actor, "ticket.create")
     if not _aware(now):
-        raise IntakeError("now", "must be timezone-aware")
-    problems: dict[str, str] = {}
+        raise ServiceError("aware_time_required", "now")
+    problems = Problems()
     if note is not None and not isinstance(note, str):
-        problems["note"] = N_("must be text")
+        problems.add("text_required", "note")
     elif note is not None and len(note.strip()) > MAX_TEXT:
-        problems["note"] = N_("too long")
+        problems.add("too_long", "note")
     if not isinstance(reached, bool):
-        problems["reached"] = N_("must be yes or no")
+        problems.add("yes_or_no", "reached")
     valid_id = isinstance(task_id, int) and not isinstance(task_id, bool)
     task = db.get(IntakeCallbackTask, task_id) if valid_id else None
     if task is None:
-        problems["task_id"] = N_("no such call-back task")
-    if problems:
-        raise IntakeError(problems)
+        problems.add("callback_task.not_found", "task_id")
+    problems.raise_if_any()
     assert task is not None
     if task.status is not FollowUpStatus.PENDING:
-        raise IntakeError("status", N_("the call-back task is already done"))
+        raise ServiceError("callback_task.done", "status")
     text = note.strip() if note and note.strip() else None
     before = snapshot(task)
     if reached:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ops import rules
 from ops.audit import jsonable, record, snapshot
+from ops.errors import ConflictError, ServiceError
 from ops.locating import Locator
 from ops.models import (
     ClassChange,
@@ -25,12 +26,9 @@ from ops.models import (
     TicketReporter,
 )
 from ops.permissions import Actor, require
-from ops.rules import N_
 from ops.services.intake.locate import find_duplicates, resolve_location
 from ops.services.intake.report import (
     MAX_KEY_LENGTH,
-    IdempotencyConflictError,
-    IntakeError,
     IntakeResult,
     ReportIn,
     _aware,
@@ -62,11 +60,11 @@ def _deadlines(cls: TicketClass, received_at: datetime, start: datetime | None,
                end: datetime | None) -> rules.Deadlines:
     if cls is TicketClass.SCHEDULED:
         if start is None or end is None:
-            raise IntakeError("appointment", N_("class-3 work needs an appointment slot (start and end)"))
+            raise ServiceError("intake.slot_required", "appointment")
         if not (_aware(start) and _aware(end)):
-            raise IntakeError("appointment", N_("the slot's times need their UTC offset"))
+            raise ServiceError("intake.slot_offset", "appointment")
         if end <= start:
-            raise IntakeError("appointment", N_("the slot must end after it starts"))
+            raise ServiceError("intake.slot_order", "appointment")
     return rules.deadlines_for(cls, received_at, slot_start=start, slot_end=end)
 
 
@@ -93,14 +91,14 @@ def replay_idempotent(db: Session, actor: Actor, key: str, report: ReportIn | No
     """The ticket an earlier request with this ``Idempotency-Key`` created, or ``None``.
 
     Keys are per user (a token's user, or a person at the dashboard). Raises
-    :class:`IdempotencyConflictError` when ``report`` differs from the one the key was first used for.
+    :class:`ops.errors.ConflictError` (``intake.key_reused``) when ``report`` differs from the one the key was first used for.
     """
     row = db.scalar(sa.select(IdempotencyKey).where(IdempotencyKey.owner == _owner(actor),
                                                     IdempotencyKey.key == key))
     if row is None:
         return None
     if report is not None and row.fingerprint != _fingerprint(report):
-        raise IdempotencyConflictError("idempotency_key", N_("already used for a different report"))
+        raise ConflictError("intake.key_reused", "idempotency_key")
     ticket = db.get(Ticket, row.ticket_id)
     assert ticket is not None  # the key row cascades with its ticket
     task = db.scalar(sa.select(IntakeCallbackTask).where(IntakeCallbackTask.ticket_id == ticket.id)
@@ -128,10 +126,10 @@ def create_ticket(
     """
     require(actor, "ticket.create")
     if not _aware(now):
-        raise IntakeError("now", "must be timezone-aware")
+        raise ServiceError("aware_time_required", "now")
     if idempotency_key is not None:
         if not idempotency_key.strip() or len(idempotency_key) > MAX_KEY_LENGTH:
-            raise IntakeError("idempotency_key", N_("must be 1 to 200 characters"))
+            raise ServiceError("intake.key_length", "idempotency_key")
         replay = replay_idempotent(db, actor, idempotency_key, report)
         if replay is not None:
             return replay
@@ -146,7 +144,8 @@ def create_ticket(
         try:
             rules.check_class_change(proposed, final, actor_roles=actor.roles, reason=clean.class_reason)
         except rules.ClassChangeError as exc:
-            raise IntakeError("class" if exc.field == "ticket_class" else "class_reason", str(exc)) from None
+            raise ServiceError(exc.code, "class" if exc.field == "ticket_class" else "class_reason",
+                               exc.params) from None
     deadlines = _deadlines(final, clean.received_at, report.appointment_start, report.appointment_end)
 
     district_id = None
@@ -172,7 +171,7 @@ def create_ticket(
     allowed_codes = _script_codes(ticket)
     for i, (code, _at) in enumerate(clean.safety_given):
         if code not in allowed_codes:
-            raise IntakeError(f"safety_given[{i}]", N_("not a line of this ticket's safety script"))
+            raise ServiceError("intake.not_script_line", f"safety_given[{i}]")
     # Duplicates are looked up before the new ticket is flushed, so it cannot find itself.
     duplicates = find_duplicates(db, symptom=clean.symptom, lon=location.lon, lat=location.lat, now=now,
                                  odour=clean.answers["odour"])

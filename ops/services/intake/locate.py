@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops import rules
+from ops.errors import ServiceError
 from ops.locating import Locator
 from ops.models import Customer, Ticket
-from ops.rules import N_
-from ops.services.intake.report import DuplicateHit, IntakeError, ResolvedLocation, as_answer
+from ops.services.intake.report import DuplicateHit, ResolvedLocation, as_answer
 from ops.vocabulary import Answer, Symptom, TicketStatus
 
 
@@ -46,7 +46,7 @@ def resolve_location(
        a point on that street, no house numbers offline);
     3. explicit ``lon``/``lat`` (a map click, the app's GPS).
 
-    Raises :class:`IntakeError` on ``customer_number`` for an unknown customer (a typo must not
+    Raises :class:`ops.errors.ServiceError` on ``customer_number`` for an unknown customer (a typo must not
     silently drop the link to the premises and its emergency contact, R4.2), and on ``location``
     when nothing resolves or the point lies outside the service area.
     """
@@ -54,10 +54,10 @@ def resolve_location(
     if customer_number:
         customer = db.scalar(sa.select(Customer).where(Customer.customer_no == customer_number.strip()))
         if customer is None:
-            raise IntakeError("customer_number", N_("no customer with this number"))
+            raise ServiceError("customer.not_found", "customer_number")
     if customer is not None and customer.lon is not None and customer.lat is not None:
         if not locator.inside(customer.lon, customer.lat):
-            raise IntakeError("location", N_("the customer's premises lie outside the service area"))
+            raise ServiceError("location.premises_outside", "location")
         resolved = ResolvedLocation(customer.lon, customer.lat, approximate=False, source="customer")
     else:
         match = locator.match_street(address) if address else None
@@ -66,15 +66,13 @@ def resolve_location(
                                         street=match.street)
         elif lon is not None or lat is not None:
             if not _valid_lon_lat(lon, lat):
-                raise IntakeError("location", N_("not a valid longitude and latitude"))
+                raise ServiceError("location.invalid", "location")
             if not locator.inside(float(lon), float(lat)):  # type: ignore[arg-type]
-                raise IntakeError("location", N_("lies outside the service area"))
+                raise ServiceError("location.outside", "location")
             resolved = ResolvedLocation(float(lon), float(lat), approximate=False,  # type: ignore[arg-type]
                                         source="coordinates")
         else:
-            raise IntakeError("location", N_(
-                "cannot be found: give a customer number, a street of the service area, or a point on the map"
-            ))
+            raise ServiceError("location.unknown", "location")
     code = locator.district_code(resolved.lon, resolved.lat)
     return ResolvedLocation(resolved.lon, resolved.lat, resolved.approximate, resolved.source, resolved.street,
                             code), customer

@@ -1,7 +1,7 @@
 """What a report is: its fields, their validation and the errors that name them (R5).
 
 Shared by the hotline form and the API: both build a :class:`ReportIn`, and both show an
-:class:`IntakeError`'s ``problems`` next to the fields they name. Nothing here touches the database.
+:class:`ops.errors.ServiceError`'s ``problems`` next to the fields they name. Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ops import rules
+from ops.errors import Problems
 from ops.models import IntakeCallbackTask, Ticket
-from ops.rules import N_
 from ops.vocabulary import Answer, Channel, Judgement, Symptom, TicketClass
 
 #: Outside spellings of a channel (the API says ``app``); the stored value is the vocabulary's.
@@ -24,26 +24,6 @@ MAX_KEY_LENGTH = 200
 #: A report's fault may not start after it was received; clocks on phones drift a little.
 CLOCK_SKEW = timedelta(minutes=10)
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
-
-
-class IntakeError(ValueError):
-    """Invalid report data. ``problems`` maps each offending field to its message; ``field`` is the first.
-
-    All problems found are reported at once, so an agent fixes the form in one go and an API client
-    sees every missing field in one 422.
-    """
-
-    def __init__(self, field: str | Mapping[str, str], message: str | None = None) -> None:
-        problems = dict(field) if isinstance(field, Mapping) else {field: message or "invalid"}
-        if not problems:
-            raise ValueError("an IntakeError needs at least one problem")
-        self.problems: dict[str, str] = problems
-        self.field = next(iter(problems))
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
-
-
-class IdempotencyConflictError(IntakeError):
-    """The idempotency key was already used for a different report (a client bug, never a replay)."""
 
 
 @dataclass(frozen=True)
@@ -147,26 +127,26 @@ def _aware(value: Any) -> bool:
     return isinstance(value, datetime) and value.tzinfo is not None and value.utcoffset() is not None
 
 
-def _text(value: Any, name: str, problems: dict[str, str], *, required: bool, limit: int) -> str | None:
+def _text(value: Any, name: str, problems: Problems, *, required: bool, limit: int) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            problems[name] = N_("required")
+            problems.add("required", name)
         return None
     if not isinstance(value, str):
-        problems[name] = N_("must be text")
+        problems.add("text_required", name)
         return None
     value = value.strip()
     if len(value) > limit:
-        problems[name] = N_("too long")
+        problems.add("too_long", name)
         return None
     return value
 
 
-def _enum(kind: Any, value: Any, name: str, problems: dict[str, str]) -> Any:
+def _enum(kind: Any, value: Any, name: str, problems: Problems) -> Any:
     try:
         return kind(value)
     except (ValueError, TypeError):
-        problems[name] = N_("not one of the allowed values")
+        problems.add("not_allowed_value", name)
         return None
 
 
@@ -194,16 +174,16 @@ class _Clean:
 
 
 def _validate(report: ReportIn, now: datetime) -> _Clean:
-    problems: dict[str, str] = {}
+    problems = Problems()
     channel = symptom = judgement = None
     try:
         channel = _channel(report.channel)
     except (ValueError, TypeError):
-        problems["channel"] = N_("not one of the allowed values")
+        problems.add("not_allowed_value", "channel")
     name = _text(report.reporter_name, "reporter_name", problems, required=True, limit=200)
     phone = _text(report.phone, "phone", problems, required=True, limit=40)
     if phone is not None and not _PHONE.match(phone):
-        problems["phone"] = N_("not a phone number")
+        problems.add("phone_invalid", "phone")
     address = _text(report.address, "address", problems, required=True, limit=500)
     door_no = _text(report.door_no, "door_no", problems, required=False, limit=50)
     customer_number = _text(report.customer_number, "customer_number", problems, required=False, limit=32)
@@ -214,20 +194,20 @@ def _validate(report: ReportIn, now: datetime) -> _Clean:
         try:
             answers[key] = as_answer(getattr(report, key))
         except (ValueError, TypeError):
-            problems[key] = N_("must be yes, no or unknown")
+            problems.add("yes_no_unknown", key)
     received_at = report.received_at if report.received_at is not None else now
     if not _aware(received_at):
-        problems["received_at"] = N_("must be a time with its UTC offset")
+        problems.add("offset_time_required", "received_at")
     elif received_at > now + CLOCK_SKEW:
-        problems["received_at"] = N_("is in the future")
+        problems.add("intake.in_future", "received_at")
     started_at = report.started_at
     if not _aware(started_at):
-        problems["started_at"] = N_("must be a time with its UTC offset")
+        problems.add("offset_time_required", "started_at")
     elif _aware(received_at) and started_at > received_at + CLOCK_SKEW:
-        problems["started_at"] = N_("is after the report was received")
+        problems.add("intake.started_after_received", "started_at")
     duration = report.duration_minutes
     if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int) or duration < 0):
-        problems["duration_minutes"] = N_("must be a whole number of minutes, 0 or more")
+        problems.add("minutes_invalid", "duration_minutes")
     description = _text(report.description, "description", problems, required=False, limit=MAX_TEXT)
     special = _text(report.special_requests, "special_requests", problems, required=False, limit=MAX_TEXT)
     requested = None
@@ -239,14 +219,13 @@ def _validate(report: ReportIn, now: datetime) -> _Clean:
         try:
             code, at = item
         except (TypeError, ValueError):
-            problems[f"safety_given[{i}]"] = N_("must be (code, time)")
+            problems.add("intake.safety_pair", f"safety_given[{i}]")
             continue
         if not isinstance(code, str) or not _aware(at):
-            problems[f"safety_given[{i}]"] = N_("must be (code, time)")
+            problems.add("intake.safety_pair", f"safety_given[{i}]")
             continue
         given.append((code, at))
-    if problems:
-        raise IntakeError(problems)
+    problems.raise_if_any()
     if duration is None and started_at <= received_at:
         duration = int((received_at - started_at).total_seconds() // 60)
     return _Clean(

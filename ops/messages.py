@@ -1,0 +1,126 @@
+"""The catalog of service messages: one English template (the gettext msgid) per error code.
+
+Services raise :class:`ops.errors.ServiceError` with a code and the values of the message; the edge
+translates the template found here and fills the values in afterwards. A code is named for what went
+wrong (``order.wrong_step``), never for the rule that says so, because an operator may renumber
+rules. Templates keep the wording users already know, so existing translations still match.
+
+``WORDS`` are the translatable values some templates name (a work-order step, say): the edge
+translates a value found there before it fills it in, so "cannot %(step)s" reads whole in Chinese.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional name of the gettext no-op marker
+    """Mark ``message`` for extraction into the catalogs; it is translated where it is shown."""
+    return message
+
+
+MESSAGES: MappingProxyType[str, str] = MappingProxyType({
+    # -- any field ------------------------------------------------------------------------------
+    "required": N_("required"),
+    "too_long": N_("too long"),
+    "text_required": N_("must be text"),
+    "not_allowed_value": N_("not one of the allowed values"),
+    "aware_time_required": N_("must be a timezone-aware time"),
+    "offset_time_required": N_("must be a time with its UTC offset"),
+    "reason_required": N_("a reason is required"),
+    "yes_or_no": N_("must be yes or no"),
+    "yes_no_unknown": N_("must be yes, no or unknown"),
+    "phone_invalid": N_("not a phone number"),
+    "minutes_invalid": N_("must be a whole number of minutes, 0 or more"),
+    "conflict": N_("someone else changed this ticket, crew or order at the same time; reload and retry"),
+    # -- who may (ops.permissions) ----------------------------------------------------------------
+    "permission.denied": N_("%(actor)s may not perform '%(action)s'"),
+    "account.own_password_only": N_("%(actor)s may change only their own password; an admin resets others'"),
+    # -- tickets and intake ---------------------------------------------------------------------
+    "ticket.not_found": N_("no such ticket"),
+    "ticket.closed": N_("the ticket is closed"),
+    "ticket.closed_new_needed": N_("the ticket is closed: create a new ticket"),
+    "ticket.not_waiting": N_("the ticket is %(status)s, not waiting for a crew"),
+    "ticket.same_class": N_("the ticket already has this class"),
+    "intake.in_future": N_("is in the future"),
+    "intake.started_after_received": N_("is after the report was received"),
+    "intake.safety_pair": N_("must be (code, time)"),
+    "intake.no_script": N_("only a class-1 ticket has a safety script"),
+    "intake.not_script_line": N_("not a line of this ticket's safety script"),
+    "intake.slot_required": N_("class-3 work needs an appointment slot (start and end)"),
+    "intake.slot_offset": N_("the slot's times need their UTC offset"),
+    "intake.slot_order": N_("the slot must end after it starts"),
+    "intake.key_reused": N_("already used for a different report"),
+    "intake.key_length": N_("must be 1 to 200 characters"),
+    "customer.not_found": N_("no customer with this number"),
+    "location.premises_outside": N_("the customer's premises lie outside the service area"),
+    "location.invalid": N_("not a valid longitude and latitude"),
+    "location.outside": N_("lies outside the service area"),
+    "location.unknown": N_(
+        "cannot be found: give a customer number, a street of the service area, or a point on the map"),
+    "callback_task.not_found": N_("no such call-back task"),
+    "callback_task.done": N_("the call-back task is already done"),
+    # -- class changes ----------------------------------------------------------------------------
+    "class.lower_needs_supervisor": N_("Lowering a class-%(from_class)s ticket to class %(to_class)s needs a "
+                                       "supervisor (R6.5)."),
+    "class.lower_needs_reason": N_("Lowering a ticket from class %(from_class)s to class %(to_class)s needs a "
+                                   "reason (R6.5)."),
+    "class.change_needs_reason": N_("A change of class needs a reason (R6.5)."),
+    # -- work orders ------------------------------------------------------------------------------
+    "order.not_found": N_("no such work order"),
+    "order.stale": N_("the work order was changed by someone else; reload it (now version %(version)s)"),
+    "order.other_crew": N_("this work order belongs to another crew"),
+    "order.wrong_step": N_("cannot %(step)s a work order that is %(status)s (needs %(allowed)s)"),
+    "order.same_crew": N_("the order is already with this crew"),
+    "order.office_only": N_("%(actor)s may not %(step)s a work order: dispatchers and supervisors only"),
+    "crew.not_found": N_("no such crew"),
+    "crew.off_shift": N_("the crew is not on shift"),
+    "crew.busy": N_("the crew is busy with another work order"),
+    "recommendation.not_found": N_("no such recommendation for this ticket"),
+    "dispatch.override_reason": N_("a reason is required when the crew is not the top recommendation"),
+    "reading.ppm": N_("a reading in ppm, zero or more, is required"),
+    "reading.window": N_("must be between the arrival and now"),
+    "reading.required_to_complete": N_("a class-1 order needs a gas detector reading before completion (R8.3)"),
+    "reading.required_first": N_("a class-1 order needs a gas detector reading first (R8.3)"),
+    "parts.list_required": N_("a list of parts is required (may be empty)"),
+    "parts.unknown": N_("not in the parts list"),
+    "parts.not_standard": N_("this part does not meet the national standard (R8.4)"),
+    "parts.quantity": N_("quantity must be a whole number, 1 or more"),
+    "repair.result": N_("must be fixed, not_fixed or needs_follow_up"),
+    "repair.customer_confirmation": N_("the customer must confirm the record (R9.1)"),
+    "repair.safety_advice": N_("safety advice must be given to the customer (R8.5)"),
+    # -- alerts -----------------------------------------------------------------------------------
+    "alert.not_found": N_("no such alert"),
+    "alert.already_acknowledged": N_("the alert is already acknowledged"),
+    # -- crews and positions ----------------------------------------------------------------------
+    "crew.longitude": N_("%(value)s is not a longitude"),
+    "crew.latitude": N_("%(value)s is not a latitude"),
+    "crew.speed": N_("%(value)s is not a speed"),
+    "crew.heading": N_("%(value)s is not a heading in [0, 360)"),
+    "crew.status_unknown": N_("%(value)s is not a crew status"),
+    "depot.name_required": N_("a depot needs a name"),
+    "depot.name_taken": N_("a depot named %(name)s already exists"),
+    "depot.not_found": N_("no depot with id %(value)s"),
+    "crew.code_required": N_("a crew needs a code"),
+    "crew.name_required": N_("a crew needs a name"),
+    "crew.code_taken": N_("a crew with code %(code)s already exists"),
+    "crew.skills_required": N_("a crew needs at least one skill"),
+    "crew.skill_unknown": N_("%(value)s is not a skill"),
+    "crew.shift_pattern_unknown": N_("%(value)s is not a shift pattern"),
+    "crew.shift_start": N_("%(value)s is not an hour 0-23"),
+    "crew.shift_end": N_("%(value)s is not an hour 0-24 different from the start"),
+    "crew.member_name_required": N_("a crew member needs a name"),
+    "user.not_found": N_("no user with id %(value)s"),
+})
+
+#: Values that templates name and that read as words, translated before they are filled in.
+WORDS: MappingProxyType[str, str] = MappingProxyType({
+    "acknowledge": N_("acknowledge"),
+    "depart": N_("depart on"),
+    "arrive": N_("arrive on"),
+    "record_reading": N_("record a reading on"),
+    "complete": N_("complete"),
+    "not_fixed": N_("close as not fixed"),
+    "cancel": N_("cancel"),
+    "reassign": N_("reassign"),
+})
