@@ -249,8 +249,8 @@ def _cli_actor():
 def _accounts_db() -> Iterator:
     """A session factory on the migrated database; account and permission errors become UserError."""
     from ops.db import DatabaseUnavailable, make_engine, make_session_factory, upgrade
+    from ops.errors import ServiceError, english
     from ops.permissions import PermissionDenied
-    from ops.services.accounts import AccountError
 
     settings = _settings()
     try:
@@ -260,9 +260,12 @@ def _accounts_db() -> Iterator:
         raise UserError(str(exc)) from exc
     try:
         yield make_session_factory(engine)
-    except AccountError as exc:
-        raise UserError(f"{_CLI_FIELDS.get(exc.field, exc.field)}: {exc.message}") from exc
-    except (PermissionDenied, DatabaseUnavailable) as exc:
+    except PermissionDenied as exc:
+        raise UserError(str(exc)) from exc
+    except ServiceError as exc:
+        raise UserError("; ".join(f"{_CLI_FIELDS.get(p.field, p.field)}: {english(p)}" if p.field else english(p)
+                                  for p in exc.problems)) from exc
+    except DatabaseUnavailable as exc:
         raise UserError(str(exc)) from exc
     finally:
         engine.dispose()

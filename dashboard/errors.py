@@ -37,9 +37,10 @@ def problem_text(problem: Problem) -> str:
     return _(problem.template) % {name: _word(value) for name, value in problem.params.items()}
 
 
-def service_error_text(exc: ServiceError) -> str:
-    """Every problem of ``exc`` in one line, for a page's alert."""
-    return "; ".join(problem_text(p) for p in exc.problems)
+def service_error_text(exc: ServiceError, *, with_fields: bool = False) -> str:
+    """Every problem of ``exc`` in one line, for a page's alert (``field: message`` on a form of codes)."""
+    return "; ".join(f"{p.field}: {problem_text(p)}" if with_fields and p.field else problem_text(p)
+                     for p in exc.problems)
 
 
 def field_texts(exc: ServiceError, fields: Sequence[str], *, fallback: str | None = None,

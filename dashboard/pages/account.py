@@ -9,6 +9,7 @@ from dash.exceptions import PreventUpdate
 from flask import session
 
 from dashboard.context import context
+from dashboard.errors import service_error_text
 from dashboard.i18n import LANGUAGES, _
 from dashboard.security import (
     SESSION_TOKEN_KEY,
@@ -17,6 +18,7 @@ from dashboard.security import (
     page_layout,
     secured_callback,
 )
+from ops.errors import ServiceError
 from ops.rules import N_
 
 dash.register_page(__name__, path="/account", name=N_("My account"), title="Gas Dispatch", order=90,
@@ -59,7 +61,6 @@ def layout(**_query) -> html.Div:
 def change_password(n_clicks, old, new, repeat):
     """The service checks the old password and the policy, and ends the user's other sessions."""
     from ops.db import transaction
-    from ops.services.accounts import AccountError
     from ops.services.auth import change_password as change_password_service
 
     if not n_clicks:
@@ -72,6 +73,6 @@ def change_password(n_clicks, old, new, repeat):
         with transaction(ctx.sessions) as db:
             change_password_service(db, actor, actor.user_id, old_password=old or "", new_password=new or "",
                                     now=ctx.clock(), current_token=session.get(SESSION_TOKEN_KEY))
-    except AccountError as exc:
-        return dbc.Alert(str(exc), color="danger")
+    except ServiceError as exc:
+        return dbc.Alert(service_error_text(exc), color="danger")
     return dbc.Alert(_("Password changed. Your other sessions have been signed out."), color="success")

@@ -9,8 +9,10 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.context import context
+from dashboard.errors import service_error_text
 from dashboard.i18n import LANGUAGES, _, format_datetime
 from dashboard.security import current_actor, page_layout, secured_callback
+from ops.errors import ServiceError
 from ops.permissions import GRANTABLE_RIGHTS, SCOPES
 from ops.rules import N_
 from ops.vocabulary import Role
@@ -171,8 +173,8 @@ def _ctx_now():
     return ctx, ctx.clock()
 
 
-def _failure(exc: Exception) -> dbc.Alert:
-    return dbc.Alert(str(exc), color="danger")
+def _failure(exc: ServiceError) -> dbc.Alert:
+    return dbc.Alert(service_error_text(exc, with_fields=True), color="danger")
 
 
 @secured_callback(
@@ -207,7 +209,6 @@ def show_selected_user(selected):
 )
 def create_user(n_clicks, username, display_name, password, language, roles, crew):
     from ops.db import transaction
-    from ops.services.accounts import AccountError
     from ops.services.accounts import create_user as create_user_service
 
     if not n_clicks:
@@ -221,7 +222,7 @@ def create_user(n_clicks, username, display_name, password, language, roles, cre
                 crew_code=crew if Role.CREW_MEMBER.value in (roles or []) else None, now=now,
             )
             name = user.username
-    except AccountError as exc:
+    except ServiceError as exc:
         return _failure(exc), dash.no_update
     return dbc.Alert(_("User {name} created.").format(name=name), color="success"), _user_rows()
 
@@ -243,7 +244,6 @@ def change_user(_save, _disable, _enable, selected, roles, rights, crew):
     """Roles, rights and the active flag; the services refuse e.g. removing the last admin."""
     from ops.db import transaction
     from ops.services.accounts import (
-        AccountError,
         get_user,
         grant_right,
         revoke_right,
@@ -271,7 +271,7 @@ def change_user(_save, _disable, _enable, selected, roles, rights, crew):
                     revoke_right(db, actor, user_id, right, now=now)
             else:
                 set_active(db, actor, user_id, trigger == "enable-user", now=now)
-    except AccountError as exc:
+    except ServiceError as exc:
         return _failure(exc), dash.no_update
     return dbc.Alert(_("Saved."), color="success"), _user_rows()
 
@@ -292,7 +292,6 @@ def change_user(_save, _disable, _enable, selected, roles, rights, crew):
 def change_tokens(_create, _revoke, name, owner, scopes, crew, selected):
     """A new token is shown once, here; only its hash is stored."""
     from ops.db import transaction
-    from ops.services.accounts import AccountError
     from ops.services.tokens import create_token, revoke_token
 
     trigger = dash.ctx.triggered_id
@@ -315,6 +314,6 @@ def change_tokens(_create, _revoke, name, owner, scopes, crew, selected):
                     return dbc.Alert(_("Select a token first."), color="warning"), dash.no_update
                 revoke_token(db, current_actor(), int(selected[0]["id"]), now=now)
                 message = dbc.Alert(_("Token revoked."), color="success")
-    except AccountError as exc:
+    except ServiceError as exc:
         return _failure(exc), dash.no_update
     return message, _token_rows()

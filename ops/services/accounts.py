@@ -1,7 +1,7 @@
 """User accounts: who can log in, with which roles and rights (R13.1: every action is attributable).
 
 Every function here checks the actor with ``ops.permissions.require`` first, validates its input
-into an :class:`AccountError` that names the offending form field, and writes its audit event in the
+into an :class:`ops.errors.ServiceError` that names the offending form field, and writes its audit event in the
 caller's transaction (never commits). Passwords are stored only as salted scrypt hashes, and no hash
 ever reaches the audit log (``ops.audit.SECRET_FIELDS``).
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ops.audit import record, snapshot
+from ops.errors import ConflictError, NotFoundError, ServiceError
 from ops.models import ApiToken, Crew, CrewMember, User, UserRight, UserRole, UserSession
 from ops.permissions import GRANTABLE_RIGHTS, Actor, require
 from ops.vocabulary import Role
@@ -27,7 +28,6 @@ from ops.vocabulary import Role
 __all__ = [
     "LANGUAGES",
     "MIN_PASSWORD_LENGTH",
-    "AccountError",
     "check_password_policy",
     "create_user",
     "get_user",
@@ -47,15 +47,6 @@ MIN_PASSWORD_LENGTH = 10
 #: Longer input is refused rather than hashed: scrypt over megabytes is a cheap way to load a server.
 MAX_PASSWORD_LENGTH = 1024
 LANGUAGES: tuple[str, ...] = ("zh_CN", "en")
-
-
-class AccountError(ValueError):
-    """Invalid account data; ``field`` names the form field to attach the message to."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 # -- passwords -------------------------------------------------------------------------------------
@@ -79,14 +70,14 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 def check_password_policy(password: str, *, username: str, field: str = "password") -> None:
     """Refuse a password that is too short (``MIN_PASSWORD_LENGTH``) or equal to the username.
 
-    Raises :class:`AccountError` naming ``field`` (the form field the password was typed into).
+    Raises :class:`ops.errors.ServiceError` naming ``field`` (the form field the password was typed into).
     """
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(field, f"use at least {MIN_PASSWORD_LENGTH} characters")
+        raise ServiceError("password.too_short", field, {"min": MIN_PASSWORD_LENGTH})
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError(field, f"use at most {MAX_PASSWORD_LENGTH} characters")
+        raise ServiceError("text.max_length", field, {"max": MAX_PASSWORD_LENGTH})
     if password.strip().lower() == username.strip().lower():
-        raise AccountError(field, "the password must not be the username")
+        raise ServiceError("password.is_username", field)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -99,10 +90,10 @@ def _audit(session: Session, actor: Actor, action: str, user: User, *, now: date
 
 
 def get_user(session: Session, user_id: int) -> User:
-    """The user with ``user_id``, or :class:`AccountError` on ``user_id``."""
+    """The user with ``user_id``, or :class:`ops.errors.NotFoundError` on ``user_id``."""
     user = session.get(User, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
     if user is None:
-        raise AccountError("user_id", f"no user with id {user_id!r}")
+        raise NotFoundError("user.not_found", "user_id", {"value": repr(user_id)})
     return user
 
 
@@ -124,17 +115,17 @@ def _parse_roles(roles: Iterable[Role | str]) -> list[Role]:
             parsed.add(Role(value))
         except ValueError:
             known = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
-            raise AccountError("roles", f"unknown role {value!r} (known: {known})") from None
+            raise ServiceError("role.unknown", "roles", {"value": repr(value), "known": known}) from None
     if not parsed:
-        raise AccountError("roles", "a user needs at least one role")
+        raise ServiceError("role.required", "roles")
     if Role.SYSTEM in parsed:
-        raise AccountError("roles", "the system role belongs to the scheduler and importers, not to people")
+        raise ServiceError("role.system_reserved", "roles")
     return sorted(parsed)
 
 
 def _check_language(language: str) -> None:
     if language not in LANGUAGES:
-        raise AccountError("language", f"unsupported language {language!r} ({' or '.join(LANGUAGES)})")
+        raise ServiceError("language.unsupported", "language", {"value": repr(language), "known": " or ".join(LANGUAGES)})
 
 
 def _other_active_admins(session: Session, user_id: int) -> int:
@@ -158,7 +149,7 @@ def _link_crew(session: Session, actor: Actor, user: User, crew_code: str, *, no
     code = (crew_code or "").strip()
     crew = session.scalar(sa.select(Crew).where(Crew.code == code)) if code else None
     if crew is None:
-        raise AccountError("crew_code", f"no crew with code {crew_code!r}")
+        raise ServiceError("crew.code_unknown", "crew_code", {"code": repr(crew_code)})
     current = _crew_link(session, user.id)
     if current is not None and current.crew_id == crew.id:
         return current
@@ -208,17 +199,17 @@ def create_user(
     require(actor, "user.create")
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
-        raise AccountError("username", "use 2-80 lower-case letters, digits, '.', '_' or '-'")
+        raise ServiceError("username.invalid", "username")
     if not display_name.strip():
-        raise AccountError("display_name", "a display name is required")
+        raise ServiceError("display_name.required", "display_name")
     role_set = _parse_roles(roles)
     _check_language(language)
     if password is not None:
         check_password_policy(password, username=username)
     if crew_code is not None and Role.CREW_MEMBER not in role_set:
-        raise AccountError("crew_code", "only a user with the crew_member role is linked to a crew")
+        raise ServiceError("crew_link.members_only", "crew_code")
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise AccountError("username", f"{username!r} is already taken")
+        raise ServiceError("username.taken", "username", {"value": repr(username)})
 
     user = User(
         username=username,
@@ -250,7 +241,7 @@ def grant_right(session: Session, actor: Actor, user: User | int, right: str, *,
     require(actor, "user.grant_right")
     user = _user(session, user)
     if right not in GRANTABLE_RIGHTS:
-        raise AccountError("right", f"{right!r} is not a grantable right ({', '.join(sorted(GRANTABLE_RIGHTS))})")
+        raise ServiceError("right.unknown", "right", {"value": repr(right), "known": sorted(GRANTABLE_RIGHTS)})
     if right in user.right_set:
         return user
     user.rights.append(UserRight(right=right, granted_by_id=actor.user_id, granted_at=now))
@@ -268,7 +259,7 @@ def revoke_right(session: Session, actor: Actor, user: User | int, right: str, *
     require(actor, "user.manage")
     user = _user(session, user)
     if right not in GRANTABLE_RIGHTS:
-        raise AccountError("right", f"{right!r} is not a grantable right ({', '.join(sorted(GRANTABLE_RIGHTS))})")
+        raise ServiceError("right.unknown", "right", {"value": repr(right), "known": sorted(GRANTABLE_RIGHTS)})
     held = next((r for r in user.rights if r.right == right), None)
     if held is None:
         return user
@@ -292,12 +283,12 @@ def set_roles(
     user = get_user(session, user_id)
     role_set = _parse_roles(roles)
     if crew_code is not None and Role.CREW_MEMBER not in role_set:
-        raise AccountError("crew_code", "only a user with the crew_member role is linked to a crew")
+        raise ServiceError("crew_link.members_only", "crew_code")
     if Role.CREW_MEMBER in role_set and crew_code is None and _crew_link(session, user.id) is None:
-        raise AccountError("crew_code", "a crew member must be linked to a crew: give the crew's code")
+        raise ServiceError("crew_link.required", "crew_code")
     if (Role.ADMIN in user.role_set and Role.ADMIN not in role_set and user.active
             and _other_active_admins(session, user.id) == 0):
-        raise AccountError("roles", "this is the last active admin; make someone else admin first")
+        raise ConflictError("admin.last", "roles")
     before = sorted(r.value for r in user.role_set)
     if set(role_set) != user.role_set:
         for held in [r for r in user.roles if r.role not in role_set]:
@@ -323,14 +314,14 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool, *, no
     require(actor, "user.manage")
     user = get_user(session, user_id)
     if not isinstance(active, bool):
-        raise AccountError("active", f"expected true or false, got {active!r}")
+        raise ServiceError("active.invalid", "active", {"value": repr(active)})
     if user.active == active:
         return user
     if not active:
         if actor.user_id == user.id:
-            raise AccountError("active", "you cannot disable your own account")
+            raise ServiceError("active.self", "active")
         if Role.ADMIN in user.role_set and _other_active_admins(session, user.id) == 0:
-            raise AccountError("active", "this is the last active admin; make someone else admin first")
+            raise ConflictError("admin.last", "active")
     user.active = active
     after: dict = {"active": active}
     if not active:
@@ -371,5 +362,5 @@ def link_crew_member(session: Session, actor: Actor, user_id: int, crew_code: st
     require(actor, "user.manage")
     user = get_user(session, user_id)
     if Role.CREW_MEMBER not in user.role_set:
-        raise AccountError("crew_code", "only a user with the crew_member role is linked to a crew")
+        raise ServiceError("crew_link.members_only", "crew_code")
     return _link_crew(session, actor, user, crew_code, now=now)

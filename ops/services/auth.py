@@ -28,11 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ops.audit import record
+from ops.errors import ServiceError
 from ops.models import AuditEvent, LoginAttempt, User, UserSession
 from ops.permissions import SYSTEM_ACTOR, Actor, PermissionDenied, actor_for_user, require
 from ops.services.accounts import (
     MIN_PASSWORD_LENGTH,
-    AccountError,
     check_password_policy,
     get_user,
     hash_password,
@@ -46,7 +46,6 @@ __all__ = [
     "LOGIN_WINDOW",
     "MIN_PASSWORD_LENGTH",
     "SESSION_LIFETIME",
-    "AccountError",
     "AuthError",
     "InvalidCredentials",
     "LoginResult",
@@ -315,10 +314,10 @@ def change_password(
         raise PermissionDenied(actor, "account.self", "account.own_password_only")
     user = get_user(session, user_id)
     if not verify_password(user.password_hash, old_password or ""):
-        raise AccountError("old_password", "the current password is not correct")
+        raise ServiceError("password.wrong", "old_password")
     check_password_policy(new_password, username=user.username, field="new_password")
     if new_password == old_password:
-        raise AccountError("new_password", "choose a password different from the current one")
+        raise ServiceError("password.unchanged", "new_password")
     return _replace_password(session, actor, user, new_password, now=now, current_token=current_token,
                              action="user.change_password", reason="password changed")
 

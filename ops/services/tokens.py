@@ -19,14 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.audit import record, snapshot
+from ops.errors import NotFoundError, ServiceError
 from ops.models import ApiToken, Crew, CrewMember, User
 from ops.permissions import SCOPES, Actor, actor_for_user, allowed, require, token_actor
-from ops.services.accounts import AccountError
 from ops.services.auth import LAST_SEEN_RESOLUTION, MAX_RAW_TOKEN_LENGTH, hash_token
 
 __all__ = [
     "TOKEN_PREFIX",
-    "TokenError",
     "TokenIdentity",
     "authenticate_token",
     "create_token",
@@ -41,10 +40,6 @@ DISPLAY_PREFIX_LENGTH = 12
 MAX_NAME_LENGTH = 100
 #: The scope that binds a token to one crew.
 CREW_SCOPE = "crew"
-
-
-class TokenError(AccountError):
-    """Invalid token data; ``field`` names the offending field (an ``AccountError``, to catch both)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +71,7 @@ class TokenIdentity:
 
 def _aware(value: datetime, field: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise TokenError(field, f"must be timezone-aware (got naive {value.isoformat()})")
+        raise ServiceError("aware_time_required", field)
 
 
 def _member_of(session: Session, user_id: int, crew_id: int) -> bool:
@@ -98,7 +93,7 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """Create a token for ``user_id`` and return it with its raw value, which is shown only now.
 
-    Refused (``TokenError`` naming the field) for an unknown scope, a scope whose action the user
+    Refused (a ``ServiceError`` naming the field) for an unknown scope, a scope whose action the user
     may not perform themselves (a token never widens its user's rights), a ``crew`` scope without
     a crew the user belongs to, or an expiry not in the future. Audited as ``token.create`` with
     the display prefix, never the token.
@@ -107,41 +102,41 @@ def create_token(
     _aware(now, "now")
     user = session.get(User, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
     if user is None:
-        raise TokenError("user_id", f"no user with id {user_id!r}")
+        raise NotFoundError("user.not_found", "user_id", {"value": repr(user_id)})
     if not user.active:
-        raise TokenError("user_id", f"user {user.username} is disabled")
+        raise ServiceError("user.disabled", "user_id", {"user": user.username})
     name = (name or "").strip()
     if not name:
-        raise TokenError("name", "a token needs a name saying what uses it")
+        raise ServiceError("token.name_required", "name")
     if len(name) > MAX_NAME_LENGTH:
-        raise TokenError("name", f"use at most {MAX_NAME_LENGTH} characters")
+        raise ServiceError("text.max_length", "name", {"max": MAX_NAME_LENGTH})
     wanted = sorted({scopes} if isinstance(scopes, str) else set(scopes))
     known = ", ".join(SCOPES)
     if not wanted:
-        raise TokenError("scopes", f"a token needs at least one scope (known: {known})")
+        raise ServiceError("scope.required", "scopes", {"known": known})
     for scope in wanted:
         if scope not in SCOPES:
-            raise TokenError("scopes", f"unknown scope {scope!r} (known: {known})")
+            raise ServiceError("scope.unknown", "scopes", {"value": repr(scope), "known": known})
     owner = actor_for_user(user)
     for scope in wanted:
         if not allowed(owner, SCOPES[scope]):
-            raise TokenError("scopes", f"user {user.username} may not {SCOPES[scope]}, "
-                                       f"so the token cannot carry scope {scope!r}")
+            raise ServiceError("scope.not_allowed", "scopes",
+                               {"user": user.username, "action": SCOPES[scope], "scope": repr(scope)})
     crew: Crew | None = None
     if CREW_SCOPE in wanted:
         if not (crew_code or "").strip():
-            raise TokenError("crew_code", "a token with the crew scope must name its crew")
+            raise ServiceError("token.crew_required", "crew_code")
         crew = session.scalar(sa.select(Crew).where(Crew.code == crew_code.strip()))
         if crew is None:
-            raise TokenError("crew_code", f"no crew with code {crew_code!r}")
+            raise ServiceError("crew.code_unknown", "crew_code", {"code": repr(crew_code)})
         if not _member_of(session, user.id, crew.id):
-            raise TokenError("crew_code", f"user {user.username} is not a member of crew {crew.code}")
+            raise ServiceError("token.not_member", "crew_code", {"user": user.username, "crew": crew.code})
     elif crew_code is not None:
-        raise TokenError("crew_code", "only a token with the crew scope is bound to a crew")
+        raise ServiceError("token.crew_scope_only", "crew_code")
     if expires_at is not None:
         _aware(expires_at, "expires_at")
         if expires_at <= now:
-            raise TokenError("expires_at", "the expiry must be in the future")
+            raise ServiceError("token.expiry_past", "expires_at")
 
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -167,7 +162,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int, *, now: datetime
     _aware(now, "now")
     token = session.get(ApiToken, token_id) if isinstance(token_id, int) and not isinstance(token_id, bool) else None
     if token is None:
-        raise TokenError("token_id", f"no API token with id {token_id!r}")
+        raise NotFoundError("token.not_found", "token_id", {"value": repr(token_id)})
     if token.revoked_at is not None:
         return token
     token.revoked_at = now

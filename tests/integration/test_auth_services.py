@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ops.db import transaction
+from ops.errors import ServiceError
 from ops.models import AuditEvent, CrewMember, LoginAttempt, User, UserSession
 from ops.permissions import SYSTEM_ACTOR, Actor, PermissionDenied, actor_for_user
 from ops.services import accounts, auth
-from ops.services.accounts import AccountError
 from ops.services.auth import (
     INVALID_CREDENTIALS_MESSAGE,
     LOGIN_MAX_FAILURES,
@@ -88,7 +88,7 @@ def test_password_hash_is_salted_scrypt_and_verifies() -> None:
 
 @pytest.mark.parametrize(("password", "problem"), [("short", "at least 10"), ("Li.Wei.2025", "username")])
 def test_password_policy_names_the_field(password: str, problem: str) -> None:
-    with pytest.raises(AccountError, match=problem) as excinfo:
+    with pytest.raises(ServiceError, match=problem) as excinfo:
         auth.check_password_policy(password, username="li.wei.2025")
     assert excinfo.value.field == "password"
 
@@ -270,7 +270,7 @@ def test_change_password_checks_the_old_password_and_the_policy(session_factory,
     cases = [("wrong old one", NEW_PASSWORD, "old_password"), (PASSWORD, "short", "new_password"),
              (PASSWORD, PASSWORD, "new_password"), (PASSWORD, "li", "new_password")]
     for old, new, field in cases:
-        with pytest.raises(AccountError) as excinfo, transaction(session_factory) as s:
+        with pytest.raises(ServiceError) as excinfo, transaction(session_factory) as s:
             auth.change_password(s, li, users["li"], old_password=old, new_password=new, now=t0)
         assert excinfo.value.field == field
     assert not events(session_factory, "user.change_password")
@@ -297,7 +297,7 @@ def test_nobody_changes_another_users_password_but_an_admin_resets_it(session_fa
 
 def test_set_roles_names_an_unknown_role_and_audits_the_change(session_factory, users, t0) -> None:
     admin = actor_of(session_factory, users["admin"])
-    with pytest.raises(AccountError, match="'chief'") as excinfo, transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="'chief'") as excinfo, transaction(session_factory) as s:
         accounts.set_roles(s, admin, users["li"], ["dispatcher", "chief"], now=t0)
     assert excinfo.value.field == "roles"
     with transaction(session_factory) as s:
@@ -311,11 +311,11 @@ def test_set_roles_names_an_unknown_role_and_audits_the_change(session_factory, 
 
 def test_the_last_active_admin_keeps_the_role_and_the_account(session_factory, users, t0) -> None:
     admin = actor_of(session_factory, users["admin"])
-    with pytest.raises(AccountError, match="last active admin"), transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="last active admin"), transaction(session_factory) as s:
         accounts.set_roles(s, admin, users["admin"], ["planner"], now=t0)
-    with pytest.raises(AccountError, match="your own account"), transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="your own account"), transaction(session_factory) as s:
         accounts.set_active(s, admin, users["admin"], False, now=t0)
-    with pytest.raises(AccountError, match="last active admin"), transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="last active admin"), transaction(session_factory) as s:
         accounts.set_active(s, SYSTEM_ACTOR, users["admin"], False, now=t0)
     with transaction(session_factory) as s:
         accounts.set_roles(s, admin, users["wang"], ["admin"], now=t0)
@@ -328,13 +328,13 @@ def test_crew_member_is_linked_to_one_crew(session_factory, users, build, t0) ->
     with transaction(session_factory) as s:
         s.add_all([build.crew(code="C01"), build.crew(code="C02")])
     admin = actor_of(session_factory, users["admin"])
-    with pytest.raises(AccountError) as excinfo, transaction(session_factory) as s:
+    with pytest.raises(ServiceError) as excinfo, transaction(session_factory) as s:
         accounts.set_roles(s, admin, users["wang"], ["crew_member"], now=t0)
     assert excinfo.value.field == "crew_code"
-    with pytest.raises(AccountError, match="no crew"), transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="no crew"), transaction(session_factory) as s:
         accounts.create_user(s, SYSTEM_ACTOR, username="ana", display_name="Ana", roles=["crew_member"],
                              password=PASSWORD, now=t0, crew_code="C99")
-    with pytest.raises(AccountError, match="crew_member role"), transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="crew_member role"), transaction(session_factory) as s:
         accounts.create_user(s, SYSTEM_ACTOR, username="ana", display_name="Ana", roles=["planner"],
                              password=PASSWORD, now=t0, crew_code="C01")
     with transaction(session_factory) as s:
@@ -361,7 +361,7 @@ def test_language_is_set_by_the_user_or_an_admin(session_factory, users, t0) -> 
         accounts.set_language(s, admin, users["wang"], "en", now=t0)
     with pytest.raises(PermissionDenied), transaction(session_factory) as s:
         accounts.set_language(s, wang, users["li"], "zh_CN", now=t0)
-    with pytest.raises(AccountError) as excinfo, transaction(session_factory) as s:
+    with pytest.raises(ServiceError) as excinfo, transaction(session_factory) as s:
         accounts.set_language(s, li, users["li"], "fr", now=t0)
     assert excinfo.value.field == "language"
     assert [(e.entity_id, e.after) for e in events(session_factory, "user.set_language")] == [

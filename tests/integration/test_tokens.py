@@ -10,12 +10,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ops.db import transaction
+from ops.errors import ServiceError
 from ops.models import ApiToken, AuditEvent, Crew, User
 from ops.permissions import SYSTEM_ACTOR, Actor, PermissionDenied, actor_for_user, require
 from ops.services import accounts, tokens
 from ops.services.auth import hash_token
 from ops.services.crews import CrewMemberIn, create_crew
-from ops.services.tokens import TokenError, TokenIdentity
+from ops.services.tokens import TokenIdentity
 from ops.vocabulary import Role
 
 PASSWORD = "correct horse battery"
@@ -93,12 +94,12 @@ def test_a_token_acts_as_its_user_narrowed_to_its_scopes(session_factory, users,
 
 
 def test_r13_1_a_scope_the_user_may_not_use_is_refused_at_creation(session_factory, users, admin, t0) -> None:
-    with pytest.raises(TokenError) as excinfo, transaction(session_factory) as s:
+    with pytest.raises(ServiceError) as excinfo, transaction(session_factory) as s:
         tokens.create_token(s, admin, user_id=users["li"], name="x", scopes=["tickets:read", "admin"], now=t0)
     assert excinfo.value.field == "scopes"
     assert "user li may not user.manage" in str(excinfo.value) and "'admin'" in str(excinfo.value)
     # R7.5: the dispatch scope needs the confirm right, which li gets only when granted.
-    with pytest.raises(TokenError, match="'dispatch'"), transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="'dispatch'"), transaction(session_factory) as s:
         tokens.create_token(s, admin, user_id=users["li"], name="x", scopes=["dispatch"], now=t0)
     with transaction(session_factory) as s:
         accounts.grant_right(s, admin, users["li"], "dispatch.confirm", now=t0)
@@ -114,7 +115,7 @@ def test_r13_1_a_scope_the_user_may_not_use_is_refused_at_creation(session_facto
     (["crew"], "crew_code", "must name its crew"),
 ])
 def test_bad_scopes_are_named(session_factory, users, admin, t0, scopes, field, message) -> None:
-    with pytest.raises(TokenError, match=message) as excinfo, transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match=message) as excinfo, transaction(session_factory) as s:
         tokens.create_token(s, admin, user_id=users["ana"], name="x", scopes=scopes, now=t0)
     assert excinfo.value.field == field
 
@@ -148,7 +149,7 @@ def test_disabled_users_tokens_stop_authenticating(session_factory, users, admin
         assert s.scalars(sa.select(ApiToken.revoked_at)).one() == t0 + timedelta(minutes=1)
         event = s.scalars(sa.select(AuditEvent).where(AuditEvent.action == "user.disable")).one()
         assert event.after["tokens_revoked"] == 1
-    with pytest.raises(TokenError, match="disabled"), transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="disabled"), transaction(session_factory) as s:
         tokens.create_token(s, admin, user_id=users["hu"], name="x", scopes=["tickets:read"], now=t0)
 
 
@@ -174,25 +175,25 @@ def test_revoked_expired_and_unknown_tokens_do_not_authenticate(session_factory,
     with session_factory() as s:
         revokes = s.scalars(sa.select(AuditEvent).where(AuditEvent.action == "token.revoke")).all()
     assert [e.entity_id for e in revokes] == [str(revoked_id)]
-    with pytest.raises(TokenError, match="expiry"), transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="expiry"), transaction(session_factory) as s:
         tokens.create_token(s, admin, user_id=users["hu"], name="x", scopes=["tickets:read"], now=t0,
                             expires_at=t0)
-    with pytest.raises(TokenError) as excinfo, transaction(session_factory) as s:
+    with pytest.raises(ServiceError) as excinfo, transaction(session_factory) as s:
         tokens.revoke_token(s, admin, 999, now=t0)
     assert excinfo.value.field == "token_id"
 
 
 def test_crew_scope_is_bound_to_the_users_own_crew(session_factory, users, admin, t0) -> None:
-    with pytest.raises(TokenError, match="not a member of crew C02") as excinfo, transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="not a member of crew C02") as excinfo, transaction(session_factory) as s:
         tokens.create_token(s, admin, user_id=users["ana"], name="gps", scopes=["crew"], crew_code="C02", now=t0)
     assert excinfo.value.field == "crew_code"
-    with pytest.raises(TokenError, match="no crew"), transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="no crew"), transaction(session_factory) as s:
         tokens.create_token(s, admin, user_id=users["ana"], name="gps", scopes=["crew"], crew_code="C9", now=t0)
-    with pytest.raises(TokenError, match="only a token with the crew scope"), transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match="only a token with the crew scope"), transaction(session_factory) as s:
         tokens.create_token(s, admin, user_id=users["ana"], name="gps", scopes=["tickets:read"],
                             crew_code="C01", now=t0)
     # A dispatcher is no crew member: the role check refuses before the crew is looked at.
-    with pytest.raises(TokenError, match=r"crew\.report_position"), transaction(session_factory) as s:
+    with pytest.raises(ServiceError, match=r"crew\.report_position"), transaction(session_factory) as s:
         tokens.create_token(s, admin, user_id=users["li"], name="gps", scopes=["crew"], crew_code="C01", now=t0)
 
     _, raw = create(session_factory, admin, users["ana"], ["crew", "tickets:read"], t0, crew_code="C01")
