@@ -132,7 +132,7 @@ def _pending_callbacks(now: datetime) -> list[CallbackRow]:
     Input({"type": "hl-cb-noanswer", "index": ALL}, "n_clicks"),
     prevent_initial_call=True,
 )
-def callbacks(_tick, _reached, _noanswer):
+def callbacks(_tick: int | None, _reached: list[int | None], _noanswer: list[int | None]) -> tuple[Any, Any]:
     """Refresh the queue; a click records the call (reached closes the task, no answer keeps it queued)."""
     ctx = context()
     now = ctx.clock()
@@ -171,7 +171,7 @@ def callbacks(_tick, _reached, _noanswer):
     state=dict(query=State("hl-lookup", "value")),
     prevent_initial_call=True,
 )
-def look_up(_clicks, _submit, query):
+def look_up(_clicks: int | None, _submit: int | None, query: str | None) -> dict[str, Any]:
     """Find the caller by phone or customer number (Enter in the box, or the button)."""
     if not (query or "").strip():
         raise PreventUpdate
@@ -196,7 +196,8 @@ def look_up(_clicks, _submit, query):
     state=dict(query=State("hl-lookup", "value"), phone=State("hl-phone", "value")),
     prevent_initial_call=True,
 )
-def fill_from_customer(choice, cards, query, phone):
+def fill_from_customer(choice: str | None, cards: list[dict] | None, query: str | None,
+                       phone: str | None) -> dict[str, Any]:
     """Fill the caller and the premises from the chosen customer; a miss keeps a typed phone."""
     card = next((c for c in cards or [] if c["customer_no"] == choice), None)
     if card is None:
@@ -215,7 +216,7 @@ def fill_from_customer(choice, cards, query, phone):
     State("hl-address", "value"),
     prevent_initial_call=True,
 )
-def pick_on_map(click, address):
+def pick_on_map(click: dict | None, address: str | None) -> str:
     """A click on the map is the place of a street report; an empty address says so."""
     if not isinstance(click, dict) or (address or "").strip():
         raise PreventUpdate
@@ -232,7 +233,7 @@ def pick_on_map(click, address):
     Input("hl-click", "data"),
     prevent_initial_call=True,
 )
-def locate(customer_no, address, click):
+def locate(customer_no: str | None, address: str | None, click: dict | None) -> tuple[dict | None, Any, Patch]:
     """Where the ticket will be, resolved exactly as saving will resolve it (customer, street, map)."""
     ctx = context()
     patch = Patch()
@@ -280,7 +281,8 @@ def locate(customer_no, address, click):
         given=Input("hl-safety", "data"),
     ),
 )
-def preview(symptom, answers, urgency, major, requested, given):
+def preview(symptom: str | None, answers: dict[str, str | None], urgency: str | None, major: list[str] | None,
+            requested: str | None, given: dict[str, str] | None) -> dict[str, Any]:
     """R6.5 live: the class the system proposes, why, and (class 1) the R6.2 script to read now."""
     hidden = {"display": "none"}
     if not symptom:
@@ -311,7 +313,8 @@ def preview(symptom, answers, urgency, major, requested, given):
     State("hl-saved", "data"),
     prevent_initial_call=True,
 )
-def tick_script(ticked, given, saved):
+def tick_script(ticked: list[str] | None, given: dict[str, str] | None,
+                saved: dict | None) -> tuple[dict[str, str], str]:
     """R6.2: each line ticked is time-stamped now; after saving it is recorded on the ticket at once."""
     ctx = context()
     now = ctx.clock()
@@ -340,7 +343,7 @@ def tick_script(ticked, given, saved):
     Input("hl-odour", "value"),
     State("hl-saved", "data"),
 )
-def duplicates(point, symptom, odour, saved):
+def duplicates(point: dict | None, symptom: str | None, odour: str | None, saved: dict | None) -> Any:
     """R5.6: open tickets near the place with a related symptom; linking beats a second ticket."""
     if not point or not symptom:
         return html.Span(_("Shown once the place and the symptom are known."), className="text-muted")
@@ -370,7 +373,7 @@ def duplicates(point, symptom, odour, saved):
     state=dict(FORM_STATES),  # a copy: Dash merges the inputs into the dict it is given
     prevent_initial_call=True,
 )
-def save(n_clicks, **form):
+def save(n_clicks: int | None, **form: Any) -> dict[str, Any]:
     """Save the report as a ticket; errors go next to their fields and the form keeps what was typed."""
     if not n_clicks:
         raise PreventUpdate
@@ -421,7 +424,8 @@ def save(n_clicks, **form):
     ),
     prevent_initial_call=True,
 )
-def link(clicks, name, phone, customer_no, description, saved):
+def link(clicks: list[int | None], name: str | None, phone: str | None, customer_no: str | None,
+         description: str | None, saved: dict | None) -> dict[str, Any]:
     """R5.6: the caller becomes a reporter of the open ticket; no second ticket is created."""
     trigger = dash.ctx.triggered_id
     clicks = clicks if isinstance(clicks, list) else [clicks]
