@@ -19,9 +19,9 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-import sqlalchemy as sa
 from dash import ALL, Input, Output, Patch, State, dcc, html
 from dash.exceptions import PreventUpdate
+from sqlalchemy.exc import IntegrityError
 
 from dashboard.components.hotline_caller import (
     card_dict,
@@ -390,7 +390,7 @@ def save(n_clicks: int | None, **form: Any) -> dict[str, Any]:
                 result = create_ticket(db, actor, report, now=ctx.clock(), locator=ctx.locator,
                                        idempotency_key=key)
                 summary, reasons = summarise(result.ticket), result.reasons
-        except sa.exc.IntegrityError:
+        except IntegrityError:
             # A double click raced on the same idempotency key: the other request saved the ticket.
             with transaction(ctx.sessions) as db:
                 result = replay_idempotent(db, actor, key, report)
