@@ -42,7 +42,13 @@ WARM_UP_ENVIRON = "gasdispatch.warm_up"
 
 
 def secured_callback(action: str, *args: Any, **kwargs: Any) -> Callable:
-    """``dash.callback`` that records the action the callback performs, for the request guard."""
+    """``dash.callback`` that records the action the callback performs, for the request guard.
+
+    Every other argument goes to ``dash.callback`` as given: the positional ``Output, Input, State``
+    form, or the named one (``output=dict(...), inputs=dict(...), state=dict(...)``) where the
+    function takes keyword arguments and returns a dict. The guard looks actions up by the output
+    key Dash derives from either form (:func:`callback_actions`), so both are guarded alike.
+    """
 
     def decorator(function: Callable) -> Callable:
         setattr(function, ACTION_ATTRIBUTE, action)  # Dash's functools.wraps copies it along

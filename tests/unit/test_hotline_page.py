@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from dashboard.components import hotline_errors
 from dashboard.i18n import init_i18n
 from ops import rules
 from ops.vocabulary import Role, TicketClass
@@ -47,16 +48,15 @@ def test_class_change_refusals_are_shown_in_the_users_language(page, language, s
         assert module.problem_text("something new") == "something new"  # shown as it is, never hidden
 
 
-def test_every_problem_lands_next_to_a_field_of_the_form(page):
-    module, _registered, _actions = page
-    assert module._error_field("safety_given[3]") == "safety_given"
-    assert module._error_field("reason") == "class_reason"
-    assert module._error_field("received_at") == "started_at"
-    assert module._error_field("location") == "location"
-    assert module._error_field("no_such_field") == "class"  # still shown, beside the decision
-    out = module._errors_out({"phone": "not a phone number", "location": "lies outside the service area"})
-    assert len(out) == len(module.ERROR_FIELDS)
-    shown = dict(zip(module.ERROR_FIELDS, out, strict=True))
+def test_every_problem_lands_next_to_a_field_of_the_form():
+    assert hotline_errors.error_field("safety_given[3]") == "safety_given"
+    assert hotline_errors.error_field("reason") == "class_reason"
+    assert hotline_errors.error_field("received_at") == "started_at"
+    assert hotline_errors.error_field("location") == "location"
+    assert hotline_errors.error_field("no_such_field") == "class"  # still shown, beside the decision
+    out = hotline_errors.errors_out({"phone": "not a phone number", "location": "lies outside the service area"})
+    assert len(out) == len(hotline_errors.ERROR_FIELDS) == len(hotline_errors.ERROR_OUTPUTS)
+    shown = dict(zip(hotline_errors.ERROR_FIELDS, out, strict=True))
     assert shown["phone"] == "not a phone number" and shown["location"] == "lies outside the service area"
     assert shown["address"] == ""
 
