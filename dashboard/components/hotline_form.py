@@ -24,8 +24,9 @@ from dashboard.components.dispatch_map import CLASS_COLOURS, base_layers
 from dashboard.context import context
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
+from ops.errors import Problems
 from ops.rules import N_
-from ops.services.intake import IntakeError, ReportIn, preview_classification
+from ops.services.intake import ReportIn, preview_classification
 from ops.vocabulary import Answer, Channel, Judgement, Symptom, TicketClass
 
 #: R6.4: the customer chooses a two-hour appointment slot.
@@ -275,26 +276,25 @@ def build_report(form: Mapping[str, Any], tz: str) -> ReportIn:
     Only what the service cannot see is checked here (a missing symptom or start, a duration that is
     not a number); everything else is the service's to refuse, in the same words as for the API.
     """
-    problems: dict[str, str] = {}
+    problems = Problems()
     if not form["symptom"]:
-        problems["symptom"] = "required"
+        problems.add("required", "symptom")
     started_at = _parse_local(form["started"], tz)
     if started_at is None:
-        problems["started_at"] = "required"
+        problems.add("required", "started_at")
     minutes = None
     duration = form["duration"]
     if duration not in (None, ""):
         try:
             minutes = int(duration)
         except (TypeError, ValueError):
-            problems["duration_minutes"] = "must be a whole number of minutes, 0 or more"
+            problems.add("minutes_invalid", "duration_minutes")
     slot_from = slot_to = None
     slot_date, slot_start = form["slot_date"], form["slot_start"]
     day = _parse_local(f"{slot_date}T{int(slot_start):02d}:00", tz) if slot_date and slot_start else None
     if day is not None:
         slot_from, slot_to = day, day + timedelta(hours=SLOT_HOURS)
-    if problems:
-        raise IntakeError(problems)
+    problems.raise_if_any()
     click = map_point(form["click"])
     requested = form["requested_class"]
     return ReportIn(

@@ -21,7 +21,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, Patch, State, dcc, html
 from dash.exceptions import PreventUpdate
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from dashboard.components.hotline_caller import (
     card_dict,
@@ -30,7 +30,7 @@ from dashboard.components.hotline_caller import (
     location_text,
     no_customer_alert,
 )
-from dashboard.components.hotline_errors import ERROR_OUTPUTS, errors_out, problem_text
+from dashboard.components.hotline_errors import ERROR_OUTPUTS, errors_out
 from dashboard.components.hotline_form import (
     FORM_STATES,
     QUESTIONS,
@@ -56,13 +56,14 @@ from dashboard.components.hotline_safety import (
     script_options,
 )
 from dashboard.context import context
+from dashboard.errors import service_error_text
 from dashboard.i18n import _
 from dashboard.security import current_actor, page_layout, secured_callback
-from ops.db import transaction
+from ops import unit_of_work
+from ops.errors import ServiceError
 from ops.intake_lookup import CallbackRow, lookup_customers, pending_callback_tasks, summarise
 from ops.rules import N_, safety_script
 from ops.services.intake import (
-    IntakeError,
     complete_callback_task,
     create_ticket,
     find_duplicates,
@@ -145,12 +146,12 @@ def callbacks(_tick: int | None, _reached: list[int | None], _noanswer: list[int
             raise PreventUpdate
         reached = trigger.get("type") == "hl-cb-reached"
         try:
-            with transaction(ctx.sessions) as db:
-                complete_callback_task(db, current_actor(), int(trigger["index"]), now, reached=reached)
+            unit_of_work.run(ctx.sessions, lambda db: complete_callback_task(
+                db, current_actor(), int(trigger["index"]), now, reached=reached))
             message = callback_done_alert(reached)
-        except IntakeError as exc:
-            message = dbc.Alert(problem_text(next(iter(exc.problems.values()))), color="danger",
-                                className="py-1 px-2 small", id="hl-callback-error")
+        except ServiceError as exc:
+            message = dbc.Alert(service_error_text(exc), color="danger", className="py-1 px-2 small",
+                                id="hl-callback-error")
     return callback_panel(_pending_callbacks(now), tz), message
 
 
@@ -242,13 +243,12 @@ def locate(customer_no: str | None, address: str | None, click: dict | None) -> 
             where, _customer = resolve_location(
                 db, ctx.locator, address=address, customer_number=(customer_no or "").strip() or None,
                 lon=map_point(click).get("lon"), lat=map_point(click).get("lat"))
-    except IntakeError as exc:
+    except ServiceError as exc:
         patch["data"][0]["lon"] = []
         patch["data"][0]["lat"] = []
         if not (customer_no or address or click):
             return None, "", patch
-        text = "; ".join(problem_text(m) for m in exc.problems.values())
-        return None, html.Span(text, className="text-warning-emphasis"), patch
+        return None, html.Span(service_error_text(exc), className="text-warning-emphasis"), patch
     patch["data"][0]["lon"] = [where.lon]
     patch["data"][0]["lat"] = [where.lat]
     patch["layout"]["map"]["center"] = {"lon": where.lon, "lat": where.lat}
@@ -323,11 +323,10 @@ def tick_script(ticked: list[str] | None, given: dict[str, str] | None,
     new = [code for code in ticked if code not in given]
     if saved and saved.get("id") and not saved.get("linked") and new:
         try:
-            with transaction(ctx.sessions) as db:
-                for code in new:
-                    record_safety_instruction(db, current_actor(), int(saved["id"]), code, now)
-        except IntakeError as exc:
-            return given, problem_text(next(iter(exc.problems.values())))
+            unit_of_work.run(ctx.sessions, lambda db: [
+                record_safety_instruction(db, current_actor(), int(saved["id"]), code, now) for code in new])
+        except ServiceError as exc:
+            return given, service_error_text(exc)
     for code in new:
         given[code] = now.isoformat()
     if not saved:  # before saving an untick withdraws the line; after saving it stays on record
@@ -384,23 +383,22 @@ def save(n_clicks: int | None, **form: Any) -> dict[str, Any]:
     try:
         report = build_report(form, tz)
         if raise_needs_reason(report):
-            raise IntakeError("class_reason", "required")
-        try:
-            with transaction(ctx.sessions) as db:
-                result = create_ticket(db, actor, report, now=ctx.clock(), locator=ctx.locator,
-                                       idempotency_key=key)
-                summary, reasons = summarise(result.ticket), result.reasons
-        except IntegrityError:
+            raise ServiceError("required", "class_reason")
+
+        def file(db: Session) -> tuple[Any, Any]:
+            result = create_ticket(db, actor, report, now=ctx.clock(), locator=ctx.locator, idempotency_key=key)
+            return summarise(result.ticket), result.reasons
+
+        def replay(db: Session) -> tuple[Any, Any] | None:
             # A double click raced on the same idempotency key: the other request saved the ticket.
-            with transaction(ctx.sessions) as db:
-                result = replay_idempotent(db, actor, key, report)
-                if result is None:
-                    raise
-                summary, reasons = summarise(result.ticket), result.reasons
-    except IntakeError as exc:
+            result = replay_idempotent(db, actor, key, report)
+            return None if result is None else (summarise(result.ticket), result.reasons)
+
+        summary, reasons = unit_of_work.run(ctx.sessions, file, replay=replay)
+    except ServiceError as exc:
         alert = dbc.Alert(_("Not saved: correct the fields marked in red."), color="danger",
                           className="py-1 px-2", id="hl-not-saved")
-        return dict(result=alert, saved=dash.no_update, save_disabled=False, errors=errors_out(exc.problems))
+        return dict(result=alert, saved=dash.no_update, save_disabled=False, errors=errors_out(exc))
     return dict(result=confirmation(summary, reasons, len(report.safety_given), tz),
                 saved={"id": summary.id, "ticket_no": summary.ticket_no}, save_disabled=True,
                 errors=errors_out())
@@ -432,18 +430,19 @@ def link(clicks: list[int | None], name: str | None, phone: str | None, customer
     if not isinstance(trigger, dict) or not any(clicks) or saved or not isinstance(trigger.get("index"), int):
         raise PreventUpdate
     ctx = context()
+    def link_caller(db: Session) -> Any:
+        reporter = link_report(db, current_actor(), int(trigger["index"]), reporter_name=name or "",
+                               phone=phone or "", channel=Channel.HOTLINE, now=ctx.clock(),
+                               customer_number=(customer_no or "").strip() or None, note=description or None)
+        db.refresh(reporter.ticket)
+        return summarise(reporter.ticket)
+
     try:
-        with transaction(ctx.sessions) as db:
-            reporter = link_report(db, current_actor(), int(trigger["index"]), reporter_name=name or "",
-                                   phone=phone or "", channel=Channel.HOTLINE, now=ctx.clock(),
-                                   customer_number=(customer_no or "").strip() or None, note=description or None)
-            db.refresh(reporter.ticket)
-            summary = summarise(reporter.ticket)
-    except IntakeError as exc:
+        summary = unit_of_work.run(ctx.sessions, link_caller)
+    except ServiceError as exc:
         alert = dbc.Alert(_("Not linked: correct the fields marked in red."), color="danger",
                           className="py-1 px-2", id="hl-not-saved")
-        return dict(result=alert, saved=dash.no_update, save_disabled=dash.no_update,
-                    errors=errors_out(exc.problems))
+        return dict(result=alert, saved=dash.no_update, save_disabled=dash.no_update, errors=errors_out(exc))
     return dict(result=linked_alert(summary),
                 saved={"id": summary.id, "ticket_no": summary.ticket_no, "linked": True}, save_disabled=True,
                 errors=errors_out())
