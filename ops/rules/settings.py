@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ops.clock import require_aware
 from ops.settings import check_timezone
 
-__all__ = ["ENV_PREFIX", "RuleSettings", "get_rule_settings", "local_zone", "resolve", "to_local"]
+__all__ = ["ENV_PREFIX", "RuleSettings", "get_rule_settings", "local_zone", "to_local"]
 
 ENV_PREFIX = "GASDISPATCH_RULE_"
 
