@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from ops.audit import snapshot
 from ops.models import Customer, District
 from ops.permissions import Actor, require
-from ops.services.bulk_import.fields import check_now, coordinates, inside_check, known, text
+from ops.services.bulk_import.fields import (
+    check_now,
+    coordinates,
+    inside_check,
+    known,
+    new_key,
+    text,
+)
 from ops.services.bulk_import.problems import FieldError, validate_each
 from ops.services.bulk_import.records import AreaCheck, CustomerIn, ImportSummary
 from ops.services.bulk_import.storage import (
@@ -44,11 +51,7 @@ def import_customers(
     seen: set[str] = set()
 
     def check(_: int, item: CustomerIn) -> Customer:
-        number = text(item.customer_no, "customer_no", limit=32)
-        assert number is not None
-        if number in existing or number in seen:
-            raise FieldError("customer_no", f"customer {number!r} already exists")
-        seen.add(number)
+        number = new_key(item.customer_no, "customer_no", "customer", existing, seen)
         lon = lat = None
         if item.lon is not None or item.lat is not None:
             lon, lat = coordinates(item.lon, item.lat, inside)

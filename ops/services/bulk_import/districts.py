@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ops.audit import snapshot
 from ops.models import District
 from ops.permissions import Actor, require
-from ops.services.bulk_import.fields import check_now, is_whole, text
+from ops.services.bulk_import.fields import check_now, is_whole, new_key, text
 from ops.services.bulk_import.problems import FieldError, validate_each
 from ops.services.bulk_import.records import DistrictIn, ImportSummary
 from ops.services.bulk_import.storage import audit_imported, lookup
@@ -37,11 +37,7 @@ def import_districts(
     seen: set[str] = set()
 
     def check(_: int, item: DistrictIn) -> District:
-        code = text(item.code, "code", limit=32)
-        assert code is not None
-        if code in existing or code in seen:
-            raise FieldError("code", f"district {code!r} already exists")
-        seen.add(code)
+        code = new_key(item.code, "code", "district", existing, seen)
         name = text(item.name, "name", limit=200)
         if item.population is not None and not is_whole(item.population):
             raise FieldError("population", f"{item.population!r} is not a non-negative whole number")

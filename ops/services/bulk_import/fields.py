@@ -7,7 +7,7 @@ the caller spells it (``work_orders[1].arrived_at``), so the message leads to th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ __all__ = [
     "is_number",
     "is_whole",
     "known",
+    "new_key",
     "not_after",
     "not_before",
     "text",
@@ -92,6 +93,20 @@ def known(table: Mapping[str, V], key: str, name: str, noun: str) -> V:
     if key not in table:
         raise FieldError(name, f"unknown {noun} {key!r}")
     return table[key]
+
+
+def new_key(value: Any, name: str, noun: str, existing: Container[str], seen: set[str]) -> str:
+    """A record's key (code, number) that is in neither the database nor the batch so far.
+
+    The key joins ``seen`` even if the record fails later, so a second record with it is reported
+    as a duplicate too.
+    """
+    key = text(value, name, limit=32)
+    assert key is not None
+    if key in existing or key in seen:
+        raise FieldError(name, f"{noun} {key!r} already exists")
+    seen.add(key)
+    return key
 
 
 def inside_check(area: AreaCheck) -> Callable[[float, float], bool]:

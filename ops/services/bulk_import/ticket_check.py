@@ -31,6 +31,7 @@ from ops.services.bulk_import.fields import (
     enum,
     is_whole,
     known,
+    new_key,
     not_after,
     text,
 )
@@ -149,11 +150,7 @@ def check_ticket(
     """
     if not isinstance(rec, HistoricalTicket):
         raise FieldError("record", f"expected a HistoricalTicket, got {type(rec).__name__}")
-    ticket_no = text(rec.ticket_no, "ticket_no", limit=32)
-    assert ticket_no is not None
-    if ticket_no in ctx.existing_ticket_nos or ticket_no in batch_ticket_nos:
-        raise FieldError("ticket_no", f"ticket {ticket_no!r} already exists")
-    batch_ticket_nos.add(ticket_no)  # even if this record fails, a second one with its number is a duplicate
+    ticket_no = new_key(rec.ticket_no, "ticket_no", "ticket", ctx.existing_ticket_nos, batch_ticket_nos)
     channel = enum(Channel, rec.channel, "channel")
     received = aware(rec.received_at, "received_at")
     assert received is not None
