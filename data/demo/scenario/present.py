@@ -98,18 +98,18 @@ def _place(sim: Simulator, rng: np.random.Generator, d: Draft, stage: str) -> bo
     for crew in sorted(capable, key=lambda c: (sim.depot_times[sim.crews[c].depot, d.node], c)):
         drive = sim.drive(crew, d.node, now)
         m = minutes
+        ack = sim.rules.ack_minutes  # R7.2: acknowledged inside the limit, but for the overdue stage
         arrived = departed = acknowledged = None
         if stage in ("dispatched", "dispatched_ack_overdue"):
-            ack = sim.rules.ack_minutes  # R7.2: inside the acknowledgement limit, or just past it
             dispatched = now - (m(rng.uniform(ack + 1, ack + 5)) if stage == "dispatched_ack_overdue"
                                 else m(rng.uniform(ack / 5, ack * 4 / 5)))
         elif stage == "acknowledged":
             acknowledged = now - m(rng.uniform(2, 10))
-            dispatched = acknowledged - m(rng.uniform(1, 6))
+            dispatched = acknowledged - m(rng.uniform(ack / 10, ack * 6 / 10))
         elif stage == "en_route":
             departed = now - drive * float(rng.uniform(0.2, 0.7))
             acknowledged = departed - m(rng.uniform(2, 6))
-            dispatched = acknowledged - m(rng.uniform(0.5, 2))
+            dispatched = acknowledged - m(rng.uniform(ack / 20, ack / 5))
         else:  # on_site
             arrived = now - m(rng.uniform(5, 45))
             if d.final_class is TicketClass.SCHEDULED:
@@ -118,7 +118,7 @@ def _place(sim: Simulator, rng: np.random.Generator, d: Draft, stage: str) -> bo
                 arrived = max(arrived, slot_start)
             departed = arrived - drive
             acknowledged = departed - m(rng.uniform(5, 20))
-            dispatched = acknowledged - m(rng.uniform(1, 8))
+            dispatched = acknowledged - m(rng.uniform(ack / 10, ack * 8 / 10))
         last = sim.last_site[crew]
         if last is not None and last[0] > dispatched:
             continue  # the crew was still busy then
