@@ -13,11 +13,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional name of the gettext no-op marker
-    """Mark ``message`` for extraction into the catalogs; it is translated where it is shown."""
-    return message
-
+from ops.i18n import N_
 
 MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     # -- any field ------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
-EARTH_RADIUS_M = 6_371_008.8
+from optimizer.geo import EARTH_RADIUS_M
+
 CACHE_FORMAT = 3
 
 #: Free-flow speed by OSM road class (km/h) where a link carries no speed of its own.

@@ -9,8 +9,8 @@ is written around the services: districts, customers and tickets go through
 depots, crews, statuses and positions through ``ops.services.crews``. The whole seed is one
 transaction: it is there completely or not at all.
 
-How the history is generated (for the README): reports arrive as a Poisson process of about 25 a
-day with an hour-of-day profile (quiet nights, peaks 8–11 and 18–21). Each report is a symptom drawn
+How the history is generated (for the README): reports arrive as a Poisson process of about 25 a day
+with an hour-of-day profile (quiet nights, peaks 8–11 and 18–21). Each report is a symptom drawn
 from a fixed mix, with the odour, noise and safety answers drawn conditionally on the symptom, and
 its class is whatever ``ops.rules.classify`` proposes, which comes out near 8% class 1, 45% class 2
 and 47% class 3; a few tickets are raised or lowered with a recorded reason, as agents and
@@ -22,11 +22,13 @@ arrive first (normally the nearest depot's), with drive times from shortest path
 network from each depot, scaled by the hour's congestion. Class 1 is dispatched within minutes (by
 the R7.3 auto-dispatch after 3 minutes when nobody confirmed) and departs within 3–25 minutes, a few
 late; class 2 is dispatched within 10–100 minutes and is mostly on site within 4 hours; class 3
-arrives inside the customer's two-hour slot on the next days, some late. About 92% are fixed at the
-first visit, the rest get a second visit (R10.3 reopen). About 97% of completed orders get their
-callback answered, most inside the R10.2 deadline and some late, the rest are unreachable after three
-attempts; scores skew high and drop when the crew was late or the fault not fixed; about 1.5% of
-tickets lead to a complaint, mostly after a low score or a late arrival. The simulation is cut at ``now``: what had not happened
+arrives inside the customer's two-hour slot on the next days, some late. Those minutes are for the
+default rules: the simulation reads the rule settings in force (``ops.rules.get_rule_settings``), so
+its delays and its late jobs move with them. About 92% are fixed at the first visit, the rest get a
+second visit (R10.3 reopen). About 97% of completed orders get their callback answered, most inside
+the R10.2 deadline and some late, the rest are unreachable after three attempts; scores skew high
+and drop when the crew was late or the fault not fixed; about 1.5% of tickets lead to a complaint,
+mostly after a low score or a late arrival. The simulation is cut at ``now``: what had not happened
 by then is not recorded, and a dozen reports are placed at every stage of the lifecycle so that the
 map shows new, dispatched, acknowledged, en-route and on-site work with crews at matching positions.
 """

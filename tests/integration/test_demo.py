@@ -20,6 +20,7 @@ from shapely.geometry import Point, shape
 from werkzeug.security import check_password_hash
 
 from data.demo import DEMO_PASSWORD, DemoConfig, DemoError, demo_logins, seed_demo
+from data.demo.scenario import build_scenario
 from data.service_area import ServiceArea
 from ops.db import make_engine, make_session_factory, transaction, upgrade
 from ops.models import (
@@ -37,7 +38,7 @@ from ops.models import (
     WorkOrder,
 )
 from ops.permissions import SYSTEM_ACTOR
-from ops.rules import ClassificationInput, callback_due, classify, deadlines_for
+from ops.rules import ClassificationInput, RuleSettings, callback_due, classify, deadlines_for
 from ops.services import accounts
 from ops.settings import Settings
 from ops.vocabulary import CrewStatus, Role, ShiftPattern, Skill, TicketStatus, WorkOrderStatus
@@ -255,6 +256,25 @@ def test_demo_requires_an_aware_now(tmp_path: Path, grid_area: ServiceArea) -> N
     with pytest.raises(DemoError, match="timezone-aware"):
         seed_demo(settings_for(f"sqlite:///{tmp_path / 'd.sqlite'}"), grid_area, seed=1,
                   now=datetime(2026, 11, 26, 12, 0), config=SMALL)
+
+
+def test_demo_follows_the_rule_settings(grid_area: ServiceArea) -> None:
+    """An operator's rule values move the demo's clocks: the R7.3 auto-dispatch and R7.2 acknowledgement."""
+
+    def clocks(rules: RuleSettings) -> tuple[list[float], list[float]]:
+        scenario = build_scenario(grid_area, seed=7, now=NOW, timezone="America/Santiago", config=SMALL,
+                                  rules=rules)
+        auto = [(o.dispatched_at - t.received_at).total_seconds() / 60 for t in scenario.tickets
+                for o in t.work_orders if o.auto_dispatched]
+        waiting = [(NOW - o.dispatched_at).total_seconds() / 60 for t in scenario.tickets
+                   for o in t.work_orders if o.completed_at is None and o.acknowledged_at is None]
+        return auto, waiting
+
+    for auto_minutes, ack_minutes in ((3, 10), (6, 15)):
+        auto, waiting = clocks(RuleSettings(class1_auto_dispatch_minutes=auto_minutes, ack_minutes=ack_minutes))
+        assert auto and all(auto_minutes <= m < auto_minutes + 1 / 3 for m in auto)
+        # The present moment holds one order on time for its acknowledgement and one overdue (R7.2).
+        assert any(m < ack_minutes for m in waiting) and any(ack_minutes < m <= ack_minutes + 5 for m in waiting)
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
 """R6.1–R6.5 as one table: every symptom × odour × judgement, its class, reasons, deadlines and script.
 
-tests/unit/test_rules.py checks each R6.5 row on its own; this file spells out the whole default
+tests/unit/rules/test_classification.py checks each R6.5 row on its own; this file spells out the whole default
 table, so that a change to any cell (a new symptom, a reworded rule, a reordered table) shows up as
 one visible line of difference. It also checks, exhaustively, that under the default table the R5.3
 safety state and abnormal noise never move the class, and that an unknown answer (what the intake

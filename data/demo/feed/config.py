@@ -25,7 +25,7 @@ class FeedConfig:
     #: Reports older than this when a step finally runs (the clock was stopped) are not replayed.
     max_backlog: timedelta = timedelta(minutes=10)
     #: The demo supervisor confirms the top recommendation for a class-2/3 ticket that has waited
-    #: this long (class 1 is dispatched by the scheduler itself after 3 min, R7.3). ``None`` switches
+    #: this long (class 1 is dispatched by the scheduler itself after the R7.3 wait). ``None`` switches
     #: this off, so the queue waits for a person at the dispatch desk.
     auto_confirm_after: timedelta | None = timedelta(minutes=4)
     #: A class-3 ticket is confirmed only this long before its appointment slot opens.
@@ -42,7 +42,7 @@ class FeedConfig:
     service_scale: float = 1.0
     #: Share of visits that end "not fixed" (the ticket goes back to the queue for another visit).
     not_fixed_share: float = 0.05
-    #: Share of acknowledgements that come late (after the R7.2 limit of 10 minutes).
+    #: Share of acknowledgements that come late (after the R7.2 limit, ``RuleSettings.ack_minutes``).
     late_ack_share: float = 0.05
     #: An idle crew this far (metres) from its depot drives back to it after ``return_after``.
     home_radius_m: float = 400.0

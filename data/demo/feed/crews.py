@@ -6,7 +6,7 @@ follows from the database alone: a restarted scheduler picks every order up wher
 one thing kept in memory is the road path of a crew on the move (recomputed from the crew's last
 posted position after a restart, which may shift it by half a street segment at most).
 
-The steps are the crew page's: acknowledge (1-6 min after dispatch, a few late), depart, drive
+The steps are the crew page's: acknowledge (well inside the R7.2 limit, a few late), depart, drive
 posting positions along the real road path, arrive, record the R8.3 detector reading for a class 1,
 then complete with a full R9 repair record after a service time around
 ``ops.dispatching.SERVICE_MINUTES``; now and then the fault is not fixed and the ticket goes back to
@@ -27,7 +27,7 @@ from data.demo import texts
 from data.demo.feed.actors import FEED_LABEL, crew_actor
 from data.demo.feed.config import FeedConfig, FeedReport
 from data.demo.feed.driving import Position, Trip
-from data.demo.scenario import REPAIR_KIND, SKILL_FOR, choice
+from data.demo.scenario import REPAIR_KIND, SKILL_FOR, choice, minutes
 from ops import rules
 from ops.dispatching import service_seconds
 from ops.models import AuditEvent, Crew, Depot, GasReading, WorkOrder
@@ -62,17 +62,14 @@ class VisitPlan:
     parts: tuple[dict[str, object], ...]
 
 
-def _minutes(value: float) -> timedelta:
-    return timedelta(seconds=round(value * 60.0))
-
-
 def visit_plan(seed: int, order: WorkOrder, config: FeedConfig) -> VisitPlan:
     """The visit of ``order``, the same in every process and after every restart."""
     rng = np.random.default_rng([seed, order.id])
     ticket = order.ticket
     cls = TicketClass(ticket.ticket_class)
     late = rng.random() < (config.late_ack_share / 2 if cls is TicketClass.EMERGENCY else config.late_ack_share)
-    ack = rng.uniform(11, 16) if late else rng.uniform(1, 6)
+    limit = rules.get_rule_settings().ack_minutes  # R7.2: a tenth to six tenths of it, or just past it
+    ack = rng.uniform(limit + 1, limit + 6) if late else rng.uniform(limit / 10, limit * 6 / 10)
     prep = rng.uniform(0.5, 3) if cls is TicketClass.EMERGENCY else rng.uniform(2, 12)
     mean = service_seconds(ticket) / 60.0 * config.service_scale
     service = float(np.clip(rng.gamma(6.0, mean / 6.0), 0.5 * mean, 2.0 * mean))
@@ -83,8 +80,8 @@ def visit_plan(seed: int, order: WorkOrder, config: FeedConfig) -> VisitPlan:
     ppm = float(round(rng.uniform(50, 2000) if leak else rng.uniform(0, 20), 1))
     fixed = rng.random() >= config.not_fixed_share
     return VisitPlan(
-        ack_after=_minutes(ack), prep=_minutes(prep), reading_after=_minutes(rng.uniform(1, 4)), ppm=ppm,
-        service=_minutes(service), result=RepairResult.FIXED if fixed else RepairResult.NOT_FIXED,
+        ack_after=minutes(ack), prep=minutes(prep), reading_after=minutes(rng.uniform(1, 4)), ppm=ppm,
+        service=minutes(service), result=RepairResult.FIXED if fixed else RepairResult.NOT_FIXED,
         cause=cause, measures=measures, parts=tuple({"code": c, "qty": 1} for c in codes),
     )
 

@@ -1,11 +1,11 @@
 """The demo supervisor at an empty desk: confirms the recommendation for class-2/3 work left waiting.
 
-Class 1 needs nobody: the scheduler dispatches it itself 3 minutes after the report (R7.3). Class 2
-and 3 wait for a person; so that the demo keeps moving when nobody is at the dispatch desk, the
-feed confirms a ticket that has waited ``FeedConfig.auto_confirm_after`` as the demo supervisor,
-through ``confirm_dispatch`` with the recommendation it has just stored (R13.1). The top crew is
-taken when it can go; otherwise the next one, with an override reason that names the demo feed.
-Class 3 is confirmed only shortly before its appointment slot.
+Class 1 needs nobody: the scheduler dispatches it itself after the R7.3 wait (3 minutes by
+default). Class 2 and 3 wait for a person; so that the demo keeps moving when nobody is at the
+dispatch desk, the feed confirms a ticket that has waited ``FeedConfig.auto_confirm_after`` as the
+demo supervisor, through ``confirm_dispatch`` with the recommendation it has just stored (R13.1).
+The top crew is taken when it can go; otherwise the next one, with an override reason that names
+the demo feed. Class 3 is confirmed only shortly before its appointment slot.
 """
 
 from __future__ import annotations

@@ -20,10 +20,13 @@ from data.demo.scenario import (
     CHANNEL_MIX,
     SLOT_HOURS,
     SLOT_LENGTH,
+    STREET_LEAK_SYMPTOMS,
     choice,
     draw_report,
+    minutes,
     mobile_number,
     person_name,
+    symptom_class,
     weighted,
 )
 from ops import rules
@@ -32,14 +35,6 @@ from ops.services.intake import ReportIn, preview_classification
 from ops.vocabulary import Channel, Symptom, TicketClass
 
 __all__ = ["draw_intake_report"]
-
-_EMERGENCY = (Symptom.GAS_LEAK, Symptom.PIPE_DAMAGE, Symptom.FIRE, Symptom.EXPLOSION)
-_REQUESTS = (Symptom.INSTALLATION, Symptom.MODIFICATION, Symptom.CONSULTATION, Symptom.MAINTENANCE)
-
-
-def _minutes(value: float) -> timedelta:
-    return timedelta(seconds=round(value * 60.0))
-
 
 def _channel(rng: np.random.Generator, local: datetime) -> Channel:
     """R4.1 as in the history: the counter only in office hours, else the call goes to the hotline."""
@@ -65,7 +60,7 @@ def draw_intake_report(rng: np.random.Generator, customer: Customer, received: d
     model = draw_report(rng)
     symptom: Symptom = model["symptom"]
     channel = _channel(rng, received.astimezone(zone))
-    street_leak = symptom in (Symptom.GAS_LEAK, Symptom.PIPE_DAMAGE) and rng.random() < 0.15
+    street_leak = symptom in STREET_LEAK_SYMPTOMS and rng.random() < 0.15
     if street_leak:  # R5.1: a passer-by reports a leak in the street; no customer number
         street = customer.address.rsplit(" ", 1)[0] if " " in customer.address else customer.address
         reporter, phone = person_name(rng), mobile_number(rng)
@@ -75,12 +70,13 @@ def draw_intake_report(rng: np.random.Generator, customer: Customer, received: d
         reporter = customer.name if rng.random() < 0.8 else person_name(rng, surname)
         phone = customer.phone if reporter == customer.name and customer.phone else mobile_number(rng)
         address, door, number = customer.address, customer.door_no, customer.customer_no
-    started = (rng.uniform(2, 60) if symptom in _EMERGENCY else rng.uniform(600, 60 * 24 * 14)
-               if symptom in _REQUESTS else rng.uniform(10, 600))
+    own_class = symptom_class(symptom)  # the fault's age fits the symptom, as in the history
+    started = (rng.uniform(2, 60) if own_class is TicketClass.EMERGENCY else rng.uniform(600, 60 * 24 * 14)
+               if own_class is TicketClass.SCHEDULED else rng.uniform(10, 600))
     report = ReportIn(
         channel=channel, reporter_name=reporter, phone=phone, address=address, door_no=door,
         customer_number=number, lon=customer.lon, lat=customer.lat, symptom=symptom,
-        started_at=received - _minutes(started), received_at=received,
+        started_at=received - minutes(started), received_at=received,
         odour=model["odour"], noise=model["abnormal_noise"], people_on_site=model["people_on_site"],
         ventilated=model["ventilated"], valve_closed=model["valve_closed"], urgency=model["agent_judgement"],
         description=choice(rng, texts.DESCRIPTIONS[symptom]),
@@ -94,7 +90,7 @@ def draw_intake_report(rng: np.random.Generator, customer: Customer, received: d
         changes.update(appointment_start=start, appointment_end=end)
     elif proposed is TicketClass.EMERGENCY and channel.is_voice:
         # R6.2: the agent reads the safety script during the call; each line is time-stamped.
-        at = min(now, received + _minutes(rng.uniform(0.5, 1.5)))
+        at = min(now, received + minutes(rng.uniform(0.5, 1.5)))
         script = rules.safety_script(symptom, proposed, major_leak=report.major_leak)
         changes["safety_given"] = tuple((line.code, at) for line in script)
     return replace(report, **changes) if changes else report
