@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from ops import rules
 from ops.locating import Locator
 from ops.models import Customer, Ticket
+from ops.queries import ticket_is_open
 from ops.rules import N_
 from ops.services.intake.report import DuplicateHit, IntakeError, ResolvedLocation, as_answer
-from ops.vocabulary import Answer, Symptom, TicketStatus
+from ops.vocabulary import Answer, Symptom
 
 
 def _valid_lon_lat(lon: Any, lat: Any) -> bool:
@@ -101,7 +102,7 @@ def find_duplicates(
     dlat = r.duplicate_radius_m / 111_000 * 1.5
     dlon = dlat / max(0.1, math.cos(math.radians(lat)))
     query = sa.select(Ticket).where(
-        Ticket.status.in_([s for s in TicketStatus if s.is_open]),
+        ticket_is_open(),
         Ticket.received_at >= now - timedelta(hours=r.duplicate_window_hours),
         Ticket.lat.between(lat - dlat, lat + dlat),
         Ticket.lon.between(lon - dlon, lon + dlon),
