@@ -439,7 +439,8 @@ def complete(db: Session, actor: Actor, order_id: int, repair: RepairIn, now: da
              version: int | None = None) -> WorkOrder:
     """R9: finish the order with its full repair record; refused without one (every missing field named).
 
-    A class 1 is refused without a detector reading (R8.3, field ``gas_reading``). With result
+    A class 1 is refused without a detector reading (R8.3, field ``gas_reading``), and ``fixed``
+    without the gas restored after the safety check (R8.6, ``gas_restored_after_check``). With result
     ``fixed`` the ticket leaves the open queue; "not fixed" or "needs follow-up" put it back in the
     queue for another visit. Either way the order gets its R10 callbacks (R10.1: every completed order).
     """
@@ -462,6 +463,9 @@ def complete(db: Session, actor: Actor, order_id: int, repair: RepairIn, now: da
         problems["customer_confirmed_at"] = N_("must be a timezone-aware time")
     if repair.safety_advice_given is not True:
         problems["safety_advice_given"] = N_("safety advice must be given to the customer (R8.5)")
+    if result is RepairResult.FIXED and "result" not in problems and repair.gas_restored_after_check is not True:
+        problems["gas_restored_after_check"] = N_("a repair can be recorded as fixed only when the gas was restored "
+                                                  "after the repair was checked as safe (R8.6)")
     reading = _first_reading(db, order)
     if TicketClass(order.ticket.ticket_class) is TicketClass.EMERGENCY and reading is None:
         problems["gas_reading"] = N_("a class-1 order needs a gas detector reading before completion (R8.3)")

@@ -136,10 +136,25 @@ def test_r9_incomplete_record_names_every_missing_field(world):
     with pytest.raises(wo.WorkOrderError) as exc:
         wo.complete(db, member, order.id, wo.RepairIn(parts=[{"code": "HOSE-OLD"}]), NOW + timedelta(minutes=30))
     assert set(exc.value.problems) == {"cause", "measures", "parts[0]", "customer_name", "customer_confirmed",
-                                       "safety_advice_given"}
+                                       "safety_advice_given", "gas_restored_after_check"}
     wo.complete(db, member, order.id, FULL_REPAIR, NOW + timedelta(minutes=30))  # class 2: no reading needed
     callback = db.scalar(sa.select(FollowUp).where(FollowUp.work_order_id == order.id))
     assert callback.due_at == NOW + timedelta(minutes=30, hours=24)
+
+
+def test_r8_6_fixed_is_refused_unless_gas_was_restored_after_the_check(world):
+    from dataclasses import replace
+
+    db = world.db
+    _crew, t, member, order = on_site(world, 2)
+    with pytest.raises(wo.WorkOrderError) as exc:
+        wo.complete(db, member, order.id, replace(FULL_REPAIR, gas_restored_after_check=False),
+                    NOW + timedelta(minutes=30))
+    assert list(exc.value.problems) == ["gas_restored_after_check"]
+    assert order.status is WorkOrderStatus.ON_SITE and t.status is TicketStatus.ON_SITE
+    wo.complete(db, member, order.id, replace(FULL_REPAIR, result="needs_follow_up", gas_restored_after_check=False),
+                NOW + timedelta(minutes=30))  # not fixed: the gas may well stay off
+    assert order.status is WorkOrderStatus.COMPLETED and t.status is TicketStatus.NEW
 
 
 def test_illegal_transitions_and_stale_versions_are_conflicts(world):
