@@ -528,7 +528,7 @@ def pick_on_map(click, address):
     prevent_initial_call=True,
 )
 def locate(customer_no, address, click):
-    """Where the ticket will be, resolved exactly as saving will resolve it (customer, street, map)."""
+    """Where the ticket will be, resolved exactly as saving will resolve it (customer, map point, street)."""
     from ops.services.intake import IntakeError, resolve_location
 
     ctx = context()
