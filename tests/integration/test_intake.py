@@ -275,19 +275,42 @@ def test_r5_1_location_order_customer_premises_first(session_factory, build):
     assert t.customer_id is not None
 
 
-def test_r5_1_location_street_match_second_and_flagged_approximate(session_factory, build):
+def test_r5_1_location_street_match_without_a_point_and_flagged_approximate(session_factory, build):
     with transaction(session_factory) as db:
         db.add(build.customer(customer_no="GD000043", lon=None, lat=None))  # not geocoded yet
-    result = create(session_factory, report(customer_number="GD000043", address="pasaje las penas 12"))
+    result = create(session_factory, report(customer_number="GD000043", address="pasaje las penas 12",
+                                            lon=None, lat=None))
     t = result.ticket
     assert t.location_approximate and result.location.source == "street"
     assert result.location.street == "Pasaje Las Peñas"
     assert t.lat == pytest.approx(float(NET.lat[8]))
 
 
-def test_r5_1_location_map_point_last(session_factory):
+def test_r5_1_location_map_point_without_a_known_street(session_factory):
     result = create(session_factory, report(address="Camino sin mapa 1"))
     assert result.location.source == "coordinates" and (result.ticket.lon, result.ticket.lat) == (LON, LAT)
+
+
+def test_r5_1_an_explicit_point_wins_over_a_street_match(session_factory):
+    """The map click or the app's GPS is where the fault is; a typed street is only approximate."""
+    result = create(session_factory, report(address="Pasaje Las Peñas 12"))  # the point is on Calle Balmaceda
+    assert result.location.source == "coordinates" and not result.ticket.location_approximate
+    assert (result.ticket.lon, result.ticket.lat) == (LON, LAT)
+
+
+def test_r5_1_an_explicit_point_outside_the_area_is_refused_whatever_the_address(session_factory):
+    before = counts(session_factory)
+    with pytest.raises(IntakeError, match="outside the service area") as err:
+        create(session_factory, report(address="Calle Balmaceda 455", lon=-70.65, lat=-33.45))
+    assert err.value.field == "location"
+    with pytest.raises(IntakeError) as err:  # nor is a malformed one replaced by the street
+        create(session_factory, report(address="Calle Balmaceda 455", lon=float("nan"), lat=LAT))
+    assert err.value.field == "location"
+    with session_factory() as db:  # the hotline's live preview says the same as saving
+        with pytest.raises(IntakeError) as err:
+            intake.resolve_location(db, LOCATOR, address="Calle Balmaceda 455", lon=-70.65, lat=-33.45)
+        assert err.value.field == "location"
+    assert counts(session_factory) == before
 
 
 def test_r5_1_unresolvable_or_outside_location_is_an_error_naming_location(session_factory, build):
