@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -434,9 +433,26 @@ def test_idempotency_key_is_unique_in_the_database(session_factory):
     assert counts(session_factory) == before
 
 
-def test_concurrent_retries_with_one_key_make_one_ticket(session_factory):
-    """The second request runs while the first is still uncommitted; it ends with the first's ticket."""
+#: The statement of a retry that has to wait for the first request's transaction: SQLite queues
+#: writers at ``BEGIN IMMEDIATE``; PostgreSQL lets the retry work until it inserts the same key.
+BLOCKED_BY_THE_FIRST = ("BEGIN IMMEDIATE", "INSERT INTO intake_idempotency_keys")
+
+
+def test_concurrent_retries_with_one_key_make_one_ticket(session_factory, engine, backend):
+    """The second request runs while the first is still uncommitted; it ends with the first's ticket.
+
+    A barrier holds the first request's transaction open until the retry is about to send the
+    statement that must wait for it, so the two always overlap; no sleep decides whether they do.
+    """
+    barrier = threading.Barrier(2, timeout=10)
     outcome: dict[str, object] = {}
+    retry_thread: list[threading.Thread] = []
+
+    def meet_the_first(conn, cursor, statement, parameters, context, executemany) -> None:
+        if (threading.current_thread() in retry_thread and "at_barrier" not in outcome
+                and statement.lstrip().startswith(BLOCKED_BY_THE_FIRST)):
+            outcome["at_barrier"] = statement.split("(")[0].strip()
+            barrier.wait()
 
     def retry() -> None:
         try:
@@ -447,15 +463,26 @@ def test_concurrent_retries_with_one_key_make_one_ticket(session_factory):
             with transaction(session_factory) as db:
                 outcome["id"] = intake.replay_idempotent(db, AGENT, "race", report()).ticket.id
                 outcome["lost_race"] = True
+        except threading.BrokenBarrierError:
+            outcome["error"] = "the first request gave up waiting"
 
-    with transaction(session_factory) as db:
-        first = intake.create_ticket(db, AGENT, report(), now=T0, locator=LOCATOR, idempotency_key="race")
-        first_id = first.ticket.id
-        thread = threading.Thread(target=retry)
-        thread.start()
-        time.sleep(0.5)  # the retry now waits: SQLite on BEGIN IMMEDIATE, PostgreSQL on the unique index
-    thread.join(10)
+    sa.event.listen(engine, "before_cursor_execute", meet_the_first)
+    try:
+        with transaction(session_factory) as db:
+            first_id = intake.create_ticket(db, AGENT, report(), now=T0, locator=LOCATOR,
+                                            idempotency_key="race").ticket.id
+            retry_thread.append(threading.Thread(target=retry))
+            retry_thread[0].start()
+            barrier.wait()  # the retry is about to wait for this transaction, which commits now
+        retry_thread[0].join(10)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", meet_the_first)
+    assert not retry_thread[0].is_alive()
     assert outcome["id"] == first_id, outcome
+    if backend == "postgresql":  # the retry had stored its own ticket, uncommitted, before it lost
+        assert outcome["at_barrier"] == "INSERT INTO intake_idempotency_keys" and outcome["lost_race"], outcome
+    else:  # SQLite: the retry queued behind the first and then replayed its ticket
+        assert outcome["at_barrier"] == "BEGIN IMMEDIATE" and "lost_race" not in outcome, outcome
     assert counts(session_factory)["tickets"] == 1
 
 
