@@ -12,7 +12,9 @@
     "use strict";
     var audio = null;
     var pending = false;
-    var state = window.gasdispatchAlert = {beeps: 0, waiting: 0};
+    // Counters for whoever watches the page (the browser tests): beeps played, beeps waiting for a
+    // gesture, and checks, how many times a list from the server was looked at (once per refresh).
+    var state = window.gasdispatchAlert = {beeps: 0, waiting: 0, checks: 0};
 
     function activated() {
         var ua = navigator.userActivation;
@@ -83,6 +85,7 @@
     window.dash_clientside.gasdispatch = Object.assign({}, window.dash_clientside.gasdispatch, {
         class1Alert: function (ids, seen) {
             var noUpdate = window.dash_clientside.no_update;
+            state.checks += 1;
             ids = ids || [];
             seen = seen || [];
             var fresh = ids.filter(function (id) { return seen.indexOf(id) < 0; });

@@ -52,17 +52,23 @@ def _authenticate() -> ResponseReturnValue | None:
     if not (path == PREFIX or path.startswith(PREFIX + "/")):
         return None
     from ops.db import transaction
-    from ops.services.tokens import authenticate_token
+    from ops.services.tokens import authenticate_token, touch_token
 
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         return _unauthorized("missing bearer token")
     ctx = context()
-    with transaction(ctx.sessions) as db:
-        identity = authenticate_token(db, raw.strip(), now=ctx.clock())
+    now = ctx.clock()
+    # Checked read-only on every call; "last used" is written in its own short transaction about
+    # once a minute per token, so API traffic does not queue behind (or block) SQLite's writers.
+    with ctx.read_session() as db:
+        identity = authenticate_token(db, raw.strip(), now=now, touch=False)
     if identity is None:
         return _unauthorized("invalid, revoked or expired token")
+    if identity.use_unrecorded(now):
+        with transaction(ctx.sessions) as db:
+            touch_token(db, identity.token_id, now=now)
     g.identity = identity
     if request.blueprint != api.name:
         return error(404, "no such endpoint")  # Dash's catch-all page route would answer otherwise

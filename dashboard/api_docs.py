@@ -42,7 +42,9 @@ SCHEMAS: dict[str, Any] = {
             "door_no": {"type": ["string", "null"]},
             "location": {"type": ["object", "null"], "required": ["lat", "lon"],
                          "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
-                         "description": "used when neither the customer's premises nor the street resolves"},
+                         "description": "the point of the fault (map click, GPS): used unless the customer's "
+                                        "premises are known, before any street named in the address; a point "
+                                        "outside the service area is refused (422)"},
             "symptom": {"enum": [s.value for s in Symptom]},
             "started_at": _TIME,
             "duration_minutes": {"type": ["integer", "null"], "minimum": 0},

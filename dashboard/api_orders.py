@@ -334,7 +334,9 @@ def _describe() -> None:
                 "qty": {"type": "integer", "minimum": 1}}}},
             "result": {"enum": ["fixed", "not_fixed", "needs_follow_up"]}, "customer_name": {"type": "string"},
             "customer_confirmed": {"type": "boolean"}, "customer_confirmed_at": time,
-            "safety_advice_given": {"type": "boolean"}, "gas_restored_after_check": {"type": "boolean"},
+            "safety_advice_given": {"type": "boolean"},
+            "gas_restored_after_check": {"type": "boolean", "description": "R8.6: gas restored only after the repair "
+                                         "was checked as safe; must be true when result is fixed"},
             "version": version}},
         "ReasonIn": {"type": "object", "additionalProperties": False, "required": ["reason"],
                      "properties": {"reason": reason, "version": version}},

@@ -102,8 +102,7 @@ def _nav_links() -> list:
     return [
         dbc.NavItem(dbc.NavLink(_(page["name"]), href=page["relative_path"], active="exact",
                                 id=f"nav-{page['module'].rsplit('.', 1)[-1]}"))
-        for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0)
-        if page.get("order") is not None and security.may(page.get("action", ""))
+        for page in security.navigable_pages(security.current_actor())
     ]
 
 
@@ -132,7 +131,7 @@ def shell() -> html.Div:
     navbar = dbc.Navbar(
         dbc.Container(
             [
-                dbc.NavbarBrand(_("Gas Dispatch"), href="/"),
+                dbc.NavbarBrand(_("Gas Dispatch"), href=security.landing_page(security.current_actor())),
                 dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
                 dbc.Nav(
                     [

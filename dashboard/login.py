@@ -14,7 +14,8 @@ from flask.typing import ResponseReturnValue
 
 from dashboard.context import context
 from dashboard.i18n import LANGUAGE_COOKIE, LANGUAGES, _
-from dashboard.security import SESSION_TOKEN_KEY, current_actor
+from dashboard.security import SESSION_TOKEN_KEY, current_actor, landing_page
+from ops.permissions import Actor
 
 CSRF_KEY = "gd_csrf"
 ONE_YEAR = 365 * 24 * 3600
@@ -72,6 +73,15 @@ def _safe_next(value: str | None) -> str:
     return parsed.path + (f"?{parsed.query}" if parsed.query else "")
 
 
+def _continue_to(value: str | None, actor: Actor) -> str:
+    """Where a logged-in user goes from the login page: the page they asked for, or their landing page.
+
+    The index is what the form asks for when nobody named a page; not every role may view it.
+    """
+    target = _safe_next(value)
+    return landing_page(actor) if target == "/" else target
+
+
 def _render(message: str = "", level: str = "danger", status: int = 200, username: str = "") -> ResponseReturnValue:
     from dashboard.app import ATTRIBUTION
     from dashboard.i18n import current_language
@@ -91,8 +101,9 @@ def login() -> ResponseReturnValue:
     from ops.services.auth import InvalidCredentials, LoginThrottled, login_and_commit
 
     if request.method == "GET":
-        if current_actor() is not None:
-            return redirect(_safe_next(request.args.get("next")))
+        actor = current_actor()
+        if actor is not None:
+            return redirect(_continue_to(request.args.get("next"), actor))
         return _render()
     username = (request.form.get("username") or "").strip()
     if not secrets.compare_digest(request.form.get("csrf", ""), session.get(CSRF_KEY, "") or "-"):
@@ -118,7 +129,7 @@ def login() -> ResponseReturnValue:
     # write it into the (client-side) session cookie, and the loser's logout form would not match.
     session[CSRF_KEY] = secrets.token_urlsafe(24)
     session.permanent = True
-    response = redirect(_safe_next(request.form.get("next")))
+    response = redirect(_continue_to(request.form.get("next"), result.actor))
     language = getattr(result.user, "language", None)
     if language in LANGUAGES:
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="Lax", httponly=True,

@@ -82,6 +82,28 @@ def may(action: str) -> bool:
     return actor is not None and allowed(actor, action)
 
 
+def navigable_pages(actor: Actor | None) -> list[dict[str, Any]]:
+    """The registered pages ``actor`` may open, in the navbar's order (ties by module, to be stable).
+
+    Pages without an ``order`` are not in the navbar and are left out.
+    """
+    if actor is None:
+        return []
+    pages = [page for page in dash.page_registry.values()
+             if page.get("order") is not None and allowed(actor, page.get("action", ""))]
+    return sorted(pages, key=lambda page: (page["order"], page["module"]))
+
+
+def landing_page(actor: Actor | None) -> str:
+    """Where ``actor`` starts: the first page of their navbar, never a page that would refuse them.
+
+    The one place that decides it, for the login redirect, for ``/`` and for the brand link, so a
+    crew member starts on their crew page and a role with no operational page yet on "My account".
+    """
+    pages = navigable_pages(actor)
+    return pages[0]["relative_path"] if pages else "/login"
+
+
 def page_layout(action: str) -> Callable[[Callable], Callable]:
     """Guard a page's layout: a user without the page's action gets a refusal, never the page."""
 
@@ -122,6 +144,10 @@ def install(server: Flask, app: dash.Dash) -> None:
             return _unauthenticated(path)
         if path == "/_dash-update-component":
             return _check_callback(actions)
+        if path == "/" and request.method == "GET":
+            landing = landing_page(current_actor())
+            if landing != "/":  # the index is a page this user may not view
+                return redirect(landing)
         return None
 
     @server.before_request

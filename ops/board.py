@@ -14,11 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import Crew, District, Ticket, WorkOrder
+from ops.queries import ACTIVE_ORDER_STATUSES, OPEN_TICKET_STATUSES, order_is_active, ticket_is_open
+from ops.queries import class1_awaiting_departure as awaiting_departure
 from ops.rules import Deadlines, next_deadline
-from ops.vocabulary import CrewStatus, TicketClass, TicketStatus, WorkOrderStatus
+from ops.vocabulary import CrewStatus, TicketClass
 
-OPEN_STATUSES = [s for s in TicketStatus if s.is_open]
-ACTIVE_ORDER_STATUSES = [s for s in WorkOrderStatus if s.is_active]
+#: Kept for readers that imported them from here; the facts live in ``ops.queries``.
+OPEN_STATUSES = OPEN_TICKET_STATUSES
+__all__ = ["ACTIVE_ORDER_STATUSES", "OPEN_STATUSES", "Class1Alert", "CrewRow", "TicketRow", "class1_awaiting_departure",
+           "crew_choices", "crews_on_map", "open_tickets", "ticket_deadlines"]
 
 
 @dataclass(frozen=True)
@@ -84,10 +88,10 @@ def open_tickets(session: Session, now: datetime) -> list[TicketRow]:
     rows = session.execute(
         sa.select(*_BOARD_COLUMNS, order.dispatched_at, order.departed_at, order.arrived_at,
                   Crew.code.label("crew_code"), District.name.label("district"))
-        .outerjoin(order, sa.and_(order.ticket_id == Ticket.id, order.status.in_(ACTIVE_ORDER_STATUSES)))
+        .outerjoin(order, sa.and_(order.ticket_id == Ticket.id, order_is_active(order)))
         .outerjoin(Crew, Crew.id == order.crew_id)
         .outerjoin(District, District.id == Ticket.district_id)
-        .where(Ticket.status.in_(OPEN_STATUSES))
+        .where(ticket_is_open())
     ).all()
     result = []
     for ticket in rows:  # a row has the ticket's attribute names, which is all ticket_deadlines reads
@@ -114,7 +118,7 @@ def crews_on_map(session: Session) -> list[CrewRow]:
     order = sa.orm.aliased(WorkOrder)
     rows = session.execute(
         sa.select(Crew, Ticket.ticket_no, Ticket.lon, Ticket.lat)
-        .outerjoin(order, sa.and_(order.crew_id == Crew.id, order.status.in_(ACTIVE_ORDER_STATUSES)))
+        .outerjoin(order, sa.and_(order.crew_id == Crew.id, order_is_active(order)))
         .outerjoin(Ticket, Ticket.id == order.ticket_id)
         .where(Crew.active.is_(True), Crew.last_lon.is_not(None))
         .order_by(Crew.code)
@@ -155,18 +159,12 @@ def class1_awaiting_departure(session: Session, now: datetime) -> list[Class1Ale
     This is the dispatchers' alarm for a hotline emergency: it stays up until a crew is on its
     way, whether or not a work order was already confirmed (R6.1 counts departure, not dispatch).
     """
-    departed = (
-        sa.select(WorkOrder.id)
-        .where(WorkOrder.ticket_id == Ticket.id, WorkOrder.departed_at.is_not(None),
-               WorkOrder.status != WorkOrderStatus.CANCELLED)
-        .exists()
-    )
     order = sa.orm.aliased(WorkOrder)
     rows = session.execute(
         sa.select(Ticket, Crew.code)
-        .outerjoin(order, sa.and_(order.ticket_id == Ticket.id, order.status.in_(ACTIVE_ORDER_STATUSES)))
+        .outerjoin(order, sa.and_(order.ticket_id == Ticket.id, order_is_active(order)))
         .outerjoin(Crew, Crew.id == order.crew_id)
-        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.ticket_class == TicketClass.EMERGENCY, ~departed)
+        .where(awaiting_departure())
         .order_by(Ticket.received_at, Ticket.id)
     ).all()
     seen: set[int] = set()

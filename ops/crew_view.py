@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops import rules
-from ops.board import ACTIVE_ORDER_STATUSES, ticket_deadlines
+from ops.board import ticket_deadlines
 from ops.models import Alert, AlertKind, Crew, CrewMember, Customer, GasReading, Ticket, WorkOrder
+from ops.queries import order_is_active
 from ops.vocabulary import TicketClass, TicketStatus
 
 __all__ = ["CrewOrder", "CrewPage", "DeadlineRow", "QueuedTicket", "ReadingRow", "crew_page"]
@@ -181,8 +182,7 @@ def crew_page(db: Session, user_id: int | None) -> CrewPage | None:
                      .where(CrewMember.user_id == user_id))
     if crew is None:
         return None
-    order = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id,
-                                                 WorkOrder.status.in_(ACTIVE_ORDER_STATUSES)))
+    order = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id, order_is_active()))
     current = _order_row(db, order) if order is not None else None
     return CrewPage(
         crew_id=crew.id, crew_code=crew.code, crew_name=crew.name, crew_status=str(crew.status),

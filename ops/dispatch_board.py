@@ -14,12 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import Crew, CrewMember, GasReading, Recommendation, Ticket, WorkOrder
+from ops.queries import order_is_active
 from ops.vocabulary import CrewStatus, WorkOrderStatus
 
 __all__ = ["CrewBoardRow", "CrewChoice", "OrderRow", "TicketBrief", "active_order_for_crew", "crew_board", "crew_of_user",
            "crews_on_shift", "latest_recommendation", "orders_for_ticket", "ticket_brief", "ticket_numbers"]
-
-_ACTIVE = [s for s in WorkOrderStatus if s.is_active]
 
 #: The next step a crew takes on an order in each status (the crew page's one big button).
 NEXT_STEP: dict[WorkOrderStatus, str] = {
@@ -81,7 +80,7 @@ def _rows(db: Session, where: Any) -> list[OrderRow]:
 
 def active_order_for_crew(db: Session, crew_id: int) -> OrderRow | None:
     """The one order a crew is working on (the partial unique index guarantees at most one)."""
-    rows = _rows(db, sa.and_(WorkOrder.crew_id == crew_id, WorkOrder.status.in_(_ACTIVE)))
+    rows = _rows(db, sa.and_(WorkOrder.crew_id == crew_id, order_is_active()))
     return rows[0] if rows else None
 
 
@@ -184,7 +183,7 @@ def crew_board(db: Session, now: datetime) -> list[CrewBoardRow]:
 
     rows = db.execute(
         sa.select(Crew, WorkOrder, Ticket)
-        .outerjoin(WorkOrder, sa.and_(WorkOrder.crew_id == Crew.id, WorkOrder.status.in_(_ACTIVE)))
+        .outerjoin(WorkOrder, sa.and_(WorkOrder.crew_id == Crew.id, order_is_active()))
         .outerjoin(Ticket, Ticket.id == WorkOrder.ticket_id)
         .where(Crew.active.is_(True))
         .order_by(Crew.code)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from ops import rules
 from ops.models import Crew, Depot, Recommendation, Ticket, WorkOrder
 from ops.plan_in_force import load_plan, store_plan
+from ops.queries import order_is_active
 from ops.vocabulary import CrewStatus, Skill, Symptom, TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch import recommend
 from optimizer.dispatch_types import (
@@ -97,7 +98,6 @@ CLASS1_MIN_SERVICE_MINUTES = 45
 _ON_SHIFT = (CrewStatus.AVAILABLE, CrewStatus.DISPATCHED, CrewStatus.EN_ROUTE, CrewStatus.ON_SITE)
 _PLANNED_TICKET_STATUSES = (TicketStatus.NEW, TicketStatus.DISPATCHED, TicketStatus.ACKNOWLEDGED,
                             TicketStatus.EN_ROUTE)
-_ACTIVE_ORDERS = tuple(s for s in WorkOrderStatus if s.is_active)
 _SKILL_VALUES = frozenset(s.value for s in Skill)
 
 
@@ -177,7 +177,7 @@ def build_state(db: Session, now: datetime, network: RoadNetwork, *,
     crews = db.scalars(sa.select(Crew).where(Crew.active.is_(True), Crew.status.in_(_ON_SHIFT))
                        .order_by(Crew.id)).all()
     orders = {o.crew_id: o for o in db.scalars(
-        sa.select(WorkOrder).where(WorkOrder.status.in_(_ACTIVE_ORDERS)))}
+        sa.select(WorkOrder).where(order_is_active()))}
     tickets = db.scalars(sa.select(Ticket).where(Ticket.status.in_(_PLANNED_TICKET_STATUSES))
                          .order_by(Ticket.id)).all()
     now_s = epoch(now)

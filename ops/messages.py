@@ -85,6 +85,8 @@ MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     "repair.result": N_("must be fixed, not_fixed or needs_follow_up"),
     "repair.customer_confirmation": N_("the customer must confirm the record (R9.1)"),
     "repair.safety_advice": N_("safety advice must be given to the customer (R8.5)"),
+    "repair.gas_not_restored": N_("a repair can be recorded as fixed only when the gas was restored after the "
+                                  "repair was checked as safe (R8.6)"),
     # -- alerts -----------------------------------------------------------------------------------
     "alert.not_found": N_("no such alert"),
     "alert.already_acknowledged": N_("the alert is already acknowledged"),

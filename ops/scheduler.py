@@ -35,6 +35,7 @@ from ops.errors import ServiceError
 from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR
 from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at, store_plan
+from ops.queries import class1_awaiting_departure
 from ops.services.work_orders import confirm_dispatch
 from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch_types import DispatchState
@@ -258,14 +259,15 @@ def _at_risk(db: Session, now: datetime, network: RoadNetwork, report: TickRepor
 
 
 def _red_alerts(db: Session, now: datetime, report: TickReport) -> None:
-    """R7.4: a class 1 with no crew departed 20 min after the report: red alert to the whole office."""
+    """R7.4: a class 1 with no crew departed 20 min after the report: red alert to the whole office.
+
+    "Departed" is the board banner's fact (``ops.queries``): a crew that left and was then withdrawn or
+    reassigned is no longer on its way, so the alert still comes.
+    """
     minutes = rules.get_rule_settings().class1_red_alert_minutes
-    departed = sa.select(WorkOrder.id).where(WorkOrder.ticket_id == Ticket.id, WorkOrder.departed_at.is_not(None))
     tickets = db.scalars(sa.select(Ticket).where(
-        Ticket.ticket_class == TicketClass.EMERGENCY,
-        Ticket.status.in_([TicketStatus.NEW, TicketStatus.DISPATCHED, TicketStatus.ACKNOWLEDGED]),
-        Ticket.received_at <= now - timedelta(minutes=minutes), ~sa.exists(departed),
-    ).order_by(Ticket.received_at)).all()
+        class1_awaiting_departure(), Ticket.received_at <= now - timedelta(minutes=minutes),
+    ).order_by(Ticket.received_at, Ticket.id)).all()
     for ticket in tickets:
         if _has_alert(db, AlertKind.RED, ticket.id):
             continue

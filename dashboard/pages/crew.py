@@ -61,6 +61,7 @@ FIELD_LABELS: dict[str, str] = {
     "customer_confirmed": N_("Customer confirmation"),
     "customer_confirmed_at": N_("Customer confirmation"),
     "safety_advice_given": N_("Safety advice given (R8.5)"),
+    "gas_restored_after_check": N_("Gas restored only after the repair was checked as safe (R8.6)"),
     "gas_reading": N_("Gas detector reading (R8.3)"),
     "ppm": N_("Gas detector reading (R8.3)"),
     "measured_at": N_("Time of the reading"),

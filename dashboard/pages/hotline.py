@@ -235,7 +235,7 @@ def pick_on_map(click: dict | None, address: str | None) -> str:
     prevent_initial_call=True,
 )
 def locate(customer_no: str | None, address: str | None, click: dict | None) -> tuple[dict | None, Any, Patch]:
-    """Where the ticket will be, resolved exactly as saving will resolve it (customer, street, map)."""
+    """Where the ticket will be, resolved exactly as saving will resolve it (customer, map point, street)."""
     ctx = context()
     patch = Patch()
     try:

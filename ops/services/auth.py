@@ -54,6 +54,7 @@ __all__ = [
     "check_password_policy",
     "hash_password",
     "hash_token",
+    "is_stale",
     "login",
     "login_and_commit",
     "logout",
@@ -61,6 +62,7 @@ __all__ = [
     "resolve_session",
     "revoke_sessions",
     "set_password",
+    "touch_session",
     "verify_password",
 ]
 
@@ -114,6 +116,15 @@ class LoginResult:
 def hash_token(raw_token: str) -> str:
     """The SHA-256 hex digest under which a session or API token is stored and looked up."""
     return hashlib.sha256(raw_token.encode("utf-8")).hexdigest()
+
+
+def is_stale(last_seen: datetime | None, now: datetime) -> bool:
+    """Whether a ``last_seen_at`` / ``last_used_at`` stamp is due to be rewritten.
+
+    One rule for sessions and API tokens, so that a read-only check can tell whether the
+    following write transaction is needed at all.
+    """
+    return last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION
 
 
 def _aware(now: datetime) -> None:
@@ -253,7 +264,7 @@ def touch_session(session: Session, raw_token: str | None, *, now: datetime) -> 
 
 
 def _touch(session: Session, row: UserSession, now: datetime) -> None:
-    if now - row.last_seen_at >= LAST_SEEN_RESOLUTION:
+    if is_stale(row.last_seen_at, now):
         row.last_seen_at = now
         session.flush()
 

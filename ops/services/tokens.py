@@ -22,7 +22,7 @@ from ops.audit import record, snapshot
 from ops.errors import NotFoundError, ServiceError
 from ops.models import ApiToken, Crew, CrewMember, User
 from ops.permissions import SCOPES, Actor, actor_for_user, allowed, require, token_actor
-from ops.services.auth import LAST_SEEN_RESOLUTION, MAX_RAW_TOKEN_LENGTH, hash_token
+from ops.services.auth import LAST_SEEN_RESOLUTION, MAX_RAW_TOKEN_LENGTH, hash_token, is_stale
 
 __all__ = [
     "TOKEN_PREFIX",
@@ -31,6 +31,7 @@ __all__ = [
     "create_token",
     "list_tokens",
     "revoke_token",
+    "touch_token",
 ]
 
 #: Every raw token starts with this, so a leaked one is recognisable (e.g. by secret scanners).
@@ -50,6 +51,8 @@ class TokenIdentity:
     with it enforce the scopes on their own. ``user_actor`` is the user's unnarrowed actor, for
     display only. ``crew_id`` is the one crew a ``crew``-scoped token may report for; it is ``None``
     (and the ``crew`` scope absent from ``scopes``) once the user no longer belongs to that crew.
+    ``last_used_at`` is the stamp as it was read, so a caller that authenticated read-only can tell
+    whether :func:`touch_token` is due (:meth:`use_unrecorded`).
     """
 
     token_id: int
@@ -59,6 +62,11 @@ class TokenIdentity:
     user_actor: Actor
     scopes: frozenset[str]
     crew_id: int | None
+    last_used_at: datetime | None = None
+
+    def use_unrecorded(self, now: datetime) -> bool:
+        """This use is not yet reflected in ``last_used_at`` (it is older than the resolution)."""
+        return is_stale(self.last_used_at, now)
 
     def allowed(self, action: str) -> bool:
         """The user may do ``action`` and one of the token's scopes names it."""
@@ -182,11 +190,16 @@ def list_tokens(session: Session, user_id: int | None = None, *, include_revoked
     return list(session.scalars(query))
 
 
-def authenticate_token(session: Session, raw_token: str | None, *, now: datetime) -> TokenIdentity | None:
+def authenticate_token(
+    session: Session, raw_token: str | None, *, now: datetime, touch: bool = True,
+) -> TokenIdentity | None:
     """The identity behind a bearer token, or ``None`` if unknown, revoked, expired or its user disabled.
 
-    The user's roles are read now, so the token can do only what its user may do today. Updates
-    ``last_used_at`` at most once a minute (the caller commits).
+    The user's roles are read now, so the token can do only what its user may do today. With
+    ``touch`` it also updates ``last_used_at`` at most once per ``LAST_SEEN_RESOLUTION`` (the caller
+    commits). The API passes ``touch=False`` from a read-only session on every request and calls
+    :func:`touch_token` in a short write transaction only when ``identity.use_unrecorded(now)``,
+    as the web layer does for page sessions, so that most API calls never take SQLite's write lock.
     """
     _aware(now, "now")
     if not raw_token or not isinstance(raw_token, str) or len(raw_token) > MAX_RAW_TOKEN_LENGTH:
@@ -206,12 +219,27 @@ def authenticate_token(session: Session, raw_token: str | None, *, now: datetime
         crew_id = None
     if CREW_SCOPE not in scopes:
         crew_id = None
-    if token.last_used_at is None or now - token.last_used_at >= LAST_SEEN_RESOLUTION:
-        token.last_used_at = now
-        session.flush()
+    last_used_at = token.last_used_at
+    if touch:
+        touch_token(session, token.id, now=now)
     user_actor = actor_for_user(user)
     label = f"{user_actor.label} via API token #{token.id} {token.name!r}"[:200]
     return TokenIdentity(
         token_id=token.id, name=token.name, user_id=user.id, actor=token_actor(user_actor, scopes, label=label),
-        user_actor=user_actor, scopes=scopes, crew_id=crew_id,
+        user_actor=user_actor, scopes=scopes, crew_id=crew_id, last_used_at=last_used_at,
+    )
+
+
+def touch_token(session: Session, token_id: int, *, now: datetime) -> None:
+    """Record that the token was used, at most once per ``LAST_SEEN_RESOLUTION`` (the caller commits).
+
+    One conditional UPDATE rather than read-compare-write: when two requests both found the stamp
+    stale, the second one's UPDATE matches no row instead of moving the stamp again.
+    """
+    _aware(now, "now")
+    session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.id == token_id,
+               sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_SEEN_RESOLUTION))
+        .values(last_used_at=now)
     )

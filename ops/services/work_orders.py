@@ -393,13 +393,11 @@ def _close_order(db: Session, actor: Actor, order: WorkOrder, rec: RepairRecord,
     db.add(rec)
     order.status = WorkOrderStatus.COMPLETED
     order.completed_at = now
-    fixed = rec.result is RepairResult.FIXED
-    if fixed:
+    if rec.result is RepairResult.FIXED:
         _ticket_status(order.ticket, TicketStatus.COMPLETED)  # leaves the open queue, awaits its callback
-        tasks = _callbacks(db, order, now)
     else:
         _ticket_status(order.ticket, TicketStatus.NEW)  # back in the queue for a follow-up visit
-        tasks = []
+    tasks = _callbacks(db, order, now)  # R10.1: every completed order, whatever its result
     db.flush()
     _crew_status(db, actor, order.crew, CrewStatus.AVAILABLE, now, f"finished at ticket {order.ticket.ticket_no}")
     _audit(db, actor, action, order, now, before=before,
@@ -412,9 +410,10 @@ def complete(db: Session, actor: Actor, order_id: int, repair: RepairIn, now: da
              version: int | None = None) -> WorkOrder:
     """R9: finish the order with its full repair record; refused without one (every missing field named).
 
-    A class 1 is refused without a detector reading (R8.3, field ``gas_reading``). With result
-    ``fixed`` the ticket leaves the open queue and its R10 callbacks are created; "not fixed" or
-    "needs follow-up" put the ticket back in the queue for another visit (no callback yet).
+    A class 1 is refused without a detector reading (R8.3, field ``gas_reading``), and ``fixed``
+    without the gas restored after the safety check (R8.6, ``gas_restored_after_check``). With result
+    ``fixed`` the ticket leaves the open queue; "not fixed" or "needs follow-up" put it back in the
+    queue for another visit. Either way the order gets its R10 callbacks (R10.1: every completed order).
     """
     order = _crew_open(db, actor, "repair.file", order_id, now, version, WorkOrderStatus.ON_SITE,
                        step="complete")
@@ -435,6 +434,8 @@ def complete(db: Session, actor: Actor, order_id: int, repair: RepairIn, now: da
         problems.add("aware_time_required", "customer_confirmed_at")
     if repair.safety_advice_given is not True:
         problems.add("repair.safety_advice", "safety_advice_given")
+    if result is RepairResult.FIXED and "result" not in problems and repair.gas_restored_after_check is not True:
+        problems.add("repair.gas_not_restored", "gas_restored_after_check")
     reading = _first_reading(db, order)
     if TicketClass(order.ticket.ticket_class) is TicketClass.EMERGENCY and reading is None:
         problems.add("reading.required_to_complete", "gas_reading")

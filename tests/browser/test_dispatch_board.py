@@ -8,7 +8,6 @@ marking them available, as a supervisor would), and reports a new ticket of its 
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -188,6 +187,11 @@ def test_board002_plan_all_proposes_and_confirms_then_crews_show_their_status(da
     assert dash_duo.get_logs() == []
 
 
+def alert_state(driver) -> dict[str, int]:
+    """The class-1 alert's counters (assets/dispatch_alert.js): beeps, waiting and checks."""
+    return driver.execute_script("return Object.assign({}, window.gasdispatchAlert)")
+
+
 def test_board003_a_new_class_1_opens_itself_and_beeps_once_sound_waits_for_a_gesture(dash_duo, demo_app, ctx):
     from selenium.webdriver.common.action_chains import ActionChains
 
@@ -196,9 +200,13 @@ def test_board003_a_new_class_1_opens_itself_and_beeps_once_sound_waits_for_a_ge
     log_in(dash_duo, "supervisor")
     dash_duo.driver.get(dash_duo.server.url + "/lang/en")
     dash_duo.wait_for_element("#open-tickets-grid .ag-row", timeout=30)
-    time.sleep(1)
-    before = dash_duo.driver.execute_script("return Object.assign({}, window.gasdispatchAlert)")
-    # The demo's own class-1 tickets opened at load; the dispatcher has since cleared the selection.
+    wait = WebDriverWait(dash_duo.driver, 20)
+    wait.until(lambda d: alert_state(d)["checks"] >= 1, "the class-1 list was never checked at load")
+    before = alert_state(dash_duo.driver)
+    if before["waiting"] + before["beeps"]:
+        # The demo's own class-1 tickets opened at load (the selection lands before it is cleared) ...
+        dash_duo.wait_for_element("#rec-ticket-no", timeout=30)
+    # ... and the dispatcher has since cleared the selection.
     dash_duo.driver.execute_script("window.dash_clientside.set_props('dispatch-selected', {data: null})")
 
     # A class 1 arrives while the board is open: the next refresh shows it, beeps and opens it (R6.1).
@@ -212,13 +220,13 @@ def test_board003_a_new_class_1_opens_itself_and_beeps_once_sound_waits_for_a_ge
     assert state["waiting"] + state["beeps"] == before["waiting"] + before["beeps"] + 1, (before, state)
     # The dispatcher's first click plays it.
     ActionChains(dash_duo.driver).move_to_element(dash_duo.find_element("#dispatch-summary")).click().perform()
-    wait = WebDriverWait(dash_duo.driver, 10)
-    wait.until(lambda d: d.execute_script("return window.gasdispatchAlert.beeps") >= 1)
-    # The same ticket does not beep again on the next refresh.
-    beeps = dash_duo.driver.execute_script("return window.gasdispatchAlert.beeps")
+    wait.until(lambda d: alert_state(d)["beeps"] >= 1, "the waiting beep never played")
+    # The same ticket does not beep again on the next refresh (which must have run: checks grows).
+    played = alert_state(dash_duo.driver)
     dash_duo.driver.execute_script("window.dash_clientside.set_props('dispatch-changed', {data: Date.now()})")
-    time.sleep(3)
-    assert dash_duo.driver.execute_script("return window.gasdispatchAlert.beeps") == beeps
+    wait.until(lambda d: alert_state(d)["checks"] > played["checks"], "the refresh never reached the alert")
+    after = alert_state(dash_duo.driver)
+    assert (after["beeps"], after["waiting"]) == (played["beeps"], played["waiting"]), (played, after)
     assert dash_duo.get_logs() == []
 
 

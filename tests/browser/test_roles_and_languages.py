@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlparse
 
 import dash
 import pytest
 from babel.messages.pofile import read_po
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from dashboard.i18n import TRANSLATIONS_DIR
 from ops.permissions import Actor, allowed
@@ -25,6 +27,13 @@ DEMO_USERS = {
     "manager": Role.MANAGER,
     "planner": Role.PLANNER,
     "admin": Role.ADMIN,
+}
+
+#: The first navbar page each role may view, where it lands after logging in.
+LANDING = {
+    Role.HOTLINE_AGENT: "/", Role.DISPATCHER: "/", Role.SUPERVISOR: "/", Role.MANAGER: "/", Role.ADMIN: "/",
+    Role.CREW_MEMBER: "/crew", Role.QUALITY_INSPECTOR: "/audit", Role.CALLBACK_AGENT: "/account",
+    Role.PLANNER: "/account",
 }
 
 
@@ -66,17 +75,34 @@ def nav_paths(dash_duo) -> set[str]:
     return {link.get_attribute("pathname") for link in links}
 
 
+def current_path(dash_duo) -> str:
+    return urlparse(dash_duo.driver.current_url).path
+
+
+def wait_for_path(dash_duo, path: str, timeout: float = 15) -> None:
+    WebDriverWait(dash_duo.driver, timeout).until(
+        lambda _driver: current_path(dash_duo) == path, f"never reached {path}")
+
+
 def test_role001_each_role_sees_only_its_pages(dash_duo, demo_app):
     dash_duo.start_server(demo_app, navigate=False)  # / redirects to /login
     for username, role in DEMO_USERS.items():
         log_in(dash_duo, username)
         expected = pages_for(role)
         assert nav_paths(dash_duo) == expected, (username, expected)
-        # Opening a page the role may not see by URL shows a refusal, never the page.
-        if "/" not in expected:
+        # Each role starts on the first page it may view, never on a refusal (issue 11).
+        wait_for_path(dash_duo, LANDING[role])
+        dash_duo.wait_for_element("#_pages_content > *", timeout=20)
+        assert not dash_duo.driver.find_elements(By.ID, "forbidden"), username
+        brand = dash_duo.driver.find_element(By.CSS_SELECTOR, ".navbar-brand")
+        assert brand.get_attribute("pathname") == LANDING[role], username
+        if "/" not in expected:  # the index forwards there too
             dash_duo.driver.get(dash_duo.server.url + "/")
-            dash_duo.wait_for_element("#forbidden", timeout=15)
-            assert not dash_duo.driver.find_elements(By.ID, "dispatch-map")
+            wait_for_path(dash_duo, LANDING[role])
+        # Opening a page the role may not see by URL shows a refusal, never the page.
+        refused = "/admin" if "/admin" not in expected else "/crew"
+        dash_duo.driver.get(dash_duo.server.url + refused)
+        dash_duo.wait_for_element("#forbidden", timeout=15)
         log_out(dash_duo)
     assert dash_duo.get_logs() == []
 

@@ -121,6 +121,10 @@ def test_the_crew_runs_the_whole_loop_over_the_api(web):
     assert client.post(f"{base}/readings", json={"ppm": 35.5}, headers=device).status_code == 201
     response = client.post(f"{base}/complete", json={**REPAIR, "parts": [{"code": "HOSE-OLD"}]}, headers=device)
     assert response.status_code == 422 and "parts[0]" in response.get_json()["fields"]
+    without_check = {k: v for k, v in REPAIR.items() if k != "gas_restored_after_check"}
+    for body in (without_check, {**REPAIR, "gas_restored_after_check": False}):  # R8.6
+        response = client.post(f"{base}/complete", json=body, headers=device)
+        assert response.status_code == 422 and list(response.get_json()["fields"]) == ["gas_restored_after_check"]
     done = client.post(f"{base}/complete", json=REPAIR, headers=device)
     assert done.status_code == 200 and done.get_json()["status"] == "completed"
     with web.sessions()() as db:

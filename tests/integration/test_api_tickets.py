@@ -103,6 +103,15 @@ def test_r5_1_typed_street_places_the_ticket_approximately(web, headers):
     assert data["location"]["lat"] == pytest.approx(float(web.area.network.lat[4]))
 
 
+def test_r5_1_an_explicit_point_wins_over_a_typed_street(web, headers):
+    net = web.area.network
+    point = {"lat": float(net.lat[13]), "lon": float(net.lon[13])}  # on Los Carrera, not Calle Balmaceda
+    response = post(web, headers, body(web, address="Calle Balmaceda 455", location=point))
+    data = response.get_json()
+    assert response.status_code == 201, data
+    assert data["location"] == {**point, "approximate": False}
+
+
 def test_idempotent_retry_returns_the_same_ticket_and_saves_nothing_more(web, headers):
     key = {"Idempotency-Key": "retry-7f3a"}
     first = post(web, headers, body(web), extra=key)
@@ -150,6 +159,9 @@ def test_wrong_types_are_named_in_the_422(web, headers, field, value):
 
 @pytest.mark.parametrize(("payload", "field", "words"), [
     ({"location": {"lat": -33.45, "lon": -70.65}}, "location", "outside the service area"),
+    # R5.1: an explicit point outside the area is refused even when the address names a local street.
+    ({"location": {"lat": -33.45, "lon": -70.65}, "address": "Calle Balmaceda 455"}, "location",
+     "outside the service area"),
     ({"location": None}, "location", "cannot be found"),
     ({"customer_number": "NOPE-1"}, "customer_number", "no customer"),
     ({"symptom": "installation"}, "appointment", "appointment slot"),

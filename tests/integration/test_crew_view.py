@@ -82,7 +82,8 @@ def test_completed_order_leaves_the_page(world):
     for step in (wo.acknowledge, wo.depart, wo.arrive):
         step(world.db, member, order.id, NOW)
     wo.complete(world.db, member, order.id, wo.RepairIn(
-        cause="c", measures="m", customer_name="Ana", customer_confirmed=True, safety_advice_given=True), NOW)
+        cause="c", measures="m", customer_name="Ana", customer_confirmed=True, safety_advice_given=True,
+        gas_restored_after_check=True), NOW)
     page = crew_page(world.db, member.user_id)
     assert page.order is None and page.crew_status == "available"
 

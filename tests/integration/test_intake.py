@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -276,19 +275,42 @@ def test_r5_1_location_order_customer_premises_first(session_factory, build):
     assert t.customer_id is not None
 
 
-def test_r5_1_location_street_match_second_and_flagged_approximate(session_factory, build):
+def test_r5_1_location_street_match_without_a_point_and_flagged_approximate(session_factory, build):
     with transaction(session_factory) as db:
         db.add(build.customer(customer_no="GD000043", lon=None, lat=None))  # not geocoded yet
-    result = create(session_factory, report(customer_number="GD000043", address="pasaje las penas 12"))
+    result = create(session_factory, report(customer_number="GD000043", address="pasaje las penas 12",
+                                            lon=None, lat=None))
     t = result.ticket
     assert t.location_approximate and result.location.source == "street"
     assert result.location.street == "Pasaje Las Peñas"
     assert t.lat == pytest.approx(float(NET.lat[8]))
 
 
-def test_r5_1_location_map_point_last(session_factory):
+def test_r5_1_location_map_point_without_a_known_street(session_factory):
     result = create(session_factory, report(address="Camino sin mapa 1"))
     assert result.location.source == "coordinates" and (result.ticket.lon, result.ticket.lat) == (LON, LAT)
+
+
+def test_r5_1_an_explicit_point_wins_over_a_street_match(session_factory):
+    """The map click or the app's GPS is where the fault is; a typed street is only approximate."""
+    result = create(session_factory, report(address="Pasaje Las Peñas 12"))  # the point is on Calle Balmaceda
+    assert result.location.source == "coordinates" and not result.ticket.location_approximate
+    assert (result.ticket.lon, result.ticket.lat) == (LON, LAT)
+
+
+def test_r5_1_an_explicit_point_outside_the_area_is_refused_whatever_the_address(session_factory):
+    before = counts(session_factory)
+    with pytest.raises(ServiceError, match="outside the service area") as err:
+        create(session_factory, report(address="Calle Balmaceda 455", lon=-70.65, lat=-33.45))
+    assert err.value.field == "location"
+    with pytest.raises(ServiceError) as err:  # nor is a malformed one replaced by the street
+        create(session_factory, report(address="Calle Balmaceda 455", lon=float("nan"), lat=LAT))
+    assert err.value.field == "location"
+    with session_factory() as db:  # the hotline's live preview says the same as saving
+        with pytest.raises(ServiceError) as err:
+            intake.resolve_location(db, LOCATOR, address="Calle Balmaceda 455", lon=-70.65, lat=-33.45)
+        assert err.value.field == "location"
+    assert counts(session_factory) == before
 
 
 def test_r5_1_unresolvable_or_outside_location_is_an_error_naming_location(session_factory, build):
@@ -412,9 +434,26 @@ def test_idempotency_key_is_unique_in_the_database(session_factory):
     assert counts(session_factory) == before
 
 
-def test_concurrent_retries_with_one_key_make_one_ticket(session_factory):
-    """The second request runs while the first is still uncommitted; it ends with the first's ticket."""
+#: The statement of a retry that has to wait for the first request's transaction: SQLite queues
+#: writers at ``BEGIN IMMEDIATE``; PostgreSQL lets the retry work until it inserts the same key.
+BLOCKED_BY_THE_FIRST = ("BEGIN IMMEDIATE", "INSERT INTO intake_idempotency_keys")
+
+
+def test_concurrent_retries_with_one_key_make_one_ticket(session_factory, engine, backend):
+    """The second request runs while the first is still uncommitted; it ends with the first's ticket.
+
+    A barrier holds the first request's transaction open until the retry is about to send the
+    statement that must wait for it, so the two always overlap; no sleep decides whether they do.
+    """
+    barrier = threading.Barrier(2, timeout=10)
     outcome: dict[str, object] = {}
+    retry_thread: list[threading.Thread] = []
+
+    def meet_the_first(conn, cursor, statement, parameters, context, executemany) -> None:
+        if (threading.current_thread() in retry_thread and "at_barrier" not in outcome
+                and statement.lstrip().startswith(BLOCKED_BY_THE_FIRST)):
+            outcome["at_barrier"] = statement.split("(")[0].strip()
+            barrier.wait()
 
     def retry() -> None:
         try:
@@ -425,15 +464,26 @@ def test_concurrent_retries_with_one_key_make_one_ticket(session_factory):
             with transaction(session_factory) as db:
                 outcome["id"] = intake.replay_idempotent(db, AGENT, "race", report()).ticket.id
                 outcome["lost_race"] = True
+        except threading.BrokenBarrierError:
+            outcome["error"] = "the first request gave up waiting"
 
-    with transaction(session_factory) as db:
-        first = intake.create_ticket(db, AGENT, report(), now=T0, locator=LOCATOR, idempotency_key="race")
-        first_id = first.ticket.id
-        thread = threading.Thread(target=retry)
-        thread.start()
-        time.sleep(0.5)  # the retry now waits: SQLite on BEGIN IMMEDIATE, PostgreSQL on the unique index
-    thread.join(10)
+    sa.event.listen(engine, "before_cursor_execute", meet_the_first)
+    try:
+        with transaction(session_factory) as db:
+            first_id = intake.create_ticket(db, AGENT, report(), now=T0, locator=LOCATOR,
+                                            idempotency_key="race").ticket.id
+            retry_thread.append(threading.Thread(target=retry))
+            retry_thread[0].start()
+            barrier.wait()  # the retry is about to wait for this transaction, which commits now
+        retry_thread[0].join(10)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", meet_the_first)
+    assert not retry_thread[0].is_alive()
     assert outcome["id"] == first_id, outcome
+    if backend == "postgresql":  # the retry had stored its own ticket, uncommitted, before it lost
+        assert outcome["at_barrier"] == "INSERT INTO intake_idempotency_keys" and outcome["lost_race"], outcome
+    else:  # SQLite: the retry queued behind the first and then replayed its ticket
+        assert outcome["at_barrier"] == "BEGIN IMMEDIATE" and "lost_race" not in outcome, outcome
     assert counts(session_factory)["tickets"] == 1
 
 

@@ -225,8 +225,16 @@ class TestDoubleDispatchIsRefusedByTheDatabase:
             crew = build.crew()
             s.add(build.work_order(build.ticket(), crew, status=WorkOrderStatus.COMPLETED,
                                    completed_at=t0 + timedelta(hours=1)))
+            s.flush()
+            crew_id = crew.id
         with transaction(session_factory) as s:
-            s.add(build.work_order(build.ticket(), s.merge(crew)))
+            s.add(build.work_order(build.ticket(), s.get_one(Crew, crew_id), dispatched_at=t0 + timedelta(hours=2)))
+        with session_factory() as s:
+            statuses = sorted(s.scalars(sa.select(WorkOrder.status).where(WorkOrder.crew_id == crew_id)).all())
+            assert statuses == [WorkOrderStatus.COMPLETED, WorkOrderStatus.DISPATCHED]
+        # Freed, not unlimited: the new order is active, so the crew still takes no second one.
+        with pytest.raises(IntegrityError, match=r"(?i)unique|duplicate"), transaction(session_factory) as s:
+            s.add(build.work_order(build.ticket(), s.get_one(Crew, crew_id)))
 
 
 def test_concurrent_update_of_a_ticket_raises_stale_data_error(

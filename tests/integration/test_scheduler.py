@@ -111,6 +111,25 @@ def test_no_red_alert_once_a_crew_has_departed(setup):
     assert tick_at(sessions, minutes(25)).red == []
 
 
+@pytest.mark.parametrize("undo", ["reassign", "cancel"])
+def test_r7_4_a_departure_undone_by_reassignment_or_cancellation_does_not_count(setup, undo):
+    """Departed at minute 3, then moved to another crew (or withdrawn) at minute 5: nobody is on the way."""
+    from ops.board import class1_awaiting_departure
+
+    sessions, ids = setup
+    with transaction(sessions) as db:
+        order = acknowledged_by_near(db, ids)
+        wo.depart(db, World(db, NOW).member(order.crew), order.id, minutes(3))
+        if undo == "reassign":
+            wo.reassign(db, SUPERVISOR, order.id, ids["far"], "stuck in traffic", minutes(5))
+        else:
+            wo.cancel(db, SUPERVISOR, order.id, "wrong crew", minutes(5))
+    assert tick_at(sessions, minutes(19.9)).red == []
+    assert tick_at(sessions, minutes(25)).red == [ids["ticket"]]
+    with sessions() as db:  # the board's banner and the scheduler tell the same story
+        assert [a.id for a in class1_awaiting_departure(db, minutes(25))] == [ids["ticket"]]
+
+
 def test_at_risk_when_the_predicted_arrival_is_past_the_deadline(session_factory):
     with transaction(session_factory) as db:
         w = World(db, NOW)

@@ -222,6 +222,41 @@ def test_last_used_is_written_at_most_once_a_minute(session_factory, users, admi
     assert last_used() == t0 + timedelta(seconds=60)
 
 
+def test_a_read_only_check_writes_nothing_and_the_touch_is_one_conditional_update(
+    session_factory, engine, users, admin, t0,
+) -> None:
+    """The API's split: authenticate read-only on every call, touch ``last_used_at`` only when stale."""
+    token_id, raw = create(session_factory, admin, users["hu"], ["tickets:read"], t0)
+    updates: list[str] = []
+
+    def count_updates(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("UPDATE API_TOKENS"):
+            updates.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count_updates)
+    try:
+        with session_factory() as s:
+            identity = tokens.authenticate_token(s, raw, now=t0, touch=False)
+            assert not s.dirty and not s.new
+        assert identity is not None and identity.last_used_at is None and identity.use_unrecorded(t0)
+        assert updates == []
+        with transaction(session_factory) as s:
+            tokens.touch_token(s, token_id, now=t0)
+        with session_factory() as s:
+            identity = tokens.authenticate_token(s, raw, now=t0 + timedelta(seconds=59), touch=False)
+        assert identity.last_used_at == t0 and not identity.use_unrecorded(t0 + timedelta(seconds=59))
+        # A request that read the stamp before another one refreshed it touches in vain, not twice.
+        with transaction(session_factory) as s:
+            tokens.touch_token(s, token_id, now=t0 + timedelta(seconds=30))
+        assert len(updates) == 2
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count_updates)
+    with session_factory() as s:
+        assert s.get(ApiToken, token_id).last_used_at == t0
+        assert tokens.authenticate_token(s, raw, now=t0 + timedelta(seconds=60), touch=False).use_unrecorded(
+            t0 + timedelta(seconds=60))
+
+
 def test_list_tokens_by_user_and_state(session_factory, users, admin, t0) -> None:
     first, _ = create(session_factory, admin, users["hu"], ["tickets:read"], t0, name="one")
     second, _ = create(session_factory, admin, users["hu"], ["tickets:read"], t0 + timedelta(seconds=1), name="two")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -225,6 +226,83 @@ def test_api_body_limit_applies_to_the_api_only(web):
     response = web.client().post("/api/v1/crews/CR01/positions", json=big,
                                  headers={"Authorization": f"Bearer {raw}"})
     assert response.status_code == 413
+
+
+@contextmanager
+def database_writes(web):
+    """Counts of write transactions begun and of UPDATEs of ``api_tokens`` while the block runs."""
+    import sqlalchemy as sa
+
+    from ops.db import READ_ONLY_OPTION
+
+    engine = web.sessions().kw["bind"]
+    counts = {"write_transactions": 0, "token_updates": 0}
+
+    def on_begin(connection) -> None:
+        if not connection.get_execution_options().get(READ_ONLY_OPTION):
+            counts["write_transactions"] += 1
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("UPDATE API_TOKENS"):
+            counts["token_updates"] += 1
+
+    sa.event.listen(engine, "begin", on_begin)
+    sa.event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield counts
+    finally:
+        sa.event.remove(engine, "begin", on_begin)
+        sa.event.remove(engine, "before_cursor_execute", on_execute)
+
+
+def test_api_calls_authenticate_read_only_and_record_use_once_a_minute(web, monkeypatch):
+    """Most API calls take no write lock: ``last_used_at`` is written once per interval, not per call."""
+    import sqlalchemy as sa
+
+    from ops.models import ApiToken
+    from ops.services.auth import hash_token
+
+    raw = make_token(web, "dispatcher", ["tickets:read"])
+    headers = {"Authorization": f"Bearer {raw}"}
+    ctx = web.server.extensions["gasdispatch"]
+    client = web.client()
+
+    def last_used():
+        with web.sessions()() as db:
+            return db.scalar(sa.select(ApiToken.last_used_at).where(ApiToken.token_hash == hash_token(raw)))
+
+    for minute in range(3):
+        start = NOW + timedelta(minutes=minute)
+        with database_writes(web) as writes:
+            for second in range(0, 60, 6):  # a burst: ten calls within the minute
+                monkeypatch.setattr(ctx, "clock", lambda at=start + timedelta(seconds=second): at)
+                assert client.get("/api/v1/me", headers=headers).status_code == 200
+        assert writes == {"write_transactions": 1, "token_updates": 1}, minute
+        assert last_used() == start
+
+
+def test_revoked_and_expired_tokens_are_refused_by_the_read_only_check(web, monkeypatch):
+    import sqlalchemy as sa
+
+    from ops.models import User
+    from ops.services.tokens import create_token, revoke_token
+
+    with transaction(web.sessions()) as db:
+        user_id = db.scalar(sa.select(User.id).where(User.username == "dispatcher"))
+        revoked, revoked_raw = create_token(db, SYSTEM_ACTOR, user_id=user_id, name="old", scopes=["tickets:read"],
+                                            now=NOW)
+        _, expiring_raw = create_token(db, SYSTEM_ACTOR, user_id=user_id, name="short", scopes=["tickets:read"],
+                                       now=NOW, expires_at=NOW + timedelta(minutes=5))
+    client = web.client()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {revoked_raw}"}).status_code == 200
+    with transaction(web.sessions()) as db:
+        revoke_token(db, SYSTEM_ACTOR, revoked.id, now=NOW)
+    ctx = web.server.extensions["gasdispatch"]
+    monkeypatch.setattr(ctx, "clock", lambda: NOW + timedelta(minutes=5))
+    with database_writes(web) as writes:
+        for raw in (revoked_raw, expiring_raw):
+            assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+    assert writes["write_transactions"] == 0
 
 
 # ----------------------------------------------------------------------------- through the UI

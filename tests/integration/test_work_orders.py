@@ -137,10 +137,25 @@ def test_r9_incomplete_record_names_every_missing_field(world):
     with pytest.raises(ServiceError) as exc:
         wo.complete(db, member, order.id, wo.RepairIn(parts=[{"code": "HOSE-OLD"}]), NOW + timedelta(minutes=30))
     assert set(exc.value.fields) == {"cause", "measures", "parts[0]", "customer_name", "customer_confirmed",
-                                       "safety_advice_given"}
+                                       "safety_advice_given", "gas_restored_after_check"}
     wo.complete(db, member, order.id, FULL_REPAIR, NOW + timedelta(minutes=30))  # class 2: no reading needed
     callback = db.scalar(sa.select(FollowUp).where(FollowUp.work_order_id == order.id))
     assert callback.due_at == NOW + timedelta(minutes=30, hours=24)
+
+
+def test_r8_6_fixed_is_refused_unless_gas_was_restored_after_the_check(world):
+    from dataclasses import replace
+
+    db = world.db
+    _crew, t, member, order = on_site(world, 2)
+    with pytest.raises(ServiceError) as exc:
+        wo.complete(db, member, order.id, replace(FULL_REPAIR, gas_restored_after_check=False),
+                    NOW + timedelta(minutes=30))
+    assert list(exc.value.fields) == ["gas_restored_after_check"]
+    assert order.status is WorkOrderStatus.ON_SITE and t.status is TicketStatus.ON_SITE
+    wo.complete(db, member, order.id, replace(FULL_REPAIR, result="needs_follow_up", gas_restored_after_check=False),
+                NOW + timedelta(minutes=30))  # not fixed: the gas may well stay off
+    assert order.status is WorkOrderStatus.COMPLETED and t.status is TicketStatus.NEW
 
 
 def test_illegal_transitions_and_stale_versions_are_conflicts(world):
@@ -189,14 +204,40 @@ def test_cancel_and_reassign_need_a_reason_and_requeue(world):
     assert "order.reassign" in actions(db, "work_order", new.id)
 
 
-def test_not_fixed_requeues_the_ticket_without_a_callback(world):
+def test_not_fixed_requeues_the_ticket_and_still_gets_its_callback(world):
+    """R10.1: every completed work order gets a callback, whatever its result."""
     db = world.db
     crew, t, member, order = on_site(world, 2)
     with pytest.raises(ServiceError):
         wo.not_fixed(db, member, order.id, "", NOW + timedelta(minutes=20))
     wo.not_fixed(db, member, order.id, "regulator out of stock", NOW + timedelta(minutes=20))
     assert t.status is TicketStatus.NEW and crew.status is CrewStatus.AVAILABLE
-    assert db.scalar(sa.select(sa.func.count()).select_from(FollowUp)) == 0
+    callbacks = db.scalars(sa.select(FollowUp)).all()
+    assert [(c.work_order_id, c.due_at) for c in callbacks] == [(order.id, NOW + timedelta(minutes=20, hours=24))]
+    event = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "order.not_fixed"))
+    assert event.after["callback_ids"] == [callbacks[0].id]
+
+
+@pytest.mark.parametrize("result", [RepairResult.NOT_FIXED, RepairResult.NEEDS_FOLLOW_UP])
+def test_r10_1_an_order_completed_unfixed_gets_one_callback_per_reporter(world, result):
+    from dataclasses import replace
+
+    from ops.models import TicketReporter
+    from ops.vocabulary import Channel
+
+    db = world.db
+    _crew, t, member, order = on_site(world, 1)
+    db.add(TicketReporter(ticket_id=t.id, name="Luis Pardo", phone="0512-555-0100", channel=Channel.HOTLINE,
+                          received_at=NOW + timedelta(minutes=2)))  # R5.6: a linked caller
+    db.flush()
+    wo.record_reading(db, member, order.id, 80.0, NOW + timedelta(minutes=6), NOW + timedelta(minutes=6))
+    wo.complete(db, member, order.id, replace(FULL_REPAIR, result=result, gas_restored_after_check=False),
+                NOW + timedelta(minutes=50))
+    assert t.status is TicketStatus.NEW and order.status is WorkOrderStatus.COMPLETED  # back in the queue
+    callbacks = db.scalars(sa.select(FollowUp).where(FollowUp.work_order_id == order.id)).all()
+    assert sorted(c.reporter_id for c in callbacks) == sorted(r.id for r in t.reporters)
+    assert len(callbacks) == 2
+    assert {c.due_at for c in callbacks} == {NOW + timedelta(minutes=50, hours=48)}  # R10.2 class 1
 
 
 def test_preemption_diverts_a_crew_en_route_to_class3_and_requeues_that_job(world):

@@ -37,14 +37,13 @@ from ops import rules
 from ops.db import transaction
 from ops.models import Crew, Customer, WorkOrder
 from ops.permissions import Actor
+from ops.queries import order_is_active
 from ops.services.intake import create_ticket
-from ops.vocabulary import WorkOrderStatus
 
 __all__ = ["DemoFeed", "FeedConfig", "FeedReport", "visit_plan"]
 
 log = logging.getLogger(__name__)
 
-_ACTIVE = [s for s in WorkOrderStatus if s.is_active]
 
 
 class DemoFeed:
@@ -148,7 +147,7 @@ class DemoFeed:
     def _work(self, sessions: sessionmaker[Session], now: datetime, report: FeedReport) -> None:
         with sessions() as db:
             orders = dict(db.execute(sa.select(WorkOrder.id, WorkOrder.crew_id)
-                                     .where(WorkOrder.status.in_(_ACTIVE)).order_by(WorkOrder.id)).tuples().all())
+                                     .where(order_is_active()).order_by(WorkOrder.id)).tuples().all())
             idle = list(db.scalars(sa.select(Crew.id).where(Crew.active.is_(True), Crew.id.not_in(orders.values()))
                                    .order_by(Crew.id)))
         self.crews.forget(set(orders), set(orders.values()))

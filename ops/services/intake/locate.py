@@ -17,8 +17,9 @@ from ops import rules
 from ops.errors import ServiceError
 from ops.locating import Locator
 from ops.models import Customer, Ticket
+from ops.queries import ticket_is_open
 from ops.services.intake.report import DuplicateHit, ResolvedLocation, as_answer
-from ops.vocabulary import Answer, Symptom, TicketStatus
+from ops.vocabulary import Answer, Symptom
 
 
 def _valid_lon_lat(lon: Any, lat: Any) -> bool:
@@ -42,9 +43,13 @@ def resolve_location(
     """R5.1: the report's coordinates, offline, from the best source available, in this order.
 
     1. the customer's premises (exact: the utility geocoded them when connecting the supply);
-    2. the street named in the typed address, matched against the road network (approximate:
-       a point on that street, no house numbers offline);
-    3. explicit ``lon``/``lat`` (a map click, the app's GPS).
+    2. explicit ``lon``/``lat`` (a map click, the app's GPS): someone pointed at the place;
+    3. the street named in the typed address, matched against the road network (approximate:
+       a point on that street, no house numbers offline).
+
+    An explicit point is never replaced by a street match: one outside the service area (or not a
+    valid longitude and latitude) is refused, whatever the address says, rather than the ticket
+    being moved quietly to a street of the same name.
 
     Raises :class:`ops.errors.ServiceError` on ``customer_number`` for an unknown customer (a typo must not
     silently drop the link to the premises and its emergency contact, R4.2), and on ``location``
@@ -59,20 +64,18 @@ def resolve_location(
         if not locator.inside(customer.lon, customer.lat):
             raise ServiceError("location.premises_outside", "location")
         resolved = ResolvedLocation(customer.lon, customer.lat, approximate=False, source="customer")
+    elif lon is not None or lat is not None:
+        if not _valid_lon_lat(lon, lat):
+            raise ServiceError("location.invalid", "location")
+        if not locator.inside(float(lon), float(lat)):  # type: ignore[arg-type]
+            raise ServiceError("location.outside", "location")
+        resolved = ResolvedLocation(float(lon), float(lat), approximate=False,  # type: ignore[arg-type]
+                                    source="coordinates")
     else:
         match = locator.match_street(address) if address else None
-        if match is not None:
-            resolved = ResolvedLocation(match.lon, match.lat, approximate=True, source="street",
-                                        street=match.street)
-        elif lon is not None or lat is not None:
-            if not _valid_lon_lat(lon, lat):
-                raise ServiceError("location.invalid", "location")
-            if not locator.inside(float(lon), float(lat)):  # type: ignore[arg-type]
-                raise ServiceError("location.outside", "location")
-            resolved = ResolvedLocation(float(lon), float(lat), approximate=False,  # type: ignore[arg-type]
-                                        source="coordinates")
-        else:
+        if match is None:
             raise ServiceError("location.unknown", "location")
+        resolved = ResolvedLocation(match.lon, match.lat, approximate=True, source="street", street=match.street)
     code = locator.district_code(resolved.lon, resolved.lat)
     return ResolvedLocation(resolved.lon, resolved.lat, resolved.approximate, resolved.source, resolved.street,
                             code), customer
@@ -99,7 +102,7 @@ def find_duplicates(
     dlat = r.duplicate_radius_m / 111_000 * 1.5
     dlon = dlat / max(0.1, math.cos(math.radians(lat)))
     query = sa.select(Ticket).where(
-        Ticket.status.in_([s for s in TicketStatus if s.is_open]),
+        ticket_is_open(),
         Ticket.received_at >= now - timedelta(hours=r.duplicate_window_hours),
         Ticket.lat.between(lat - dlat, lat + dlat),
         Ticket.lon.between(lon - dlon, lon + dlon),

@@ -1,0 +1,54 @@
+"""The shared facts as SQLAlchemy expressions, correlated with ``Ticket`` (or an alias passed in)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from ops.models import Ticket, WorkOrder
+from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
+
+__all__ = [
+    "ACTIVE_ORDER_STATUSES",
+    "OPEN_TICKET_STATUSES",
+    "class1_awaiting_departure",
+    "crew_has_departed",
+    "order_is_active",
+    "ticket_is_open",
+]
+
+#: R1.4: a ticket has a next step until it is completed (awaiting its callback), closed or cancelled.
+OPEN_TICKET_STATUSES: tuple[TicketStatus, ...] = tuple(s for s in TicketStatus if s.is_open)
+#: A work order a crew is still working on (at most one per crew, by a partial unique index).
+ACTIVE_ORDER_STATUSES: tuple[WorkOrderStatus, ...] = tuple(s for s in WorkOrderStatus if s.is_active)
+
+
+def ticket_is_open(ticket: Any = Ticket) -> ColumnElement[bool]:
+    """The ticket still has a next step (``ticket`` may be ``Ticket`` or an alias of it)."""
+    return ticket.status.in_(OPEN_TICKET_STATUSES)
+
+
+def order_is_active(order: Any = WorkOrder) -> ColumnElement[bool]:
+    """The order is the crew's current work (``order`` may be ``WorkOrder`` or an alias of it)."""
+    return order.status.in_(ACTIVE_ORDER_STATUSES)
+
+
+def crew_has_departed(ticket_id: Any = Ticket.id) -> ColumnElement[bool]:
+    """R6.1/R7.4: a crew has left for the ticket and is still assigned to it (or finished the visit).
+
+    A departure is undone when its order is cancelled (withdrawn, reassigned or preempted): that
+    crew is no longer on its way, so the ticket counts as awaiting a crew again.
+    """
+    return sa.exists().where(
+        WorkOrder.ticket_id == ticket_id,
+        WorkOrder.departed_at.is_not(None),
+        WorkOrder.status != WorkOrderStatus.CANCELLED,
+    )
+
+
+def class1_awaiting_departure(ticket: Any = Ticket) -> ColumnElement[bool]:
+    """An open class 1 no crew has left for yet: the board's banner and the R7.4 red alert."""
+    return sa.and_(ticket.ticket_class == TicketClass.EMERGENCY, ticket_is_open(ticket),
+                   ~crew_has_departed(ticket.id))
