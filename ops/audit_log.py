@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from ops.errors import ServiceError
 from ops.models import AuditEvent, Complaint, Crew, FollowUp, RepairRecord, Ticket, User, WorkOrder
 
 __all__ = [
@@ -52,17 +53,13 @@ _VALUE_MAX = 60
 _EMPTY = "—"
 
 
-class AuditFilterError(ValueError):
-    """A filter value the search refuses; ``field`` names it and ``reason`` says why.
+class AuditFilterError(ServiceError):
+    """A filter value the search refuses; ``field`` names it and ``code`` says why.
 
-    ``reason`` is one of ``"order"`` (until before since), ``"naive"`` (a datetime without a time
-    zone), ``"too_long"``, ``"limit"`` or ``"type"``, so a page can say it in the user's language.
+    The codes are ``audit.until_before_since``, ``audit.naive``, ``audit.too_long``, ``audit.limit``
+    and ``audit.not_text``/``audit.not_datetime``/``audit.not_date``, so a page can say it in the
+    user's language with its own field labels.
     """
-
-    def __init__(self, field: str, reason: str, message: str) -> None:
-        self.field = field
-        self.reason = reason
-        super().__init__(f"{field}: {message}")
 
 
 @dataclass(frozen=True)
@@ -90,28 +87,26 @@ class AuditFilter:
             if value is None:
                 continue
             if not isinstance(value, str):
-                raise AuditFilterError(name, "type", f"expected text, got {type(value).__name__}")
+                raise AuditFilterError("audit.not_text", name, {"type": type(value).__name__})
             value = value.strip()
             if len(value) > max_len:
-                raise AuditFilterError(name, "too_long", f"at most {max_len} characters, got {len(value)}")
+                raise AuditFilterError("audit.too_long", name, {"max": max_len, "length": len(value)})
             object.__setattr__(self, name, value or None)
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is None:
                 continue
             if not isinstance(value, datetime):
-                raise AuditFilterError(name, "type", f"expected a datetime, got {type(value).__name__}")
+                raise AuditFilterError("audit.not_datetime", name, {"type": type(value).__name__})
             if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-                raise AuditFilterError(name, "naive", f"needs a time zone, got naive {value.isoformat()}")
+                raise AuditFilterError("audit.naive", name, {"value": value.isoformat()})
             # In UTC: aware datetimes sharing a zone compare by wall clock, which DST makes wrong.
             object.__setattr__(self, name, value.astimezone(UTC))
         if self.since is not None and self.until is not None and self.until < self.since:
-            raise AuditFilterError(
-                "until", "order",
-                f"until ({self.until.isoformat()}) is before since ({self.since.isoformat()})",
-            )
+            raise AuditFilterError("audit.until_before_since", "until",
+                                   {"until": self.until.isoformat(), "since": self.since.isoformat()})
         if isinstance(self.limit, bool) or not isinstance(self.limit, int) or not 1 <= self.limit <= MAX_LIMIT:
-            raise AuditFilterError("limit", "limit", f"must be a whole number from 1 to {MAX_LIMIT}, got {self.limit!r}")
+            raise AuditFilterError("audit.limit", "limit", {"max": MAX_LIMIT, "value": repr(self.limit)})
 
 
 @dataclass(frozen=True)
@@ -152,7 +147,8 @@ def local_period(start: date | None, end: date | None, timezone: str) -> tuple[d
     before ``start``.
     """
     if start is not None and end is not None and end < start:
-        raise AuditFilterError("until", "order", f"until ({end.isoformat()}) is before since ({start.isoformat()})")
+        raise AuditFilterError("audit.until_before_since", "until",
+                               {"until": end.isoformat(), "since": start.isoformat()})
     zone = ZoneInfo(timezone)
     return (
         _local_midnight(start, zone) if start is not None else None,

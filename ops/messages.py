@@ -109,6 +109,14 @@ MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     "crew.shift_end": N_("%(value)s is not an hour 0-24 different from the start"),
     "crew.member_name_required": N_("a crew member needs a name"),
     "user.not_found": N_("no user with id %(value)s"),
+    # -- the audit log's search -------------------------------------------------------------------
+    "audit.not_text": N_("expected text, got %(type)s"),
+    "audit.not_datetime": N_("expected a datetime, got %(type)s"),
+    "audit.not_date": N_("not a date: %(value)s"),
+    "audit.naive": N_("needs a time zone, got naive %(value)s"),
+    "audit.too_long": N_("at most %(max)s characters, got %(length)s"),
+    "audit.until_before_since": N_("until (%(until)s) is before since (%(since)s)"),
+    "audit.limit": N_("must be a whole number from 1 to %(max)s, got %(value)s"),
     # -- accounts and API tokens ------------------------------------------------------------------
     "password.too_short": N_("use at least %(min)s characters"),
     "password.is_username": N_("the password must not be the username"),

@@ -128,10 +128,10 @@ def _count_text(shown: int, total: int) -> str:
 def _problem_text(exc: AuditFilterError) -> str:
     """A refused filter in the user's language, naming the field as the form labels it."""
     field = _field_label(exc.field)
-    if exc.reason == "order":
+    if exc.code == "audit.until_before_since":
         return _("“{to}” is before “{since}”: pick a “{to}” date on or after the “{since}” date.").format(
             to=_field_label("until"), since=_field_label("since"))
-    if exc.reason == "too_long":
+    if exc.code == "audit.too_long":
         return _("“{field}” is too long.").format(field=field)
     return _("“{field}” is not valid.").format(field=field)
 
@@ -143,7 +143,7 @@ def _parse_day(value: Any, field: str) -> date | None:
     try:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
-        raise AuditFilterError(field, "type", f"not a date: {value!r}") from None
+        raise AuditFilterError("audit.not_date", field, {"value": repr(value)}) from None
 
 
 def _search(person, ticket_no, crew_code, action, start, end, include_imported) -> tuple[list, int]:

@@ -45,7 +45,7 @@ def test_r13_1_audit_page_layout_is_refused_without_audit_view(page, monkeypatch
         assert refused.id == "forbidden"
         assert asked == ["audit.view"]
         # a "to" before "from" is a message naming both fields as the form labels them
-        message = module._problem_text(AuditFilterError("until", "order", "until is before since"))
+        message = module._problem_text(AuditFilterError("audit.until_before_since", "until", {"until": "b", "since": "a"}))
         assert "“To”" in message and "“From”" in message
 
 
@@ -67,7 +67,7 @@ def test_a_day_whose_midnight_is_skipped_by_dst_starts_at_its_first_instant() ->
 def test_to_date_before_from_date_is_refused_naming_until() -> None:
     with pytest.raises(AuditFilterError, match="until") as refused:
         local_period(date(2025, 3, 14), date(2025, 3, 13), "America/Santiago")
-    assert refused.value.field == "until" and refused.value.reason == "order"
+    assert refused.value.field == "until" and refused.value.code == "audit.until_before_since"
 
 
 def test_change_summary_lists_only_what_changed() -> None:
