@@ -269,7 +269,7 @@ class Plan:
     used_fallback: bool = False
     note: str = ""
     objective: int | None = None
-    status: str = ""
+    status: str = ""  # the solver's routing_model.SolveStatus, or "greedy" for the fallback
     wall_s: float = 0.0
     in_progress: dict[int, int] = field(default_factory=dict)  # ticket → crew on site
 

@@ -155,7 +155,7 @@ def test_fallback_answers_fast_when_the_solver_fails(monkeypatch):
 
 def test_fallback_when_the_solver_finds_no_plan(monkeypatch):
     monkeypatch.setattr(routing_model, "solve", lambda *a, **k: routing_model.RoutingSolution(
-        [[]], {}, [], 0, "timeout", 0.1))
+        [[]], {}, [], 0, routing_model.SolveStatus.TIMEOUT, 0.1))
     p = plan(state([crew(0, node(0, 0))], [c2(1, node(0, 1))]), 2.0)
     assert p.used_fallback and "timeout" in p.note and p.assignment() == {1: 0}
 
@@ -303,7 +303,7 @@ def test_fallback_always_answers(monkeypatch_states, failure):
             time.sleep(3600)
         if failure == "die":
             os._exit(3)  # the solver process crashes outright (a segfault looks the same)
-        return routing_model.RoutingSolution([[]], {}, [], 0, "no_solution", 0.0)
+        return routing_model.RoutingSolution([[]], {}, [], 0, routing_model.SolveStatus.NO_SOLUTION, 0.0)
 
     budget = 0.8 if failure == "hang" else 3.0
     routing_model.solve = broken
