@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -50,7 +51,7 @@ from optimizer.dispatch_types import (
     plan_from_routes,
     slack_of,
 )
-from optimizer.explain import explain_option
+from optimizer.explain import english, reason_for
 from optimizer.greedy import greedy_plan, greedy_routes
 from optimizer.isolated import ChildFailedError, DeadlineExceededError, call_with_deadline
 
@@ -336,8 +337,8 @@ def recommend(ticket: TicketState, state: DispatchState, k: int = 3, *, current:
             crew_id=x["crew"].id, crew_label=x["crew"].label, eta_s=x["eta"], depart_s=x["depart"],
             slack=slack_of(ticket, x["depart"], x["eta"]), displaced=tuple(x["displaced"]),
             cost=x["cost"], cost_delta=x["cost"] - best_cost, explanation="", diverted=x["diverted"])
-        text = explain_option(opt, options[0] if i else None, ticket, now)
-        options.append(CrewOption(**{**opt.__dict__, "explanation": text}))
+        reason = reason_for(opt, options[0] if i else None, now)
+        options.append(replace(opt, explanation=english(reason), reason=reason))
     return Recommendation(ticket.id, tuple(options))
 
 

@@ -175,6 +175,11 @@ def test_recommend_explains_a_closer_crew_that_would_delay_work():
     assert {d.ticket_id: d.delay_s for d in closer.displaced} == {1: 1800, 2: 1800}
     assert closer.explanation == ("Crew 0 arrives 1 min sooner, but diverting it delays a class-2 meter job "
                                   "by 30 min (and 1 more).")
+    # The sentence is rendered from the structured reason the panel translates.
+    assert best.reason.kind == "best_leaves_now" and best.reason.values == {"crew": "Crew 1", "eta_s": 50}
+    assert closer.reason.to_json() == {"kind": "sooner_but_costlier", "crew": "Crew 0", "gain_s": 40,
+                                       "delay_s": 1800, "delayed_class": 2, "delayed_job": "meter job",
+                                       "delayed_more": 1, "diverting": True}
 
 
 def test_recommend_never_puts_class_2_or_3_work_before_the_order_a_crew_is_on():
