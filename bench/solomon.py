@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.report import RESULTS_DIR
-from optimizer.routing_model import RoutingProblem, RoutingSolution, solve
+from optimizer.routing_model import RoutingProblem, RoutingSolution, Strategy, solve
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "solomon"
 QUICK_INSTANCES = ["C101", "C201", "R101", "R201", "RC101", "RC201"]
@@ -150,10 +150,10 @@ def list_instances(directory: Path) -> list[str]:
     return sorted(p.stem for p in instances_dir(directory).glob("*.txt"))
 
 
-def _one(inst: Instance, strategy: str, seconds: float, bks: float | None) -> dict:
+def _one(inst: Instance, strategy: Strategy, seconds: float, bks: float | None) -> dict:
     sol: RoutingSolution = solve(to_problem(inst), time_limit_s=seconds, strategy=strategy)
     out: dict = {"status": sol.status, "wall_s": round(sol.wall_s, 2)}
-    if sol.status not in ("feasible", "optimal") or sol.dropped:
+    if not sol.status.has_solution or sol.dropped:
         out.update(distance=None, vehicles=None, gap_pct=None, verified=False)
         return out
     try:

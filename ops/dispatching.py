@@ -46,6 +46,7 @@ from optimizer.dispatch_types import (
     slack_of,
 )
 from optimizer.dispatch_types import Recommendation as OptRecommendation
+from optimizer.explain import english, nearest_reason
 from optimizer.network import RoadNetwork
 
 __all__ = [
@@ -230,6 +231,7 @@ def _option_json(rank: int, o: CrewOption, codes: Mapping[int, str], busy: froze
                        "kind": d.kind} for d in o.displaced],
         "explanation": o.explanation, "cost": int(o.cost), "cost_delta": int(o.cost_delta),
         "diverted": bool(o.diverted),
+        "reason": o.reason.to_json() if o.reason is not None else None,  # what the panel translates
         # On another order it keeps: the crew cannot be confirmed for this ticket until it is free.
         "busy": o.crew_id in busy and not o.diverted,
     }
@@ -247,8 +249,9 @@ def _nearest_fallback(ticket: TicketState, state: DispatchState, k: int) -> OptR
     for crew, secs in ranked:
         depart = max(state.now_s, crew.busy_until_s)
         eta = depart + int(secs)
+        why = nearest_reason(crew.label, int(secs))
         options.append(CrewOption(crew.id, crew.label, eta, depart, slack_of(ticket, depart, eta), (), 0, 0,
-                                  f"nearest free crew: on site in {int(secs) // 60} min (fallback ranking)"))
+                                  english(why), reason=why))
     return OptRecommendation(ticket.id, tuple(options), note="fallback: nearest skilled crew")
 
 

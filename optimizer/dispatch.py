@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -50,7 +51,7 @@ from optimizer.dispatch_types import (
     plan_from_routes,
     slack_of,
 )
-from optimizer.explain import explain_option
+from optimizer.explain import english, reason_for
 from optimizer.greedy import greedy_plan, greedy_routes
 from optimizer.isolated import ChildFailedError, DeadlineExceededError, call_with_deadline
 
@@ -174,7 +175,7 @@ def build_problem(state: DispatchState, previous: Plan | None = None,
 
 
 def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
-         weights: Weights = DEFAULT_WEIGHTS, seed: int = 0, isolate: bool = True) -> Plan:
+         weights: Weights = DEFAULT_WEIGHTS, isolate: bool = True) -> Plan:
     """A full re-plan of all open work within ``budget_s`` seconds (never raises for solver trouble).
 
     Warm-starts GLS from ``previous`` when given, else from the greedy routes with the class-1
@@ -225,26 +226,27 @@ def plan(state: DispatchState, budget_s: float, previous: Plan | None = None, *,
         build = build_problem(state, previous, weights)
         if not build.tickets:
             out = plan_from_routes(state, {c.id: [] for c in state.crews}, build.pre_dropped)
-            out.note, out.status, out.objective = "nothing to plan", "optimal", plan_cost(out, state, weights)
+            out.note, out.objective = "nothing to plan", plan_cost(out, state, weights)
+            out.status = routing_model.SolveStatus.OPTIMAL
             out.wall_s = time.perf_counter() - t0
             return out
         remaining = budget_s - (time.perf_counter() - t0)
         limit = min(remaining - RESERVE_S, remaining * SEARCH_SHARE)
         if limit < MIN_SOLVE_S:
             return fallback(f"budget {budget_s:.2f} s leaves no time to search")
-        strategy = "gls"
+        strategy: routing_model.Strategy = "gls"
         if isolate:
             sol = call_with_deadline(routing_model.solve, build.problem, time_limit_s=limit,
-                                     strategy=strategy, seed=seed, deadline_s=remaining + GRACE_S)
+                                     strategy=strategy, deadline_s=remaining + GRACE_S)
         else:
-            sol = routing_model.solve(build.problem, time_limit_s=limit, strategy=strategy, seed=seed)
+            sol = routing_model.solve(build.problem, time_limit_s=limit, strategy=strategy)
     except DeadlineExceededError as exc:
         return fallback(f"the solver gave no plan within the budget ({exc})")
     except ChildFailedError as exc:
         return fallback(f"solver error: {str(exc).splitlines()[0]}")
     except Exception as exc:  # the fallback exists precisely for solver failures of any kind
         return fallback(f"solver error: {type(exc).__name__}: {exc}")
-    if sol.status not in ("feasible", "optimal"):
+    if not sol.status.has_solution:
         return fallback(f"solver returned no plan (status {sol.status})")
     first = 2 * len(state.crews)
     routes = {c.id: [build.tickets[x - first].id for x in sol.routes[v]]
@@ -335,8 +337,8 @@ def recommend(ticket: TicketState, state: DispatchState, k: int = 3, *, current:
             crew_id=x["crew"].id, crew_label=x["crew"].label, eta_s=x["eta"], depart_s=x["depart"],
             slack=slack_of(ticket, x["depart"], x["eta"]), displaced=tuple(x["displaced"]),
             cost=x["cost"], cost_delta=x["cost"] - best_cost, explanation="", diverted=x["diverted"])
-        text = explain_option(opt, options[0] if i else None, ticket, now)
-        options.append(CrewOption(**{**opt.__dict__, "explanation": text}))
+        reason = reason_for(opt, options[0] if i else None, now)
+        options.append(replace(opt, explanation=english(reason), reason=reason))
     return Recommendation(ticket.id, tuple(options))
 
 

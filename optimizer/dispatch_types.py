@@ -19,9 +19,9 @@ Conventions for a crew's current work:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Literal, Protocol, get_args
 
 import numpy as np
 
@@ -269,7 +269,7 @@ class Plan:
     used_fallback: bool = False
     note: str = ""
     objective: int | None = None
-    status: str = ""
+    status: str = ""  # the solver's routing_model.SolveStatus, or "greedy" for the fallback
     wall_s: float = 0.0
     in_progress: dict[int, int] = field(default_factory=dict)  # ticket → crew on site
 
@@ -300,6 +300,39 @@ class DisplacedJob:
     kind: str = ""
 
 
+#: What a :class:`Reason` says (decided in ``optimizer.explain``, where the thresholds live):
+#: the top option departs now / later; another one arrives sooner but costs the plan more, about
+#: when the top one does, or later; or the optimizer failed and crews are ranked by drive alone.
+ReasonKind = Literal["best_leaves_now", "best_leaves_later", "sooner_but_costlier", "as_soon_as_best",
+                     "later_than_best", "nearest_fallback"]
+REASON_KINDS: tuple[ReasonKind, ...] = get_args(ReasonKind)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an option ranks where it does: a kind and the numbers (and crew labels) its sentence needs.
+
+    Decided once, by the optimizer, so the English ``explanation`` it keeps (R13.1, the API) and the
+    sentence the dispatch panel shows in the reader's language can never disagree. Durations are
+    seconds; which values a kind carries is listed in ``optimizer.explain``. Stored as plain JSON
+    (``{"kind": ..., **values}``) in the recommendation payload.
+    """
+
+    kind: ReasonKind
+    values: Mapping[str, int | str | bool]
+
+    def to_json(self) -> dict[str, int | str | bool]:
+        return {"kind": self.kind, **self.values}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Reason | None:
+        """The reason ``to_json`` stored; None for a payload stored before reasons were, or of a kind
+        this version does not know (the caller then shows the stored English sentence)."""
+        if not isinstance(data, Mapping) or data.get("kind") not in REASON_KINDS:
+            return None
+        return cls(data["kind"], {k: v for k, v in data.items() if k != "kind"})
+
+
 @dataclass(frozen=True)
 class CrewOption:
     crew_id: int
@@ -310,8 +343,9 @@ class CrewOption:
     displaced: tuple[DisplacedJob, ...]
     cost: int
     cost_delta: int
-    explanation: str
+    explanation: str  # ``optimizer.explain.english(reason)``, kept for the API and stored rows
     diverted: bool = False
+    reason: Reason | None = None
 
 
 @dataclass(frozen=True)

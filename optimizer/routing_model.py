@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal, get_args
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
@@ -28,16 +30,73 @@ from ortools.util import optional_boolean_pb2
 
 COST_LIMIT = 2**62
 
+#: The two searches :func:`solve` offers (see :func:`_params`); anything else is refused up front.
+Strategy = Literal["ils", "gls"]
+STRATEGIES: tuple[Strategy, ...] = get_args(Strategy)
+
+
+class SolveStatus(StrEnum):
+    """How a search ended: OR-Tools' ``RoutingSearchStatus`` folded to what a caller acts on.
+
+    A ``StrEnum``, so the value is also the plain string kept in plans and benchmark JSON.
+    """
+
+    OPTIMAL = "optimal"  # ROUTING_OPTIMAL
+    FEASIBLE = "feasible"  # an assignment came back (success, partial success, or stopped by a limit)
+    NO_SOLUTION = "no_solution"  # ROUTING_NOT_SOLVED, ROUTING_FAIL, ROUTING_INFEASIBLE
+    TIMEOUT = "timeout"  # ROUTING_FAIL_TIMEOUT: the limit came before any solution
+    INVALID = "invalid"  # ROUTING_INVALID: OR-Tools rejected the model or the parameters
+
+    @property
+    def has_solution(self) -> bool:
+        return self in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+
+
 _STATUS = {
-    routing_enums_pb2.RoutingSearchStatus.ROUTING_NOT_SOLVED: "no_solution",
-    routing_enums_pb2.RoutingSearchStatus.ROUTING_SUCCESS: "feasible",
-    routing_enums_pb2.RoutingSearchStatus.ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED: "feasible",
-    routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL: "no_solution",
-    routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL_TIMEOUT: "timeout",
-    routing_enums_pb2.RoutingSearchStatus.ROUTING_INVALID: "invalid",
-    routing_enums_pb2.RoutingSearchStatus.ROUTING_INFEASIBLE: "no_solution",
-    routing_enums_pb2.RoutingSearchStatus.ROUTING_OPTIMAL: "optimal",
+    routing_enums_pb2.RoutingSearchStatus.ROUTING_NOT_SOLVED: SolveStatus.NO_SOLUTION,
+    routing_enums_pb2.RoutingSearchStatus.ROUTING_SUCCESS: SolveStatus.FEASIBLE,
+    routing_enums_pb2.RoutingSearchStatus.ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED: SolveStatus.FEASIBLE,
+    routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL: SolveStatus.NO_SOLUTION,
+    routing_enums_pb2.RoutingSearchStatus.ROUTING_FAIL_TIMEOUT: SolveStatus.TIMEOUT,
+    routing_enums_pb2.RoutingSearchStatus.ROUTING_INVALID: SolveStatus.INVALID,
+    routing_enums_pb2.RoutingSearchStatus.ROUTING_INFEASIBLE: SolveStatus.NO_SOLUTION,
+    routing_enums_pb2.RoutingSearchStatus.ROUTING_OPTIMAL: SolveStatus.OPTIMAL,
 }
+
+
+@dataclass(frozen=True)
+class IlsTuning:
+    """The knobs of ``strategy="ils"``; the defaults were tuned on Solomon (see bench/solomon.py).
+
+    Measured on 11 hard Solomon instances at 3 s: SISR 15/15 with a start temperature of 8.5 mean arcs
+    gave a 3.0% mean gap there, against 4.3% for 10/10 at OR-Tools' default temperature (100 tenths);
+    switching off the local search after each recreate, or restricting operators to near neighbours,
+    was worse. Frozen, so a tuning script passes ``dataclasses.replace(DEFAULT_ILS_TUNING, ...)`` to
+    :func:`solve` instead of editing state that every other solve shares.
+    """
+
+    #: SISR ruin: the longest string of consecutive visits removed from one route.
+    max_removed_sequence: int = 15
+    #: SISR ruin: how many visits one ruin removes on average.
+    avg_removed_visits: int = 15
+    #: SISR ruin: the chance of keeping a visit inside a removed string (the "split string" variant).
+    bypass_factor: float = 0.01
+    #: Simulated annealing start temperature in mean arc costs, so it means the same in any unit.
+    initial_temperature_arcs: float = 8.5
+    #: Final temperature as a share of the start one (exponential cooling in between).
+    final_temperature_ratio: float = 0.001
+    #: Local-search operators look at this share of each node's neighbours, and at least ``min_neighbors``.
+    neighbors_ratio: float = 1.0
+    min_neighbors: int = 1
+    #: ``local_search_operators`` fields to switch off beyond the path LNS operators and Lin-Kernighan.
+    operators_off: tuple[str, ...] = ()
+    #: Run the local search on every recreated solution before it is accepted or rejected.
+    improve_perturbed: bool = True
+    #: The recreate heuristic, by its ``FirstSolutionStrategy`` name.
+    recreate: str = "LOCAL_CHEAPEST_INSERTION"
+
+
+DEFAULT_ILS_TUNING = IlsTuning()
 
 
 @dataclass
@@ -85,9 +144,9 @@ class RoutingSolution:
     arrival: dict[int, int]
     dropped: list[int]
     objective: int
-    status: str  # "optimal" / "feasible" / "no_solution" / "timeout" / "invalid"
+    status: SolveStatus
     wall_s: float
-    strategy: str = ""
+    strategy: Strategy | None = None  # the search that ran (ILS hands tiny problems to GLS)
     notes: list[str] = field(default_factory=list)
 
 
@@ -276,8 +335,9 @@ class _Built:
         return [[self.manager.NodeToIndex(x) for x in route] for route in routes]
 
 
-def _params(strategy: str, time_limit_s: float, log: bool,
-            mean_arc_cost: float = 100.0) -> pywrapcp.DefaultRoutingSearchParameters:
+def _params(strategy: Strategy, time_limit_s: float, log: bool, mean_arc_cost: float = 100.0,
+            tuning: IlsTuning = DEFAULT_ILS_TUNING,
+            solution_limit: int | None = None) -> pywrapcp.DefaultRoutingSearchParameters:
     """Search parameters for ``strategy``.
 
     "gls" is the plain OR-Tools baseline: PARALLEL_CHEAPEST_INSERTION + GUIDED_LOCAL_SEARCH, every
@@ -289,18 +349,19 @@ def _params(strategy: str, time_limit_s: float, log: bool,
     OR-Tools' fixed default of 100 and its automatic 0.1 x mean arc).
 
     One core: the routing local search is single-threaded; the only worker setting,
-    ``sat_parameters.num_workers`` (used when CP-SAT schedules), is pinned to 1.
+    ``sat_parameters.num_workers`` (used when CP-SAT schedules), is pinned to 1. ``solution_limit``
+    stops the search after that many solutions, whatever the clock: the way to a reproducible run.
     """
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     params.log_search = log
     params.sat_parameters.num_workers = 1
+    if solution_limit is not None:
+        params.solution_limit = int(solution_limit)
     if strategy == "gls":
         params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         return params
-    if strategy != "ils":
-        raise ValueError(f"unknown strategy {strategy!r}: use 'ils' or 'gls'")
     ops = params.local_search_operators
     off = optional_boolean_pb2.BOOL_FALSE
     for name in (
@@ -312,37 +373,28 @@ def _params(strategy: str, time_limit_s: float, log: bool,
         "use_local_cheapest_insertion_visit_types_lns",
     ):
         setattr(ops, name, off)
-    for name in ILS_TUNING["extra_off"]:
+    for name in tuning.operators_off:
         setattr(ops, name, off)
-    params.ls_operator_neighbors_ratio = ILS_TUNING["nbr_ratio"]
-    params.ls_operator_min_neighbors = ILS_TUNING["nbr_min"]
+    params.ls_operator_neighbors_ratio = tuning.neighbors_ratio
+    params.ls_operator_min_neighbors = tuning.min_neighbors
     ils = params.iterated_local_search_parameters
     ils.perturbation_strategy = routing_ils_pb2.PerturbationStrategy.RUIN_AND_RECREATE
     rr = ils.ruin_recreate_parameters
     del rr.ruin_strategies[:]
     sisr = rr.ruin_strategies.add().sisr
-    sisr.max_removed_sequence_size = ILS_TUNING["max_seq"]
-    sisr.avg_num_removed_visits = ILS_TUNING["avg_removed"]
-    sisr.bypass_factor = ILS_TUNING["bypass"]
-    rr.recreate_strategy.heuristic = getattr(routing_enums_pb2.FirstSolutionStrategy, ILS_TUNING["recreate"])
-    ils.improve_perturbed_solution = ILS_TUNING["improve"]
+    sisr.max_removed_sequence_size = tuning.max_removed_sequence
+    sisr.avg_num_removed_visits = tuning.avg_removed_visits
+    sisr.bypass_factor = tuning.bypass_factor
+    rr.recreate_strategy.heuristic = getattr(routing_enums_pb2.FirstSolutionStrategy, tuning.recreate)
+    ils.improve_perturbed_solution = tuning.improve_perturbed
     sa = ils.reference_solution_acceptance_strategy.simulated_annealing
     sa.cooling_schedule_strategy = routing_ils_pb2.CoolingScheduleStrategy.EXPONENTIAL
     sa.automatic_temperatures = False
-    t0 = max(1.0, ILS_TUNING["t0_arcs"] * mean_arc_cost)
+    t0 = max(1.0, tuning.initial_temperature_arcs * mean_arc_cost)
     sa.initial_temperature = t0
-    sa.final_temperature = max(0.01, t0 * ILS_TUNING["t1_ratio"])
+    sa.final_temperature = max(0.01, t0 * tuning.final_temperature_ratio)
     ils.best_solution_acceptance_strategy.greedy_descent.SetInParent()
     return params
-
-
-#: Tuned on Solomon (see bench/solomon.py); module-level so a tuning script can vary it.
-#: Measured on 11 hard Solomon instances at 3 s: SISR 15/15 with t0 ≈ 8.5 mean arcs gave 3.0% mean
-#: gap there, against 4.3% for 10/10 at OR-Tools' default temperature (100 tenths); switching off
-#: the local search after each recreate, or restricting operators to near neighbours, was worse.
-ILS_TUNING: dict = {"max_seq": 15, "avg_removed": 15, "bypass": 0.01, "t0_arcs": 8.5,
-                    "t1_ratio": 0.001, "nbr_ratio": 1.0, "nbr_min": 1, "extra_off": [],
-                    "improve": True, "recreate": "LOCAL_CHEAPEST_INSERTION"}
 
 
 def _extract(b: _Built, assignment) -> tuple[list[list[int]], dict[int, int], list[int]]:
@@ -377,16 +429,26 @@ def _extract(b: _Built, assignment) -> tuple[list[list[int]], dict[int, int], li
     return routes, arrival, dropped
 
 
-def solve(problem: RoutingProblem, *, time_limit_s: float, strategy: str = "ils", seed: int = 0,
+def solve(problem: RoutingProblem, *, time_limit_s: float, strategy: Strategy = "ils",
+          tuning: IlsTuning = DEFAULT_ILS_TUNING, solution_limit: int | None = None,
           log: bool = False) -> RoutingSolution:
     """Build the model and search; never raises for an infeasible problem (status says so).
 
     ``strategy="ils"`` ignores ``initial_routes`` (OR-Tools' ILS takes no starting solution);
-    use ``"gls"`` for a warm re-plan from the previous routes. ``seed`` is accepted for API
-    stability only: ortools 9.15's routing parameters expose no random seed, and under a time limit
-    the result depends on how many iterations the machine completes, not on a seed.
-    Raises ValueError only for a malformed problem or one whose costs could overflow int64.
+    use ``"gls"`` for a warm re-plan from the previous routes. ``tuning`` applies to ILS only.
+
+    There is no seed, because none can be honoured: ortools 9.15's ``RoutingSearchParameters`` have
+    no random seed field (the only one, ``sat_parameters.random_seed``, belongs to the CP-SAT
+    sub-solver, which this model does not use), ILS's ruin and annealing draw from a generator
+    OR-Tools seeds itself, and ``Solver.ReSeed`` changes nothing (tried: the same routes for every
+    seed). The search is deterministic instead: with ``solution_limit`` the same problem gives the same
+    routes every time; under a time limit alone the result depends on how many iterations the
+    machine completes.
+    Raises ValueError for an unknown strategy, a malformed problem, or one whose costs could overflow
+    int64.
     """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     t0 = time.perf_counter()
     check_headroom(problem)
     notes: list[str] = []
@@ -398,7 +460,8 @@ def solve(problem: RoutingProblem, *, time_limit_s: float, strategy: str = "ils"
         notes.append(f"fewer visits ({visits}) than vehicles ({len(problem.starts)}): solved with GLS, not ILS")
     b = _Built(problem)
     cost = np.asarray(problem.cost if problem.cost is not None else problem.travel, dtype=np.float64)
-    params = _params(strategy, time_limit_s, log, float(cost.mean()) if cost.size else 100.0)
+    params = _params(strategy, time_limit_s, log, float(cost.mean()) if cost.size else 100.0,
+                     tuning, solution_limit)
     r = b.routing
     if strategy == "ils":
         if problem.initial_routes:
@@ -415,16 +478,16 @@ def solve(problem: RoutingProblem, *, time_limit_s: float, strategy: str = "ils"
     else:
         assignment = r.SolveWithParameters(params)
     wall = time.perf_counter() - t0
-    status = _STATUS.get(r.status(), "no_solution")
+    status = _STATUS.get(r.status(), SolveStatus.NO_SOLUTION)
     if assignment is None:
-        if status in ("feasible", "optimal"):
-            status = "no_solution"
+        if status.has_solution:
+            status = SolveStatus.NO_SOLUTION
         return RoutingSolution([[] for _ in problem.starts], {}, list(b.visits), 0, status, wall,
                                strategy, notes)
-    if status != "optimal":
+    if status is not SolveStatus.OPTIMAL:
         # A returned assignment is a solution whatever the status says: ILS leaves the model's status
         # at its last inner search (often "not solved"), and a time limit is the normal way to stop.
-        status = "feasible"
+        status = SolveStatus.FEASIBLE
     routes, arrival, dropped = _extract(b, assignment)
     return RoutingSolution(routes, arrival, dropped, int(assignment.ObjectiveValue()), status, wall,
                            strategy, notes)

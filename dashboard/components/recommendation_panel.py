@@ -18,8 +18,9 @@ from dash import html
 from flask_babel import pgettext
 
 from dashboard.i18n import format_clock, format_datetime
-from dashboard.labels import label
+from dashboard.labels import LABELS, label
 from ops.rules import N_
+from optimizer.dispatch_types import Reason
 
 Translate = Callable[[str], str]
 
@@ -87,36 +88,70 @@ def displaced_text(option: Mapping[str, Any], numbers: Mapping[int, str], _: Tra
     return _("delays {what}").format(what=", ".join(parts))
 
 
-def explanation_text(option: Mapping[str, Any], top: Mapping[str, Any] | None, now_s: int, _: Translate) -> str:
-    """Why this crew, in the user's language, from the stored numbers.
+#: The sentence of each kind of reason (``optimizer.explain``), without and with displaced work; the
+#: optimizer decides the kind (its thresholds live there only), the panel only words it.
+REASON_SENTENCES: Mapping[str, tuple[str, str]] = {
+    "best_leaves_now": (N_("%(crew)s leaves now and is on site in %(eta)s, delaying no other work."),
+                        N_("%(crew)s leaves now and is on site in %(eta)s; %(delays)s.")),
+    "best_leaves_later": (N_("%(crew)s leaves in %(wait)s and is on site in %(eta)s, delaying no other work."),
+                          N_("%(crew)s leaves in %(wait)s and is on site in %(eta)s; %(delays)s.")),
+    "sooner_but_costlier": (N_("%(crew)s arrives %(gain)s sooner, but costs the plan more "
+                               "(a longer drive, or later work elsewhere)."),
+                            N_("%(crew)s arrives %(gain)s sooner, but %(delays)s.")),
+    "as_soon_as_best": (N_("%(crew)s arrives about when %(top)s does."),
+                        N_("%(crew)s arrives about when %(top)s does, and %(delays)s.")),
+    "later_than_best": (N_("%(crew)s arrives %(later)s later than %(top)s."),
+                        N_("%(crew)s arrives %(later)s later than %(top)s, and %(delays)s.")),
+    "nearest_fallback": (N_("%(crew)s is the nearest free crew: on site in %(drive)s (fallback ranking)."),) * 2,
+}
 
-    The optimizer's own sentence (``optimizer.explain``, English) stays in the stored payload (R13.1) and
-    in the tooltip; the panel says the same from the ETA and departure, so a zh_CN dispatcher reads it
-    in Chinese. What the crew would displace is on the line above.
+#: The worst job an option delays, by (the crew is taken off its current job, the job's kind is known).
+DELAY_CLAUSES: Mapping[tuple[bool, bool], str] = {
+    (True, True): N_("diverting it delays a class-%(cls)s job (%(job)s) by %(delay)s"),
+    (True, False): N_("diverting it delays a class-%(cls)s job by %(delay)s"),
+    (False, True): N_("sending it delays a class-%(cls)s job (%(job)s) by %(delay)s"),
+    (False, False): N_("sending it delays a class-%(cls)s job by %(delay)s"),
+}
+
+
+def _delay_clause(values: Mapping[str, Any], _: Translate) -> str:
+    if "delay_s" not in values:
+        return ""
+    job = str(values.get("delayed_job") or "")
+    code = job.replace(" ", "_")  # the optimizer names a job by its symptom code, spaced
+    clause = _(DELAY_CLAUSES[bool(values.get("diverting")), bool(job)]) % {
+        "cls": values.get("delayed_class", ""), "job": _(LABELS[code]) if code in LABELS else job,
+        "delay": minutes_text(int(values["delay_s"]), _, up=True)}
+    more = int(values.get("delayed_more") or 0)
+    return _("%(delays)s (and %(n)s more)") % {"delays": clause, "n": more} if more else clause
+
+
+def reason_text(reason: Reason, _: Translate) -> str:
+    """The optimizer's reason for an option, in the user's language (the stored English is ``english``)."""
+    v = reason.values
+    delays = _delay_clause(v, _)
+    plain, displaced = REASON_SENTENCES[reason.kind]
+
+    def t(key: str, *, up: bool = False) -> str:
+        return minutes_text(int(v.get(key, 0)), _, up=up)
+
+    return _(displaced if delays else plain) % {
+        "crew": v.get("crew", ""), "top": v.get("top", ""), "delays": delays, "eta": t("eta_s"),
+        "wait": t("wait_s"), "gain": t("gain_s"), "later": t("later_s", up=True), "drive": t("drive_s")}
+
+
+def explanation_text(option: Mapping[str, Any], _: Translate) -> str:
+    """Why this crew, in the user's language: the optimizer's structured reason, translated.
+
+    A payload stored before reasons were (or by a newer version, with a kind this one does not know)
+    shows its stored English sentence: an old recommendation still says why.
     """
-    crew = option.get("crew_code") or ""
-    if top is None or top.get("crew_id") == option.get("crew_id"):
-        wait = int(option["departure_s"]) - now_s
-        when = _("now") if wait <= 60 else _("in {t}").format(t=minutes_text(wait, _))
-        text = _("{crew} leaves {when} and is on site in {t}.").format(
-            crew=crew, when=when, t=minutes_text(int(option["eta_s"]) - now_s, _))
-    else:
-        gain = int(top["eta_s"]) - int(option["eta_s"])
-        if gain > 30:
-            text = _("{crew} arrives {t} sooner, but costs the plan more (a longer drive, or later work elsewhere).").format(
-                crew=crew, t=minutes_text(gain, _))
-        elif gain >= -30:
-            text = _("{crew} arrives about when {top} does.").format(crew=crew, top=top.get("crew_code") or "")
-        else:
-            text = _("{crew} arrives {t} later than {top}.").format(crew=crew, t=minutes_text(-gain, _, up=True),
-                                                                   top=top.get("crew_code") or "")
-    if option.get("diverted"):
-        text += " " + _("It is diverted from its current job.")
-    return text
+    reason = Reason.from_json(option.get("reason"))
+    return reason_text(reason, _) if reason is not None else str(option.get("explanation") or "")
 
 
 def option_card(option: Mapping[str, Any], now_s: int, timezone: str, numbers: Mapping[int, str],
-                _: Translate, top: Mapping[str, Any] | None = None) -> dbc.Card:
+                _: Translate) -> dbc.Card:
     """One ranked crew: ETA, departure, slack per deadline, displaced work and the optimizer's reason."""
     rank = int(option.get("rank", 1))
     title = [html.Span(f"{rank}. ", className="text-muted"), html.B(option.get("crew_code") or "")]
@@ -135,7 +170,7 @@ def option_card(option: Mapping[str, Any], now_s: int, timezone: str, numbers: M
                   departure_text(option, now_s, timezone, _)]),
         html.Ul([slack_item(k, int(v), _) for k, v in slack.items()], className="list-unstyled mb-1 rec-slack"),
         html.Div(displaced_text(option, numbers, _), className="rec-displaces"),
-        html.Div(explanation_text(option, top, now_s, _), title=option.get("explanation") or "",
+        html.Div(explanation_text(option, _), title=option.get("explanation") or "",
                  className="text-muted fst-italic rec-explanation"),
     ], className="p-2"), className="h-100 small rec-option" + (" border-success" if rank == 1 else ""),
         id={"type": "rec-option", "crew": int(option["crew_id"])})
@@ -155,7 +190,7 @@ def recommendation_view(payload: Mapping[str, Any], timezone: str, numbers: Mapp
         out.append(dbc.Alert(_("No crew can be recommended for this ticket."), color="danger",
                              className="py-1 px-2 mb-2 small", id="rec-none"))
         return out
-    out.append(dbc.Row([dbc.Col(option_card(o, now_s, timezone, numbers, _, top=options[0]), md=4, className="mb-2")
+    out.append(dbc.Row([dbc.Col(option_card(o, now_s, timezone, numbers, _), md=4, className="mb-2")
                         for o in options], className="g-2"))
     created = datetime.fromisoformat(payload["created_at"])
     out.append(html.Div(_("Recommended at {time}; stored with the decision (R13.1).").format(

@@ -14,6 +14,8 @@ from ops.models import AuditEvent, Crew, FollowUp, RepairRecord, Ticket, WorkOrd
 from ops.permissions import PermissionDenied
 from ops.services import work_orders as wo
 from ops.vocabulary import CrewStatus, RepairResult, Role, TicketStatus, WorkOrderStatus
+from optimizer.dispatch_types import Reason
+from optimizer.explain import english
 from tests.integration.dispatch_world import NETWORK, SUPERVISOR, World
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
@@ -73,6 +75,24 @@ def test_r13_1_recommendation_is_stored_with_its_options(world):
     top = options[0]
     assert top["eta_s"] - top["departure_s"] == 10  # one 100-m block at 36 km/h
     assert set(top["slack_s"]) == {"depart_30", "onsite_target"} and top["explanation"]
+    # The structured reason the panel translates is stored next to the English sentence made from it.
+    assert top["reason"]["kind"] == "best_leaves_now" and options[1]["reason"]["kind"] == "later_than_best"
+    assert all(o["explanation"] == english(Reason.from_json(o["reason"])) for o in options)
+
+
+def test_the_nearest_crew_fallback_stores_its_reason_too(world, monkeypatch):
+    import ops.dispatching
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("insertion failed")
+
+    monkeypatch.setattr(ops.dispatching, "recommend", broken)
+    near = world.crew(13)
+    rec = recommend_for_ticket(world.db, world.ticket(14, 1).id, NOW, NETWORK, k=3)
+    assert rec.used_fallback and "insertion failed" in rec.payload["note"]
+    [top] = rec.payload["options"]
+    assert top["crew_id"] == near.id and top["reason"] == {"kind": "nearest_fallback", "crew": near.code, "drive_s": 10}
+    assert top["explanation"] == "nearest free crew: on site in 0 min (fallback ranking)"
 
 
 def test_full_lifecycle_records_every_timestamp_and_audit_event(world):

@@ -3,10 +3,13 @@ the crew list, Plan all rows, alerts (red on top), the selection from map clicks
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from flask import Flask
+from flask_babel import gettext
 
 from dashboard.components import recommendation_panel as panel
 from dashboard.components.dispatch_map import (
@@ -15,6 +18,9 @@ from dashboard.components.dispatch_map import (
     selected_data,
     ticket_of_click,
 )
+from dashboard.i18n import init_i18n
+from optimizer.dispatch_types import CrewOption, DisplacedJob, Reason
+from optimizer.explain import english, reason_for
 from tests.unit.pages import load_page
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 12:00 in Santiago (UTC-3 in summer)
@@ -37,11 +43,12 @@ def text_of(component) -> str:
 
 
 def option(rank: int, crew: str, eta_min: int, depart_min: int, slack: dict[str, int], displaces=(),
-           explanation: str = "") -> dict:
+           explanation: str = "", reason: dict | None = None) -> dict:
     eta, dep = NOW + timedelta(minutes=eta_min), NOW + timedelta(minutes=depart_min)
     return {"rank": rank, "crew_id": rank * 10, "crew_code": crew, "eta": eta.isoformat(),
             "eta_s": int(eta.timestamp()), "departure": dep.isoformat(), "departure_s": int(dep.timestamp()),
-            "slack_s": slack, "displaces": list(displaces), "explanation": explanation, "diverted": False}
+            "slack_s": slack, "displaces": list(displaces), "explanation": explanation, "diverted": False,
+            "reason": reason}
 
 
 def payload(options: list[dict], *, fallback: bool = False) -> dict:
@@ -74,17 +81,21 @@ def test_displaced_work_names_ticket_numbers_and_delays():
     # A delay under a minute is still a delay: rounded up, never "by 0 min".
     brief = option(2, "CR02", 20, 0, {}, displaces=[{"ticket_id": 7, "delay_s": 40}])
     assert panel.displaced_text(brief, {7: "GD-7"}, identity) == "delays GD-7 by 1 min"
-    top, second = option(1, "CR01", 12, 0, {}), option(2, "CR02", 12, 0, {})
-    second["eta_s"] += 45  # 45 s later: past "about when", so "1 min later", not "0 min later"
-    assert panel.explanation_text(second, top, int(NOW.timestamp()), identity) == "CR02 arrives 1 min later than CR01."
+    # 45 s later: past the optimizer's "about when", and "1 min later", not "0 min later".
+    second = option(2, "CR02", 12, 0, {}, reason={"kind": "later_than_best", "crew": "CR02", "top": "CR01",
+                                                  "later_s": 45})
+    assert panel.explanation_text(second, identity) == "CR02 arrives 1 min later than CR01."
 
 
 def test_three_options_side_by_side_with_the_top_one_marked_and_the_explanation():
-    opts = [option(1, "CR01", 12, 0, {"depart_30": 1700}, explanation="CR01 leaves now"),
-            option(2, "CR02", 30, 5, {"depart_30": -60}), option(3, "CR03", 40, 10, {"depart_30": -600})]
+    opts = [option(1, "CR01", 12, 0, {"depart_30": 1700}, explanation="CR01 leaves now",
+                   reason={"kind": "best_leaves_now", "crew": "CR01", "eta_s": 720}),
+            option(2, "CR02", 30, 5, {"depart_30": -60},
+                   reason={"kind": "later_than_best", "crew": "CR02", "top": "CR01", "later_s": 1080}),
+            option(3, "CR03", 40, 10, {"depart_30": -600})]
     view = panel.recommendation_view(payload(opts), TZ, {}, identity)
     text = text_of(view)
-    assert "recommended" in text and "CR01 leaves now and is on site in 12 min." in text
+    assert "recommended" in text and "CR01 leaves now and is on site in 12 min, delaying no other work." in text
     assert "CR02 arrives 18 min later than CR01." in text
     assert "depart ≤30 min: 1 min late" in text and "depart ≤30 min: 10 min late" in text
     cards = view[0].children
@@ -195,16 +206,66 @@ def test_a_new_class_1_opens_only_when_nothing_is_selected(page, monkeypatch):
         module.select_ticket([{"ticket": "GD-3"}], None, None, "GD-3")
 
 
-def test_the_explanation_is_rebuilt_in_the_users_language_and_the_stored_one_kept_as_tooltip():
-    top = option(1, "CR01", 30, 10, {}, explanation="stored english sentence")
-    now_s = int(NOW.timestamp())
-    assert panel.explanation_text(top, top, now_s, identity) == "CR01 leaves in 10 min and is on site in 30 min."
-    closer = {**option(2, "CR02", 12, 0, {}), "diverted": True}
-    assert panel.explanation_text(closer, top, now_s, identity) == (
-        "CR02 arrives 18 min sooner, but costs the plan more (a longer drive, or later work elsewhere). "
-        "It is diverted from its current job.")
-    assert panel.explanation_text(option(3, "CR03", 30, 0, {}), top, now_s, identity) == \
-        "CR03 arrives about when CR01 does."
-    card = panel.option_card(top, now_s, TZ, {}, identity, top=top)
+def test_the_explanation_is_the_optimizers_reason_translated_and_the_stored_english_its_tooltip():
+    top = option(1, "CR01", 30, 10, {}, explanation="stored english sentence",
+                 reason={"kind": "best_leaves_later", "crew": "CR01", "wait_s": 600, "eta_s": 1800})
+    assert panel.explanation_text(top, identity) == \
+        "CR01 leaves in 10 min and is on site in 30 min, delaying no other work."
+    closer = option(2, "CR02", 12, 0, {}, reason={
+        "kind": "sooner_but_costlier", "crew": "CR02", "gain_s": 18 * 60, "delay_s": 1800, "delayed_class": 2,
+        "delayed_job": "meter fault", "delayed_more": 1, "diverting": True})
+    assert panel.explanation_text(closer, identity) == (
+        "CR02 arrives 18 min sooner, but diverting it delays a class-2 job (Meter fault) by 30 min (and 1 more).")
+    same = option(3, "CR03", 30, 0, {}, reason={"kind": "as_soon_as_best", "crew": "CR03", "top": "CR01"})
+    assert panel.explanation_text(same, identity) == "CR03 arrives about when CR01 does."
+    card = panel.option_card(top, int(NOW.timestamp()), TZ, {}, identity)
     explanation = card.children.children[-1]
     assert explanation.title == "stored english sentence"
+
+
+def test_a_payload_stored_before_reasons_shows_its_stored_english():
+    old = option(1, "CR01", 30, 10, {}, explanation="CR01 leaves in 10 min and is on site in 30 min, "
+                                                    "delaying no other work.")
+    del old["reason"]
+    assert panel.explanation_text(old, identity) == old["explanation"]
+    unknown = option(1, "CR01", 30, 10, {}, explanation="from a newer version", reason={"kind": "teleports"})
+    assert panel.explanation_text(unknown, identity) == "from a newer version"
+    view = panel.recommendation_view(payload([old]), TZ, {}, identity)
+    assert old["explanation"] in text_of(view)
+
+
+def _crew_option(crew_id: int, eta_s: int, depart_s: int, displaced=(), diverted: bool = False) -> CrewOption:
+    return CrewOption(crew_id, f"CR0{crew_id}", eta_s, depart_s, {}, tuple(displaced), 0, 0, "", diverted)
+
+
+@pytest.mark.parametrize(("eta_s", "depart_s", "displaced", "kind"), [
+    (720, 0, (), "best_leaves_now"),
+    (1800, 600, (), "best_leaves_later"),
+    (1800, 60, ((3, 600, ""),), "best_leaves_now"),
+    (300, 0, ((2, 1800, ""), (3, 60, "")), "sooner_but_costlier"),
+    (300, 0, (), "sooner_but_costlier"),
+    (610, 0, ((1, 120, ""),), "as_soon_as_best"),
+    (1500, 0, (), "later_than_best"),
+    (1500, 0, ((2, 600, ""),), "later_than_best"),
+])
+def test_the_panel_and_the_stored_sentence_come_from_one_reason(eta_s, depart_s, displaced, kind):
+    """The optimizer picks the kind once (its thresholds live only there); in English the panel then
+    reads exactly as the stored sentence (whole minutes, no job kind: the panel names it by its label)."""
+    best = _crew_option(1, 600, 0)
+    jobs = [DisplacedJob(10 + i, cls, delay, job) for i, (cls, delay, job) in enumerate(displaced)]
+    opt = _crew_option(2, eta_s, depart_s, jobs, diverted=bool(jobs))
+    reason = reason_for(opt, None if kind.startswith("best") else best, 0)
+    assert reason.kind == kind
+    stored = json.loads(json.dumps(reason.to_json()))  # as the payload column keeps it
+    assert Reason.from_json(stored) == reason
+    assert panel.explanation_text({"reason": stored, "explanation": "stale"}, identity) == english(reason)
+
+
+def test_the_reason_reads_in_chinese():
+    server = Flask(__name__)
+    init_i18n(server, "zh_CN", "America/Santiago")
+    with server.test_request_context("/"):
+        text = panel.explanation_text(option(2, "CR02", 12, 0, {}, reason={
+            "kind": "later_than_best", "crew": "CR02", "top": "CR01", "later_s": 300, "delay_s": 600,
+            "delayed_class": 2, "delayed_job": "meter fault", "delayed_more": 2, "diverting": False}), gettext)
+    assert "CR02" in text and "CR01" in text and "later" not in text and "表具故障" in text

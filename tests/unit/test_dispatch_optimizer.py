@@ -155,7 +155,7 @@ def test_fallback_answers_fast_when_the_solver_fails(monkeypatch):
 
 def test_fallback_when_the_solver_finds_no_plan(monkeypatch):
     monkeypatch.setattr(routing_model, "solve", lambda *a, **k: routing_model.RoutingSolution(
-        [[]], {}, [], 0, "timeout", 0.1))
+        [[]], {}, [], 0, routing_model.SolveStatus.TIMEOUT, 0.1))
     p = plan(state([crew(0, node(0, 0))], [c2(1, node(0, 1))]), 2.0)
     assert p.used_fallback and "timeout" in p.note and p.assignment() == {1: 0}
 
@@ -175,6 +175,11 @@ def test_recommend_explains_a_closer_crew_that_would_delay_work():
     assert {d.ticket_id: d.delay_s for d in closer.displaced} == {1: 1800, 2: 1800}
     assert closer.explanation == ("Crew 0 arrives 1 min sooner, but diverting it delays a class-2 meter job "
                                   "by 30 min (and 1 more).")
+    # The sentence is rendered from the structured reason the panel translates.
+    assert best.reason.kind == "best_leaves_now" and best.reason.values == {"crew": "Crew 1", "eta_s": 50}
+    assert closer.reason.to_json() == {"kind": "sooner_but_costlier", "crew": "Crew 0", "gain_s": 40,
+                                       "delay_s": 1800, "delayed_class": 2, "delayed_job": "meter job",
+                                       "delayed_more": 1, "diverting": True}
 
 
 def test_recommend_never_puts_class_2_or_3_work_before_the_order_a_crew_is_on():
@@ -303,7 +308,7 @@ def test_fallback_always_answers(monkeypatch_states, failure):
             time.sleep(3600)
         if failure == "die":
             os._exit(3)  # the solver process crashes outright (a segfault looks the same)
-        return routing_model.RoutingSolution([[]], {}, [], 0, "no_solution", 0.0)
+        return routing_model.RoutingSolution([[]], {}, [], 0, routing_model.SolveStatus.NO_SOLUTION, 0.0)
 
     budget = 0.8 if failure == "hang" else 3.0
     routing_model.solve = broken

@@ -6,12 +6,16 @@ OR-Tools finds these optima at once and otherwise searches until the limit.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from optimizer.routing_model import (
     COST_LIMIT,
+    DEFAULT_ILS_TUNING,
     RoutingProblem,
+    SolveStatus,
     check_headroom,
     cost_upper_bound,
     solve,
@@ -35,7 +39,7 @@ def test_line_known_optimal_order(strategy: str) -> None:
     # Depot at 0, visits at 3, 1, 2: the closed tour goes out 1, 2, 3 and back (cost 6).
     p = RoutingProblem(travel=line([0, 3, 1, 2]), service=zeros(4), starts=[0], ends=[0])
     sol = solve(p, time_limit_s=T, strategy=strategy)
-    assert sol.status in ("feasible", "optimal")
+    assert sol.status.has_solution and sol.strategy == strategy
     assert sol.routes[0] in ([2, 3, 1], [1, 3, 2])
     assert sol.objective == 6
     assert sol.dropped == []
@@ -102,7 +106,7 @@ def test_drop_only_when_cheaper_or_unservable() -> None:
     # A hard window nobody can meet: the droppable visit is dropped, never an exception.
     far.latest = np.array([1000, 1000, 10])
     sol = solve(far, time_limit_s=T)
-    assert sol.dropped == [2] and sol.status == "feasible"
+    assert sol.dropped == [2] and sol.status is SolveStatus.FEASIBLE
 
 
 def test_mandatory_unservable_reports_status_instead_of_raising() -> None:
@@ -110,7 +114,7 @@ def test_mandatory_unservable_reports_status_instead_of_raising() -> None:
                        latest=np.array([1000, 10]))
     for strategy in ("ils", "gls"):
         sol = solve(p, time_limit_s=T, strategy=strategy)
-        assert sol.status not in ("feasible", "optimal")
+        assert isinstance(sol.status, SolveStatus) and not sol.status.has_solution
         assert sol.routes == [[]] and sol.dropped == [1]
 
 
@@ -150,7 +154,41 @@ def test_warm_start_from_previous_routes() -> None:
 def test_unknown_strategy_is_an_error() -> None:
     p = RoutingProblem(travel=line([0, 1]), service=zeros(2), starts=[0])
     with pytest.raises(ValueError, match="strategy"):
-        solve(p, time_limit_s=T, strategy="magic")
+        solve(p, time_limit_s=T, strategy="magic")  # type: ignore[arg-type]
+    # Refused before anything else, even where "ils" would hand a tiny problem to GLS.
+    tiny = RoutingProblem(travel=line([0, 1, 2]), service=zeros(3), starts=[0, 1])
+    with pytest.raises(ValueError, match="strategy"):
+        solve(tiny, time_limit_s=T, strategy="ILS")  # type: ignore[arg-type]
+
+
+def _scattered(n_visits: int, n_vehicles: int, seed: int) -> RoutingProblem:
+    """Random points with a capacity, hard enough that neither search stops at its first solution."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1000, size=(n_visits + 1, 2))
+    travel = np.rint(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))).astype(np.int64)
+    return RoutingProblem(travel=travel, service=zeros(n_visits + 1), starts=[0] * n_vehicles,
+                          ends=[0] * n_vehicles, demand=np.r_[0, np.ones(n_visits, dtype=np.int64)],
+                          capacity=[-(-n_visits // n_vehicles) + 2] * n_vehicles)
+
+
+@pytest.mark.parametrize("strategy", ["ils", "gls"])
+def test_a_solution_limit_makes_the_search_reproducible(strategy: str) -> None:
+    # No seed to set (see solve's docstring): the search is deterministic, so stopping it by a
+    # solution count rather than the clock gives the same routes on every run.
+    p = _scattered(40, 4, seed=3)
+    runs = [solve(p, time_limit_s=30, strategy=strategy, solution_limit=200) for _ in range(2)]
+    assert runs[0].status.has_solution and not runs[0].dropped
+    assert runs[0].routes == runs[1].routes and runs[0].objective == runs[1].objective
+
+
+def test_ils_tuning_is_a_frozen_value_passed_per_solve() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULT_ILS_TUNING.avg_removed_visits = 3  # type: ignore[misc]
+    p = RoutingProblem(travel=line([0, 3, 1, 2]), service=zeros(4), starts=[0], ends=[0])
+    light = dataclasses.replace(DEFAULT_ILS_TUNING, max_removed_sequence=2, avg_removed_visits=1,
+                                recreate="PARALLEL_CHEAPEST_INSERTION")
+    sol = solve(p, time_limit_s=T, strategy="ils", tuning=light)
+    assert sol.objective == 6 and DEFAULT_ILS_TUNING.avg_removed_visits == 15
 
 
 def test_headroom_at_largest_dispatch_size() -> None:
