@@ -16,12 +16,14 @@ from dash import Dash, dcc, html
 from flask import Flask
 
 from dashboard import api, login, routes, security
+from dashboard.components.common import ATTRIBUTION
 from dashboard.context import AppContext
 from dashboard.i18n import LANGUAGES, _, init_i18n
 from data.service_area import ServiceArea
+from ops.db import make_engine, make_session_factory
+from ops.services.auth import production_problems
 from ops.settings import Settings, get_settings
 
-ATTRIBUTION = "© OpenStreetMap contributors (ODbL); network from the AequilibraE Coquimbo example"
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
 
@@ -71,9 +73,6 @@ def refuse_unsafe_production(settings: Settings) -> None:
     """In production (GASDISPATCH_ENV=production), refuse the demo secret key and demo passwords."""
     if settings.env != "production":
         return
-    from ops.db import make_engine, make_session_factory
-    from ops.services.auth import production_problems
-
     engine = make_engine(settings.sqlalchemy_url)
     try:
         with make_session_factory(engine, read_only=True)() as session:

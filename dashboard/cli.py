@@ -2,6 +2,10 @@
 
 Every failure a person can fix (an unreachable database, a bad network file, a bad setting) ends
 with one line saying what is wrong and what to do, and exit status 2; never a traceback wall.
+
+``gasdispatch --help`` and a mistyped command answer at once (about 0.1 s): the settings, SQLAlchemy,
+the services, the road network and the benchmarks (0.2 s to 2 s each) are imported inside the
+command that needs them, each such import marked "deferred".
 """
 
 from __future__ import annotations
@@ -9,13 +13,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import logging
 import os
+import signal
+import socket
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from pydantic import ValidationError
+
+from ops.errors import ServiceError, english
+from ops.permissions import SCOPES, SYSTEM_ACTOR, PermissionDenied
+from ops.vocabulary import Role
 
 
 class UserError(Exception):
@@ -23,6 +37,7 @@ class UserError(Exception):
 
 
 def _settings():
+    # deferred: pydantic-settings and the environment (0.2 s)
     from ops.settings import get_settings
 
     try:
@@ -35,6 +50,7 @@ def _settings():
 
 
 def _load_area(settings):
+    # deferred: numpy and the network (0.5 s)
     from data.service_area import ServiceAreaError, load_service_area
 
     try:
@@ -44,6 +60,7 @@ def _load_area(settings):
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
+    # deferred: SQLAlchemy and Alembic (0.7 s)
     from ops.db import DatabaseUnavailable, mask_url, upgrade
 
     settings = _settings()
@@ -62,6 +79,7 @@ def cmd_network(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
+    # deferred: the demo scenario and SQLAlchemy (1.5 s)
     from data.demo import DemoError, seed_demo
     from ops.db import DatabaseUnavailable
 
@@ -112,8 +130,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     The scheduler stays a child of this pid, which gunicorn's master keeps, and it exits as soon as
     its parent is gone; Ctrl-C in the terminal reaches both through their shared process group.
     """
-    import subprocess
-
+    # deferred: SQLAlchemy (0.7 s)
     from ops.db import check_database
 
     settings = _settings()
@@ -121,6 +138,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     if not ok:
         raise UserError(detail)
     _load_area(settings)  # build the cache once here, before the workers start
+    # deferred: Dash and Flask (2 s)
     from dashboard.app import UnsafeProductionError, refuse_unsafe_production
 
     try:
@@ -158,8 +176,7 @@ def _demo_feed(args: argparse.Namespace, area):
     """The demo feed's step for the scheduler's tick, or ``None`` without ``--demo-feed``."""
     if not args.demo_feed:
         return None
-    from datetime import timedelta
-
+    # deferred: the demo and the optimizer (2 s)
     from data.demo.feed import DemoFeed, FeedConfig
 
     confirm = None if args.no_auto_confirm else timedelta(minutes=args.auto_confirm_after)
@@ -178,10 +195,7 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     so nothing acts twice. ``--demo-feed`` adds the demo's simulated live work to each tick (on a
     seeded demo database only), under the same lease.
     """
-    import logging
-    import signal
-    import socket
-
+    # deferred: SQLAlchemy and the optimizer (1.7 s)
     from ops.db import DatabaseUnavailable, make_engine, make_session_factory
     from ops.scheduler import run_forever, tick
 
@@ -210,6 +224,7 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
 
 
 def _print_logins(settings) -> None:
+    # deferred: the demo scenario (1.5 s)
     from data.demo import DEMO_PASSWORD, demo_logins
 
     logins = demo_logins(settings)
@@ -234,10 +249,6 @@ _CLI_FIELDS = {
 
 def _cli_actor():
     """The operator at the server's command line: the system role, named for the audit log (R13.1)."""
-    from dataclasses import replace
-
-    from ops.permissions import SYSTEM_ACTOR
-
     try:
         who = getpass.getuser()
     except (OSError, KeyError):
@@ -248,9 +259,8 @@ def _cli_actor():
 @contextlib.contextmanager
 def _accounts_db() -> Iterator:
     """A session factory on the migrated database; account and permission errors become UserError."""
+    # deferred: SQLAlchemy (0.7 s)
     from ops.db import DatabaseUnavailable, make_engine, make_session_factory, upgrade
-    from ops.errors import ServiceError, english
-    from ops.permissions import PermissionDenied
 
     settings = _settings()
     try:
@@ -287,9 +297,9 @@ def _read_password(username: str) -> str:
 
 
 def cmd_user_create(args: argparse.Namespace) -> None:
+    # deferred: SQLAlchemy and the services (0.8 s)
     from ops.db import transaction
     from ops.services.accounts import create_user
-    from ops.vocabulary import Role
 
     username = args.name.strip().lower()
     if Role.CREW_MEMBER.value in args.role and not args.crew:
@@ -306,6 +316,7 @@ def cmd_user_create(args: argparse.Namespace) -> None:
 
 
 def cmd_user_list(args: argparse.Namespace) -> None:
+    # deferred: SQLAlchemy and the services (0.8 s)
     from ops.db import transaction
     from ops.services.accounts import list_users
 
@@ -321,10 +332,10 @@ def cmd_user_list(args: argparse.Namespace) -> None:
 
 
 def _token_owner(session, username: str | None):
+    # deferred: SQLAlchemy and the models (0.5 s)
     import sqlalchemy as sa
 
     from ops.models import User, UserRole
-    from ops.vocabulary import Role
 
     if username:
         user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
@@ -344,6 +355,7 @@ def _token_owner(session, username: str | None):
 
 
 def cmd_token_create(args: argparse.Namespace) -> None:
+    # deferred: SQLAlchemy and the services (0.8 s)
     from ops.db import transaction
     from ops.services.tokens import create_token
 
@@ -369,6 +381,7 @@ def cmd_token_create(args: argparse.Namespace) -> None:
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> None:
+    # deferred: SQLAlchemy and the services (0.8 s)
     from ops.db import transaction
     from ops.services.tokens import revoke_token
 
@@ -379,6 +392,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> None:
 
 
 def cmd_token_list(args: argparse.Namespace) -> None:
+    # deferred: SQLAlchemy and the services (0.8 s)
     from ops.db import transaction
     from ops.models import User
     from ops.services.tokens import list_tokens
@@ -447,11 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _import_bench():
     """Import the ``bench`` package, which lives in the repository but is not installed."""
-    from pathlib import Path
-
     root = str(Path(__file__).resolve().parents[1])
     if root not in sys.path:
         sys.path.insert(0, root)
+    # deferred: importable only once the repository is on sys.path (above)
     import bench
 
     return bench
@@ -459,6 +472,7 @@ def _import_bench():
 
 def cmd_bench_solomon(args: argparse.Namespace) -> None:
     _import_bench()
+    # deferred: needs _import_bench(), and the optimizer (1 s)
     from bench import solomon
 
     directory = args.dir or solomon.DEFAULT_DIR
@@ -474,6 +488,7 @@ def cmd_bench_solomon(args: argparse.Namespace) -> None:
 
 def cmd_bench_dispatch(args: argparse.Namespace) -> None:
     _import_bench()
+    # deferred: needs _import_bench(), and the optimizer and the demo (2 s)
     from bench import dispatch_bench
 
     if args.snapshots < 1:
@@ -483,8 +498,6 @@ def cmd_bench_dispatch(args: argparse.Namespace) -> None:
 
 def _add_bench_commands(sub) -> None:
     """``gasdispatch bench <name>``: one sub-command per benchmark (add ``dispatch`` alongside)."""
-    from pathlib import Path
-
     bench = sub.add_parser("bench", help="optimizer benchmarks").add_subparsers(
         dest="bench_command", required=True)
     p = bench.add_parser("solomon", help="Solomon VRPTW: our model (ILS) vs plain OR-Tools (PCI+GLS)")
@@ -502,9 +515,6 @@ def _add_bench_commands(sub) -> None:
 
 
 def _add_account_commands(sub) -> None:
-    from ops.permissions import SCOPES
-    from ops.vocabulary import Role
-
     people = [r.value for r in Role if r is not Role.SYSTEM]
     user = sub.add_parser("user", help="user accounts").add_subparsers(dest="user_command", required=True)
     p = user.add_parser("create", help="create a user; the password is read from standard input or asked for")

@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.service_area import ServiceArea, load_service_area
+from ops.db import make_engine, make_session_factory
 from ops.locating import Locator
 from ops.settings import Settings
 
@@ -56,6 +57,7 @@ class AppContext:
         area = self.service_area  # outside the lock: loading the area takes it too
         with self._lock:
             if self._locator is None:
+                # deferred: shapely (0.2 s) serves intake alone; apps start without it
                 from data.locator import AreaLocator
 
                 self._locator = AreaLocator(area)
@@ -68,8 +70,6 @@ class AppContext:
         return self._sessions  # type: ignore[return-value]
 
     def _ensure_sessions(self) -> None:
-        from ops.db import make_engine, make_session_factory
-
         with self._lock:
             if self._sessions is None:
                 engine = make_engine(self.settings.sqlalchemy_url)

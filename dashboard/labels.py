@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dashboard.i18n import _
 from ops.rules import N_
 
 LABELS: dict[str, str] = {
@@ -43,8 +44,6 @@ LABELS: dict[str, str] = {
 
 def label(code: str | None) -> str:
     """The translated display name of a stored code; an unknown code is shown as it is."""
-    from dashboard.i18n import _
-
     if not code:
         return ""
     message = LABELS.get(str(code))

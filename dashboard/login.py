@@ -12,10 +12,14 @@ from urllib.parse import urlparse
 from flask import Flask, redirect, render_template_string, request, session
 from flask.typing import ResponseReturnValue
 
+from dashboard.components.common import ATTRIBUTION
 from dashboard.context import context
-from dashboard.i18n import LANGUAGE_COOKIE, LANGUAGES, _
+from dashboard.i18n import LANGUAGE_COOKIE, LANGUAGES, _, current_language
 from dashboard.security import SESSION_TOKEN_KEY, current_actor, landing_page
+from ops.db import transaction
 from ops.permissions import Actor
+from ops.services.auth import InvalidCredentials, LoginThrottled, login_and_commit
+from ops.services.auth import logout as logout_service
 
 CSRF_KEY = "gd_csrf"
 ONE_YEAR = 365 * 24 * 3600
@@ -83,9 +87,6 @@ def _continue_to(value: str | None, actor: Actor) -> str:
 
 
 def _render(message: str = "", level: str = "danger", status: int = 200, username: str = "") -> ResponseReturnValue:
-    from dashboard.app import ATTRIBUTION
-    from dashboard.i18n import current_language
-
     body = render_template_string(
         LOGIN_TEMPLATE,
         lang=current_language(context().settings.default_language),
@@ -98,8 +99,6 @@ def _render(message: str = "", level: str = "danger", status: int = 200, usernam
 
 
 def login() -> ResponseReturnValue:
-    from ops.services.auth import InvalidCredentials, LoginThrottled, login_and_commit
-
     if request.method == "GET":
         actor = current_actor()
         if actor is not None:
@@ -138,9 +137,6 @@ def login() -> ResponseReturnValue:
 
 
 def logout() -> ResponseReturnValue:
-    from ops.db import transaction
-    from ops.services.auth import logout as logout_service
-
     if not secrets.compare_digest(request.form.get("csrf", ""), session.get(CSRF_KEY, "") or "-"):
         return redirect("/")
     raw = session.get(SESSION_TOKEN_KEY)

@@ -9,6 +9,9 @@ from flask import Flask, Response, jsonify, redirect, request
 
 from dashboard.context import context
 from dashboard.i18n import LANGUAGE_COOKIE, LANGUAGES
+from dashboard.security import current_actor
+from ops.db import check_database, transaction
+from ops.services import accounts
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -21,8 +24,6 @@ def register(server: Flask) -> None:
 
 def healthz() -> tuple[Response, int]:
     """200 when every dependency answers, 503 otherwise; each dependency says what it saw."""
-    from ops.db import check_database
-
     ctx = context()
     db_ok, db_detail = check_database(ctx.settings.sqlalchemy_url)
     checks = {"database": {"ok": db_ok, "detail": db_detail}}
@@ -68,12 +69,8 @@ def set_language(code: str) -> Response:
 
 def _remember_language(ctx, code: str) -> None:
     """A logged-in user's choice follows them to other browsers (kept on their account)."""
-    from dashboard.security import current_actor
-    from ops.db import transaction
-    from ops.services.accounts import set_language
-
     actor = current_actor()
     if actor is None or actor.user_id is None:
         return
     with transaction(ctx.sessions) as db:
-        set_language(db, actor, actor.user_id, code, now=ctx.clock())
+        accounts.set_language(db, actor, actor.user_id, code, now=ctx.clock())

@@ -21,7 +21,11 @@ import dash
 from flask import Flask, Response, g, jsonify, redirect, request, session
 from flask.typing import ResponseReturnValue
 
+from dashboard.components.common import forbidden
+from dashboard.context import context
+from ops.db import transaction
 from ops.permissions import Actor, allowed
+from ops.services.auth import LAST_SEEN_RESOLUTION, resolve_session, touch_session
 
 SESSION_TOKEN_KEY = "gd_session_token"
 LAST_SEEN_KEY = "gd_last_seen"
@@ -110,8 +114,6 @@ def page_layout(action: str) -> Callable[[Callable], Callable]:
     def decorator(layout: Callable) -> Callable:
         def guarded(**kwargs: Any):
             if not may(action):
-                from dashboard.components.common import forbidden
-
                 return forbidden()
             return layout(**kwargs)
 
@@ -123,8 +125,6 @@ def page_layout(action: str) -> Callable[[Callable], Callable]:
 
 def install(server: Flask, app: dash.Dash) -> None:
     """Register the request guard; call after the app's callbacks exist."""
-    from dashboard.context import context
-
     actions: dict[str, str | None] = {}
 
     def guard() -> ResponseReturnValue | None:
@@ -165,9 +165,6 @@ def _load_user(ctx) -> None:
     This runs on every request, so it reads in a read-only session (no SQLite write lock) and
     records "last seen" in a short write transaction only about once a minute per browser.
     """
-    from ops.db import transaction
-    from ops.services.auth import LAST_SEEN_RESOLUTION, resolve_session, touch_session
-
     raw = session.get(SESSION_TOKEN_KEY)
     if not raw:
         return

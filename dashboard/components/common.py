@@ -6,6 +6,9 @@ import dash_bootstrap_components as dbc
 
 from dashboard.i18n import _
 
+#: The base map's source, credited in every page's footer and on the login page (ODbL).
+ATTRIBUTION = "© OpenStreetMap contributors (ODbL); network from the AequilibraE Coquimbo example"
+
 
 def forbidden() -> dbc.Alert:
     """What a user sees on a page their roles do not open (the server refuses its callbacks too)."""

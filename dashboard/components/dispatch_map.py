@@ -17,9 +17,10 @@ from html import escape
 import plotly.graph_objects as go
 from dash import html
 
+from dashboard.i18n import format_datetime, format_duration
 from dashboard.labels import label
 from ops.board import CrewRow, TicketRow
-from ops.rules import N_
+from ops.rules import DEADLINE_MESSAGES, N_
 from optimizer.network import RoadNetwork
 
 CLASS_COLOURS = {1: "#d62728", 2: "#ff7f0e", 3: "#1f77b4"}
@@ -245,17 +246,12 @@ def route_lines(
 def time_left_text(seconds: float | None, _: Translate) -> str:
     if seconds is None:
         return _("no deadline pending")
-    from dashboard.i18n import format_duration
-
     if seconds < 0:
         return _("overdue by {t}").format(t=format_duration(timedelta(seconds=-seconds)))
     return _("{t} left").format(t=format_duration(timedelta(seconds=seconds)))
 
 
 def ticket_hover(t: TicketRow, *, _: Translate, timezone: str, labels: Callable[[str], str] = label) -> str:
-    from dashboard.i18n import format_datetime
-    from ops.rules import DEADLINE_MESSAGES
-
     # Everything typed by a person is escaped: hover text is rendered as HTML by plotly.
     # (No _() inside f-strings: Babel cannot extract from them on Python 3.11.)
     class_text = _("Class {n}").format(n=t.ticket_class)
@@ -277,8 +273,6 @@ def ticket_hover(t: TicketRow, *, _: Translate, timezone: str, labels: Callable[
 
 
 def crew_hover(c: CrewRow, *, _: Translate, timezone: str, labels: Callable[[str], str] = label) -> str:
-    from dashboard.i18n import format_datetime
-
     lines = [f"<b>{escape(c.code)}</b> · {escape(c.name)}", _("Status") + ": " + escape(labels(c.status))]
     if c.ticket_no:
         lines.append(_("Ticket") + ": " + escape(c.ticket_no))

@@ -18,8 +18,10 @@ from dashboard.security import (
     page_layout,
     secured_callback,
 )
+from ops.db import transaction
 from ops.errors import ServiceError
 from ops.rules import N_
+from ops.services.auth import change_password as change_password_service
 
 dash.register_page(__name__, path="/account", name=N_("My account"), title="Gas Dispatch", order=90,
                    action="account.self")
@@ -60,9 +62,6 @@ def layout(**_query) -> html.Div:
 )
 def change_password(n_clicks, old, new, repeat):
     """The service checks the old password and the policy, and ends the user's other sessions."""
-    from ops.db import transaction
-    from ops.services.auth import change_password as change_password_service
-
     if not n_clicks:
         raise PreventUpdate
     if (new or "") != (repeat or ""):

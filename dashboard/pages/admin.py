@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -12,9 +14,13 @@ from dashboard.context import context
 from dashboard.errors import service_error_text
 from dashboard.i18n import LANGUAGES, _, format_datetime
 from dashboard.security import current_actor, page_layout, secured_callback
+from ops.board import crew_choices
+from ops.db import transaction
 from ops.errors import ServiceError
 from ops.permissions import GRANTABLE_RIGHTS, SCOPES
 from ops.rules import N_
+from ops.services import accounts
+from ops.services.tokens import create_token, list_tokens, revoke_token
 from ops.vocabulary import Role
 
 dash.register_page(__name__, path="/admin", name=N_("Accounts"), title="Gas Dispatch", order=85,
@@ -39,11 +45,9 @@ def _role_options() -> list[dict]:
 
 
 def _user_rows() -> list[dict]:
-    from ops.services.accounts import list_users
-
     tz = context().settings.timezone
     with context().read_session() as db:
-        users = list_users(db)
+        users = accounts.list_users(db)
         return [
             {
                 "id": u.id, "username": u.username, "name": u.display_name,
@@ -58,12 +62,9 @@ def _user_rows() -> list[dict]:
 
 
 def _token_rows() -> list[dict]:
-    from ops.services.accounts import list_users
-    from ops.services.tokens import list_tokens
-
     tz = context().settings.timezone
     with context().read_session() as db:
-        names = {u.id: u.username for u in list_users(db)}
+        names = {u.id: u.username for u in accounts.list_users(db)}
         return [
             {
                 "id": t.id, "name": t.name, "owner": names.get(t.user_id, ""), "prefix": t.prefix + "…",
@@ -76,8 +77,6 @@ def _token_rows() -> list[dict]:
 
 
 def _crew_options() -> list[dict]:
-    from ops.board import crew_choices
-
     with context().read_session() as db:
         return [{"label": f"{code} · {name}", "value": code} for code, name in crew_choices(db)]
 
@@ -185,115 +184,109 @@ def _failure(exc: ServiceError) -> dbc.Alert:
     prevent_initial_call=True,
 )
 def show_selected_user(selected):
-    from ops.services.accounts import get_user
-
     if not selected:
         raise PreventUpdate
     with context().read_session() as db:
-        user = get_user(db, int(selected[0]["id"]))
+        user = accounts.get_user(db, int(selected[0]["id"]))
         return sorted(r.value for r in user.role_set), sorted(user.right_set)
 
 
 @secured_callback(
     "user.create",
-    Output("user-result", "children", allow_duplicate=True),
-    Output("users-grid", "rowData", allow_duplicate=True),
-    Input("create-user", "n_clicks"),
-    State("new-username", "value"),
-    State("new-display-name", "value"),
-    State("new-password", "value"),
-    State("new-language", "value"),
-    State("new-roles", "value"),
-    State("new-crew", "value"),
+    output={
+        "result": Output("user-result", "children", allow_duplicate=True),
+        "rows": Output("users-grid", "rowData", allow_duplicate=True),
+    },
+    inputs={"n_clicks": Input("create-user", "n_clicks")},
+    state={
+        "username": State("new-username", "value"),
+        "display_name": State("new-display-name", "value"),
+        "password": State("new-password", "value"),
+        "language": State("new-language", "value"),
+        "roles": State("new-roles", "value"),
+        "crew": State("new-crew", "value"),
+    },
     prevent_initial_call=True,
 )
-def create_user(n_clicks, username, display_name, password, language, roles, crew):
-    from ops.db import transaction
-    from ops.services.accounts import create_user as create_user_service
-
+def create_user(n_clicks, username, display_name, password, language, roles, crew) -> dict[str, Any]:
     if not n_clicks:
         raise PreventUpdate
     ctx, now = _ctx_now()
     try:
         with transaction(ctx.sessions) as db:
-            user = create_user_service(
+            user = accounts.create_user(
                 db, current_actor(), username=username or "", display_name=display_name or "",
                 roles=roles or [], password=password or "", language=language or "zh_CN",
                 crew_code=crew if Role.CREW_MEMBER.value in (roles or []) else None, now=now,
             )
             name = user.username
     except ServiceError as exc:
-        return _failure(exc), dash.no_update
-    return dbc.Alert(_("User {name} created.").format(name=name), color="success"), _user_rows()
+        return {"result": _failure(exc), "rows": dash.no_update}
+    return {"result": dbc.Alert(_("User {name} created.").format(name=name), color="success"),
+            "rows": _user_rows()}
 
 
 @secured_callback(
     "user.manage",
-    Output("user-result", "children", allow_duplicate=True),
-    Output("users-grid", "rowData", allow_duplicate=True),
-    Input("save-roles", "n_clicks"),
-    Input("disable-user", "n_clicks"),
-    Input("enable-user", "n_clicks"),
-    State("users-grid", "selectedRows"),
-    State("edit-roles", "value"),
-    State("edit-rights", "value"),
-    State("edit-crew", "value"),
+    output={
+        "result": Output("user-result", "children", allow_duplicate=True),
+        "rows": Output("users-grid", "rowData", allow_duplicate=True),
+    },
+    inputs={
+        "_save": Input("save-roles", "n_clicks"),
+        "_disable": Input("disable-user", "n_clicks"),
+        "_enable": Input("enable-user", "n_clicks"),
+    },
+    state={
+        "selected": State("users-grid", "selectedRows"),
+        "roles": State("edit-roles", "value"),
+        "rights": State("edit-rights", "value"),
+        "crew": State("edit-crew", "value"),
+    },
     prevent_initial_call=True,
 )
-def change_user(_save, _disable, _enable, selected, roles, rights, crew):
+def change_user(_save, _disable, _enable, selected, roles, rights, crew) -> dict[str, Any]:
     """Roles, rights and the active flag; the services refuse e.g. removing the last admin."""
-    from ops.db import transaction
-    from ops.services.accounts import (
-        get_user,
-        grant_right,
-        revoke_right,
-        set_active,
-        set_roles,
-    )
-
     trigger = dash.ctx.triggered_id
     if trigger is None:
         raise PreventUpdate
     if not selected:
-        return dbc.Alert(_("Select a user first."), color="warning"), dash.no_update
+        return {"result": dbc.Alert(_("Select a user first."), color="warning"), "rows": dash.no_update}
     user_id = int(selected[0]["id"])
     ctx, now = _ctx_now()
     actor = current_actor()
     try:
         with transaction(ctx.sessions) as db:
             if trigger == "save-roles":
-                set_roles(db, actor, user_id, roles or [], now=now,
-                          crew_code=crew if crew and Role.CREW_MEMBER.value in (roles or []) else None)
-                current = get_user(db, user_id).right_set
+                accounts.set_roles(db, actor, user_id, roles or [], now=now,
+                                   crew_code=crew if crew and Role.CREW_MEMBER.value in (roles or []) else None)
+                current = accounts.get_user(db, user_id).right_set
                 for right in sorted(set(rights or []) - current):
-                    grant_right(db, actor, user_id, right, now=now)
+                    accounts.grant_right(db, actor, user_id, right, now=now)
                 for right in sorted(current - set(rights or [])):
-                    revoke_right(db, actor, user_id, right, now=now)
+                    accounts.revoke_right(db, actor, user_id, right, now=now)
             else:
-                set_active(db, actor, user_id, trigger == "enable-user", now=now)
+                accounts.set_active(db, actor, user_id, trigger == "enable-user", now=now)
     except ServiceError as exc:
-        return _failure(exc), dash.no_update
-    return dbc.Alert(_("Saved."), color="success"), _user_rows()
+        return {"result": _failure(exc), "rows": dash.no_update}
+    return {"result": dbc.Alert(_("Saved."), color="success"), "rows": _user_rows()}
 
 
 @secured_callback(
     "token.manage",
-    Output("token-result", "children"),
-    Output("tokens-grid", "rowData"),
-    Input("create-token", "n_clicks"),
-    Input("revoke-token", "n_clicks"),
-    State("token-name", "value"),
-    State("token-owner", "value"),
-    State("token-scopes", "value"),
-    State("token-crew", "value"),
-    State("tokens-grid", "selectedRows"),
+    output={"result": Output("token-result", "children"), "rows": Output("tokens-grid", "rowData")},
+    inputs={"_create": Input("create-token", "n_clicks"), "_revoke": Input("revoke-token", "n_clicks")},
+    state={
+        "name": State("token-name", "value"),
+        "owner": State("token-owner", "value"),
+        "scopes": State("token-scopes", "value"),
+        "crew": State("token-crew", "value"),
+        "selected": State("tokens-grid", "selectedRows"),
+    },
     prevent_initial_call=True,
 )
-def change_tokens(_create, _revoke, name, owner, scopes, crew, selected):
+def change_tokens(_create, _revoke, name, owner, scopes, crew, selected) -> dict[str, Any]:
     """A new token is shown once, here; only its hash is stored."""
-    from ops.db import transaction
-    from ops.services.tokens import create_token, revoke_token
-
     trigger = dash.ctx.triggered_id
     if trigger is None:
         raise PreventUpdate
@@ -302,7 +295,8 @@ def change_tokens(_create, _revoke, name, owner, scopes, crew, selected):
         with transaction(ctx.sessions) as db:
             if trigger == "create-token":
                 if owner is None:
-                    return dbc.Alert(_("Choose the token's owner."), color="warning"), dash.no_update
+                    return {"result": dbc.Alert(_("Choose the token's owner."), color="warning"),
+                            "rows": dash.no_update}
                 _token, raw = create_token(db, current_actor(), user_id=int(owner), name=name or "",
                                            scopes=scopes or [], crew_code=crew or None, now=now)
                 message = dbc.Alert([
@@ -311,9 +305,10 @@ def change_tokens(_create, _revoke, name, owner, scopes, crew, selected):
                 ], color="success")
             else:
                 if not selected:
-                    return dbc.Alert(_("Select a token first."), color="warning"), dash.no_update
+                    return {"result": dbc.Alert(_("Select a token first."), color="warning"),
+                            "rows": dash.no_update}
                 revoke_token(db, current_actor(), int(selected[0]["id"]), now=now)
                 message = dbc.Alert(_("Token revoked."), color="success")
     except ServiceError as exc:
-        return _failure(exc), dash.no_update
-    return message, _token_rows()
+        return {"result": _failure(exc), "rows": dash.no_update}
+    return {"result": message, "rows": _token_rows()}

@@ -240,33 +240,40 @@ def layout(**_query) -> html.Div:
 
 @secured_callback(
     ACTION,
-    Output("audit-grid", "rowData"),
-    Output("audit-count", "children"),
-    Output("audit-message", "children"),
-    Output("audit-grid", "selectedRows"),
-    Input("audit-search", "n_clicks"),
-    Input("audit-person", "n_submit"),
-    Input("audit-ticket", "n_submit"),
-    State("audit-person", "value"),
-    State("audit-ticket", "value"),
-    State("audit-crew", "value"),
-    State("audit-action", "value"),
-    State("audit-from", "date"),
-    State("audit-to", "date"),
-    State("audit-imported", "value"),
+    output={
+        "rows": Output("audit-grid", "rowData"),
+        "count": Output("audit-count", "children"),
+        "message": Output("audit-message", "children"),
+        "selected": Output("audit-grid", "selectedRows"),
+    },
+    inputs={
+        "n_clicks": Input("audit-search", "n_clicks"),
+        "person_submit": Input("audit-person", "n_submit"),
+        "ticket_submit": Input("audit-ticket", "n_submit"),
+    },
+    state={
+        "person": State("audit-person", "value"),
+        "ticket_no": State("audit-ticket", "value"),
+        "crew_code": State("audit-crew", "value"),
+        "action": State("audit-action", "value"),
+        "start": State("audit-from", "date"),
+        "end": State("audit-to", "date"),
+        "include_imported": State("audit-imported", "value"),
+    },
     prevent_initial_call=True,
 )
 def search(n_clicks, person_submit, ticket_submit, person, ticket_no, crew_code, action, start, end,
-           include_imported):
+           include_imported) -> dict[str, Any]:
     """Run the search; a refused filter is a message naming the field, with the grid emptied."""
     if not (n_clicks or person_submit or ticket_submit):
         raise PreventUpdate
     try:
         rows, total = _search(person, ticket_no, crew_code, action, start, end, include_imported)
     except AuditFilterError as exc:
-        return [], "", dbc.Alert(_problem_text(exc), color="danger", id="audit-error", className="py-2"), []
+        alert = dbc.Alert(_problem_text(exc), color="danger", id="audit-error", className="py-2")
+        return {"rows": [], "count": "", "message": alert, "selected": []}
     tz = context().settings.timezone
-    return _grid_rows(rows, tz), _count_text(len(rows), total), None, []
+    return {"rows": _grid_rows(rows, tz), "count": _count_text(len(rows), total), "message": None, "selected": []}
 
 
 def _json_block(title: str, value: Any) -> html.Div:

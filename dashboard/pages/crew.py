@@ -25,9 +25,14 @@ from dashboard.labels import label
 from dashboard.security import current_actor, page_layout, secured_callback
 from ops import unit_of_work
 from ops.crew_view import CrewOrder, CrewPage, crew_page
+from ops.db import transaction
+from ops.dispatch_board import crew_of_user
 from ops.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError
+from ops.models import Crew
 from ops.parts import PARTS
 from ops.rules import DEADLINE_MESSAGES, N_
+from ops.services import work_orders
+from ops.services.crews import record_position
 
 dash.register_page(__name__, path="/crew", name=N_("My crew"), title="Gas Dispatch", order=10,
                    action="order.acknowledge")
@@ -361,8 +366,11 @@ def _problems(exc: ServiceError, names: dict[str, str] | None = None) -> dbc.Ale
                      color="danger", id="crew-error", className="shadow mb-2", dismissable=True)
 
 
-def _run(step, *args: Any, names: dict[str, str] | None = None, **kwargs: Any) -> tuple[Any, Any, Any]:
-    """Run one service step; on success rebuild the page, on refusal keep what was typed and show why."""
+def _run(step, *args: Any, names: dict[str, str] | None = None, **kwargs: Any) -> dict[str, Any]:
+    """Run one service step; on success rebuild the page, on refusal keep what was typed and show why.
+
+    Returns the values of :data:`_OUT`, by name.
+    """
     ctx = context()
     now = ctx.clock()
     try:
@@ -372,12 +380,12 @@ def _run(step, *args: Any, names: dict[str, str] | None = None, **kwargs: Any) -
         alert = dbc.Alert(_("The order was changed elsewhere (reassigned, cancelled or updated): the page now "
                             "shows its current state."), color="warning", id="crew-error", className="shadow mb-2",
                           dismissable=True)
-        return alert, _body(page, now), _key(page)
+        return {"message": alert, "body": _body(page, now), "key": _key(page)}
     except ServiceError as exc:
-        return _problems(exc, names), dash.no_update, dash.no_update
+        return {"message": _problems(exc, names), "body": dash.no_update, "key": dash.no_update}
     page, now = _load()
     # Success needs no toast (the page itself moves on to the next step); a previous error is cleared.
-    return None, _body(page, now), _key(page)
+    return {"message": None, "body": _body(page, now), "key": _key(page)}
 
 
 def _order_of(key: list[Any] | None) -> tuple[int, int]:
@@ -386,9 +394,12 @@ def _order_of(key: list[Any] | None) -> tuple[int, int]:
     return int(key[1]), int(key[3])
 
 
-_OUT = (Output("crew-message", "children", allow_duplicate=True),
-        Output("crew-body", "children", allow_duplicate=True),
-        Output("crew-key", "data", allow_duplicate=True))
+#: What every step callback updates (Dash's named form): the step functions return :func:`_run`'s dict.
+_OUT = {
+    "message": Output("crew-message", "children", allow_duplicate=True),
+    "body": Output("crew-body", "children", allow_duplicate=True),
+    "key": Output("crew-key", "data", allow_duplicate=True),
+}
 
 
 #: The one big button of each step before the site: the action it needs, its id and the service step.
@@ -400,11 +411,9 @@ _STEPS = (("order.acknowledge", "crew-acknowledge", "acknowledge"),
 
 
 def _step_callback(action: str, button: str, service: str) -> None:
-    @secured_callback(action, *_OUT, Input(button, "n_clicks"), State("crew-key", "data"),
+    @secured_callback(action, Input(button, "n_clicks"), State("crew-key", "data"), output=_OUT,
                       prevent_initial_call=True)
-    def step(n_clicks: int | None, key: list[Any] | None):
-        from ops.services import work_orders
-
+    def step(n_clicks: int | None, key: list[Any] | None) -> dict[str, Any]:
         if not n_clicks:
             raise PreventUpdate
         order_id, version = _order_of(key)
@@ -416,17 +425,16 @@ for _action, _button, _service in _STEPS:
     _step_callback(_action, _button, _service)
 
 
-@secured_callback("repair.file", *_OUT, Input("crew-save-reading", "n_clicks"), State("crew-ppm", "value"),
-                  State("crew-key", "data"), prevent_initial_call=True)
-def save_reading(n_clicks: int | None, ppm: float | None, key: list[Any] | None):
+@secured_callback("repair.file", Input("crew-save-reading", "n_clicks"), State("crew-ppm", "value"),
+                  State("crew-key", "data"), output=_OUT, prevent_initial_call=True)
+def save_reading(n_clicks: int | None, ppm: float | None, key: list[Any] | None) -> dict[str, Any]:
     """R8.3: the reading is taken now (the service refuses a missing or negative value)."""
-    from ops.services.work_orders import record_reading
-
     if not n_clicks:
         raise PreventUpdate
     order_id, version = _order_of(key)
     value = ppm if isinstance(ppm, int | float) and not isinstance(ppm, bool) else float("nan")
-    return _run(lambda db, actor, now: record_reading(db, actor, order_id, value, now, now, version=version))
+    return _run(lambda db, actor, now: work_orders.record_reading(db, actor, order_id, value, now, now,
+                                                                  version=version))
 
 
 @secured_callback("repair.file",
@@ -441,22 +449,30 @@ def stamp_confirmation(value: list[str] | None):
         time=format_datetime(now, context().settings.timezone, "%H:%M:%S"))
 
 
-@secured_callback("repair.file", *_OUT, Input("crew-complete", "n_clicks"),
-                  State("crew-cause", "value"), State("crew-measures", "value"),
-                  State({"type": "crew-part-qty", "code": ALL}, "value"),
-                  State({"type": "crew-part-qty", "code": ALL}, "id"),
-                  State("crew-result", "value"), State("crew-gas-restored", "value"),
-                  State("crew-safety-advice", "value"), State("crew-customer-name", "value"),
-                  State("crew-customer-confirmed", "value"), State("crew-confirmed-at-store", "data"),
-                  State("crew-key", "data"), prevent_initial_call=True)
-def complete(n_clicks: int | None, cause: str | None, measures: str | None, quantities: list[Any],
-             part_ids: list[dict], result: str | None, restored: list[str] | None, advice: list[str] | None,
-             customer_name: str | None, confirmed: list[str] | None, confirmed_at: str | None,
-             key: list[Any] | None):
+@secured_callback(
+    "repair.file",
+    output=_OUT,
+    inputs={"n_clicks": Input("crew-complete", "n_clicks")},
+    state={
+        "cause": State("crew-cause", "value"),
+        "measures": State("crew-measures", "value"),
+        "quantities": State({"type": "crew-part-qty", "code": ALL}, "value"),
+        "part_ids": State({"type": "crew-part-qty", "code": ALL}, "id"),
+        "result": State("crew-result", "value"),
+        "restored": State("crew-gas-restored", "value"),
+        "advice": State("crew-safety-advice", "value"),
+        "customer_name": State("crew-customer-name", "value"),
+        "confirmed": State("crew-customer-confirmed", "value"),
+        "confirmed_at": State("crew-confirmed-at-store", "data"),
+        "key": State("crew-key", "data"),
+    },
+    prevent_initial_call=True,
+)
+def complete(n_clicks: int | None, cause: str | None, measures: str | None, quantities: list[Any] | None,
+             part_ids: list[dict] | None, result: str | None, restored: list[str] | None,
+             advice: list[str] | None, customer_name: str | None, confirmed: list[str] | None,
+             confirmed_at: str | None, key: list[Any] | None) -> dict[str, Any]:
     """R9: the record goes to the service whole; it names every missing field at once."""
-    from ops.services.work_orders import RepairIn
-    from ops.services.work_orders import complete as step
-
     if not n_clicks:
         raise PreventUpdate
     order_id, version = _order_of(key)
@@ -466,26 +482,27 @@ def complete(n_clicks: int | None, cause: str | None, measures: str | None, quan
             continue
         parts.append({"code": pid["code"], "qty": int(qty) if float(qty).is_integer() else qty})
     stamp = datetime.fromisoformat(confirmed_at) if confirmed and confirmed_at else None
-    repair = RepairIn(cause=cause, measures=measures, parts=parts, result=result or "fixed",
+    repair = work_orders.RepairIn(cause=cause, measures=measures, parts=parts, result=result or "fixed",
                       customer_name=customer_name, customer_confirmed=bool(confirmed),
                       customer_confirmed_at=stamp, safety_advice_given=bool(advice),
                       gas_restored_after_check=bool(restored))
     names = {f"parts[{i}]": _(PARTS[p["code"]].name) if p["code"] in PARTS else str(p["code"])
              for i, p in enumerate(parts)}
-    return _run(lambda db, actor, now: step(db, actor, order_id, repair, now, version=version), names=names)
+    return _run(lambda db, actor, now: work_orders.complete(db, actor, order_id, repair, now, version=version),
+                names=names)
 
 
-@secured_callback("repair.file", *_OUT, Input("crew-not-fixed", "n_clicks"), State("crew-not-fixed-reason", "value"),
-                  State("crew-measures", "value"), State("crew-key", "data"), prevent_initial_call=True)
-def close_not_fixed(n_clicks: int | None, reason: str | None, measures: str | None, key: list[Any] | None):
+@secured_callback("repair.file", Input("crew-not-fixed", "n_clicks"), State("crew-not-fixed-reason", "value"),
+                  State("crew-measures", "value"), State("crew-key", "data"), output=_OUT,
+                  prevent_initial_call=True)
+def close_not_fixed(n_clicks: int | None, reason: str | None, measures: str | None,
+                    key: list[Any] | None) -> dict[str, Any]:
     """Leave without a fix (parts, access, another trade): the ticket goes back to dispatch."""
-    from ops.services.work_orders import not_fixed
-
     if not n_clicks:
         raise PreventUpdate
     order_id, version = _order_of(key)
-    return _run(lambda db, actor, now: not_fixed(db, actor, order_id, reason or "", now, measures=measures,
-                                                 version=version))
+    return _run(lambda db, actor, now: work_orders.not_fixed(db, actor, order_id, reason or "", now,
+                                                             measures=measures, version=version))
 
 
 @secured_callback("crew.report_position", Output("crew-geo-holder", "children"),
@@ -501,11 +518,6 @@ def ask_position(n_clicks: int | None):
                   Input("crew-geo", "position"), Input("crew-geo", "position_error"), prevent_initial_call=True)
 def report_position(position: dict | None, error: dict | None):
     """One GPS ping for the member's own crew (found on the server, never taken from the browser)."""
-    from ops.db import transaction
-    from ops.dispatch_board import crew_of_user
-    from ops.models import Crew
-    from ops.services.crews import record_position
-
     if not position:
         if error:
             return _("Position not available: allow location access for this site and try again.")
