@@ -358,9 +358,10 @@ def _open_ticket(tpl: dict, cls: TicketClass, now: datetime, zone: ZoneInfo, rng
         ticket_no=ticket_no, received_at=received, created_at=received,
         fault_started_at=received - (tpl["received_at"] - tpl["fault_started_at"]),
         proposed_class=cls if int(tpl["proposed_class"]) == int(tpl["ticket_class"]) else tpl["proposed_class"],
-        ticket_class=cls, slot_start=slot_start, slot_end=slot_end, **d.to_columns(),
+        ticket_class=cls, slot_start=slot_start, slot_end=slot_end,
         status=TicketStatus.NEW, closed_at=None, duplicate_of_id=None, version_id=1,
     )
+    row.update(d.to_columns())
     return row
 
 
