@@ -359,10 +359,9 @@ def _open_ticket(tpl: dict, cls: TicketClass, now: datetime, zone: ZoneInfo, rng
         fault_started_at=received - (tpl["received_at"] - tpl["fault_started_at"]),
         proposed_class=cls if int(tpl["proposed_class"]) == int(tpl["ticket_class"]) else tpl["proposed_class"],
         ticket_class=cls, slot_start=slot_start, slot_end=slot_end,
-        depart_deadline=d.depart_by, dispatch_deadline=d.dispatch_by, onsite_target=d.onsite_target,
-        onsite_deadline=d.onsite_limit if cls is TicketClass.URGENT else d.slot_end,
         status=TicketStatus.NEW, closed_at=None, duplicate_of_id=None, version_id=1,
     )
+    row.update(d.to_columns())
     return row
 
 

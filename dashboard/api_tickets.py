@@ -27,6 +27,7 @@ from dashboard.context import context
 from dashboard.errors import api_error
 from ops import unit_of_work
 from ops.errors import ServiceError
+from ops.rules import Deadlines
 from ops.services.intake import create_ticket, replay_idempotent
 from ops.vocabulary import Channel, Judgement, Symptom
 
@@ -133,11 +134,8 @@ def _iso(value: datetime | None) -> str | None:
 
 def ticket_json(ticket: Any, *, callback_task: Any = None, duplicates: tuple = ()) -> dict[str, Any]:
     """The ticket as the API shows it; reasons and guidance are the English source texts (msgids)."""
-    from ops.board import ticket_deadlines
     from ops.services.intake import ticket_reasons, ticket_safety_script
 
-    deadlines = ticket_deadlines(ticket)
-    kinds = ("depart_by", "dispatch_by", "onsite_target", "onsite_limit", "slot_start", "slot_end")
     return {
         "id": ticket.id,
         "ticket_no": ticket.ticket_no,
@@ -150,7 +148,7 @@ def ticket_json(ticket: Any, *, callback_task: Any = None, duplicates: tuple = (
         "received_at": _iso(ticket.received_at),
         "address": ticket.address,
         "location": {"lon": ticket.lon, "lat": ticket.lat, "approximate": ticket.location_approximate},
-        "deadlines": {k: _iso(getattr(deadlines, k)) for k in kinds if getattr(deadlines, k) is not None},
+        "deadlines": {label: _iso(at) for label, at in Deadlines.from_ticket(ticket).items()},
         "classification_reasons": [{"code": r.code, "message": r.message, "rule": r.rule_id}
                                    for r in ticket_reasons(ticket)],
         "safety_guidance": [{"code": s.code, "text": s.render()} for s in ticket_safety_script(ticket)],

@@ -14,10 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import Crew, District, Ticket, WorkOrder
-from ops.queries import ACTIVE_ORDER_STATUSES, OPEN_TICKET_STATUSES, order_is_active, ticket_is_open
+from ops.queries import (
+    ACTIVE_ORDER_STATUSES,
+    OPEN_TICKET_STATUSES,
+    at_risk,
+    order_is_active,
+    ticket_is_open,
+)
 from ops.queries import class1_awaiting_departure as awaiting_departure
 from ops.rules import Deadlines, next_deadline
-from ops.vocabulary import CrewStatus, TicketClass
+from ops.vocabulary import CrewStatus
 
 #: Kept for readers that imported them from here; the facts live in ``ops.queries``.
 OPEN_STATUSES = OPEN_TICKET_STATUSES
@@ -41,6 +47,8 @@ class TicketRow:
     deadline_label: str | None
     deadline_at: datetime | None
     seconds_left: float | None
+    #: The next deadline is missed, or closer than the at-risk margin (``ops.queries.at_risk``).
+    at_risk: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,18 +67,8 @@ class CrewRow:
 
 
 def ticket_deadlines(ticket: Ticket) -> Deadlines:
-    """The deadlines recorded on the ticket, in the shape the rules module reasons about."""
-    cls = TicketClass(ticket.ticket_class)
-    return Deadlines(
-        ticket_class=cls,
-        received_at=ticket.received_at,
-        depart_by=ticket.depart_deadline,
-        dispatch_by=ticket.dispatch_deadline,
-        onsite_target=ticket.onsite_target,
-        onsite_limit=ticket.onsite_deadline if cls is TicketClass.URGENT else None,
-        slot_start=ticket.slot_start,
-        slot_end=ticket.slot_end,
-    )
+    """Kept for readers that imported it from here: :meth:`ops.rules.Deadlines.from_ticket`."""
+    return Deadlines.from_ticket(ticket)
 
 
 #: The ticket columns the board shows and its deadlines need: selecting these rather than whole
@@ -78,7 +76,7 @@ def ticket_deadlines(ticket: Ticket) -> Deadlines:
 _BOARD_COLUMNS = (
     Ticket.id, Ticket.ticket_no, Ticket.ticket_class, Ticket.status, Ticket.symptom, Ticket.address, Ticket.lon,
     Ticket.lat, Ticket.received_at, Ticket.depart_deadline, Ticket.dispatch_deadline, Ticket.onsite_target,
-    Ticket.onsite_deadline, Ticket.slot_start, Ticket.slot_end,
+    Ticket.onsite_limit, Ticket.slot_start, Ticket.slot_end,
 )
 
 
@@ -94,9 +92,9 @@ def open_tickets(session: Session, now: datetime) -> list[TicketRow]:
         .where(ticket_is_open())
     ).all()
     result = []
-    for ticket in rows:  # a row has the ticket's attribute names, which is all ticket_deadlines reads
+    for ticket in rows:  # a row has the ticket's attribute names, which is all from_ticket reads
         nxt = next_deadline(
-            ticket_deadlines(ticket), now,  # type: ignore[arg-type]
+            Deadlines.from_ticket(ticket), now,
             dispatched_at=ticket.dispatched_at, departed_at=ticket.departed_at, arrived_at=ticket.arrived_at,
         )
         result.append(TicketRow(
@@ -107,6 +105,7 @@ def open_tickets(session: Session, now: datetime) -> list[TicketRow]:
             deadline_label=nxt.label if nxt else None,
             deadline_at=nxt.at if nxt else None,
             seconds_left=nxt.time_left(now).total_seconds() if nxt else None,
+            at_risk=nxt is not None and at_risk(nxt, now),
         ))
     # Tickets with no deadline left (crew on site) sink below those still racing a clock.
     result.sort(key=lambda r: (r.seconds_left is None, r.seconds_left or 0.0, r.ticket_class, r.received_at))

@@ -17,10 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops import rules
-from ops.board import ticket_deadlines
 from ops.models import Alert, AlertKind, Crew, CrewMember, Customer, GasReading, Ticket, WorkOrder
-from ops.queries import order_is_active
-from ops.vocabulary import TicketClass, TicketStatus
+from ops.queries import awaiting_crew, order_is_active
+from ops.vocabulary import TicketClass
 
 __all__ = ["CrewOrder", "CrewPage", "DeadlineRow", "QueuedTicket", "ReadingRow", "crew_page"]
 
@@ -110,7 +109,7 @@ class CrewPage:
     queued: tuple[QueuedTicket, ...]
 
 
-#: When each deadline of :func:`ops.board.ticket_deadlines` is met, in the order the crew meets them
+#: When each deadline of :class:`ops.rules.Deadlines` is met, in the order the crew meets them
 #: (dispatch_by is met by the order itself; a slot opening is a time, not a task).
 _MET_BY: dict[str, str | None] = {"depart_by": "departed_at", "slot_start": None, "onsite_target": "arrived_at",
                                   "onsite_limit": "arrived_at", "slot_end": "arrived_at"}
@@ -123,7 +122,7 @@ def _deadlines(ticket: Ticket, order: WorkOrder) -> tuple[DeadlineRow, ...]:
     ack_by = rules.escalation_times(ticket.ticket_class, ticket.received_at, order.dispatched_at).ack_by
     if ack_by is not None:
         rows.append(DeadlineRow("ack_by", ack_by, order.acknowledged_at))
-    deadlines = ticket_deadlines(ticket)
+    deadlines = rules.Deadlines.from_ticket(ticket)
     for name, met_by in _MET_BY.items():
         at = getattr(deadlines, name)
         if at is not None:
@@ -159,7 +158,7 @@ def _queued(db: Session, crew_id: int, current_ticket_id: int | None) -> tuple[Q
         sa.select(Alert.created_at, Ticket)
         .join(Ticket, Ticket.id == Alert.ticket_id)
         .where(Alert.kind == AlertKind.PRE_ALERT, Alert.crew_id == crew_id, Alert.acknowledged_at.is_(None),
-               Ticket.status == TicketStatus.NEW)
+               awaiting_crew())
         .order_by(Ticket.ticket_class, Alert.created_at, Alert.id)
     ).all()
     seen: set[int] = set()

@@ -159,14 +159,11 @@ def _ticket_state(t: Ticket, node: int, *, assigned_crew: int | None = None, loc
     def s(value: datetime | None) -> int | None:
         return epoch(value) if value is not None else None
 
-    cls = int(t.ticket_class)
+    d = rules.Deadlines.from_ticket(t)
     return TicketState(
-        id=t.id, ticket_class=cls, node=node, reported_s=epoch(t.received_at), service_s=service_seconds(t),
-        depart_by_s=s(t.depart_deadline) if cls == 1 else None,
-        onsite_target_s=s(t.onsite_target) if cls in (1, 2) else None,
-        onsite_limit_s=s(t.onsite_deadline) if cls == 2 else None,
-        slot_start_s=s(t.slot_start) if cls == 3 else None,
-        slot_end_s=s(t.slot_end) if cls == 3 else None,
+        id=t.id, ticket_class=int(t.ticket_class), node=node, reported_s=epoch(t.received_at),
+        service_s=service_seconds(t), depart_by_s=s(d.depart_by), onsite_target_s=s(d.onsite_target),
+        onsite_limit_s=s(d.onsite_limit), slot_start_s=s(d.slot_start), slot_end_s=s(d.slot_end),
         required_skill=required_skill(t), assigned_crew=assigned_crew, locked=locked,
         kind=Symptom(t.symptom).value.replace("_", " "),
     )

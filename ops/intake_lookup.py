@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import AuditEvent, Customer, District, IntakeCallbackTask, Ticket
+from ops.rules import Deadlines
 from ops.vocabulary import FollowUpStatus
 
 __all__ = ["CallbackRow", "CustomerCard", "PastTicket", "TicketSummary", "lookup_customers",
@@ -79,12 +80,7 @@ class TicketSummary:
     address: str
     received_at: datetime
     reporters: int
-    depart_deadline: datetime | None
-    dispatch_deadline: datetime | None
-    onsite_target: datetime | None
-    onsite_deadline: datetime | None
-    slot_start: datetime | None
-    slot_end: datetime | None
+    deadlines: Deadlines
     location_approximate: bool
 
 
@@ -153,9 +149,7 @@ def summarise(ticket: Ticket) -> TicketSummary:
     return TicketSummary(
         id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class), status=str(ticket.status),
         symptom=str(ticket.symptom), address=ticket.address, received_at=ticket.received_at,
-        reporters=len(ticket.reporters), depart_deadline=ticket.depart_deadline,
-        dispatch_deadline=ticket.dispatch_deadline, onsite_target=ticket.onsite_target,
-        onsite_deadline=ticket.onsite_deadline, slot_start=ticket.slot_start, slot_end=ticket.slot_end,
+        reporters=len(ticket.reporters), deadlines=Deadlines.from_ticket(ticket),
         location_approximate=bool(ticket.location_approximate),
     )
 

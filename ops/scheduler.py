@@ -30,14 +30,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from ops import rules
 from ops.audit import record
 from ops.db import transaction
-from ops.dispatching import build_state, epoch, recommend_for_ticket
+from ops.dispatching import build_state, epoch, from_epoch, recommend_for_ticket
 from ops.errors import ServiceError
 from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR
 from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at, store_plan
-from ops.queries import class1_awaiting_departure
+from ops.queries import at_risk, awaiting_crew, class1_awaiting_departure, crew_on_the_way
 from ops.services.work_orders import confirm_dispatch
-from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
+from ops.vocabulary import TicketClass, WorkOrderStatus
 from optimizer.dispatch_types import DispatchState
 from optimizer.network import RoadNetwork
 
@@ -48,8 +48,6 @@ log = logging.getLogger(__name__)
 LEASE_NAME = "escalations"
 #: A lease outlives a few missed ticks, so a slow tick does not hand the clock to another process.
 DEFAULT_LEASE_S = 30
-
-_NOT_ARRIVED = (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED, WorkOrderStatus.EN_ROUTE)
 
 
 @dataclass
@@ -158,8 +156,7 @@ def _recently_found_no_crew(db: Session, ticket_id: int, now: datetime) -> bool:
 
 def _class1_waiting(db: Session, now: datetime, recommend: _Recommender, report: TickReport) -> None:
     """R7.3: pre-alert the top crew of each new class 1 at once; dispatch it ourselves after 3 min."""
-    waiting = db.scalars(sa.select(Ticket).where(Ticket.status == TicketStatus.NEW,
-                                                 Ticket.ticket_class == TicketClass.EMERGENCY)
+    waiting = db.scalars(sa.select(Ticket).where(awaiting_crew(), Ticket.ticket_class == TicketClass.EMERGENCY)
                          .order_by(Ticket.received_at, Ticket.id)).all()
     for ticket in waiting:
         due = rules.escalation_times(ticket.ticket_class, ticket.received_at).auto_dispatch_at
@@ -223,25 +220,13 @@ def _no_acknowledgement(db: Session, now: datetime, recommend: _Recommender, rep
         report.escalated.append(order.id)
 
 
-def _deadline(ticket: Ticket, now: datetime) -> tuple[str, datetime] | None:
-    cls = TicketClass(ticket.ticket_class)
-    if cls is TicketClass.EMERGENCY:
-        return ("onsite_target", ticket.onsite_target) if ticket.onsite_target else None
-    if cls is TicketClass.URGENT:
-        if ticket.onsite_target is not None and now <= ticket.onsite_target:
-            return "onsite_target", ticket.onsite_target
-        return ("onsite_limit", ticket.onsite_deadline) if ticket.onsite_deadline else None
-    return ("slot_end", ticket.slot_end) if ticket.slot_end else None
-
-
 def _at_risk(db: Session, now: datetime, network: RoadNetwork, report: TickReport) -> None:
-    """A crew's predicted arrival (drive from its last position, leaving now at the earliest) is late."""
-    orders = db.scalars(sa.select(WorkOrder).where(WorkOrder.status.in_(_NOT_ARRIVED))
-                        .order_by(WorkOrder.id)).all()
+    """A crew's predicted arrival (drive from its last position, leaving now at the earliest) is at risk."""
+    orders = db.scalars(sa.select(WorkOrder).where(crew_on_the_way()).order_by(WorkOrder.id)).all()
     hour = rules.to_local(now).hour
     for order in orders:
         ticket, crew = order.ticket, order.crew
-        due = _deadline(ticket, now)
+        due = rules.arrival_deadline(rules.Deadlines.from_ticket(ticket), now)
         if due is None or crew is None or crew.last_lon is None or crew.last_lat is None:
             continue
         if _has_alert(db, AlertKind.AT_RISK, ticket.id, order.id):
@@ -251,10 +236,10 @@ def _at_risk(db: Session, now: datetime, network: RoadNetwork, report: TickRepor
         if not math.isfinite(drive):
             continue  # unreachable on the network: the recommendation shows no option for it anyway
         predicted = epoch(now) + round(drive)
-        if predicted > epoch(due[1]):
+        if at_risk(due, now, predicted_at=from_epoch(predicted)):
             _raise(db, AlertKind.AT_RISK, ticket, now, order=order, crew_id=order.crew_id,
-                   details={"deadline": due[0], "deadline_at": due[1].isoformat(),
-                            "predicted_arrival_s": predicted, "late_by_s": predicted - epoch(due[1])})
+                   details={"deadline": due.label, "deadline_at": due.at.isoformat(),
+                            "predicted_arrival_s": predicted, "late_by_s": predicted - epoch(due.at)})
             report.at_risk.append(order.id)
 
 

@@ -92,13 +92,8 @@ def duplicate_list(hits: Sequence[tuple[TicketSummary, float]], now: datetime, t
 
 
 def _deadline_items(t: TicketSummary, tz: str) -> list[html.Li]:
-    labels = [("depart_by", t.depart_deadline), ("dispatch_by", t.dispatch_deadline),
-              ("onsite_target", t.onsite_target),
-              ("onsite_limit" if t.ticket_class == 2 else "slot_end", t.onsite_deadline)]
-    if t.ticket_class == 3:
-        labels = [("slot_start", t.slot_start), ("slot_end", t.slot_end)]
-    return [html.Li([_(DEADLINE_MESSAGES[key]) + ": ", html.B(format_datetime(at, tz, DATE_FMT))])
-            for key, at in labels if at is not None]
+    return [html.Li([_(DEADLINE_MESSAGES[label]) + ": ", html.B(format_datetime(at, tz, DATE_FMT))])
+            for label, at in t.deadlines.items()]
 
 
 def confirmation(t: TicketSummary, reasons: Iterable[Reason], safety_count: int, tz: str) -> dbc.Alert:

@@ -67,7 +67,7 @@ class Ticket(Base):
     depart_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R6.1 class 1
     dispatch_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R6.3 class 2
     onsite_target: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R6.1 / R6.3
-    onsite_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R6.3 limit, R6.4 slot end
+    onsite_limit: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R6.3 class 2 (class 3: slot_end)
 
     status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus, "status"), default=TicketStatus.NEW)
     duplicate_of_id: Mapped[int | None] = fk("tickets.id", nullable=True)  # R5.6

@@ -13,8 +13,10 @@ from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
 __all__ = [
     "ACTIVE_ORDER_STATUSES",
     "OPEN_TICKET_STATUSES",
+    "awaiting_crew",
     "class1_awaiting_departure",
     "crew_has_departed",
+    "crew_on_the_way",
     "order_is_active",
     "ticket_is_open",
 ]
@@ -33,6 +35,18 @@ def ticket_is_open(ticket: Any = Ticket) -> ColumnElement[bool]:
 def order_is_active(order: Any = WorkOrder) -> ColumnElement[bool]:
     """The order is the crew's current work (``order`` may be ``WorkOrder`` or an alias of it)."""
     return order.status.in_(ACTIVE_ORDER_STATUSES)
+
+
+def crew_on_the_way(order: Any = WorkOrder) -> ColumnElement[bool]:
+    """The order is active and its crew has not arrived yet: its arrival can still be late (at risk)."""
+    return sa.and_(order_is_active(order), order.status != WorkOrderStatus.ON_SITE)
+
+
+def awaiting_crew(ticket: Any = Ticket) -> ColumnElement[bool]:
+    """The ticket is open and no crew is assigned to it: nobody confirmed one yet, or its last order
+    was cancelled or closed as needing another visit (a dispatcher or R7.3 must send one)."""
+    return sa.and_(ticket_is_open(ticket), ~sa.exists().where(WorkOrder.ticket_id == ticket.id,
+                                                             order_is_active()))
 
 
 def crew_has_departed(ticket_id: Any = Ticket.id) -> ColumnElement[bool]:

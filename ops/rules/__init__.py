@@ -39,9 +39,12 @@ from ops.rules.classification import (
     classify,
 )
 from ops.rules.deadlines import (
+    DEADLINE_LABELS,
     DEADLINE_MESSAGES,
     Deadlines,
     NextDeadline,
+    TicketDeadlineColumns,
+    arrival_deadline,
     deadlines_for,
     next_deadline,
 )
@@ -64,6 +67,7 @@ from optimizer.geo import EARTH_RADIUS_M, haversine_m
 __all__ = [
     "CLASS1_SYMPTOMS",
     "CLASS2_FAULT_SYMPTOMS",
+    "DEADLINE_LABELS",
     "DEADLINE_MESSAGES",
     "DEFAULT_TABLE",
     "DUPLICATE_RELATED_SYMPTOMS",
@@ -87,6 +91,8 @@ __all__ = [
     "RuleSettings",
     "RuleTable",
     "SafetyInstruction",
+    "TicketDeadlineColumns",
+    "arrival_deadline",
     "callback_due",
     "callback_order_key",
     "check_class_change",

@@ -2,22 +2,78 @@
 
 Deadlines are measured from ``received_at`` on elapsed time and returned in ``received_at``'s zone
 (:mod:`ops.clock`): a class-1 departure deadline that spans a daylight-saving change is still 30
-real minutes away. :func:`next_deadline` is what the map hover and the board count down to.
+real minutes away. :func:`next_deadline` is what the map hover and the board count down to;
+:func:`arrival_deadline` is what a crew's arrival is judged against.
+
+A ticket stores its deadlines in columns (computed once at intake, so that a later change of
+configuration does not move the goalposts of tickets already open). :meth:`Deadlines.to_columns`
+and :meth:`Deadlines.from_ticket` are the only two places that know how the one maps onto the other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import Protocol
 
 from ops.clock import as_utc, elapsed_after, require_aware
 from ops.i18n import N_
 from ops.rules.settings import RuleSettings, resolve
 from ops.vocabulary import TicketClass
 
-__all__ = ["DEADLINE_MESSAGES", "Deadlines", "NextDeadline", "deadlines_for", "next_deadline"]
+__all__ = [
+    "DEADLINE_LABELS",
+    "DEADLINE_MESSAGES",
+    "Deadlines",
+    "NextDeadline",
+    "TicketDeadlineColumns",
+    "arrival_deadline",
+    "deadlines_for",
+    "next_deadline",
+]
+
+
+class TicketDeadlineColumns(Protocol):
+    """What :meth:`Deadlines.from_ticket` reads: an ORM ``Ticket`` or a row selecting these columns."""
+
+    @property
+    def ticket_class(self) -> int: ...
+    @property
+    def received_at(self) -> datetime: ...
+    @property
+    def depart_deadline(self) -> datetime | None: ...
+    @property
+    def dispatch_deadline(self) -> datetime | None: ...
+    @property
+    def onsite_target(self) -> datetime | None: ...
+    @property
+    def onsite_limit(self) -> datetime | None: ...
+    @property
+    def slot_start(self) -> datetime | None: ...
+    @property
+    def slot_end(self) -> datetime | None: ...
+
+
+#: Which deadlines apply to each class. A ticket raised out of class 3 keeps its booked slot in
+#: the slot columns (lowering it again can reuse it), but the slot no longer binds the crew.
+_APPLIES: Mapping[TicketClass, frozenset[str]] = MappingProxyType({
+    TicketClass.EMERGENCY: frozenset({"depart_by", "onsite_target"}),
+    TicketClass.URGENT: frozenset({"dispatch_by", "onsite_target", "onsite_limit"}),
+    TicketClass.SCHEDULED: frozenset({"slot_start", "slot_end"}),
+})
+#: Deadline field → ticket column. The slot columns are the booked appointment itself.
+_COLUMNS: Mapping[str, str] = MappingProxyType({
+    "depart_by": "depart_deadline",
+    "dispatch_by": "dispatch_deadline",
+    "onsite_target": "onsite_target",
+    "onsite_limit": "onsite_limit",
+    "slot_start": "slot_start",
+    "slot_end": "slot_end",
+})
+#: The deadline labels in the order a ticket meets them (a :class:`Deadlines` field name each).
+DEADLINE_LABELS: tuple[str, ...] = tuple(_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -32,6 +88,39 @@ class Deadlines:
     onsite_limit: datetime | None = None   # R6.3 class 2
     slot_start: datetime | None = None     # R6.4 class 3
     slot_end: datetime | None = None       # R6.4 class 3
+
+    @classmethod
+    def from_ticket(cls, ticket: TicketDeadlineColumns) -> Deadlines:
+        """The deadlines stored on ``ticket`` at intake, as :func:`deadlines_for` computed them.
+
+        Reads only the columns of :class:`TicketDeadlineColumns`, so a row of a narrow ``SELECT``
+        (the board reads hundreds of tickets that way) serves as well as a loaded ``Ticket``. A
+        column that does not apply to the ticket's class is ignored, whatever it holds.
+        """
+        ticket_class = TicketClass(ticket.ticket_class)
+        applies = _APPLIES[ticket_class]
+        values = {name: getattr(ticket, column) for name, column in _COLUMNS.items() if name in applies}
+        return cls(ticket_class, ticket.received_at, **values)
+
+    def to_columns(self) -> dict[str, datetime | None]:
+        """The ticket column values that store these deadlines (``Ticket(**...)`` or ``setattr``).
+
+        Every derived deadline column is set, to ``None`` where it does not apply, so that a class
+        change leaves nothing of the old class behind. The slot columns are set only for class 3:
+        a ticket raised out of class 3 keeps the appointment it booked.
+        """
+        columns: dict[str, datetime | None] = {
+            column: getattr(self, name) for name, column in _COLUMNS.items() if not name.startswith("slot_")
+        }
+        if self.ticket_class is TicketClass.SCHEDULED:
+            columns.update(slot_start=self.slot_start, slot_end=self.slot_end)
+        return columns
+
+    def items(self) -> Iterator[tuple[str, datetime]]:
+        """``(label, at)`` of each deadline that applies, in the order a ticket meets them."""
+        for label in DEADLINE_LABELS:
+            if (at := getattr(self, label)) is not None:
+                yield label, at
 
 
 def deadlines_for(
@@ -104,6 +193,23 @@ class NextDeadline:
         return self.time_left(now) < timedelta(0)
 
 
+def arrival_deadline(deadlines: Deadlines, now: datetime) -> NextDeadline | None:
+    """The deadline a crew's arrival is judged against at ``now`` (R6.1 target, R6.3, R6.4 slot end).
+
+    A class-2 target that has passed gives way to the limit, which can still be kept. ``None`` when
+    the deadline is unknown (a ticket stored without one).
+    """
+    require_aware(now, "now")
+    d = deadlines
+    if d.ticket_class is TicketClass.EMERGENCY:
+        return NextDeadline("onsite_target", d.onsite_target) if d.onsite_target is not None else None
+    if d.ticket_class is TicketClass.URGENT:
+        if d.onsite_target is not None and as_utc(now) <= as_utc(d.onsite_target):
+            return NextDeadline("onsite_target", d.onsite_target)
+        return NextDeadline("onsite_limit", d.onsite_limit) if d.onsite_limit is not None else None
+    return NextDeadline("slot_end", d.slot_end) if d.slot_end is not None else None
+
+
 def next_deadline(
     deadlines: Deadlines,
     now: datetime,
@@ -128,14 +234,12 @@ def next_deadline(
         assert d.depart_by is not None and d.onsite_target is not None
         if departed_at is None:
             return NextDeadline("depart_by", d.depart_by)
-        return NextDeadline("onsite_target", d.onsite_target)
+        return arrival_deadline(d, now)
     if d.ticket_class is TicketClass.URGENT:
         assert d.dispatch_by is not None and d.onsite_target is not None and d.onsite_limit is not None
         if not dispatched:
             return NextDeadline("dispatch_by", d.dispatch_by)
-        if as_utc(now) <= as_utc(d.onsite_target):
-            return NextDeadline("onsite_target", d.onsite_target)
-        return NextDeadline("onsite_limit", d.onsite_limit)
+        return arrival_deadline(d, now)
     assert d.slot_start is not None and d.slot_end is not None
     if as_utc(now) < as_utc(d.slot_start):
         return NextDeadline("slot_start", d.slot_start)

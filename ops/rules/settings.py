@@ -66,6 +66,10 @@ class RuleSettings(BaseSettings):
     ack_minutes: int = Field(10, description="R7.2: the crew acknowledges a work order within this.")
     class1_auto_dispatch_minutes: int = Field(3, description="R7.3: unconfirmed class 1 is auto-dispatched.")
     class1_red_alert_minutes: int = Field(20, description="R7.4: class 1 with no crew departed: red alert.")
+    # (product) "at risk": the scheduler's alert and the board read the same fact (ops.queries.at_risk)
+    at_risk_margin_minutes: int = Field(
+        0, ge=0, description="(product) A deadline is at risk when it would be met less than this many minutes "
+                             "before it; 0: only when it would be missed.")
     # R5.6
     duplicate_radius_m: float = Field(150.0, description="R5.6: likely-duplicate radius in metres.")
     duplicate_window_hours: int = Field(6, description="R5.6: likely-duplicate look-back window.")

@@ -86,11 +86,10 @@ class World:
                           onsite_target=at + timedelta(minutes=60))
         elif cls is TicketClass.URGENT:
             fields.update(symptom=Symptom.NO_GAS, dispatch_deadline=at + timedelta(hours=2),
-                          onsite_target=at + timedelta(hours=4), onsite_deadline=at + timedelta(hours=8))
+                          onsite_target=at + timedelta(hours=4), onsite_limit=at + timedelta(hours=8))
         else:
             start = at + timedelta(hours=1)
-            fields.update(symptom=Symptom.MAINTENANCE, slot_start=start, slot_end=start + timedelta(hours=2),
-                          onsite_deadline=start + timedelta(hours=2))
+            fields.update(symptom=Symptom.MAINTENANCE, slot_start=start, slot_end=start + timedelta(hours=2))
         fields.update(kw)
         ticket = Ticket(**fields)
         self.db.add(ticket)

@@ -28,7 +28,7 @@ from ops.models import (
     WorkOrder,
 )
 from ops.permissions import SYSTEM_ACTOR, Actor, PermissionDenied
-from ops.rules import ClassificationInput, callback_due, classify, deadlines_for
+from ops.rules import ClassificationInput, Deadlines, callback_due, classify, deadlines_for
 from ops.services import accounts, crews
 from ops.services.bulk_import import (
     CallbackIn,
@@ -172,10 +172,11 @@ def test_r6_imported_deadlines_class_and_rule_version_come_from_the_rules(sf: se
             assert row.depart_deadline == d.depart_by
             assert row.dispatch_deadline == d.dispatch_by
             assert row.onsite_target == d.onsite_target
-            assert row.onsite_deadline == (d.onsite_limit if row.ticket_class == 2 else d.slot_end)
+            assert row.onsite_limit == d.onsite_limit  # None for class 3: its limit is slot_end
+            assert Deadlines.from_ticket(row) == d
         assert [int(r.ticket_class) for r in rows] == [1, 2, 3]
         assert rows[0].depart_deadline == T + m(30)
-        assert rows[1].onsite_deadline == T + timedelta(hours=8)
+        assert rows[1].onsite_limit == T + timedelta(hours=8)
 
 
 def test_r10_follow_ups_pending_until_a_callback_is_recorded(sf: sessionmaker[Session]) -> None:

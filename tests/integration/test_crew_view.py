@@ -10,7 +10,6 @@ from ops.crew_view import crew_page
 from ops.db import transaction
 from ops.models import Alert, AlertKind, User
 from ops.services import work_orders as wo
-from ops.vocabulary import TicketStatus
 from tests.integration.dispatch_world import SUPERVISOR, World
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
@@ -105,7 +104,7 @@ def test_r7_3_open_pre_alerts_are_the_queue(world):
     other = world.crew(5)
     waiting = world.ticket(14, 1)
     taken = world.ticket(20, 1)
-    taken.status = TicketStatus.DISPATCHED
+    wo.confirm_dispatch(world.db, SUPERVISOR, taken.id, other.id, None, NOW, override_reason="test")
     world.db.add_all([
         Alert(kind=AlertKind.PRE_ALERT, ticket_id=waiting.id, crew_id=crew.id, created_at=NOW, message="pre_alert"),
         Alert(kind=AlertKind.PRE_ALERT, ticket_id=taken.id, crew_id=crew.id, created_at=NOW, message="pre_alert"),

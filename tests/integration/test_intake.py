@@ -26,7 +26,7 @@ from ops.models import (
     TicketReporter,
 )
 from ops.permissions import Actor, PermissionDenied
-from ops.rules import DEFAULT_TABLE, deadlines_for
+from ops.rules import DEFAULT_TABLE, Deadlines, deadlines_for
 from ops.services import intake
 from ops.services.intake import ReportIn
 from ops.vocabulary import Answer, Channel, FollowUpStatus, Role, TicketClass, TicketStatus
@@ -106,8 +106,9 @@ def test_r5_r6_create_stores_every_field_class_rule_version_and_deadlines(sessio
         assert t.proposed_class == t.ticket_class == TicketClass.URGENT
         assert t.rule_version == DEFAULT_TABLE.version
         expected = deadlines_for(2, T0)
-        assert (t.dispatch_deadline, t.onsite_target, t.onsite_deadline) == (
+        assert (t.dispatch_deadline, t.onsite_target, t.onsite_limit) == (
             expected.dispatch_by, expected.onsite_target, expected.onsite_limit)
+        assert Deadlines.from_ticket(t) == expected
         assert t.depart_deadline is None and t.status is TicketStatus.NEW and t.received_at == T0
         [reporter] = t.reporters
         assert (reporter.name, reporter.phone, reporter.channel) == ("Ana Rojas", "+56 51 255 0199", Channel.HOTLINE)
@@ -196,7 +197,7 @@ def test_r6_5_raise_class_later_recomputes_deadlines_from_the_report_time(sessio
         t = intake.change_class(db, AGENT, ticket_id, 1, None, later)
         assert t.ticket_class is TicketClass.EMERGENCY
         assert t.depart_deadline == T0 + timedelta(minutes=30)  # from received_at, not from now
-        assert t.dispatch_deadline is None and t.onsite_deadline is None
+        assert t.dispatch_deadline is None and t.onsite_limit is None
     with session_factory() as db:
         [change] = db.scalars(sa.select(ClassChange)).all()
         assert (change.from_class, change.to_class, change.at) == (2, 1, later)
@@ -241,7 +242,8 @@ def test_r6_4_lowering_to_class3_needs_an_appointment(session_factory):
     with transaction(session_factory) as db:
         t = intake.change_class(db, AGENT, ticket_id, 3, "customer only wants a check", T0,
                                 appointment_start=slot[0], appointment_end=slot[1])
-        assert (t.slot_start, t.slot_end, t.onsite_deadline, t.dispatch_deadline) == (*slot, slot[1], None)
+        assert (t.slot_start, t.slot_end, t.onsite_limit, t.dispatch_deadline) == (*slot, None, None)
+        assert Deadlines.from_ticket(t) == deadlines_for(3, T0, slot_start=slot[0], slot_end=slot[1])
 
 
 def test_r6_4_class3_requires_an_appointment_and_stores_the_slot(session_factory):

@@ -54,7 +54,7 @@ def test_ticket_summary_has_deadlines_and_reporters(session_factory, build, t0):
         summary = ticket_summary(db, ticket_id)
         assert ticket_summary(db, ticket_id + 999) is None
     assert summary is not None
-    assert summary.ticket_class == 1 and summary.depart_deadline == t0 + timedelta(minutes=30)
+    assert summary.ticket_class == 1 and summary.deadlines.depart_by == t0 + timedelta(minutes=30)
 
 
 def test_class1_alarm_lists_emergencies_until_a_crew_departs(session_factory, build, t0):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 import ops
 from ops.db import alembic_config, downgrade, make_engine, upgrade
-from ops.models import Base
+from ops.models import Base, UTCDateTime
 
 OPS_DIR = Path(ops.__file__).resolve().parent
 
@@ -148,3 +149,96 @@ def test_command_line_alembic_ini_migrates_the_url_given_with_x(
     finally:
         engine.dispose()
 
+
+
+# ----------------------------------------------------------------------------- 0006: onsite_deadline → onsite_limit
+ONSITE_LIMIT_REVISION = "0006_onsite_limit"
+_T = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+_SLOT = (_T + timedelta(days=1), _T + timedelta(days=1, hours=2))
+
+
+def _tickets_table(limit_column: str) -> sa.Table:
+    """The columns of ``tickets`` this migration touches, with the application's UTC type."""
+    return sa.Table(
+        "tickets", sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True), sa.Column("ticket_no", sa.String(32)),
+        sa.Column("channel", sa.String(32)), sa.Column("received_at", UTCDateTime),
+        sa.Column("created_at", UTCDateTime), sa.Column("reporter_name", sa.String(200)),
+        sa.Column("reporter_phone", sa.String(40)), sa.Column("address", sa.String(500)),
+        sa.Column("lon", sa.Float), sa.Column("lat", sa.Float), sa.Column("symptom", sa.String(32)),
+        sa.Column("fault_started_at", UTCDateTime), sa.Column("odour", sa.String(32)),
+        sa.Column("abnormal_noise", sa.String(32)), sa.Column("people_on_site", sa.String(32)),
+        sa.Column("ventilated", sa.String(32)), sa.Column("valve_closed", sa.String(32)),
+        sa.Column("agent_judgement", sa.String(32)), sa.Column("proposed_class", sa.Integer),
+        sa.Column("ticket_class", sa.Integer), sa.Column("rule_version", sa.String(32)),
+        sa.Column("slot_start", UTCDateTime), sa.Column("slot_end", UTCDateTime),
+        sa.Column("depart_deadline", UTCDateTime), sa.Column("dispatch_deadline", UTCDateTime),
+        sa.Column("onsite_target", UTCDateTime), sa.Column(limit_column, UTCDateTime),
+        sa.Column("status", sa.String(32)), sa.Column("version_id", sa.Integer),
+    )
+
+
+def _ticket_values(ticket_id: int, cls: int, **deadlines: datetime | None) -> dict[str, object]:
+    return {
+        "id": ticket_id, "ticket_no": f"GD-{ticket_id}", "channel": "hotline", "received_at": _T, "created_at": _T,
+        "reporter_name": "Ana", "reporter_phone": "0512", "address": "Calle 1", "lon": -71.3, "lat": -29.9,
+        "symptom": "gas_leak" if cls == 1 else "no_gas" if cls == 2 else "maintenance",
+        "fault_started_at": _T, "odour": "no", "abnormal_noise": "no", "people_on_site": "no", "ventilated": "yes",
+        "valve_closed": "yes", "agent_judgement": "general", "proposed_class": cls, "ticket_class": cls,
+        "rule_version": "test", "status": "new", "version_id": 1, "slot_start": None, "slot_end": None,
+        "depart_deadline": None, "dispatch_deadline": None, "onsite_target": None, **deadlines,
+    }
+
+
+def _limits(engine: Engine, column: str) -> dict[int, tuple[datetime | None, datetime | None]]:
+    table = _tickets_table(column)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(table.c.id, table.c[column], table.c.slot_end)).all()
+    return {i: (limit, slot_end) for i, limit, slot_end in rows}
+
+
+def test_0006_keeps_the_class2_limit_and_clears_the_class3_copy_of_the_slot_end_then_restores_it(db_url: str) -> None:
+    upgrade(db_url, "0005")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(_tickets_table("onsite_deadline")), [
+                _ticket_values(1, 1, depart_deadline=_T + timedelta(minutes=30),
+                               onsite_target=_T + timedelta(minutes=60), onsite_deadline=None),
+                _ticket_values(2, 2, dispatch_deadline=_T + timedelta(hours=2),
+                               onsite_target=_T + timedelta(hours=4), onsite_deadline=_T + timedelta(hours=8)),
+                _ticket_values(3, 3, slot_start=_SLOT[0], slot_end=_SLOT[1], onsite_deadline=_SLOT[1]),
+            ])
+        upgrade(db_url, ONSITE_LIMIT_REVISION)
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("tickets")}
+        assert "onsite_limit" in columns and "onsite_deadline" not in columns
+        assert _limits(engine, "onsite_limit") == {1: (None, None), 2: (_T + timedelta(hours=8), None),
+                                                    3: (None, _SLOT[1])}
+        with engine.connect() as conn:  # nothing else moved
+            t = _tickets_table("onsite_limit")
+            row = conn.execute(sa.select(t).where(t.c.id == 2)).one()
+            assert (row.dispatch_deadline, row.onsite_target, row.ticket_no) == (
+                _T + timedelta(hours=2), _T + timedelta(hours=4), "GD-2")
+        downgrade(db_url, "0005")
+        assert _limits(engine, "onsite_deadline") == {1: (None, None), 2: (_T + timedelta(hours=8), None),
+                                                       3: (_SLOT[1], _SLOT[1])}
+    finally:
+        engine.dispose()
+
+
+def test_0006_refuses_to_clear_a_class3_value_that_is_not_the_slot_end(db_url: str) -> None:
+    upgrade(db_url, "0005")
+    engine = make_engine(db_url)
+    try:
+        odd = _SLOT[1] + timedelta(hours=1)
+        with engine.begin() as conn:
+            conn.execute(sa.insert(_tickets_table("onsite_deadline")), [
+                _ticket_values(7, 3, slot_start=_SLOT[0], slot_end=_SLOT[1], onsite_deadline=_SLOT[1]),
+                _ticket_values(8, 3, slot_start=_SLOT[0], slot_end=_SLOT[1], onsite_deadline=odd),
+            ])
+        with pytest.raises(RuntimeError, match=r"ticket ids 8\b"):
+            upgrade(db_url, ONSITE_LIMIT_REVISION)
+        assert _current(engine) == "0005"
+        assert _limits(engine, "onsite_deadline") == {7: (_SLOT[1], _SLOT[1]), 8: (odd, _SLOT[1])}
+    finally:
+        engine.dispose()

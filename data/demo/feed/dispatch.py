@@ -22,8 +22,9 @@ from ops.dispatching import recommend_for_ticket
 from ops.errors import ServiceError
 from ops.models import Crew, Ticket, WorkOrder
 from ops.permissions import Actor
+from ops.queries import awaiting_crew
 from ops.services.work_orders import confirm_dispatch
-from ops.vocabulary import CrewStatus, TicketClass, TicketStatus
+from ops.vocabulary import CrewStatus, TicketClass
 from optimizer.network import RoadNetwork
 
 __all__ = ["any_crew_free", "confirm_one", "waiting_tickets"]
@@ -49,7 +50,7 @@ def waiting_tickets(db: Session, now: datetime, config: FeedConfig) -> list[int]
     if config.auto_confirm_after is None:
         return []
     tickets = db.scalars(sa.select(Ticket).where(
-        Ticket.status == TicketStatus.NEW,
+        awaiting_crew(),
         Ticket.ticket_class.in_([TicketClass.URGENT, TicketClass.SCHEDULED]),
         Ticket.received_at <= now - config.auto_confirm_after,
     ).order_by(Ticket.received_at, Ticket.id)).all()

@@ -32,7 +32,7 @@ __all__ = ["new_counts", "write_chunk"]
 _TICKET_AUDIT_FIELDS = (
     "id", "ticket_no", "channel", "received_at", "customer_id", "district_id", "symptom", "odour",
     "agent_judgement", "proposed_class", "ticket_class", "rule_version", "slot_start", "slot_end",
-    "depart_deadline", "dispatch_deadline", "onsite_target", "onsite_deadline", "status", "closed_at",
+    "depart_deadline", "dispatch_deadline", "onsite_target", "onsite_limit", "status", "closed_at",
 )
 _ORDER_AUDIT_FIELDS = (
     "id", "crew_id", "status", "auto_dispatched", "dispatched_at", "acknowledged_at", "departed_at",

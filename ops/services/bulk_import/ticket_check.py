@@ -201,10 +201,7 @@ def check_ticket(
         "agent_judgement": judgement,
         "special_requests": text(rec.special_requests, "special_requests", required=False),
         "proposed_class": proposed, "ticket_class": final, "rule_version": classification.rule_version,
-        "slot_start": slot_start, "slot_end": slot_end,
-        "depart_deadline": deadlines.depart_by, "dispatch_deadline": deadlines.dispatch_by,
-        "onsite_target": deadlines.onsite_target,
-        "onsite_deadline": deadlines.onsite_limit if final is TicketClass.URGENT else deadlines.slot_end,
+        "slot_start": slot_start, "slot_end": slot_end, **deadlines.to_columns(),
         "status": status, "created_by_id": ctx.user(rec.created_by, "created_by"), "closed_at": closed_at,
         **answers,
     }

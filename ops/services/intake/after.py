@@ -65,9 +65,7 @@ def change_class(
     before = snapshot(ticket)
     old = ticket.ticket_class
     ticket.ticket_class = new
-    if new is TicketClass.SCHEDULED:
-        ticket.slot_start, ticket.slot_end = deadlines.slot_start, deadlines.slot_end
-    _apply_deadlines(ticket, deadlines)
+    _apply_deadlines(ticket, deadlines)  # a raise out of class 3 keeps the booked slot (R6.4)
     change = ClassChange(ticket_id=ticket.id, from_class=old, to_class=new,
                          reason=reason.strip() if reason and reason.strip() else None, actor_id=actor.user_id, at=now)
     db.add(change)

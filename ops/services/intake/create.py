@@ -50,10 +50,8 @@ def _fingerprint(report: ReportIn) -> str:
 
 
 def _apply_deadlines(ticket: Ticket, deadlines: rules.Deadlines) -> None:
-    ticket.depart_deadline = deadlines.depart_by
-    ticket.dispatch_deadline = deadlines.dispatch_by
-    ticket.onsite_target = deadlines.onsite_target
-    ticket.onsite_deadline = deadlines.onsite_limit or deadlines.slot_end
+    for column, value in deadlines.to_columns().items():
+        setattr(ticket, column, value)
 
 
 def _deadlines(cls: TicketClass, received_at: datetime, start: datetime | None,
@@ -162,11 +160,9 @@ def create_ticket(
         people_on_site=clean.answers["people_on_site"], ventilated=clean.answers["ventilated"],
         valve_closed=clean.answers["valve_closed"], agent_judgement=clean.judgement,
         special_requests=clean.special_requests, proposed_class=proposed, ticket_class=final,
-        rule_version=classification.rule_version,
-        slot_start=deadlines.slot_start, slot_end=deadlines.slot_end, status=TicketStatus.NEW,
-        created_by_id=actor.user_id,
+        rule_version=classification.rule_version, status=TicketStatus.NEW, created_by_id=actor.user_id,
+        **deadlines.to_columns(),
     )
-    _apply_deadlines(ticket, deadlines)
     script = rules.safety_script(clean.symptom, final, major_leak=report.major_leak)
     allowed_codes = _script_codes(ticket)
     for i, (code, _at) in enumerate(clean.safety_given):

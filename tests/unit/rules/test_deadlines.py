@@ -6,10 +6,11 @@ Each test is named after the RULES.md rule it checks.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
-from ops.rules import NextDeadline, deadlines_for, next_deadline
+from ops.rules import Deadlines, NextDeadline, arrival_deadline, deadlines_for, next_deadline
 from tests.unit.rules.common import C1, C2, C3, DEFAULTS, SANTIAGO, T0
 
 
@@ -112,3 +113,60 @@ def test_r6_next_deadline_time_left_is_elapsed_time_across_dst():
     d = deadlines_for(C2, received, rules=DEFAULTS)
     nd = next_deadline(d, received)
     assert nd.time_left(received) == timedelta(hours=2)
+
+
+# ----------------------------------------------------------------------------- stored on the ticket
+def _stored(d: Deadlines, **extra: object) -> SimpleNamespace:
+    """A ticket row as the board selects it: the columns ``to_columns`` wrote, nothing else."""
+    columns = {"slot_start": None, "slot_end": None, **d.to_columns(), **extra}
+    return SimpleNamespace(ticket_class=int(d.ticket_class), received_at=d.received_at, **columns)
+
+
+@pytest.mark.parametrize("cls", [C1, C2, C3])
+def test_r6_deadlines_read_back_from_the_columns_equal_the_ones_computed_at_intake(cls):
+    start, end = T0 + timedelta(days=1), T0 + timedelta(days=1, hours=2)
+    d = deadlines_for(cls, T0, slot_start=start, slot_end=end, rules=DEFAULTS)
+    assert Deadlines.from_ticket(_stored(d)) == d
+
+
+def test_r6_columns_hold_one_meaning_each():
+    start, end = T0 + timedelta(days=1), T0 + timedelta(days=1, hours=2)
+    c2 = deadlines_for(C2, T0, rules=DEFAULTS).to_columns()
+    assert c2 == {"depart_deadline": None, "dispatch_deadline": T0 + timedelta(hours=2),
+                  "onsite_target": T0 + timedelta(hours=4), "onsite_limit": T0 + timedelta(hours=8)}
+    c3 = deadlines_for(C3, T0, slot_start=start, slot_end=end, rules=DEFAULTS).to_columns()
+    assert c3 == {"depart_deadline": None, "dispatch_deadline": None, "onsite_target": None,
+                  "onsite_limit": None, "slot_start": start, "slot_end": end}  # the limit is the slot's end
+
+
+def test_r6_4_a_ticket_raised_out_of_class3_keeps_its_slot_columns_but_not_as_deadlines():
+    start, end = T0 + timedelta(days=1), T0 + timedelta(days=1, hours=2)
+    d = deadlines_for(C2, T0, rules=DEFAULTS)
+    assert "slot_start" not in d.to_columns()  # writing a class-2 raise leaves the booked slot alone
+    assert Deadlines.from_ticket(_stored(d, slot_start=start, slot_end=end)) == d
+
+
+def test_r6_from_ticket_ignores_columns_of_another_class():
+    d = deadlines_for(C1, T0, rules=DEFAULTS)
+    stray = _stored(d, onsite_limit=T0 + timedelta(hours=8), dispatch_deadline=T0)
+    assert Deadlines.from_ticket(stray) == d
+
+
+def test_r6_items_in_the_order_a_ticket_meets_them():
+    assert [label for label, _ in deadlines_for(C2, T0, rules=DEFAULTS).items()] == [
+        "dispatch_by", "onsite_target", "onsite_limit"]
+    start, end = T0 + timedelta(days=1), T0 + timedelta(days=1, hours=2)
+    assert list(deadlines_for(C3, T0, slot_start=start, slot_end=end, rules=DEFAULTS).items()) == [
+        ("slot_start", start), ("slot_end", end)]
+
+
+def test_r6_arrival_deadline_by_class():
+    start, end = T0 + timedelta(days=1), T0 + timedelta(days=1, hours=2)
+    c1 = deadlines_for(C1, T0, rules=DEFAULTS)
+    assert arrival_deadline(c1, T0) == NextDeadline("onsite_target", T0 + timedelta(minutes=60))
+    c2 = deadlines_for(C2, T0, rules=DEFAULTS)
+    assert arrival_deadline(c2, T0 + timedelta(hours=4)) == NextDeadline("onsite_target", T0 + timedelta(hours=4))
+    assert arrival_deadline(c2, T0 + timedelta(hours=5)) == NextDeadline("onsite_limit", T0 + timedelta(hours=8))
+    c3 = deadlines_for(C3, T0, slot_start=start, slot_end=end, rules=DEFAULTS)
+    assert arrival_deadline(c3, T0) == NextDeadline("slot_end", end)  # early is fine, late is not
+    assert arrival_deadline(Deadlines(C1, T0), T0) is None  # a ticket stored without its deadlines
