@@ -193,18 +193,36 @@ def test_r6_5_raise_class_later_recomputes_deadlines_from_the_report_time(sessio
     ticket_id = create(session_factory, report(channel="app")).ticket.id
     later = T0 + timedelta(minutes=12)
     with transaction(session_factory) as db:
-        t = intake.change_class(db, AGENT, ticket_id, 1, None, later)
+        t = intake.change_class(db, AGENT, ticket_id, 1, " caller now smells gas ", later)
         assert t.ticket_class is TicketClass.EMERGENCY
         assert t.depart_deadline == T0 + timedelta(minutes=30)  # from received_at, not from now
         assert t.dispatch_deadline is None and t.onsite_deadline is None
     with session_factory() as db:
         [change] = db.scalars(sa.select(ClassChange)).all()
-        assert (change.from_class, change.to_class, change.at) == (2, 1, later)
+        assert (change.from_class, change.to_class, change.at, change.reason) == (2, 1, later, "caller now smells gas")
         # R6.2: raised to class 1 on a channel without a voice call: someone must ring back.
         [task] = db.scalars(sa.select(IntakeCallbackTask)).all()
         assert task.ticket_id == ticket_id and task.due_at == later
         event = db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "ticket.change_class")).one()
         assert event.before["ticket_class"] == 2 and event.after["ticket_class"] == 1
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_r6_5_a_raise_without_a_reason_is_refused_at_creation_and_later(session_factory, reason):
+    """R6.5: every change of class is logged with why; the service asks for it, not only the page."""
+    before = counts(session_factory)
+    with pytest.raises(ServiceError) as err:
+        create(session_factory, report(requested_class=1, class_reason=reason))
+    assert (err.value.code, err.value.field) == ("class.change_needs_reason", "class_reason")
+    assert counts(session_factory) == before
+    ticket_id = create(session_factory, report()).ticket.id
+    before = counts(session_factory)
+    with pytest.raises(ServiceError) as err, transaction(session_factory) as db:
+        intake.change_class(db, AGENT, ticket_id, 1, reason, T0 + timedelta(minutes=2))
+    assert (err.value.code, err.value.field) == ("class.change_needs_reason", "reason")
+    assert counts(session_factory) == before
+    with session_factory() as db:
+        assert db.get(Ticket, ticket_id).ticket_class is TicketClass.URGENT
 
 
 def test_r6_5_lowering_class1_is_refused_for_an_agent_and_allowed_for_a_supervisor_with_reason(session_factory):

@@ -37,7 +37,7 @@ def change_class(
     appointment_start: datetime | None = None,
     appointment_end: datetime | None = None,
 ) -> Ticket:
-    """R6.5: raise a class (anyone who takes calls), or lower it (class 1 only by a supervisor, with a reason).
+    """R6.5: raise a class (anyone who takes calls) or lower it (class 1 only by a supervisor), with a reason.
 
     The deadlines are recomputed from the time the report was received, not from now: the caller
     has been waiting since then. Lowering to class 3 needs an appointment slot (R6.4). Raising a
@@ -68,8 +68,9 @@ def change_class(
     if new is TicketClass.SCHEDULED:
         ticket.slot_start, ticket.slot_end = deadlines.slot_start, deadlines.slot_end
     _apply_deadlines(ticket, deadlines)
-    change = ClassChange(ticket_id=ticket.id, from_class=old, to_class=new,
-                         reason=reason.strip() if reason and reason.strip() else None, actor_id=actor.user_id, at=now)
+    assert reason is not None  # check_class_change refuses a change without one (R6.5)
+    change = ClassChange(ticket_id=ticket.id, from_class=old, to_class=new, reason=reason.strip(),
+                         actor_id=actor.user_id, at=now)
     db.add(change)
     task = _callback_task(db, ticket, now)
     db.flush()
