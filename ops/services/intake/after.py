@@ -89,7 +89,11 @@ def record_safety_instruction(
     *,
     shown_on_screen: bool = False,
 ) -> SafetyInstruction:
-    """R6.2: one line of the safety script was read to the caller now; the system records it and when."""
+    """R6.2: one line of the safety script was read to the caller now; the system records it and when.
+
+    Never stamped before the report was received (which a phone's clock may put a little ahead of
+    the server's, R5.5): the script cannot have been read before the report reached us.
+    """
     require(actor, "ticket.create")
     if not _aware(now):
         raise ServiceError("aware_time_required", "now")
@@ -99,7 +103,8 @@ def record_safety_instruction(
         raise ServiceError("intake.no_script", "code")
     if code not in allowed_codes:
         raise ServiceError("intake.not_script_line", "code")
-    line = SafetyInstruction(ticket_id=ticket.id, code=code, given_at=now, given_by_id=actor.user_id,
+    line = SafetyInstruction(ticket_id=ticket.id, code=code, given_at=max(now, ticket.received_at),
+                             given_by_id=actor.user_id,
                              channel=ticket.channel, shown_on_screen=shown_on_screen)
     db.add(line)
     db.flush()
