@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import State, dcc, html
+from dash import Input, State, dcc, html
 
 from dashboard.components.dispatch_map import CLASS_COLOURS, base_layers
+from dashboard.components.hotline_call import call_start
 from dashboard.context import context
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
@@ -67,7 +68,21 @@ FORM_STATES: Mapping[str, State] = MappingProxyType({
     "slot_start": State("hl-slot-start", "value"),
     "safety": State("hl-safety", "data"),
     "idempotency_key": State("hl-idem", "data"),
+    "call_start": State("hl-call-start", "data"),
 })
+
+
+def _call_edits() -> tuple[Input, ...]:
+    written_by_the_page = {"safety", "idempotency_key", "call_start"}
+    typed = [state for name, state in FORM_STATES.items() if name not in written_by_the_page | {"answers"}]
+    typed += FORM_STATES["answers"].values()
+    lookup = [Input("hl-lookup", "value"), Input("hl-lookup", "n_submit"), Input("hl-lookup-btn", "n_clicks")]
+    return (*lookup, *(Input(state.component_id, state.component_property) for state in typed))
+
+
+#: R5.5: what starts a call, for its time stamp (:mod:`dashboard.components.hotline_call`): the
+#: caller lookup and every field the agent fills in. Not the script ticks, which need a symptom first.
+CALL_EDITS: tuple[Input, ...] = _call_edits()
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,6 +263,10 @@ def decision_column() -> list:
         dcc.Loading(html.Div(id="hl-result", className="mt-2"), type="dot"),
         dcc.Store(id="hl-saved"),
         dcc.Store(id="hl-idem", data=uuid.uuid4().hex),
+        # R5.5: the call's start, signed by the server at the first lookup or edit ("New call"
+        # reloads the page, which clears it); hl-call-edit is the browser's request for it.
+        dcc.Store(id="hl-call-start"),
+        dcc.Store(id="hl-call-edit"),
     ]
 
 
@@ -275,6 +294,8 @@ def build_report(form: Mapping[str, Any], tz: str) -> ReportIn:
 
     Only what the service cannot see is checked here (a missing symptom or start, a duration that is
     not a number); everything else is the service's to refuse, in the same words as for the API.
+    The report is received when the call started (R5.5), as the server stamped it; without a valid
+    stamp the service takes the save time.
     """
     problems = Problems()
     if not form["symptom"]:
@@ -305,7 +326,7 @@ def build_report(form: Mapping[str, Any], tz: str) -> ReportIn:
         description=form["description"] or None, urgency=form["urgency"], special_requests=form["special"] or None,
         appointment_start=slot_from, appointment_end=slot_to, major_leak=bool(form["major"]),
         requested_class=int(requested) if requested and requested != "auto" else None,
-        class_reason=form["class_reason"] or None,
+        class_reason=form["class_reason"] or None, received_at=call_start(form["call_start"]),
         safety_given=tuple((code, datetime.fromisoformat(at)) for code, at in (form["safety"] or {}).items()),
     )
 

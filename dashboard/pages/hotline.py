@@ -7,7 +7,8 @@ R5.6 likely duplicates update as the agent types, so nothing has to be looked up
 
 Everything is computed by ``ops.services.intake`` (classification, location, duplicates, saving) and
 read through ``ops.intake_lookup``; the form and what it shows are drawn by the ``hotline_*``
-components. This module wires them together and turns errors into text next to the field they
+components. The report is received when the call started, not when it is saved (R5.5): the
+server stamps the call at the agent's first lookup or edit (``hotline_call``). This module wires them together and turns errors into text next to the field they
 name, leaving what was typed untouched. Callbacks with many outputs or fields use Dash's named
 forms (``output=``/``inputs=``/``state=`` dicts), so no value is matched to a field by position.
 """
@@ -19,10 +20,11 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, Patch, State, dcc, html
+from dash import ALL, Input, Output, Patch, State, clientside_callback, dcc, html
 from dash.exceptions import PreventUpdate
 from sqlalchemy.orm import Session
 
+from dashboard.components.hotline_call import call_start, stamp
 from dashboard.components.hotline_caller import (
     card_dict,
     customer_card,
@@ -32,6 +34,7 @@ from dashboard.components.hotline_caller import (
 )
 from dashboard.components.hotline_errors import ERROR_OUTPUTS, errors_out
 from dashboard.components.hotline_form import (
+    CALL_EDITS,
     FORM_STATES,
     QUESTIONS,
     build_report,
@@ -153,6 +156,45 @@ def callbacks(_tick: int | None, _reached: list[int | None], _noanswer: list[int
             message = dbc.Alert(service_error_text(exc), color="danger", className="py-1 px-2 small",
                                 id="hl-callback-error")
     return callback_panel(_pending_callbacks(now), tz), message
+
+
+# --------------------------------------------------------------------------------------------
+# R5.5: when the call started
+# --------------------------------------------------------------------------------------------
+
+# Every keystroke is an edit, but the browser asks the server only while there is no stamp, and at
+# most once per CALL_ASK_MS (the first answer is on its way; a lost one is asked for again). What it
+# writes is the time it asked, to pace itself; the call's start is the server's clock.
+CALL_ASK_MS = 5_000
+clientside_callback(
+    """function () {
+        var stamped = arguments[arguments.length - 2], asked = arguments[arguments.length - 1];
+        var now = Date.now();
+        if (stamped || (asked && now - asked < CALL_ASK_MS && now >= asked)) {
+            return window.dash_clientside.no_update;
+        }
+        return now;
+    }""".replace("CALL_ASK_MS", str(CALL_ASK_MS)),
+    Output("hl-call-edit", "data"),
+    *CALL_EDITS,
+    State("hl-call-start", "data"),
+    State("hl-call-edit", "data"),
+    prevent_initial_call=True,
+)
+
+
+@secured_callback(
+    ACTION,
+    Output("hl-call-start", "data"),
+    Input("hl-call-edit", "data"),
+    State("hl-call-start", "data"),
+    prevent_initial_call=True,
+)
+def start_call(_edit: Any, current: str | None) -> str:
+    """Stamp the call's start with the server's clock at its first lookup or edit; later edits keep it."""
+    if call_start(current) is not None:
+        raise PreventUpdate
+    return stamp(context().clock())
 
 
 # --------------------------------------------------------------------------------------------

@@ -136,8 +136,8 @@ class ClassChange(Base):
     ticket_id: Mapped[int] = fk("tickets.id", ondelete="CASCADE")
     from_class: Mapped[TicketClass] = mapped_column(IntEnumType(TicketClass))
     to_class: Mapped[TicketClass] = mapped_column(IntEnumType(TicketClass))
-    #: Required by the service when lowering 2 → 3; kept nullable for raises, which need none.
-    reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: R6.5 logs why for every change, raises included (rows from before that rule say so, 0006).
+    reason: Mapped[str] = mapped_column(sa.Text)
     actor_id: Mapped[int | None] = fk("users.id", nullable=True, index=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -1,9 +1,9 @@
 """R6.5 classification: the versioned rule table that proposes a ticket's class, and class changes.
 
-The system proposes and the agent may raise (R5.4); lowering is the R6.5 exception that needs a
-supervisor or a reason (:func:`check_class_change`). Each ticket stores the version of the table
-that classified it, so an old classification can be replayed with the reasons it was given then
-(:data:`RULE_TABLES`). Reason messages are msgids marked with :func:`ops.i18n.N_`; the UI
+The system proposes and the agent may raise (R5.4), giving a reason as for every change of class;
+lowering class 1 is the R6.5 exception that also needs a supervisor (:func:`check_class_change`).
+Each ticket stores the version of the table that classified it, so an old classification can be
+replayed with the reasons it was given then (:data:`RULE_TABLES`). Reason messages are msgids marked with :func:`ops.i18n.N_`; the UI
 translates them at display time.
 """
 
@@ -305,18 +305,21 @@ def check_class_change(
 ) -> None:
     """Refuse a class change that R6.5 does not allow; return ``None`` when it is allowed.
 
-    Raising a class (towards 1) is always allowed: it can only make the response faster. Lowering
-    from class 1 needs the supervisor role and a reason (the reason is what the R6.5 change log
-    and the R13.1 accountability trail show); lowering 2 → 3 needs a reason. Only the supervisor
-    role counts: admin rights do not carry the operational judgement R6.5 asks for.
+    R6.5 logs every change of class "with who made it and why", so any change needs a reason,
+    a raise included: without one the log could not say why a caller was sent a crew within 30
+    minutes. Otherwise raising (towards 1) is open to anyone who takes calls, since it can only
+    make the response faster. Lowering from class 1 also needs the supervisor role; only that
+    role counts, as admin rights do not carry the operational judgement R6.5 asks for. Keeping
+    the class is no change and needs nothing.
     """
     current, new = TicketClass(current), TicketClass(new)
-    if new <= current:  # same class, or raised towards 1
+    if new == current:
         return
-    roles = {Role(r) for r in actor_roles}
-    if current is TicketClass.EMERGENCY and Role.SUPERVISOR not in roles:
-        raise ClassChangeError("class.lower_needs_supervisor", "ticket_class",
-                               {"from_class": int(current), "to_class": int(new)})
+    classes = {"from_class": int(current), "to_class": int(new)}
+    lowered = new > current
+    if lowered and current is TicketClass.EMERGENCY and Role.SUPERVISOR not in {Role(r) for r in actor_roles}:
+        raise ClassChangeError("class.lower_needs_supervisor", "ticket_class", classes)
     if not (reason and reason.strip()):
-        raise ClassChangeError("class.lower_needs_reason", "reason",
-                               {"from_class": int(current), "to_class": int(new)})
+        # Lowering says so in its own words; a raise gets the general rule.
+        raise ClassChangeError("class.lower_needs_reason" if lowered else "class.change_needs_reason",
+                               "reason", classes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -128,6 +129,52 @@ def test_hotline001_class1_intake_with_safety_script_reaches_the_dispatch_map(da
         "const t = gd.data[arguments[1]]; const i = (t.customdata || []).indexOf(arguments[0]);"
         "return i < 0 ? null : t.hovertext[i];", ticket_no, TRACE_INDEX["class1"])
     assert hover and "Crew departs by" in hover and re.search(r"\(0:(29|30) left\)", hover), hover
+    assert dash_duo.get_logs() == []
+
+
+def test_hotline004_the_call_start_not_the_save_is_when_the_report_was_received(dash_duo, demo_app, monkeypatch):
+    """R5.5 / R6: the call starts at the first lookup; six minutes later the agent saves; the clocks run from the start."""
+    from flask import has_request_context, request
+
+    ctx = _ctx(demo_app)
+    call_starts = ctx.clock().replace(microsecond=0)
+    now = [call_starts]
+    stamped: list = []
+
+    def clock():
+        # The app's clock, in the test's hand; it notes when the page asks it for the call's start.
+        if has_request_context() and (request.get_json(silent=True) or {}).get("output") == "hl-call-start.data":
+            stamped.append(now[0])
+        return now[0]
+
+    monkeypatch.setattr(ctx, "clock", clock)
+    dash_duo.start_server(demo_app, navigate=False)
+    log_in(dash_duo, "hotline")
+    _open_hotline(dash_duo)
+    assert stamped == []  # opening the page is not the call
+
+    dash_duo.find_element("#hl-lookup").send_keys("GD000400\n")
+    _wait(dash_duo, lambda: stamped, message="the first edit did not stamp the call")
+    _wait(dash_duo, lambda: dash_duo.find_element("#hl-customer-no").get_attribute("value") == "GD000400")
+    Select(dash_duo.find_element("#hl-symptom")).select_by_value("gas_leak")
+    _answer(dash_duo, "odour", "yes")
+    dash_duo.wait_for_element("#hl-script input[type=checkbox]", timeout=15)
+    now[0] = call_starts + timedelta(minutes=2)
+    _click(dash_duo, dash_duo.find_elements("#hl-script input[type=checkbox]")[0])
+    _wait(dash_duo, lambda: dash_duo.find_element("#hl-script").text.count("✓") == 1)
+
+    now[0] = call_starts + timedelta(minutes=6)  # the call went on; now the agent saves
+    _click(dash_duo, dash_duo.find_element("#hl-save"))
+    dash_duo.wait_for_element("#hl-confirmation", timeout=20)
+    ticket_no = dash_duo.find_element("#hl-ticket-no").text
+    assert set(stamped) == {call_starts}  # stamped at the first edit; later edits did not move it
+
+    with ctx.read_session() as db:
+        ticket = db.scalar(sa.select(Ticket).where(Ticket.ticket_no == ticket_no))
+        assert (ticket.received_at, ticket.created_at) == (call_starts, call_starts + timedelta(minutes=6))
+        assert ticket.depart_deadline == call_starts + timedelta(minutes=30)  # R6.1: 24 minutes are left
+        ticks = db.scalars(sa.select(SafetyInstruction.given_at).where(SafetyInstruction.ticket_id == ticket.id)).all()
+    assert ticks == [call_starts + timedelta(minutes=2)]
     assert dash_duo.get_logs() == []
 
 

@@ -172,12 +172,65 @@ def test_r6_2_safety_ticks_are_time_stamped_and_checked_against_the_script(sessi
 
 def test_r6_2_ticks_given_at_creation_are_stored_with_their_times(session_factory):
     ticks = [("close_valve", T0 - timedelta(seconds=30)), ("leave_premises", T0 - timedelta(seconds=10))]
-    result = create(session_factory, report(symptom="gas_leak", safety_given=ticks))
+    result = create(session_factory, report(symptom="gas_leak", safety_given=ticks,
+                                            received_at=T0 - timedelta(minutes=2)))
     with session_factory() as db:
         stored = db.execute(sa.select(SafetyInstruction.code, SafetyInstruction.given_at, SafetyInstruction.shown_on_screen)
                             .where(SafetyInstruction.ticket_id == result.ticket.id)
                             .order_by(SafetyInstruction.given_at)).all()
     assert [tuple(r) for r in stored] == [(c, at, False) for c, at in ticks]
+
+
+def test_r5_5_the_time_the_call_started_is_received_at_and_starts_every_class1_clock(session_factory):
+    """The hotline passes the call's start: the 30-minute departure runs from it, not from the save."""
+    started_call = T0 - timedelta(minutes=7)
+    result = create(session_factory, report(symptom="gas_leak", received_at=started_call))
+    with session_factory() as db:
+        t = db.get(Ticket, result.ticket.id)
+        assert t.received_at == started_call and t.created_at == T0
+        assert t.depart_deadline == started_call + timedelta(minutes=30)
+        assert t.onsite_target == started_call + timedelta(minutes=60)
+        assert [r.received_at for r in t.reporters] == [started_call]
+        assert t.fault_started_at == T0 - timedelta(minutes=40) and t.fault_duration_minutes == 33
+
+
+@pytest.mark.parametrize("open_for", [timedelta(minutes=61), timedelta(hours=5), timedelta(days=3)])
+def test_r5_5_a_call_start_over_60_minutes_before_the_save_counts_as_60(session_factory, open_for):
+    """A form left open does not backdate a ticket: received_at is clamped, and the save is not refused."""
+    result = create(session_factory, report(symptom="gas_leak", received_at=T0 - open_for,
+                                            started_at=T0 - open_for - timedelta(minutes=5)))
+    earliest = T0 - timedelta(minutes=60)
+    assert earliest == T0 - intake.LONGEST_CALL
+    with session_factory() as db:
+        t = db.get(Ticket, result.ticket.id)
+        assert t.received_at == earliest and t.depart_deadline == earliest + timedelta(minutes=30)
+        event = db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "ticket.create")).one()
+        assert event.after["received_at_as_given"] == (T0 - open_for).isoformat()
+    on_time = create(session_factory, report(received_at=T0 - timedelta(minutes=60),
+                                             started_at=T0 - timedelta(minutes=65))).ticket
+    assert on_time.received_at == T0 - timedelta(minutes=60)
+
+
+def test_r6_2_safety_ticks_are_never_stamped_before_the_report_was_received(session_factory):
+    call = T0 - timedelta(minutes=4)
+    ticks = [("close_valve", call - timedelta(minutes=3)), ("open_windows", call + timedelta(seconds=20))]
+    result = create(session_factory, report(symptom="gas_leak", received_at=call, safety_given=ticks))
+    # An app report received a little "in the future" (a phone's clock, R5.5 skew): lines shown on
+    # screen at saving, and lines read later, are stamped no earlier than the report either.
+    ahead = T0 + timedelta(minutes=3)
+    app = create(session_factory, report(channel="app", symptom="gas_leak", received_at=ahead))
+    with transaction(session_factory) as db:
+        intake.record_safety_instruction(db, AGENT, app.ticket.id, "close_valve", T0 + timedelta(minutes=1))
+    with session_factory() as db:
+        def stamps(ticket_id, shown):
+            return db.execute(sa.select(SafetyInstruction.code, SafetyInstruction.given_at)
+                              .where(SafetyInstruction.ticket_id == ticket_id,
+                                     SafetyInstruction.shown_on_screen.is_(shown))
+                              .order_by(SafetyInstruction.id)).all()
+        assert [tuple(r) for r in stamps(result.ticket.id, False)] == [
+            ("close_valve", call), ("open_windows", call + timedelta(seconds=20))]
+        assert stamps(app.ticket.id, True) and {at for _code, at in stamps(app.ticket.id, True)} == {ahead}
+        assert [tuple(r) for r in stamps(app.ticket.id, False)] == [("close_valve", ahead)]
 
 
 def test_r6_5_agent_raises_the_class_at_creation_and_the_change_is_logged(session_factory):
@@ -194,18 +247,36 @@ def test_r6_5_raise_class_later_recomputes_deadlines_from_the_report_time(sessio
     ticket_id = create(session_factory, report(channel="app")).ticket.id
     later = T0 + timedelta(minutes=12)
     with transaction(session_factory) as db:
-        t = intake.change_class(db, AGENT, ticket_id, 1, None, later)
+        t = intake.change_class(db, AGENT, ticket_id, 1, " caller now smells gas ", later)
         assert t.ticket_class is TicketClass.EMERGENCY
         assert t.depart_deadline == T0 + timedelta(minutes=30)  # from received_at, not from now
         assert t.dispatch_deadline is None and t.onsite_limit is None
     with session_factory() as db:
         [change] = db.scalars(sa.select(ClassChange)).all()
-        assert (change.from_class, change.to_class, change.at) == (2, 1, later)
+        assert (change.from_class, change.to_class, change.at, change.reason) == (2, 1, later, "caller now smells gas")
         # R6.2: raised to class 1 on a channel without a voice call: someone must ring back.
         [task] = db.scalars(sa.select(IntakeCallbackTask)).all()
         assert task.ticket_id == ticket_id and task.due_at == later
         event = db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "ticket.change_class")).one()
         assert event.before["ticket_class"] == 2 and event.after["ticket_class"] == 1
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_r6_5_a_raise_without_a_reason_is_refused_at_creation_and_later(session_factory, reason):
+    """R6.5: every change of class is logged with why; the service asks for it, not only the page."""
+    before = counts(session_factory)
+    with pytest.raises(ServiceError) as err:
+        create(session_factory, report(requested_class=1, class_reason=reason))
+    assert (err.value.code, err.value.field) == ("class.change_needs_reason", "class_reason")
+    assert counts(session_factory) == before
+    ticket_id = create(session_factory, report()).ticket.id
+    before = counts(session_factory)
+    with pytest.raises(ServiceError) as err, transaction(session_factory) as db:
+        intake.change_class(db, AGENT, ticket_id, 1, reason, T0 + timedelta(minutes=2))
+    assert (err.value.code, err.value.field) == ("class.change_needs_reason", "reason")
+    assert counts(session_factory) == before
+    with session_factory() as db:
+        assert db.get(Ticket, ticket_id).ticket_class is TicketClass.URGENT
 
 
 def test_r6_5_lowering_class1_is_refused_for_an_agent_and_allowed_for_a_supervisor_with_reason(session_factory):

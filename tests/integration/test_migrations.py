@@ -242,3 +242,60 @@ def test_0006_refuses_to_clear_a_class3_value_that_is_not_the_slot_end(db_url: s
         assert _limits(engine, "onsite_deadline") == {7: (_SLOT[1], _SLOT[1]), 8: (odd, _SLOT[1])}
     finally:
         engine.dispose()
+
+
+#: R6.5 (issue 11): every class change carries a reason; older rows without one get this text.
+CLASS_CHANGE_REASON = "0007_class_change_reason"
+NO_REASON_PLACEHOLDER = "(no reason recorded before R6.5 was enforced)"
+
+
+def test_class_change_reason_becomes_required_and_old_rows_without_one_are_kept(db_url: str, build) -> None:
+    """Upgrading a database with reasonless class changes fills them in; a new NULL is then refused."""
+    from ops.db import make_session_factory
+    from ops.models import ClassChange, Ticket
+    from tests.integration.conftest import T0
+
+    upgrade(db_url, ONSITE_LIMIT_REVISION)  # the revision before this one (the ORM's columns)
+    engine = make_engine(db_url)
+    try:
+        with make_session_factory(engine)() as db, db.begin():
+            db.add(build.ticket(ticket_no="R65"))
+        changes = sa.table("class_changes", sa.column("id"), sa.column("ticket_id"), sa.column("from_class"),
+                           sa.column("to_class"), sa.column("reason"), sa.column("at"))
+        with engine.begin() as conn:
+            ticket_id = conn.scalar(sa.select(Ticket.id))
+            conn.execute(changes.insert(), [
+                {"id": 1, "ticket_id": ticket_id, "from_class": 2, "to_class": 1, "reason": None, "at": T0},
+                {"id": 2, "ticket_id": ticket_id, "from_class": 1, "to_class": 2, "reason": "  ", "at": T0},
+                {"id": 3, "ticket_id": ticket_id, "from_class": 2, "to_class": 1, "reason": "caller panicked",
+                 "at": T0},
+            ])
+        engine.dispose()
+        upgrade(db_url, CLASS_CHANGE_REASON)
+        with engine.connect() as conn:
+            rows = conn.execute(sa.select(changes.c.id, changes.c.reason).order_by(changes.c.id)).all()
+            assert [tuple(r) for r in rows] == [(1, NO_REASON_PLACEHOLDER), (2, NO_REASON_PLACEHOLDER),
+                                                (3, "caller panicked")]
+            [column] = [c for c in sa.inspect(conn).get_columns("class_changes") if c["name"] == "reason"]
+            assert column["nullable"] is False
+            # The other columns, their checks and the foreign key survived the table rebuild (SQLite).
+            assert conn.scalar(sa.select(sa.func.count()).select_from(sa.table("class_changes"))) == 3
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(changes.insert(), [{"ticket_id": ticket_id, "from_class": 2, "to_class": 1, "reason": None,
+                                             "at": T0}])
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(changes.insert(), [{"ticket_id": ticket_id, "from_class": 2, "to_class": 2,
+                                             "reason": "same class", "at": T0}])
+        with make_session_factory(engine)() as db:
+            assert {c.reason for c in db.get(Ticket, ticket_id).class_changes} == {
+                NO_REASON_PLACEHOLDER, "caller panicked"}
+            assert db.scalar(sa.select(sa.func.count(ClassChange.id))) == 3
+        engine.dispose()
+        downgrade(db_url, ONSITE_LIMIT_REVISION)  # and back: nullable again, the placeholder NULL again
+        with engine.connect() as conn:
+            [column] = [c for c in sa.inspect(conn).get_columns("class_changes") if c["name"] == "reason"]
+            assert column["nullable"] is True
+            rows = conn.execute(sa.select(changes.c.id, changes.c.reason).order_by(changes.c.id)).all()
+            assert [tuple(r) for r in rows] == [(1, None), (2, None), (3, "caller panicked")]
+    finally:
+        engine.dispose()

@@ -33,6 +33,7 @@ def load_page(monkeypatch: pytest.MonkeyPatch, name: str) -> tuple[ModuleType, d
         return lambda function: function
 
     monkeypatch.setattr(dash, "register_page", register_page)
+    monkeypatch.setattr(dash, "clientside_callback", lambda *_args, **_kwargs: None)
     monkeypatch.setattr(dashboard.security, "secured_callback", secured_callback)
     spec = importlib.util.spec_from_file_location(f"_{name}_page_under_test", PAGES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)

@@ -27,7 +27,7 @@ def test_page_is_registered_for_ticket_create_and_every_callback_too(page):
     assert actions and set(actions) == {"ticket.create"}
 
 
-def _lowering_refusal(current: int, new: int, roles: set[Role], reason: str | None) -> rules.ClassChangeError:
+def _change_refusal(current: int, new: int, roles: set[Role], reason: str | None) -> rules.ClassChangeError:
     with pytest.raises(rules.ClassChangeError) as caught:
         rules.check_class_change(TicketClass(current), TicketClass(new), actor_roles=roles, reason=reason)
     return caught.value
@@ -39,18 +39,23 @@ def _shown(exc: ServiceError) -> dict[str, str]:
     return {field: text for field, text in zip(hotline_errors.ERROR_FIELDS, out, strict=True) if text}
 
 
-@pytest.mark.parametrize(("language", "supervisor", "reason", "required"), [
+@pytest.mark.parametrize(("language", "supervisor", "reason", "raise_reason", "required"), [
     ("en", "Lowering a class-1 ticket to class 2 needs a supervisor (R6.5).",
-     "Lowering a ticket from class 2 to class 3 needs a reason (R6.5).", "required"),
-    ("zh_CN", "将1级工单降为2级需要值班主管（R6.5）。", "将工单从2级降为3级需要填写原因（R6.5）。", "必填"),
+     "Lowering a ticket from class 2 to class 3 needs a reason (R6.5).", "A change of class needs a reason (R6.5).",
+     "required"),
+    ("zh_CN", "将1级工单降为2级需要值班主管（R6.5）。", "将工单从2级降为3级需要填写原因（R6.5）。",
+     "变更工单等级需要填写原因（R6.5）。", "必填"),
 ])
-def test_class_change_refusals_are_shown_in_the_users_language(language, supervisor, reason, required):
+def test_class_change_refusals_are_shown_in_the_users_language(language, supervisor, reason, raise_reason,
+                                                               required):
     """The classes are values of the message, filled in after translation (no parsing of English text)."""
     server = Flask(__name__)
     init_i18n(server, language, "America/Santiago")
     with server.test_request_context("/"):
-        assert _shown(_lowering_refusal(1, 2, {Role.HOTLINE_AGENT}, "x")) == {"class": supervisor}
-        assert _shown(_lowering_refusal(2, 3, {Role.HOTLINE_AGENT}, None)) == {"class_reason": reason}
+        assert _shown(_change_refusal(1, 2, {Role.HOTLINE_AGENT}, "x")) == {"class": supervisor}
+        assert _shown(_change_refusal(2, 3, {Role.HOTLINE_AGENT}, None)) == {"class_reason": reason}
+        # R6.5: the service refuses a raise without a reason too, next to the same field.
+        assert _shown(_change_refusal(2, 1, {Role.HOTLINE_AGENT}, " ")) == {"class_reason": raise_reason}
         assert _shown(ServiceError("required", "class_reason")) == {"class_reason": required}
 
 

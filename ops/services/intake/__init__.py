@@ -24,6 +24,7 @@ from ops.services.intake.create import create_ticket, replay_idempotent
 from ops.services.intake.locate import find_duplicates, resolve_location
 from ops.services.intake.report import (
     CHANNEL_ALIASES,
+    LONGEST_CALL,
     DuplicateHit,
     IntakeResult,
     ReportIn,
@@ -36,6 +37,7 @@ from ops.services.intake.report import (
 
 __all__ = [
     "CHANNEL_ALIASES",
+    "LONGEST_CALL",
     "DuplicateHit",
     "IntakeResult",
     "ReportIn",

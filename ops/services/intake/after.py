@@ -37,7 +37,7 @@ def change_class(
     appointment_start: datetime | None = None,
     appointment_end: datetime | None = None,
 ) -> Ticket:
-    """R6.5: raise a class (anyone who takes calls), or lower it (class 1 only by a supervisor, with a reason).
+    """R6.5: raise a class (anyone who takes calls) or lower it (class 1 only by a supervisor), with a reason.
 
     The deadlines are recomputed from the time the report was received, not from now: the caller
     has been waiting since then. Lowering to class 3 needs an appointment slot (R6.4). Raising a
@@ -66,8 +66,9 @@ def change_class(
     old = ticket.ticket_class
     ticket.ticket_class = new
     _apply_deadlines(ticket, deadlines)  # a raise out of class 3 keeps the booked slot (R6.4)
-    change = ClassChange(ticket_id=ticket.id, from_class=old, to_class=new,
-                         reason=reason.strip() if reason and reason.strip() else None, actor_id=actor.user_id, at=now)
+    assert reason is not None  # check_class_change refuses a change without one (R6.5)
+    change = ClassChange(ticket_id=ticket.id, from_class=old, to_class=new, reason=reason.strip(),
+                         actor_id=actor.user_id, at=now)
     db.add(change)
     task = _callback_task(db, ticket, now)
     db.flush()
@@ -86,7 +87,11 @@ def record_safety_instruction(
     *,
     shown_on_screen: bool = False,
 ) -> SafetyInstruction:
-    """R6.2: one line of the safety script was read to the caller now; the system records it and when."""
+    """R6.2: one line of the safety script was read to the caller now; the system records it and when.
+
+    Never stamped before the report was received (which a phone's clock may put a little ahead of
+    the server's, R5.5): the script cannot have been read before the report reached us.
+    """
     require(actor, "ticket.create")
     if not _aware(now):
         raise ServiceError("aware_time_required", "now")
@@ -96,7 +101,8 @@ def record_safety_instruction(
         raise ServiceError("intake.no_script", "code")
     if code not in allowed_codes:
         raise ServiceError("intake.not_script_line", "code")
-    line = SafetyInstruction(ticket_id=ticket.id, code=code, given_at=now, given_by_id=actor.user_id,
+    line = SafetyInstruction(ticket_id=ticket.id, code=code, given_at=max(now, ticket.received_at),
+                             given_by_id=actor.user_id,
                              channel=ticket.channel, shown_on_screen=shown_on_screen)
     db.add(line)
     db.flush()

@@ -184,9 +184,11 @@ def create_ticket(
         db.add(SafetyInstruction(ticket_id=ticket.id, code=code, given_at=at, given_by_id=actor.user_id,
                                  channel=clean.channel, shown_on_screen=False))
     if script and not clean.channel.is_voice:
-        # R6.2 (product): the reporter sees the guidance at once; the system records it as given.
+        # R6.2 (product): the reporter sees the guidance at once; the system records it as given
+        # (never before the report was received, which a phone's clock may put a little ahead).
+        shown_at = max(now, clean.received_at)
         for line in script:
-            db.add(SafetyInstruction(ticket_id=ticket.id, code=line.code, given_at=now, given_by_id=None,
+            db.add(SafetyInstruction(ticket_id=ticket.id, code=line.code, given_at=shown_at, given_by_id=None,
                                      channel=clean.channel, shown_on_screen=True))
     task = _callback_task(db, ticket, now)
     if idempotency_key is not None:
@@ -200,7 +202,10 @@ def create_ticket(
                "callback_task_id": task.id if task else None,
                "safety_read": [code for code, _ in clean.safety_given],
                "safety_shown_on_screen": [line.code for line in script] if not clean.channel.is_voice else [],
-               "possible_duplicates": [h.ticket.id for h in duplicates]},
+               "possible_duplicates": [h.ticket.id for h in duplicates],
+               # R5.5: a call start clamped to LONGEST_CALL before the save is kept as given.
+               **({"received_at_as_given": report.received_at}
+                  if report.received_at is not None and report.received_at != clean.received_at else {})},
         recommendation={"proposed_class": proposed, "rule_version": classification.rule_version,
                         "reasons": list(classification.reason_codes)},
         at=now,

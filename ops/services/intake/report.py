@@ -23,6 +23,9 @@ MAX_TEXT = 4000
 MAX_KEY_LENGTH = 200
 #: A report's fault may not start after it was received; clocks on phones drift a little.
 CLOCK_SKEW = timedelta(minutes=10)
+#: R5.5: the longest a report may have been received before it is saved (a hotline call's start).
+#: An earlier ``received_at`` is clamped to this, not refused; see :class:`ReportIn`.
+LONGEST_CALL = timedelta(minutes=60)
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{5,40}$")
 
 
@@ -34,8 +37,18 @@ class ReportIn:
     the worst case, R5.3). ``lon``/``lat`` are a map click or the app's GPS; they are used only when
     neither the customer's premises nor the typed street resolves the place (see
     :func:`resolve_location`). ``requested_class`` lets the agent raise the proposed class at once
-    (with ``class_reason``; lowering follows :func:`ops.rules.check_class_change`).
+    (with ``class_reason``, as every change of class, :func:`ops.rules.check_class_change`).
     ``safety_given`` holds the R6.2 lines already read out, as ``(code, when)``.
+
+    ``received_at`` (R5.5) starts every class-1 clock (R6.1 departure, R7.3 auto-dispatch, R7.4 red
+    alert), so the hotline passes the time the call started, stamped by its server, and saving
+    defaults it to now only for a report that arrives whole (the app, WeChat). It may not lie more
+    than :data:`CLOCK_SKEW` after the save (refused), nor more than :data:`LONGEST_CALL` before it:
+    an earlier time is **clamped** to that bound rather than refused, because the likely cause is a
+    form left open before the call, and refusing would keep an emergency from being saved while the
+    caller waits; the clamp still bounds how far a ticket can be backdated, and the audit event
+    keeps the time as given. Likewise an R6.2 line is never stamped before ``received_at``: an
+    earlier tick is stored at ``received_at``.
     """
 
     channel: Channel | str
@@ -200,6 +213,8 @@ def _validate(report: ReportIn, now: datetime) -> _Clean:
         problems.add("offset_time_required", "received_at")
     elif received_at > now + CLOCK_SKEW:
         problems.add("intake.in_future", "received_at")
+    else:
+        received_at = max(received_at, now - LONGEST_CALL)
     started_at = report.started_at
     if not _aware(started_at):
         problems.add("offset_time_required", "started_at")
@@ -226,6 +241,7 @@ def _validate(report: ReportIn, now: datetime) -> _Clean:
             continue
         given.append((code, at))
     problems.raise_if_any()
+    given = [(code, max(at, received_at)) for code, at in given]
     if duration is None and started_at <= received_at:
         duration = int((received_at - started_at).total_seconds() // 60)
     return _Clean(

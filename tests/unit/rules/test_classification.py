@@ -209,9 +209,24 @@ def test_r6_5_property_one_class_with_reasons_and_monotone_in_odour(
 # ---------------------------------------------------------------------------- R6.5 class changes
 
 
-@pytest.mark.parametrize(("current", "new"), [(C3, C2), (C3, C1), (C2, C1), (C2, C2)])
-def test_r6_5_raising_a_class_is_always_allowed(current, new):
-    assert check_class_change(current, new, actor_roles=set(), reason=None) is None
+@pytest.mark.parametrize(("current", "new"), [(C3, C2), (C3, C1), (C2, C1)])
+def test_r6_5_raising_a_class_is_allowed_to_anyone_with_a_reason(current, new):
+    assert check_class_change(current, new, actor_roles=set(), reason="caller is elderly and alone") is None
+
+
+@pytest.mark.parametrize(("current", "new"), [(C3, C2), (C3, C1), (C2, C1)])
+@pytest.mark.parametrize("reason", [None, "", "  \t"])
+def test_r6_5_raising_a_class_needs_a_reason_too(current, new, reason):
+    """R6.5: every change of class is logged with why, so a raise without a reason is refused."""
+    with pytest.raises(ClassChangeError) as err:
+        check_class_change(current, new, actor_roles={Role.SUPERVISOR}, reason=reason)
+    assert err.value.code == "class.change_needs_reason" and err.value.field == "reason"
+    assert dict(err.value.problems[0].params) == {"from_class": int(current), "to_class": int(new)}
+
+
+@pytest.mark.parametrize("cls", [C1, C2, C3])
+def test_r6_5_keeping_the_class_is_no_change_and_needs_no_reason(cls):
+    assert check_class_change(cls, cls, actor_roles=set(), reason=None) is None
 
 
 def test_r6_5_lowering_class1_needs_supervisor():
