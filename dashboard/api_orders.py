@@ -112,30 +112,43 @@ def _run(action: str, call: Callable[[Any, Any, datetime], Any], *, created: boo
 
 # ----------------------------------------------------------------------------- recommendations
 @api.get("/tickets/<int:ticket_id>/recommendations")
-@performs("ticket.read")
+@performs("dispatch.recommend")
 def ticket_recommendations_route(ticket_id: int) -> ResponseReturnValue:
-    """The top-k crews for a ticket now; each call is stored (R13.1) and returns its recommendation_id."""
-    from ops.db import transaction
-    from ops.dispatching import recommend_for_ticket
-    from ops.models import Ticket
-
+    """Deprecated: use POST. The top-k crews for a ticket now, stored (R13.1) like the POST."""
     k_text = request.args.get("k", "3")
     if not k_text.isdigit() or not 1 <= int(k_text) <= 10:
         return _invalid({"k": "a whole number from 1 to 10"})
+    return _recommend(ticket_id, int(k_text), created=False)
+
+
+def _recommend(ticket_id: int, k: int, *, created: bool) -> ResponseReturnValue:
+    from ops.services.dispatching import recommend
+
     ctx = context()
-    network = ctx.service_area.network
-    with transaction(ctx.sessions) as db:
-        if db.get(Ticket, ticket_id) is None:
-            return error(404, f"ticket {ticket_id} not found")
-        rec = recommend_for_ticket(db, ticket_id, ctx.clock(), network, k=int(k_text))
-        payload = rec.payload
-        return jsonify({
-            "recommendation_id": rec.id, "ticket_id": ticket_id, "created_at": _iso(rec.created_at),
-            "used_fallback": rec.used_fallback, "note": payload.get("note", ""),
-            "options": [{key: o[key] for key in ("rank", "crew_id", "crew_code", "eta", "departure", "slack_s",
-                                                 "displaces", "explanation", "cost_delta", "diverted")}
-                        for o in payload["options"]],
-        })
+
+    def work(db: Any) -> dict[str, Any]:
+        rec = recommend(db, g.identity.actor, ticket_id, k, now=ctx.clock(), network=ctx.service_area.network)
+        return recommendation_json(rec)
+
+    try:
+        body = unit_of_work.run(ctx.sessions, work)
+    except ServiceError as exc:
+        return api_error(exc)
+    response = jsonify(body)
+    response.status_code = 201 if created else 200
+    return response
+
+
+def recommendation_json(rec: Any) -> dict[str, Any]:
+    """A stored recommendation as the API shows it: the ``recommendation_id`` that ``/dispatch`` needs."""
+    payload = rec.payload
+    return {
+        "recommendation_id": rec.id, "ticket_id": rec.ticket_id, "created_at": _iso(rec.created_at),
+        "used_fallback": rec.used_fallback, "note": payload.get("note", ""),
+        "options": [{key: o[key] for key in ("rank", "crew_id", "crew_code", "eta", "departure", "slack_s",
+                                             "displaces", "explanation", "cost_delta", "diverted")}
+                    for o in payload["options"]],
+    }
 
 
 @api.post("/tickets/<int:ticket_id>/dispatch")

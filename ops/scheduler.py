@@ -30,12 +30,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from ops import rules
 from ops.audit import record
 from ops.db import transaction
-from ops.dispatching import build_state, epoch, recommend_for_ticket
+from ops.dispatching import build_state, epoch
 from ops.errors import ServiceError
 from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR
-from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at, store_plan
+from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at
 from ops.queries import class1_awaiting_departure
+from ops.services.dispatching import adopt_plan, recommend
 from ops.services.work_orders import confirm_dispatch
 from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch_types import DispatchState
@@ -134,7 +135,7 @@ class _Recommender:
     def __call__(self, ticket_id: int) -> Recommendation:
         if self._state is None:
             self._state = build_state(self.db, self.now, self.network)
-        return recommend_for_ticket(self.db, ticket_id, self.now, self.network, state=self._state)
+        return recommend(self.db, SYSTEM_ACTOR, ticket_id, now=self.now, network=self.network, state=self._state)
 
     def changed(self) -> None:
         self._state = None
@@ -156,7 +157,7 @@ def _recently_found_no_crew(db: Session, ticket_id: int, now: datetime) -> bool:
             and _has_alert(db, AlertKind.NO_CREW, ticket_id))
 
 
-def _class1_waiting(db: Session, now: datetime, recommend: _Recommender, report: TickReport) -> None:
+def _class1_waiting(db: Session, now: datetime, recommender: _Recommender, report: TickReport) -> None:
     """R7.3: pre-alert the top crew of each new class 1 at once; dispatch it ourselves after 3 min."""
     waiting = db.scalars(sa.select(Ticket).where(Ticket.status == TicketStatus.NEW,
                                                  Ticket.ticket_class == TicketClass.EMERGENCY)
@@ -168,7 +169,7 @@ def _class1_waiting(db: Session, now: datetime, recommend: _Recommender, report:
             continue
         if _recently_found_no_crew(db, ticket.id, now):
             continue  # retried every RETRY_NO_CREW_S, not every tick: each try stores a recommendation
-        rec = recommend(ticket.id)
+        rec = recommender(ticket.id)
         options = rec.payload["options"]
         if not auto:
             if options:
@@ -187,7 +188,7 @@ def _class1_waiting(db: Session, now: datetime, recommend: _Recommender, report:
                         db, SYSTEM_ACTOR, ticket.id, option["crew_id"], rec.id, now,
                         override_reason=None if i == 0 else "R7.3: the recommended crews before it could not go",
                         auto=True)
-                recommend.changed()
+                recommender.changed()
                 break
             except ServiceError as exc:
                 log.info("auto-dispatch of ticket %s to crew %s refused: %s", ticket.id, option["crew_id"], exc)
@@ -201,7 +202,7 @@ def _class1_waiting(db: Session, now: datetime, recommend: _Recommender, report:
         report.auto_dispatched.append(order.id)
 
 
-def _no_acknowledgement(db: Session, now: datetime, recommend: _Recommender, report: TickReport) -> None:
+def _no_acknowledgement(db: Session, now: datetime, recommender: _Recommender, report: TickReport) -> None:
     """R7.2: no acknowledgement 10 min after dispatch: escalate, alert the supervisor, propose the next crew."""
     limit = now - timedelta(minutes=rules.get_rule_settings().ack_minutes)
     orders = db.scalars(sa.select(WorkOrder).where(WorkOrder.status == WorkOrderStatus.DISPATCHED,
@@ -209,7 +210,7 @@ def _no_acknowledgement(db: Session, now: datetime, recommend: _Recommender, rep
                                                    WorkOrder.dispatched_at <= limit)
                         .order_by(WorkOrder.dispatched_at, WorkOrder.id)).all()
     for order in orders:
-        rec = recommend(order.ticket_id)
+        rec = recommender(order.ticket_id)
         proposed = next((o["crew_id"] for o in rec.payload["options"] if o["crew_id"] != order.crew_id), None)
         order.escalated_at = now
         db.flush()
@@ -278,9 +279,9 @@ def _red_alerts(db: Session, now: datetime, report: TickReport) -> None:
 def run_escalations(db: Session, now: datetime, network: RoadNetwork) -> TickReport:
     """One scheduler tick at ``now`` (call it inside a transaction, holding the lease)."""
     report = TickReport()
-    recommend = _Recommender(db, now, network)
-    _class1_waiting(db, now, recommend, report)
-    _no_acknowledgement(db, now, recommend, report)
+    recommender = _Recommender(db, now, network)
+    _class1_waiting(db, now, recommender, report)
+    _no_acknowledgement(db, now, recommender, report)
     _at_risk(db, now, network, report)
     _red_alerts(db, now, report)
     return report
@@ -311,7 +312,7 @@ def replan(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork,
         state = build_state(db, now, network)
     result = plan(state, budget_s)
     with transaction(sessions) as db:
-        store_plan(db, result, now, "scheduler", state)
+        adopt_plan(db, SYSTEM_ACTOR, result, now=now, source="scheduler", state=state)
     return True
 
 

@@ -194,7 +194,10 @@ def _panel() -> dbc.Card:
     ], id="dispatch-panel", className="mt-2")
 
 
-def _plan_tab(can_confirm: bool) -> html.Div:
+def _plan_tab(can_confirm: bool, can_plan: bool) -> html.Div:
+    preview = None if can_plan else html.Div(
+        _("Preview only: your role may not change the plan in force, so these proposals are not stored "
+          "and cannot be confirmed."), className="small text-muted mb-1", id="plan-preview-note")
     return html.Div([
         html.Div([
             dbc.Button(_("Plan all"), id="plan-run", color="primary", size="sm", className="me-2"),
@@ -204,6 +207,7 @@ def _plan_tab(can_confirm: bool) -> html.Div:
                       _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5)."),
                       className="small text-muted ms-2"),
         ], className="d-flex align-items-center mb-1 flex-wrap"),
+        preview,
         dcc.Loading(html.Div(id="plan-summary", className="small mb-1"), type="dot"),
         html.Div(id="plan-result", className="small mb-1"),
         _grid("plan-grid", [], proposal_columns(_), "params.data.ticket", "52vh", _("No proposals"),
@@ -261,7 +265,7 @@ def layout(**_query) -> html.Div:
                                 dbc.Tab(_grid("crew-grid", crew_rows(crew_list, now, tz, _), crew_columns(_),
                                               "params.data.code", "74vh", _("No crews")),
                                         label=_("Crews"), tab_id="tab-crews"),
-                                dbc.Tab(_plan_tab(may("dispatch.confirm")), label=_("Plan all"), tab_id="tab-plan"),
+                                dbc.Tab(_plan_tab(may("dispatch.confirm"), may("dispatch.plan")), label=_("Plan all"), tab_id="tab-plan"),
                                 dbc.Tab(html.Div(alert_items(open_, tz, _, can_acknowledge=can_ack),
                                                  id="alerts-list", className="pt-2",
                                                  style={"maxHeight": "74vh", "overflowY": "auto"}),
@@ -384,11 +388,11 @@ def _crew_options(payload: dict[str, Any], crews: list) -> list[dict[str, str | 
 
 
 def _render_panel(ticket_no: str, message: Any = None) -> tuple:
-    """Everything the panel shows for one ticket: a fresh stored recommendation while it waits for a
-    crew (R13.1), else its work order's progress."""
+    """Everything the panel shows for one ticket: a fresh recommendation while it waits for a crew,
+    stored (R13.1) when the viewer may store one and a preview otherwise, else its order's progress."""
     from ops.db import transaction
     from ops.dispatch_board import crews_on_shift, ticket_brief, ticket_numbers
-    from ops.dispatching import recommend_for_ticket
+    from ops.services.dispatching import recommend
 
     ctx = context()
     now = ctx.clock()
@@ -400,7 +404,8 @@ def _render_panel(ticket_no: str, message: Any = None) -> tuple:
         numbers: dict[int, str] = {}
         crews: list = []
         if brief is not None and brief.status == "new":
-            rec = recommend_for_ticket(db, brief.id, now, ctx.service_area.network)
+            rec = recommend(db, current_actor(), brief.id, now=now, network=ctx.service_area.network,
+                            store=may("dispatch.recommend"))
             payload, rec_id = dict(rec.payload), rec.id
             numbers = ticket_numbers(db, [d["ticket_id"] for o in payload["options"] for d in o["displaces"]])
             crews = crews_on_shift(db)
@@ -525,18 +530,19 @@ def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: in
     prevent_initial_call=True,
 )
 def plan_all(n_clicks: int | None):
-    """One OR-Tools plan of the whole queue, each proposal stored as the recommendation it answers."""
-    from ops.db import transaction
-    from ops.dispatching import plan_queue
+    """One OR-Tools plan of the whole queue: it becomes the plan in force and each proposal is stored as
+    the recommendation it answers, for those who may (``dispatch.plan``); a preview for the others."""
+    from ops.services.dispatching import replan
 
     if not n_clicks:
         raise PreventUpdate
     ctx = context()
     now = ctx.clock()
-    with transaction(ctx.sessions) as db:
-        result = plan_queue(db, now, ctx.service_area.network, PLAN_BUDGET_S)
+    store = may("dispatch.plan")
+    result = unit_of_work.run(ctx.sessions, lambda db: replan(
+        db, current_actor(), PLAN_BUDGET_S, now=now, network=ctx.service_area.network, store=store))
     rows = proposal_rows(result.proposals, now, ctx.settings.timezone, _)
-    return rows, plan_summary(result, _), not (rows and may("dispatch.confirm")), ""
+    return rows, plan_summary(result, _), not (rows and store and may("dispatch.confirm")), ""
 
 
 @secured_callback(
@@ -563,6 +569,9 @@ def confirm_selected(n_clicks: int | None, selected: list[dict] | None, rows: li
     ctx = context()
     results: dict[str, tuple[bool, str]] = {}
     for row in selected:
+        if row.get("recommendation_id") is None:  # a preview's proposal: nothing stored to confirm
+            results[row["ticket"]] = (False, _("not dispatched: not allowed"))
+            continue
         try:
             unit_of_work.run(ctx.sessions, lambda db, row=row: confirm_dispatch(
                 db, current_actor(), int(row["ticket_id"]), int(row["crew_id"]), int(row["recommendation_id"]),

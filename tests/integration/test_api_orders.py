@@ -49,7 +49,7 @@ def token(web, username: str, scopes: list[str], crew_code: str | None = None) -
 
 
 def supervisor(web):
-    return token(web, "supervisor", ["dispatch", "tickets:read", "orders:update"])
+    return token(web, "supervisor", ["dispatch", "dispatch:recommend", "tickets:read", "orders:update"])
 
 
 def crew(web):

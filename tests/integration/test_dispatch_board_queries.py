@@ -8,10 +8,11 @@ import pytest
 
 from ops.db import transaction
 from ops.dispatch_board import crew_board, crews_on_shift, ticket_brief
-from ops.dispatching import SERVICE_MINUTES, build_state, plan_queue
+from ops.dispatching import SERVICE_MINUTES, build_state
 from ops.models import Recommendation
 from ops.plan_in_force import load_plan
 from ops.services import work_orders as wo
+from ops.services.dispatching import replan
 from ops.vocabulary import CrewStatus, Symptom
 from tests.integration.dispatch_world import NETWORK, SUPERVISOR, World
 
@@ -66,7 +67,7 @@ def test_crew_list_says_when_each_crew_is_free(world):
 def test_plan_all_proposes_a_crew_per_dispatchable_ticket_and_stores_each_r13_1(world):
     crews = [world.crew(0), world.crew(35)]
     near0, near35 = world.ticket(1, 1), world.ticket(34, 2)
-    result = plan_queue(world.db, NOW, NETWORK, budget_s=1.0)
+    result = replan(world.db, SUPERVISOR, 1.0, now=NOW, network=NETWORK)
     by_ticket = {p.ticket_no: p for p in result.proposals}
     assert set(by_ticket) == {near0.ticket_no, near35.ticket_no}
     assert by_ticket[near0.ticket_no].crew_id == crews[0].id
@@ -87,7 +88,7 @@ def test_plan_all_counts_work_queued_behind_a_crews_first_job(world):
     world.ticket(1, 2)
     world.ticket(2, 2)
     world.ticket(3, 2)
-    result = plan_queue(world.db, NOW, NETWORK, budget_s=1.0)
+    result = replan(world.db, SUPERVISOR, 1.0, now=NOW, network=NETWORK)
     assert len(result.proposals) == 1  # one crew, one order at a time
     assert result.queued == 2
     assert result.dropped == []

@@ -76,9 +76,9 @@ def test_a_confirmed_class1_is_not_auto_dispatched(setup):
 def test_r7_2_no_ack_in_10_minutes_escalates_and_proposes_the_next_best(setup):
     sessions, ids = setup
     with transaction(sessions) as db:
-        from ops.dispatching import recommend_for_ticket
+        from ops.services.dispatching import recommend
 
-        rec = recommend_for_ticket(db, ids["ticket"], minutes(1), NETWORK)
+        rec = recommend(db, SUPERVISOR, ids["ticket"], now=minutes(1), network=NETWORK)
         order_id = wo.confirm_dispatch(db, SUPERVISOR, ids["ticket"], ids["near"], rec.id, minutes(1)).id
     assert tick_at(sessions, minutes(10.9)).escalated == []
     report = tick_at(sessions, minutes(11))

@@ -8,11 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from ops.db import transaction
-from ops.dispatching import build_state, recommend_for_ticket
+from ops.dispatching import build_state
 from ops.errors import ConflictError, ForbiddenError, ServiceError
 from ops.models import AuditEvent, Crew, FollowUp, RepairRecord, Ticket, WorkOrder
 from ops.permissions import PermissionDenied
 from ops.services import work_orders as wo
+from ops.services.dispatching import recommend
 from ops.vocabulary import CrewStatus, RepairResult, Role, TicketStatus, WorkOrderStatus
 from tests.integration.dispatch_world import NETWORK, SUPERVISOR, World
 
@@ -37,7 +38,7 @@ def world(session_factory):
 def dispatched(world, crew, ticket_class: int):
     """A ticket on node 14 and the order that follows the stored recommendation for ``crew``."""
     t = world.ticket(14, ticket_class)
-    rec = recommend_for_ticket(world.db, t.id, NOW, NETWORK)
+    rec = recommend(world.db, SUPERVISOR, t.id, now=NOW, network=NETWORK)
     return t, wo.confirm_dispatch(world.db, SUPERVISOR, t.id, crew.id, rec.id, NOW)
 
 
@@ -66,7 +67,7 @@ def test_state_maps_crews_skills_and_deadlines(world):
 def test_r13_1_recommendation_is_stored_with_its_options(world):
     near, far = world.crew(13), world.crew(35)
     t = world.ticket(14, 1)
-    rec = recommend_for_ticket(world.db, t.id, NOW, NETWORK, k=3)
+    rec = recommend(world.db, SUPERVISOR, t.id, now=NOW, network=NETWORK, k=3)
     assert rec.id is not None and rec.used_fallback is False
     options = rec.payload["options"]
     assert [o["crew_id"] for o in options] == [near.id, far.id]
@@ -79,7 +80,7 @@ def test_full_lifecycle_records_every_timestamp_and_audit_event(world):
     db = world.db
     crew = world.crew(13)
     t = world.ticket(14, 1)
-    rec = recommend_for_ticket(db, t.id, NOW, NETWORK)
+    rec = recommend(db, SUPERVISOR, t.id, now=NOW, network=NETWORK)
     member = world.member(crew)
     order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, rec.id, NOW + timedelta(minutes=1))
     assert order.recommended_crew_id == crew.id and order.recommendation["decision"] == "followed"
@@ -113,7 +114,7 @@ def test_override_needs_a_reason_naming_the_field(world):
     db = world.db
     near, far = world.crew(13), world.crew(35)
     t = world.ticket(14, 1)
-    rec = recommend_for_ticket(db, t.id, NOW, NETWORK)
+    rec = recommend(db, SUPERVISOR, t.id, now=NOW, network=NETWORK)
     with pytest.raises(ServiceError) as exc:
         wo.confirm_dispatch(db, SUPERVISOR, t.id, far.id, rec.id, NOW)
     assert exc.value.field == "override_reason"
@@ -250,14 +251,14 @@ def test_preemption_diverts_a_crew_en_route_to_class3_and_requeues_that_job(worl
     wo.acknowledge(db, member, order3.id, NOW + timedelta(minutes=1))
     wo.depart(db, member, order3.id, NOW + timedelta(minutes=2))
     leak = world.ticket(14, 1, received_at=NOW + timedelta(minutes=3))
-    rec = recommend_for_ticket(db, leak.id, NOW + timedelta(minutes=3), NETWORK)
+    rec = recommend(db, SUPERVISOR, leak.id, now=NOW + timedelta(minutes=3), network=NETWORK)
     assert rec.payload["options"][0]["crew_id"] == crew.id
     order1 = wo.confirm_dispatch(db, SUPERVISOR, leak.id, crew.id, rec.id, NOW + timedelta(minutes=3))
     assert order3.status is WorkOrderStatus.CANCELLED
     assert order3.cancel_reason == f"preempted by ticket {leak.ticket_no}"
     assert job.status is TicketStatus.NEW and order1.status is WorkOrderStatus.DISPATCHED
     assert "order.preempt" in actions(db, "work_order", order3.id)
-    again = recommend_for_ticket(db, job.id, NOW + timedelta(minutes=4), NETWORK)
+    again = recommend(db, SUPERVISOR, job.id, now=NOW + timedelta(minutes=4), network=NETWORK)
     assert again.id != rec.id and again.payload["options"]  # the re-queued job gets a new recommendation
 
 
@@ -286,7 +287,7 @@ def test_dispatch_board_reads_the_order_of_a_crew_and_a_ticket(world):
     db = world.db
     crew = world.crew(13)
     t = world.ticket(14, 1)
-    rec = recommend_for_ticket(db, t.id, NOW, NETWORK)
+    rec = recommend(db, SUPERVISOR, t.id, now=NOW, network=NETWORK)
     order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, rec.id, NOW)
     row = active_order_for_crew(db, crew.id)
     assert (row.id, row.next_step, row.has_reading, row.crew_code) == (order.id, "ack", False, crew.code)

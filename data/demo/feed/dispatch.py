@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from data.demo.feed.actors import FEED_LABEL
 from data.demo.feed.config import FeedConfig
-from ops.dispatching import recommend_for_ticket
 from ops.errors import ServiceError
 from ops.models import Crew, Ticket, WorkOrder
 from ops.permissions import Actor
+from ops.services.dispatching import recommend
 from ops.services.work_orders import confirm_dispatch
 from ops.vocabulary import CrewStatus, TicketClass, TicketStatus
 from optimizer.network import RoadNetwork
@@ -65,7 +65,7 @@ def waiting_tickets(db: Session, now: datetime, config: FeedConfig) -> list[int]
 
 def confirm_one(db: Session, supervisor: Actor, ticket_id: int, now: datetime, network: RoadNetwork) -> int | None:
     """Recommend and confirm a crew for one ticket; the new order's id, or ``None`` if none could go."""
-    rec = recommend_for_ticket(db, ticket_id, now, network)
+    rec = recommend(db, supervisor, ticket_id, now=now, network=network)
     options = rec.payload.get("options") or []
     for i, option in enumerate(options):
         reason = None if i == 0 else (f"{FEED_LABEL}: the recommended crew {options[0]['crew_code']} "

@@ -1,0 +1,90 @@
+"""Recommendations and the plan in force as a service: who may store them, the audit trail, previews."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from ops.db import transaction
+from ops.errors import NotFoundError, ServiceError
+from ops.models import AuditEvent, PlanInForce, Recommendation
+from ops.permissions import SYSTEM_ACTOR, Actor, PermissionDenied
+from ops.services.dispatching import recommend, replan
+from ops.vocabulary import Role
+from tests.integration.dispatch_world import NETWORK, SUPERVISOR, World
+
+NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+DISPATCHER = Actor(user_id=None, label="dispatcher Wu", roles=frozenset({Role.DISPATCHER}))
+MANAGER = Actor(user_id=None, label="manager Ana", roles=frozenset({Role.MANAGER}))
+
+
+@pytest.fixture
+def world(session_factory):
+    with transaction(session_factory) as db:
+        yield World(db, NOW)
+
+
+def counts(db) -> tuple[int, int, int]:
+    return tuple(db.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Recommendation, PlanInForce,
+                                                                                AuditEvent))
+
+
+def test_a_stored_recommendation_is_audited_with_who_asked(world):
+    crew = world.crew(13)
+    t = world.ticket(14, 1)
+    rec = recommend(world.db, DISPATCHER, t.id, 2, now=NOW, network=NETWORK)
+    assert rec.id is not None and world.db.get(Recommendation, rec.id) is rec
+    event = world.db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "dispatch.recommend"))
+    assert (event.actor_label, event.entity, event.entity_id) == ("dispatcher Wu", "ticket", str(t.id))
+    assert event.after["recommendation_id"] == rec.id and event.after["crew_ids"] == [crew.id]
+    assert event.after["k"] == 2
+
+
+def test_a_manager_previews_a_recommendation_and_nothing_is_written(world):
+    world.crew(13)
+    t = world.ticket(14, 1)
+    before = counts(world.db)
+    preview = recommend(world.db, MANAGER, t.id, now=NOW, network=NETWORK, store=False)
+    assert preview.id is None and preview.payload["options"]
+    world.db.flush()
+    assert counts(world.db) == before
+    with pytest.raises(PermissionDenied):
+        recommend(world.db, MANAGER, t.id, now=NOW, network=NETWORK)
+
+
+def test_recommend_refuses_a_bad_k_and_an_unknown_ticket(world):
+    t = world.ticket(14, 1)
+    for k in (0, 11, True):
+        with pytest.raises(ServiceError) as refused:
+            recommend(world.db, SUPERVISOR, t.id, k, now=NOW, network=NETWORK)
+        assert (refused.value.code, refused.value.field) == ("dispatch.k_range", "k")
+    with pytest.raises(NotFoundError):
+        recommend(world.db, SUPERVISOR, 999_999, now=NOW, network=NETWORK)
+    with pytest.raises(NotFoundError):
+        recommend(world.db, SUPERVISOR, 2**70, now=NOW, network=NETWORK)
+
+
+def test_plan_all_replaces_the_plan_in_force_only_for_those_who_may(world):
+    world.crew(13)
+    world.ticket(14, 2)
+    before = counts(world.db)
+    preview = replan(world.db, MANAGER, 0.5, now=NOW, network=NETWORK, store=False)
+    assert not preview.stored and preview.proposals and preview.proposals[0].recommendation_id is None
+    world.db.flush()
+    assert counts(world.db) == before
+    with pytest.raises(PermissionDenied):
+        replan(world.db, MANAGER, 0.5, now=NOW, network=NETWORK)
+
+    stored = replan(world.db, DISPATCHER, 0.5, now=NOW, network=NETWORK)
+    assert stored.stored and stored.proposals[0].recommendation_id is not None
+    plan_id = world.db.scalar(sa.select(PlanInForce.id))
+    event = world.db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "dispatch.plan"))
+    assert (event.actor_label, event.entity, event.entity_id) == ("dispatcher Wu", "plan_in_force", str(plan_id))
+    assert event.before == {"plan_id": None} and event.after["source"] == "plan_all"
+    # The scheduler (the system) replans too; the next event names the plan it replaced.
+    replan(world.db, SYSTEM_ACTOR, 0.5, now=NOW, network=NETWORK)
+    last = world.db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "dispatch.plan")
+                            .order_by(AuditEvent.id.desc())).first()
+    assert last.before == {"plan_id": plan_id} and last.actor_label == "system"
