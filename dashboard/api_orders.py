@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dashboard.api import api, error, json_body, performs
 from dashboard.context import context
@@ -111,10 +112,32 @@ def _run(action: str, call: Callable[[Any, Any, datetime], Any], *, created: boo
 
 
 # ----------------------------------------------------------------------------- recommendations
+class RecommendIn(BaseModel):
+    """``POST /tickets/{id}/recommendations``: how many crews to rank (the body may be left out)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    k: int = Field(3, ge=1, le=10, description="how many crews to rank")
+
+
+@api.post("/tickets/<int:ticket_id>/recommendations")
+@performs("dispatch.recommend")
+def create_recommendation_route(ticket_id: int) -> ResponseReturnValue:
+    """Rank the top-k crews for a ticket now and store the ranking (R7.1, R13.1); /dispatch takes its id."""
+    body, failed = _body(set(RecommendIn.model_fields))
+    if failed:
+        return failed
+    try:
+        wanted = RecommendIn.model_validate(body)
+    except ValidationError as exc:
+        return _invalid({".".join(map(str, e["loc"])) or "body": e["msg"] for e in exc.errors()})
+    return _recommend(ticket_id, wanted.k, created=True)
+
+
 @api.get("/tickets/<int:ticket_id>/recommendations")
 @performs("dispatch.recommend")
 def ticket_recommendations_route(ticket_id: int) -> ResponseReturnValue:
-    """Deprecated: use POST. The top-k crews for a ticket now, stored (R13.1) like the POST."""
+    """Deprecated (use POST): the top-k crews for a ticket now, stored (R13.1) like the POST."""
     k_text = request.args.get("k", "3")
     if not k_text.isdigit() or not 1 <= int(k_text) <= 10:
         return _invalid({"k": "a whole number from 1 to 10"})
@@ -324,13 +347,19 @@ def _describe() -> None:
     version = {"type": "integer", "description": "the order's version as last read; a stale one is a 409"}
     reason = {"type": "string", "minLength": 1}
     api_docs.SCHEMAS.update({
-        "Recommendations": {"type": "object", "properties": {
-            "recommendation_id": {"type": "integer"}, "used_fallback": {"type": "boolean"},
+        "Recommendations": {"type": "object", "required": ["recommendation_id", "ticket_id", "options"],
+                            "properties": {
+            "recommendation_id": {"type": "integer", "description": "what POST /tickets/{id}/dispatch needs"},
+            "ticket_id": {"type": "integer"}, "created_at": time, "used_fallback": {"type": "boolean"},
+            "note": {"type": "string"},
             "options": {"type": "array", "items": {"type": "object", "properties": {
-                "crew_id": {"type": "integer"}, "crew_code": {"type": "string"}, "eta": time, "departure": time,
+                "rank": {"type": "integer"}, "crew_id": {"type": "integer"}, "crew_code": {"type": "string"},
+                "eta": time, "departure": time,
                 "slack_s": {"type": "object", "additionalProperties": {"type": "integer"},
                             "description": "seconds to spare per deadline (negative: late)"},
-                "displaces": {"type": "array", "items": {"type": "object"}}, "explanation": {"type": "string"}}}}}},
+                "displaces": {"type": "array", "items": {"type": "object"}}, "explanation": {"type": "string"},
+                "cost_delta": {"type": "integer"}, "diverted": {"type": "boolean"}}}}}},
+        "RecommendIn": RecommendIn.model_json_schema(),
         "DispatchIn": {"type": "object", "additionalProperties": False, "required": ["recommendation_id", "crew_id"],
                        "properties": {"recommendation_id": {"type": "integer"}, "crew_id": {"type": "integer"},
                                       "override_reason": {**reason, "description": "required when crew_id is not "
@@ -371,11 +400,19 @@ def _describe() -> None:
         "requestBody": {"required": True, "content": json("DispatchIn")}, "responses": {**step, **api_docs._responses(
             _201=("the new work order", "WorkOrder"),
             _409=("the ticket already has a crew, or a concurrent dispatch won", "ValidationError"))}}
+    api_docs.OPERATIONS["create_recommendation_route"] = {
+        "requestBody": {"required": False, "content": json("RecommendIn")},
+        "responses": api_docs._responses(_201=("the ranked crews, stored", "Recommendations"),
+                                         _404=("no such ticket", "ValidationError"),
+                                         _422=("invalid body: every offending field is named", "ValidationError"))}
     api_docs.OPERATIONS["ticket_recommendations_route"] = {
+        "deprecated": True,
+        "description": "Kept for existing clients; POST to the same path is the documented way.",
         "parameters": [{"name": "k", "in": "query", "required": False,
                         "schema": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3}}],
         "responses": api_docs._responses(_200=("the ranked crews, stored", "Recommendations"),
-                                         _404=("no such ticket", "Error"))}
+                                         _404=("no such ticket", "ValidationError"),
+                                         _422=("k out of range", "ValidationError"))}
 
 
 _describe()
