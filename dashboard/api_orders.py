@@ -21,6 +21,7 @@ from dashboard.context import context
 from dashboard.errors import api_error
 from ops import unit_of_work
 from ops.errors import ServiceError
+from ops.recommendations import StoredRecommendation
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -29,11 +30,12 @@ def _iso(value: datetime | None) -> str | None:
 
 def order_json(order: Any) -> dict[str, Any]:
     """A work order as the API shows it (the crew page and the dispatch board read the same fields)."""
+    shown = StoredRecommendation.from_payload(order.recommendation) if order.recommendation else None
     return {
         "id": order.id, "ticket_id": order.ticket_id, "crew_id": order.crew_id, "status": order.status.value,
         "version": order.version_id, "recommended_crew_id": order.recommended_crew_id,
-        "recommendation_id": (order.recommendation or {}).get("recommendation_id"),
-        "decision": (order.recommendation or {}).get("decision"), "override_reason": order.override_reason,
+        "recommendation_id": shown.recommendation_id if shown else None,
+        "decision": shown.decision if shown else None, "override_reason": order.override_reason,
         "auto_dispatched": order.auto_dispatched, "pre_alerted_at": _iso(order.pre_alerted_at),
         "dispatched_at": _iso(order.dispatched_at), "acknowledged_at": _iso(order.acknowledged_at),
         "departed_at": _iso(order.departed_at), "arrived_at": _iso(order.arrived_at),
@@ -162,15 +164,17 @@ def _recommend(ticket_id: int, k: int, *, created: bool) -> ResponseReturnValue:
     return response
 
 
-def recommendation_json(rec: Any) -> dict[str, Any]:
+#: The keys of an option the API shows (the rest of the stored option is internal: cost, busy).
+_OPTION_KEYS = ("rank", "crew_id", "crew_code", "eta", "departure", "slack_s", "displaces", "explanation",
+                "cost_delta", "diverted")
+
+
+def recommendation_json(rec: StoredRecommendation) -> dict[str, Any]:
     """A stored recommendation as the API shows it: the ``recommendation_id`` that ``/dispatch`` needs."""
-    payload = rec.payload
     return {
-        "recommendation_id": rec.id, "ticket_id": rec.ticket_id, "created_at": _iso(rec.created_at),
-        "used_fallback": rec.used_fallback, "note": payload.get("note", ""),
-        "options": [{key: o[key] for key in ("rank", "crew_id", "crew_code", "eta", "departure", "slack_s",
-                                             "displaces", "explanation", "cost_delta", "diverted")}
-                    for o in payload["options"]],
+        "recommendation_id": rec.recommendation_id, "ticket_id": rec.ticket_id, "created_at": _iso(rec.created_at),
+        "used_fallback": rec.used_fallback, "note": rec.note,
+        "options": [{key: value for key, value in o.to_json().items() if key in _OPTION_KEYS} for o in rec.options],
     }
 
 

@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -37,6 +36,7 @@ from ops.errors import NotFoundError
 from ops.models import Crew, Depot, Ticket, WorkOrder
 from ops.plan_in_force import load_plan
 from ops.queries import order_is_active
+from ops.recommendations import Displaced, Option, StoredRecommendation
 from ops.vocabulary import CrewStatus, Skill, Symptom, TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch import recommend
 from optimizer.dispatch_types import (
@@ -65,10 +65,10 @@ __all__ = [
     "from_epoch",
     "plan_whole_queue",
     "rank_crews",
-    "recommendation_payload",
     "required_skill",
     "service_seconds",
     "shift_end",
+    "stored_recommendation",
 ]
 
 #: ops skills → the optimizer's skill strings (``optimizer.snapshots.SKILLS`` names the first three).
@@ -228,19 +228,15 @@ def build_state(db: Session, now: datetime, network: RoadNetwork, *,
 
 
 # ----------------------------------------------------------------------------- recommendations
-def _option_json(rank: int, o: CrewOption, codes: Mapping[int, str], busy: frozenset[int]) -> dict[str, Any]:
-    return {
-        "rank": rank, "crew_id": o.crew_id, "crew_code": codes.get(o.crew_id, o.crew_label),
-        "eta": from_epoch(o.eta_s).isoformat(), "eta_s": int(o.eta_s),
-        "departure": from_epoch(o.depart_s).isoformat(), "departure_s": int(o.depart_s),
-        "slack_s": {k: int(v) for k, v in o.slack.items()},
-        "displaces": [{"ticket_id": d.ticket_id, "ticket_class": d.ticket_class, "delay_s": int(d.delay_s),
-                       "kind": d.kind} for d in o.displaced],
-        "explanation": o.explanation, "cost": int(o.cost), "cost_delta": int(o.cost_delta),
-        "diverted": bool(o.diverted),
+def _option(rank: int, o: CrewOption, codes: Mapping[int, str], busy: frozenset[int]) -> Option:
+    return Option(
+        rank=rank, crew_id=o.crew_id, crew_code=codes.get(o.crew_id, o.crew_label),
+        eta_s=int(o.eta_s), departure_s=int(o.depart_s), slack_s={k: int(v) for k, v in o.slack.items()},
+        displaces=tuple(Displaced(d.ticket_id, d.ticket_class, int(d.delay_s), d.kind) for d in o.displaced),
+        explanation=o.explanation, cost=int(o.cost), cost_delta=int(o.cost_delta), diverted=bool(o.diverted),
         # On another order it keeps: the crew cannot be confirmed for this ticket until it is free.
-        "busy": o.crew_id in busy and not o.diverted,
-    }
+        busy=o.crew_id in busy and not o.diverted,
+    )
 
 
 def _nearest_fallback(ticket: TicketState, state: DispatchState, k: int) -> OptRecommendation:
@@ -265,11 +261,16 @@ class Ranking:
     """The top crews for one ticket as computed, before anyone decides whether to store them."""
 
     ticket: Ticket
-    options: list[dict[str, Any]]
+    options: tuple[Option, ...]
     used_fallback: bool
     note: str
     #: The plan in force the ticket was inserted into (its note), or ``None`` for a greedy plan.
     plan_in_force: str | None
+
+    def recommendation(self, now: datetime, k: int) -> StoredRecommendation:
+        """The ranking as it is shown and stored (not stored yet: no ``recommendation_id``)."""
+        return stored_recommendation(self.ticket, now, self.options, used_fallback=self.used_fallback,
+                                     note=self.note, k=k, plan_in_force=self.plan_in_force)
 
 
 def rank_crews(db: Session, ticket_id: int, now: datetime, network: RoadNetwork, k: int = 3, *,
@@ -300,19 +301,20 @@ def rank_crews(db: Session, ticket_id: int, now: datetime, network: RoadNetwork,
         used_fallback = True
     codes = dict(db.execute(sa.select(Crew.id, Crew.code)).tuples().all())
     busy = frozenset(c.id for c in state.crews if c.current_ticket_id is not None or c.busy_until_s > state.now_s)
-    return Ranking(ticket=ticket, options=[_option_json(i + 1, o, codes, busy) for i, o in enumerate(result.options)],
+    return Ranking(ticket=ticket, options=tuple(_option(i + 1, o, codes, busy) for i, o in enumerate(result.options)),
                    used_fallback=used_fallback, note=result.note,
                    plan_in_force=current.note if current is not None else None)
 
 
-def recommendation_payload(ticket: Ticket, now: datetime, options: list[dict[str, Any]], *, used_fallback: bool,
-                           note: str, k: int, **extra: Any) -> dict[str, Any]:
-    """A recommendation as the pages and the API show it and as it is stored (R13.1)."""
-    return {
-        "ticket_id": ticket.id, "ticket_no": ticket.ticket_no, "ticket_class": int(ticket.ticket_class),
-        "created_at": now.isoformat(), "now_s": epoch(now), "k": k, "used_fallback": used_fallback,
-        "note": note, **extra, "options": options,
-    }
+def stored_recommendation(ticket: Ticket, now: datetime, options: tuple[Option, ...], *, used_fallback: bool,
+                          note: str, k: int, source: str | None = None,
+                          plan_in_force: str | None = None) -> StoredRecommendation:
+    """A recommendation for ``ticket`` at ``now`` as the pages and the API show it and as it is stored."""
+    return StoredRecommendation(
+        ticket_id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class), created_at=now,
+        now_s=epoch(now), options=options, k=k, used_fallback=used_fallback, note=note, source=source,
+        plan_in_force=plan_in_force,
+    )
 
 
 # ----------------------------------------------------------------------------- plan all
@@ -354,7 +356,7 @@ class Draft:
     """A proposal before it is stored: the ticket and the one option the plan gives it."""
 
     ticket: Ticket
-    option: dict[str, Any]
+    option: Option
 
 
 @dataclass(frozen=True)
@@ -396,7 +398,7 @@ def plan_whole_queue(db: Session, now: datetime, network: RoadNetwork, budget_s:
         first, crew, target = jobs[0], crews[crew_id], tickets[jobs[0].ticket_id]
         if crew.current_ticket_id is not None and not (target.ticket_class == 1 and crew.interruptible):
             continue
-        option = _option_json(1, CrewOption(
+        option = _option(1, CrewOption(
             crew_id, crew.label, int(first.eta_s), int(first.depart_s), first.slack, (), 0, 0,
             f"planned with the whole queue ({result.status or 'plan'}, {len(jobs)} job(s) on this crew's route)",
             diverted=crew.current_ticket_id is not None), codes, frozenset())

@@ -36,6 +36,7 @@ from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket,
 from ops.permissions import SYSTEM_ACTOR
 from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at
 from ops.queries import class1_awaiting_departure
+from ops.recommendations import StoredRecommendation
 from ops.services.dispatching import adopt_plan, recommend
 from ops.services.work_orders import confirm_dispatch
 from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
@@ -132,7 +133,7 @@ class _Recommender:
     network: RoadNetwork
     _state: DispatchState | None = None
 
-    def __call__(self, ticket_id: int) -> Recommendation:
+    def __call__(self, ticket_id: int) -> StoredRecommendation:
         if self._state is None:
             self._state = build_state(self.db, self.now, self.network)
         return recommend(self.db, SYSTEM_ACTOR, ticket_id, now=self.now, network=self.network, state=self._state)
@@ -170,35 +171,34 @@ def _class1_waiting(db: Session, now: datetime, recommender: _Recommender, repor
         if _recently_found_no_crew(db, ticket.id, now):
             continue  # retried every RETRY_NO_CREW_S, not every tick: each try stores a recommendation
         rec = recommender(ticket.id)
-        options = rec.payload["options"]
         if not auto:
-            if options:
-                _raise(db, AlertKind.PRE_ALERT, ticket, now, crew_id=options[0]["crew_id"],
-                       details={"recommendation_id": rec.id})
+            if rec.top is not None:
+                _raise(db, AlertKind.PRE_ALERT, ticket, now, crew_id=rec.top.crew_id,
+                       details={"recommendation_id": rec.recommendation_id})
                 report.pre_alerted.append(ticket.id)
             elif not _has_alert(db, AlertKind.NO_CREW, ticket.id):
-                _raise(db, AlertKind.NO_CREW, ticket, now, details={"recommendation_id": rec.id})
+                _raise(db, AlertKind.NO_CREW, ticket, now, details={"recommendation_id": rec.recommendation_id})
                 report.no_crew.append(ticket.id)
             continue
         order = None
-        for i, option in enumerate(options):
+        for i, option in enumerate(rec.options):
             try:
                 with db.begin_nested():
                     order = confirm_dispatch(
-                        db, SYSTEM_ACTOR, ticket.id, option["crew_id"], rec.id, now,
+                        db, SYSTEM_ACTOR, ticket.id, option.crew_id, rec.recommendation_id, now,
                         override_reason=None if i == 0 else "R7.3: the recommended crews before it could not go",
                         auto=True)
                 recommender.changed()
                 break
             except ServiceError as exc:
-                log.info("auto-dispatch of ticket %s to crew %s refused: %s", ticket.id, option["crew_id"], exc)
+                log.info("auto-dispatch of ticket %s to crew %s refused: %s", ticket.id, option.crew_id, exc)
         if order is None:
             if not _has_alert(db, AlertKind.NO_CREW, ticket.id):
-                _raise(db, AlertKind.NO_CREW, ticket, now, details={"recommendation_id": rec.id})
+                _raise(db, AlertKind.NO_CREW, ticket, now, details={"recommendation_id": rec.recommendation_id})
                 report.no_crew.append(ticket.id)
             continue
         _raise(db, AlertKind.AUTO_DISPATCHED, ticket, now, order=order, crew_id=order.crew_id,
-               details={"recommendation_id": rec.id})
+               details={"recommendation_id": rec.recommendation_id})
         report.auto_dispatched.append(order.id)
 
 
@@ -211,15 +211,15 @@ def _no_acknowledgement(db: Session, now: datetime, recommender: _Recommender, r
                         .order_by(WorkOrder.dispatched_at, WorkOrder.id)).all()
     for order in orders:
         rec = recommender(order.ticket_id)
-        proposed = next((o["crew_id"] for o in rec.payload["options"] if o["crew_id"] != order.crew_id), None)
+        proposed = next((o.crew_id for o in rec.options if o.crew_id != order.crew_id), None)
         order.escalated_at = now
         db.flush()
         record(db, actor_id=None, actor_label=SYSTEM_ACTOR.label, action="order.escalate", entity="work_order",
                entity_id=order.id, after={"escalated_at": now, "proposed_crew_id": proposed},
-               recommendation={"recommendation_id": rec.id, **rec.payload},
+               recommendation=rec.to_record(),
                note="no acknowledgement within the R7.2 limit", at=now)
         _raise(db, AlertKind.NO_ACK, order.ticket, now, order=order, crew_id=proposed,
-               details={"recommendation_id": rec.id, "proposed_crew_id": proposed,
+               details={"recommendation_id": rec.recommendation_id, "proposed_crew_id": proposed,
                         "dispatched_at": order.dispatched_at.isoformat()})
         report.escalated.append(order.id)
 

@@ -1,7 +1,7 @@
 """Layout builders for the dispatch page's side panels: the recommendation for the selected ticket,
 the crew list, the "Plan all" proposals and the scheduler's alerts.
 
-Pure functions of plain rows and the stored recommendation payload (``ops.dispatching``), so they are
+Pure functions of plain rows and the typed recommendation (``ops.recommendations``), so they are
 unit-tested without a browser or a database; the page only wires them to callbacks. Times are shown
 in the configured zone, and every deadline's slack is named the way the regulation names it (R6).
 """
@@ -19,6 +19,7 @@ from flask_babel import pgettext
 
 from dashboard.i18n import format_clock, format_datetime
 from dashboard.labels import label
+from ops.recommendations import Option, StoredRecommendation
 from ops.rules import N_
 
 Translate = Callable[[str], str]
@@ -65,25 +66,24 @@ def clock_and_wait(at: datetime, now_s: int, timezone: str, _: Translate) -> str
                                       t=minutes_text(int(at.timestamp()) - now_s, _))
 
 
-def eta_text(option: Mapping[str, Any], now_s: int, timezone: str, _: Translate) -> str:
+def eta_text(option: Option, now_s: int, timezone: str, _: Translate) -> str:
     """Clock time in the configured zone plus minutes from the moment of the recommendation."""
-    return clock_and_wait(datetime.fromisoformat(option["eta"]), now_s, timezone, _)
+    return clock_and_wait(option.eta, now_s, timezone, _)
 
 
-def departure_text(option: Mapping[str, Any], now_s: int, timezone: str, _: Translate) -> str:
-    wait = int(option["departure_s"]) - now_s
+def departure_text(option: Option, now_s: int, timezone: str, _: Translate) -> str:
+    wait = option.departure_s - now_s
     if wait <= 60:
         return _("now")
-    return clock_and_wait(datetime.fromisoformat(option["departure"]), now_s, timezone, _)
+    return clock_and_wait(option.departure, now_s, timezone, _)
 
 
-def displaced_text(option: Mapping[str, Any], numbers: Mapping[int, str], _: Translate) -> str:
+def displaced_text(option: Option, numbers: Mapping[int, str], _: Translate) -> str:
     """What sending this crew pushes back: ticket numbers and their delay, or that it delays nothing."""
-    items = option.get("displaces") or []
-    if not items:
+    if not option.displaces:
         return _("delays no other work")
-    parts = [_("{ticket} by {t}").format(ticket=numbers.get(d["ticket_id"], str(d["ticket_id"])),
-                                        t=minutes_text(d["delay_s"], _, up=True)) for d in items]
+    parts = [_("{ticket} by {t}").format(ticket=numbers.get(d.ticket_id, str(d.ticket_id)),
+                                        t=minutes_text(d.delay_s, _, up=True)) for d in option.displaces]
     return _("delays {what}").format(what=", ".join(parts))
 
 
@@ -115,39 +115,40 @@ def explanation_text(option: Mapping[str, Any], top: Mapping[str, Any] | None, n
     return text
 
 
-def option_card(option: Mapping[str, Any], now_s: int, timezone: str, numbers: Mapping[int, str],
-                _: Translate, top: Mapping[str, Any] | None = None) -> dbc.Card:
+def option_card(option: Option, now_s: int, timezone: str, numbers: Mapping[int, str],
+                _: Translate, top: Option | None = None) -> dbc.Card:
     """One ranked crew: ETA, departure, slack per deadline, displaced work and the optimizer's reason."""
-    rank = int(option.get("rank", 1))
-    title = [html.Span(f"{rank}. ", className="text-muted"), html.B(option.get("crew_code") or "")]
+    rank = option.rank
+    title = [html.Span(f"{rank}. ", className="text-muted"), html.B(option.crew_code)]
     if rank == 1:
         title.append(dbc.Badge(_("recommended"), color="success", className="ms-2"))
-    if option.get("diverted"):
+    if option.diverted:
         title.append(dbc.Badge(_("diverted"), color="warning", text_color="dark", className="ms-1"))
-    if option.get("busy"):
+    if option.busy:
         title.append(dbc.Badge(_("on another order"), color="secondary", className="ms-1 rec-busy"))
-    slack = option.get("slack_s") or {}
     return dbc.Card(dbc.CardBody([
         html.Div(title, className="mb-1"),
         html.Div([html.Span(_("ETA") + ": ", className="text-muted"),
                   html.Span(eta_text(option, now_s, timezone, _), className="fw-semibold rec-eta")]),
         html.Div([html.Span(_("Departs") + ": ", className="text-muted"),
                   departure_text(option, now_s, timezone, _)]),
-        html.Ul([slack_item(k, int(v), _) for k, v in slack.items()], className="list-unstyled mb-1 rec-slack"),
+        html.Ul([slack_item(k, int(v), _) for k, v in option.slack_s.items()],
+                className="list-unstyled mb-1 rec-slack"),
         html.Div(displaced_text(option, numbers, _), className="rec-displaces"),
-        html.Div(explanation_text(option, top, now_s, _), title=option.get("explanation") or "",
-                 className="text-muted fst-italic rec-explanation"),
+        # explanation_text reads the option's JSON form (it is rewritten apart, from a structured reason).
+        html.Div(explanation_text(option.to_json(), top.to_json() if top is not None else None, now_s, _),
+                 title=option.explanation, className="text-muted fst-italic rec-explanation"),
     ], className="p-2"), className="h-100 small rec-option" + (" border-success" if rank == 1 else ""),
-        id={"type": "rec-option", "crew": int(option["crew_id"])})
+        id={"type": "rec-option", "crew": option.crew_id})
 
 
-def recommendation_view(payload: Mapping[str, Any], timezone: str, numbers: Mapping[int, str],
+def recommendation_view(rec: StoredRecommendation, timezone: str, numbers: Mapping[int, str],
                         _: Translate) -> list[Any]:
     """The top crews side by side, with a visible note when they come from the greedy fallback."""
-    now_s = int(payload["now_s"])
-    options = payload.get("options") or []
+    now_s = rec.now_s
+    options = rec.options
     out: list[Any] = []
-    if payload.get("used_fallback"):
+    if rec.used_fallback:
         out.append(dbc.Alert(
             _("The optimizer did not answer: these crews are the greedy fallback (nearest skilled crew)."),
             color="warning", className="py-1 px-2 mb-2 small", id="rec-fallback"))
@@ -157,9 +158,12 @@ def recommendation_view(payload: Mapping[str, Any], timezone: str, numbers: Mapp
         return out
     out.append(dbc.Row([dbc.Col(option_card(o, now_s, timezone, numbers, _, top=options[0]), md=4, className="mb-2")
                         for o in options], className="g-2"))
-    created = datetime.fromisoformat(payload["created_at"])
-    out.append(html.Div(_("Recommended at {time}; stored with the decision (R13.1).").format(
-        time=format_datetime(created, timezone, "%H:%M:%S")), className="small text-muted"))
+    time = format_datetime(rec.created_at, timezone, "%H:%M:%S")
+    if rec.stored:
+        note = _("Recommended at {time}; stored with the decision (R13.1).").format(time=time)
+    else:
+        note = _("Preview at {time}: your role may not store a recommendation, so none was kept.").format(time=time)
+    out.append(html.Div(note, className="small text-muted", id="rec-stored-note"))
     return out
 
 

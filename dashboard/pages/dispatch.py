@@ -58,6 +58,7 @@ from ops import unit_of_work
 from ops.board import Class1Alert, class1_awaiting_departure, crews_on_map, open_tickets
 from ops.errors import ConflictError, NotFoundError, ServiceError
 from ops.permissions import PermissionDenied
+from ops.recommendations import StoredRecommendation
 from ops.rules import N_
 
 dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispatch", order=0,
@@ -376,13 +377,12 @@ _PANEL_OUT = (
 )
 
 
-def _crew_options(payload: dict[str, Any], crews: list) -> list[dict[str, str | int]]:
+def _crew_options(rec: StoredRecommendation, crews: list) -> list[dict[str, str | int]]:
     """The ranked crews first, then every other crew on shift (the service refuses the rest)."""
-    ranked = payload.get("options") or []
     out: list[dict[str, str | int]] = [
-        {"label": _("{crew} · option {rank}").format(crew=o["crew_code"], rank=o["rank"]), "value": o["crew_id"]}
-        for o in ranked]
-    seen = {o["crew_id"] for o in ranked}
+        {"label": _("{crew} · option {rank}").format(crew=o.crew_code, rank=o.rank), "value": o.crew_id}
+        for o in rec.options]
+    seen = {o.crew_id for o in rec.options}
     out += [{"label": f"{c.code} · {c.name} · {label(c.status)}", "value": c.id} for c in crews if c.id not in seen]
     return out
 
@@ -399,15 +399,13 @@ def _render_panel(ticket_no: str, message: Any = None) -> tuple:
     tz = ctx.settings.timezone
     with transaction(ctx.sessions) as db:
         brief = ticket_brief(db, ticket_no)
-        payload: dict[str, Any] | None = None
-        rec_id = None
+        rec: StoredRecommendation | None = None
         numbers: dict[int, str] = {}
         crews: list = []
         if brief is not None and brief.status == "new":
             rec = recommend(db, current_actor(), brief.id, now=now, network=ctx.service_area.network,
                             store=may("dispatch.recommend"))
-            payload, rec_id = dict(rec.payload), rec.id
-            numbers = ticket_numbers(db, [d["ticket_id"] for o in payload["options"] for d in o["displaces"]])
+            numbers = ticket_numbers(db, [d.ticket_id for o in rec.options for d in o.displaces])
             crews = crews_on_shift(db)
     if brief is None:
         alert = dbc.Alert(_("Ticket {ticket} no longer exists.").format(ticket=ticket_no), color="warning",
@@ -417,23 +415,22 @@ def _render_panel(ticket_no: str, message: Any = None) -> tuple:
     header = ticket_header(brief.ticket_no, brief.ticket_class, brief.symptom, brief.address, brief.received_at,
                            now, _)
     halo = _halo(brief.lon, brief.lat)
-    if payload is None:
+    if rec is None:
         body = (order_view(brief.order, tz, _) if brief.order is not None else
                 dbc.Alert(_("Status") + ": " + label(brief.status), color="secondary", className="py-1 px-2 mb-0"))
         return (header, body, True, True, _("Confirm"), True, "", [], None, "", "", "", message, None, halo, False, False)
-    options = payload.get("options") or []
     can_confirm = may("dispatch.confirm")
     why = "" if can_confirm else _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5).")
-    top = options[0] if options else None
-    if can_confirm and top and top.get("busy"):  # R7.1: a crew keeps its order unless a class 1 diverts it
+    top = rec.top
+    if can_confirm and top is not None and top.busy:  # R7.1: a crew keeps its order unless a class 1 diverts it
         why = _("{crew} is on another order: send it once it is free, or choose a crew free now.").format(
-            crew=top["crew_code"])
-    confirm_label = _("Confirm {crew}").format(crew=top["crew_code"]) if top else _("Confirm")
-    store = {"ticket_id": brief.id, "ticket_no": brief.ticket_no, "recommendation_id": rec_id,
-             "top": top["crew_id"] if top else None}
-    return (header, recommendation_view(payload, tz, numbers, _), False,
-            not (can_confirm and top and not top.get("busy")), confirm_label,
-            not can_confirm, why, _crew_options(payload, crews), None, "", "", "", message, store, halo, False, False)
+            crew=top.crew_code)
+    confirm_label = _("Confirm {crew}").format(crew=top.crew_code) if top is not None else _("Confirm")
+    store = {"ticket_id": brief.id, "ticket_no": brief.ticket_no, "recommendation_id": rec.recommendation_id,
+             "top": top.crew_id if top is not None else None}
+    return (header, recommendation_view(rec, tz, numbers, _), False,
+            not (can_confirm and top is not None and not top.busy), confirm_label,
+            not can_confirm, why, _crew_options(rec, crews), None, "", "", "", message, store, halo, False, False)
 
 
 def _halo(lon: float | None, lat: float | None) -> Patch:

@@ -13,24 +13,19 @@ module only decides whether it may be kept, keeps it and says so in the audit lo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.audit import record
-from ops.dispatching import (
-    Proposal,
-    QueuePlan,
-    from_epoch,
-    plan_whole_queue,
-    rank_crews,
-    recommendation_payload,
-)
+from ops.dispatching import Proposal, QueuePlan, plan_whole_queue, rank_crews, stored_recommendation
 from ops.errors import NotFoundError, ServiceError
 from ops.models import PlanInForce, Recommendation
 from ops.permissions import Actor, require
 from ops.plan_in_force import store_plan
+from ops.recommendations import StoredRecommendation
 from optimizer.dispatch_types import DispatchState, Plan, TravelTimes
 from optimizer.network import RoadNetwork
 
@@ -51,12 +46,12 @@ def _aware(value: datetime, name: str) -> None:
 
 def recommend(db: Session, actor: Actor, ticket_id: int, k: int = 3, *, now: datetime, network: RoadNetwork,
               store: bool = True, travel: TravelTimes | None = None,
-              state: DispatchState | None = None) -> Recommendation:
+              state: DispatchState | None = None) -> StoredRecommendation:
     """The top-``k`` crews for one ticket at ``now`` (R7.1), stored and audited unless ``store`` is false.
 
-    Stored, the row's ``payload`` is what the panel and the API show and what the work order keeps
-    when the dispatcher decides (its id is the ``recommendation_id`` that ``confirm_dispatch``
-    needs). A preview returns the same row unsaved (``id`` is ``None``) and writes nothing.
+    Stored, it is what the panel and the API show and what the work order keeps when the dispatcher
+    decides; its ``recommendation_id`` is what ``confirm_dispatch`` takes. A preview is the same
+    recommendation with no ``recommendation_id``, and nothing is written.
     ``state`` lets the scheduler rank several tickets from one dispatch state in one tick.
     """
     require(actor, "dispatch.recommend" if store else PREVIEW_ACTION)
@@ -65,24 +60,20 @@ def recommend(db: Session, actor: Actor, ticket_id: int, k: int = 3, *, now: dat
         raise NotFoundError("ticket.not_found", "ticket_id")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
         raise ServiceError("dispatch.k_range", "k", {"max": MAX_K})
-    ranking = rank_crews(db, ticket_id, now, network, k, travel=travel, state=state)
-    payload = recommendation_payload(ranking.ticket, now, ranking.options, used_fallback=ranking.used_fallback,
-                                     note=ranking.note, k=k, plan_in_force=ranking.plan_in_force)
-    row = Recommendation(ticket_id=ranking.ticket.id, created_at=now, used_fallback=ranking.used_fallback,
-                         payload=payload)
-    if store:
-        _store(db, actor, row, now)
-    return row
+    recommendation = rank_crews(db, ticket_id, now, network, k, travel=travel, state=state).recommendation(now, k)
+    return _store(db, actor, recommendation, now) if store else recommendation
 
 
-def _store(db: Session, actor: Actor, row: Recommendation, now: datetime) -> None:
+def _store(db: Session, actor: Actor, rec: StoredRecommendation, now: datetime) -> StoredRecommendation:
+    row = Recommendation(ticket_id=rec.ticket_id, created_at=now, used_fallback=rec.used_fallback,
+                         payload=rec.to_payload())
     db.add(row)
     db.flush()
-    payload = row.payload
     record(db, actor_id=actor.user_id, actor_label=actor.label, action="dispatch.recommend", entity="ticket",
-           entity_id=row.ticket_id, at=now,
-           after={"recommendation_id": row.id, "k": payload.get("k"), "used_fallback": row.used_fallback,
-                  "source": payload.get("source"), "crew_ids": [o["crew_id"] for o in payload["options"]]})
+           entity_id=rec.ticket_id, at=now,
+           after={"recommendation_id": row.id, "k": rec.k, "used_fallback": rec.used_fallback,
+                  "source": rec.source, "crew_ids": [o.crew_id for o in rec.options]})
+    return replace(rec, recommendation_id=row.id)
 
 
 def adopt_plan(db: Session, actor: Actor, plan: Plan, *, now: datetime, source: str,
@@ -122,19 +113,14 @@ def replan(db: Session, actor: Actor, budget_s: float = 4.0, *, now: datetime, n
     proposals: list[Proposal] = []
     for draft in result.drafts:
         ticket, option = draft.ticket, draft.option
-        rec_id = None
+        rec = stored_recommendation(ticket, now, (option,), used_fallback=result.plan.used_fallback,
+                                    note=result.plan.note, k=1, source="plan_all")
         if store:
-            row = Recommendation(ticket_id=ticket.id, created_at=now, used_fallback=result.plan.used_fallback,
-                                 payload=recommendation_payload(ticket, now, [option],
-                                                                used_fallback=result.plan.used_fallback,
-                                                                note=result.plan.note, k=1, source="plan_all"))
-            _store(db, actor, row, now)
-            rec_id = row.id
+            rec = _store(db, actor, rec, now)
         proposals.append(Proposal(
             ticket_id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class),
-            crew_id=option["crew_id"], crew_code=option["crew_code"], recommendation_id=rec_id,
-            eta=from_epoch(option["eta_s"]), departure=from_epoch(option["departure_s"]),
-            slack_s=option["slack_s"],
+            crew_id=option.crew_id, crew_code=option.crew_code, recommendation_id=rec.recommendation_id,
+            eta=option.eta, departure=option.departure, slack_s=dict(option.slack_s),
         ))
     proposals.sort(key=lambda p: (p.ticket_class, p.departure, p.ticket_no))
     return QueuePlan(proposals=proposals, queued=result.queued, dropped=result.dropped,

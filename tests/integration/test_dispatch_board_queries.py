@@ -11,6 +11,7 @@ from ops.dispatch_board import crew_board, crews_on_shift, ticket_brief
 from ops.dispatching import SERVICE_MINUTES, build_state
 from ops.models import Recommendation
 from ops.plan_in_force import load_plan
+from ops.recommendations import StoredRecommendation
 from ops.services import work_orders as wo
 from ops.services.dispatching import replan
 from ops.vocabulary import CrewStatus, Symptom
@@ -74,12 +75,12 @@ def test_plan_all_proposes_a_crew_per_dispatchable_ticket_and_stores_each_r13_1(
     assert by_ticket[near35.ticket_no].crew_id == crews[1].id
     assert result.proposals[0].ticket_class == 1  # class 1 on top
     assert "depart_30" in by_ticket[near0.ticket_no].slack_s
-    rec = world.db.get(Recommendation, by_ticket[near0.ticket_no].recommendation_id)
-    assert rec.payload["source"] == "plan_all" and rec.payload["options"][0]["crew_id"] == crews[0].id
+    rec = StoredRecommendation.from_row(world.db.get(Recommendation, by_ticket[near0.ticket_no].recommendation_id))
+    assert rec.source == "plan_all" and rec.top.crew_id == crews[0].id
     # The plan becomes the plan in force that later clicks insert into.
     assert load_plan(world.db, build_state(world.db, NOW, NETWORK), NOW).note.endswith("(plan_all)")
     # Confirming the proposal follows the recommendation: no override reason needed.
-    order = wo.confirm_dispatch(world.db, SUPERVISOR, near0.id, crews[0].id, rec.id, NOW)
+    order = wo.confirm_dispatch(world.db, SUPERVISOR, near0.id, crews[0].id, rec.recommendation_id, NOW)
     assert order.recommendation["decision"] == "followed"
 
 

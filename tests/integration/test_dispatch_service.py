@@ -35,10 +35,11 @@ def test_a_stored_recommendation_is_audited_with_who_asked(world):
     crew = world.crew(13)
     t = world.ticket(14, 1)
     rec = recommend(world.db, DISPATCHER, t.id, 2, now=NOW, network=NETWORK)
-    assert rec.id is not None and world.db.get(Recommendation, rec.id) is rec
+    assert rec.recommendation_id is not None
+    assert world.db.get(Recommendation, rec.recommendation_id).payload == rec.to_payload()
     event = world.db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "dispatch.recommend"))
     assert (event.actor_label, event.entity, event.entity_id) == ("dispatcher Wu", "ticket", str(t.id))
-    assert event.after["recommendation_id"] == rec.id and event.after["crew_ids"] == [crew.id]
+    assert event.after["recommendation_id"] == rec.recommendation_id and event.after["crew_ids"] == [crew.id]
     assert event.after["k"] == 2
 
 
@@ -47,7 +48,7 @@ def test_a_manager_previews_a_recommendation_and_nothing_is_written(world):
     t = world.ticket(14, 1)
     before = counts(world.db)
     preview = recommend(world.db, MANAGER, t.id, now=NOW, network=NETWORK, store=False)
-    assert preview.id is None and preview.payload["options"]
+    assert preview.recommendation_id is None and preview.options
     world.db.flush()
     assert counts(world.db) == before
     with pytest.raises(PermissionDenied):

@@ -3,6 +3,7 @@ the crew list, Plan all rows, alerts (red on top), the selection from map clicks
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -15,6 +16,7 @@ from dashboard.components.dispatch_map import (
     selected_data,
     ticket_of_click,
 )
+from ops.recommendations import Option, StoredRecommendation
 from tests.unit.pages import load_page
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 12:00 in Santiago (UTC-3 in summer)
@@ -36,17 +38,23 @@ def text_of(component) -> str:
     return text_of(getattr(component, "children", None))
 
 
-def option(rank: int, crew: str, eta_min: int, depart_min: int, slack: dict[str, int], displaces=(),
-           explanation: str = "") -> dict:
+def option_json(rank: int, crew: str, eta_min: int, depart_min: int, slack: dict[str, int], displaces=(),
+                explanation: str = "") -> dict:
+    """An option as it is stored (JSON)."""
     eta, dep = NOW + timedelta(minutes=eta_min), NOW + timedelta(minutes=depart_min)
     return {"rank": rank, "crew_id": rank * 10, "crew_code": crew, "eta": eta.isoformat(),
             "eta_s": int(eta.timestamp()), "departure": dep.isoformat(), "departure_s": int(dep.timestamp()),
             "slack_s": slack, "displaces": list(displaces), "explanation": explanation, "diverted": False}
 
 
-def payload(options: list[dict], *, fallback: bool = False) -> dict:
-    return {"now_s": int(NOW.timestamp()), "created_at": NOW.isoformat(), "used_fallback": fallback,
-            "options": options}
+def option(*args, **kwargs) -> Option:
+    return Option.from_json(option_json(*args, **kwargs))
+
+
+def stored(options: list[Option], *, fallback: bool = False, recommendation_id: int | None = 5) -> StoredRecommendation:
+    return StoredRecommendation(ticket_id=1, ticket_no="GD-1", ticket_class=1, created_at=NOW,
+                                now_s=int(NOW.timestamp()), options=tuple(options), used_fallback=fallback,
+                                recommendation_id=recommendation_id)
 
 
 def test_slack_reads_as_minutes_spare_and_lateness_in_red():
@@ -74,7 +82,7 @@ def test_displaced_work_names_ticket_numbers_and_delays():
     # A delay under a minute is still a delay: rounded up, never "by 0 min".
     brief = option(2, "CR02", 20, 0, {}, displaces=[{"ticket_id": 7, "delay_s": 40}])
     assert panel.displaced_text(brief, {7: "GD-7"}, identity) == "delays GD-7 by 1 min"
-    top, second = option(1, "CR01", 12, 0, {}), option(2, "CR02", 12, 0, {})
+    top, second = option_json(1, "CR01", 12, 0, {}), option_json(2, "CR02", 12, 0, {})
     second["eta_s"] += 45  # 45 s later: past "about when", so "1 min later", not "0 min later"
     assert panel.explanation_text(second, top, int(NOW.timestamp()), identity) == "CR02 arrives 1 min later than CR01."
 
@@ -82,7 +90,7 @@ def test_displaced_work_names_ticket_numbers_and_delays():
 def test_three_options_side_by_side_with_the_top_one_marked_and_the_explanation():
     opts = [option(1, "CR01", 12, 0, {"depart_30": 1700}, explanation="CR01 leaves now"),
             option(2, "CR02", 30, 5, {"depart_30": -60}), option(3, "CR03", 40, 10, {"depart_30": -600})]
-    view = panel.recommendation_view(payload(opts), TZ, {}, identity)
+    view = panel.recommendation_view(stored(opts), TZ, {}, identity)
     text = text_of(view)
     assert "recommended" in text and "CR01 leaves now and is on site in 12 min." in text
     assert "CR02 arrives 18 min later than CR01." in text
@@ -93,18 +101,26 @@ def test_three_options_side_by_side_with_the_top_one_marked_and_the_explanation(
 
 
 def test_a_crew_on_another_order_is_marked_on_its_card():
-    busy = {**option(1, "CR01", 40, 30, {}), "busy": True}
+    busy = replace(option(1, "CR01", 40, 30, {}), busy=True)
     free = option(2, "CR02", 50, 0, {})
-    view = panel.recommendation_view(payload([busy, free]), TZ, {}, identity)
+    view = panel.recommendation_view(stored([busy, free]), TZ, {}, identity)
     cards = view[0].children
     assert "on another order" in text_of(cards[0]) and "on another order" not in text_of(cards[1])
 
 
 def test_the_greedy_fallback_is_said_visibly_and_no_option_is_an_alarm():
-    view = panel.recommendation_view(payload([option(1, "CR01", 12, 0, {})], fallback=True), TZ, {}, identity)
+    view = panel.recommendation_view(stored([option(1, "CR01", 12, 0, {})], fallback=True), TZ, {}, identity)
     assert view[0].id == "rec-fallback" and "greedy fallback" in text_of(view[0])
-    none = panel.recommendation_view(payload([]), TZ, {}, identity)
+    none = panel.recommendation_view(stored([]), TZ, {}, identity)
     assert none[-1].id == "rec-none" and none[-1].color == "danger"
+
+
+def test_a_preview_says_that_nothing_was_stored():
+    kept = text_of(panel.recommendation_view(stored([option(1, "CR01", 12, 0, {})]), TZ, {}, identity))
+    assert "stored with the decision" in kept
+    preview = text_of(panel.recommendation_view(stored([option(1, "CR01", 12, 0, {})], recommendation_id=None), TZ,
+                                                {}, identity))
+    assert "Preview at 12:00" in preview and "stored with the decision" not in preview
 
 
 def test_crew_list_says_now_a_clock_time_or_nothing():
@@ -196,15 +212,16 @@ def test_a_new_class_1_opens_only_when_nothing_is_selected(page, monkeypatch):
 
 
 def test_the_explanation_is_rebuilt_in_the_users_language_and_the_stored_one_kept_as_tooltip():
-    top = option(1, "CR01", 30, 10, {}, explanation="stored english sentence")
+    top = option_json(1, "CR01", 30, 10, {}, explanation="stored english sentence")
     now_s = int(NOW.timestamp())
     assert panel.explanation_text(top, top, now_s, identity) == "CR01 leaves in 10 min and is on site in 30 min."
-    closer = {**option(2, "CR02", 12, 0, {}), "diverted": True}
+    closer = {**option_json(2, "CR02", 12, 0, {}), "diverted": True}
     assert panel.explanation_text(closer, top, now_s, identity) == (
         "CR02 arrives 18 min sooner, but costs the plan more (a longer drive, or later work elsewhere). "
         "It is diverted from its current job.")
-    assert panel.explanation_text(option(3, "CR03", 30, 0, {}), top, now_s, identity) == \
+    assert panel.explanation_text(option_json(3, "CR03", 30, 0, {}), top, now_s, identity) == \
         "CR03 arrives about when CR01 does."
-    card = panel.option_card(top, now_s, TZ, {}, identity, top=top)
+    typed = Option.from_json(top)
+    card = panel.option_card(typed, now_s, TZ, {}, identity, top=typed)
     explanation = card.children.children[-1]
     assert explanation.title == "stored english sentence"
