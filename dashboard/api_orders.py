@@ -360,7 +360,8 @@ def _describe() -> None:
                 "rank": {"type": "integer"}, "crew_id": {"type": "integer"}, "crew_code": {"type": "string"},
                 "eta": time, "departure": time,
                 "slack_s": {"type": "object", "additionalProperties": {"type": "integer"},
-                            "description": "seconds to spare per deadline (negative: late)"},
+                            "description": "seconds to spare per deadline (negative: late), keyed by the "
+                                           "deadline's name: depart_by, onsite_target, onsite_limit, slot_end"},
                 "displaces": {"type": "array", "items": {"type": "object"}}, "explanation": {"type": "string"},
                 "cost_delta": {"type": "integer"}, "diverted": {"type": "boolean"}}}}}},
         "RecommendIn": RecommendIn.model_json_schema(),

@@ -9,6 +9,10 @@ The JSON form lives in ``recommendations.payload``, ``work_orders.recommendation
 append-only ``audit_events.recommendation``, which are never rewritten: :meth:`from_payload` is the
 one reader of every stored form, and :meth:`to_payload` writes the current one. Keys it does not
 know are kept as they were (``extra``), so a payload written by a newer version survives a round trip.
+
+Slack was once keyed by the default value of each deadline (``depart_30``, ``onsite_4h``,
+``onsite_8h``), which lies as soon as a setting changes; it is now keyed by the deadline's name
+(:data:`SLACK_RENAMES`), and old payloads are read under the new names.
 """
 
 from __future__ import annotations
@@ -16,12 +20,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ops.models import Recommendation
 
-__all__ = ["Displaced", "Option", "StoredRecommendation"]
+__all__ = ["SLACK_NAMES", "SLACK_RENAMES", "Displaced", "Option", "StoredRecommendation", "current_slack"]
+
+#: The deadlines a slack is measured against (``optimizer.dispatch_types.slack_of``), most urgent first.
+SLACK_NAMES = ("depart_by", "onsite_target", "onsite_limit", "slot_end")
+#: Slack keys of payloads stored before the rename → the deadline's name.
+SLACK_RENAMES: Mapping[str, str] = MappingProxyType({
+    "depart_30": "depart_by",
+    "onsite_4h": "onsite_target",
+    "onsite_8h": "onsite_limit",
+})
+
+
+def current_slack(slack: Mapping[str, Any]) -> dict[str, int]:
+    """Seconds to spare by deadline name, whichever names the slack was stored under."""
+    return {SLACK_RENAMES.get(str(k), str(k)): int(v) for k, v in slack.items()}
 
 
 def _epoch_time(seconds: int) -> datetime:
@@ -104,7 +123,7 @@ class Option:
             eta_s=int(eta_s if eta_s is not None else datetime.fromisoformat(data["eta"]).timestamp()),
             departure_s=int(departure_s if departure_s is not None
                             else datetime.fromisoformat(data["departure"]).timestamp()),
-            slack_s={str(k): int(v) for k, v in (data.get("slack_s") or {}).items()},
+            slack_s=current_slack(data.get("slack_s") or {}),
             displaces=tuple(Displaced.from_json(d) for d in data.get("displaces") or ()),
             explanation=str(data.get("explanation") or ""), cost=int(data.get("cost", 0)),
             cost_delta=int(data.get("cost_delta", 0)), diverted=bool(data.get("diverted", False)),

@@ -19,19 +19,11 @@ from flask_babel import pgettext
 
 from dashboard.i18n import format_clock, format_datetime
 from dashboard.labels import label
-from ops.recommendations import Option, StoredRecommendation
-from ops.rules import N_
+from ops.recommendations import SLACK_RENAMES, Option, StoredRecommendation
+from ops.rules import get_rule_settings
 
 Translate = Callable[[str], str]
 
-#: The deadlines a slack is measured against (``optimizer.dispatch_types.slack_of`` keys).
-SLACK_NAMES: Mapping[str, str] = {
-    "depart_30": N_("depart ≤30 min"),
-    "onsite_target": N_("on-site target"),
-    "onsite_4h": N_("on site ≤4 h"),
-    "onsite_8h": N_("on site ≤8 h"),
-    "slot_end": N_("inside the slot"),
-}
 
 #: Field ids of the panel under which a service's refusal is shown (``ServiceError.field``).
 ERROR_FIELDS = ("override_reason", "crew_id")
@@ -49,9 +41,39 @@ def minutes_text(seconds: float, _: Translate, *, up: bool = False) -> str:
     return _("{m} min").format(m=minutes)
 
 
-def slack_item(name: str, seconds: int, _: Translate) -> html.Li:
+def duration_text(minutes: int, _: Translate) -> str:
+    """A configured length of time as a rule states it: "30 min", "4 h", "1 h 30 min"."""
+    if minutes < 60:
+        return _("{m} min").format(m=minutes)
+    if minutes % 60 == 0:
+        return _("{h} h").format(h=minutes // 60)
+    return _("{h} h {m:02d} min").format(h=minutes // 60, m=minutes % 60)
+
+
+def deadline_label(name: str, _: Translate, ticket_class: int | None = None) -> str:
+    """The deadline a slack is measured against, with the configured numbers (R6: they are settings).
+
+    ``name`` is a key of ``optimizer.dispatch_types.slack_of`` (an old stored key is read under its
+    new name); the on-site target depends on the class (60 min for class 1, 4 h for class 2 by default).
+    """
+    name = SLACK_RENAMES.get(name, name)
+    rules = get_rule_settings()
+    if name == "depart_by":
+        return _("depart ≤{time}").format(time=duration_text(rules.class1_depart_minutes, _))
+    if name == "onsite_target":
+        minutes = {1: rules.class1_onsite_target_minutes, 2: rules.class2_onsite_target_minutes}.get(ticket_class)
+        return _("on-site target") if minutes is None else _("on site ≤{time} (target)").format(
+            time=duration_text(minutes, _))
+    if name == "onsite_limit":
+        return _("on site ≤{time}").format(time=duration_text(rules.class2_onsite_limit_minutes, _))
+    if name == "slot_end":
+        return _("inside the slot")
+    return name
+
+
+def slack_item(name: str, seconds: int, _: Translate, ticket_class: int | None = None) -> html.Li:
     """"depart ≤30 min: 12 min spare", or in red "… 5 min late" when the deadline would be missed."""
-    deadline = _(SLACK_NAMES[name]) if name in SLACK_NAMES else name
+    deadline = deadline_label(name, _, ticket_class)
     if seconds < 0:
         text = _("{deadline}: {t} late").format(deadline=deadline, t=minutes_text(seconds, _))
         return html.Li(text, className="text-danger fw-semibold slack-late")
@@ -116,7 +138,7 @@ def explanation_text(option: Mapping[str, Any], top: Mapping[str, Any] | None, n
 
 
 def option_card(option: Option, now_s: int, timezone: str, numbers: Mapping[int, str],
-                _: Translate, top: Option | None = None) -> dbc.Card:
+                _: Translate, top: Option | None = None, ticket_class: int | None = None) -> dbc.Card:
     """One ranked crew: ETA, departure, slack per deadline, displaced work and the optimizer's reason."""
     rank = option.rank
     title = [html.Span(f"{rank}. ", className="text-muted"), html.B(option.crew_code)]
@@ -132,7 +154,7 @@ def option_card(option: Option, now_s: int, timezone: str, numbers: Mapping[int,
                   html.Span(eta_text(option, now_s, timezone, _), className="fw-semibold rec-eta")]),
         html.Div([html.Span(_("Departs") + ": ", className="text-muted"),
                   departure_text(option, now_s, timezone, _)]),
-        html.Ul([slack_item(k, int(v), _) for k, v in option.slack_s.items()],
+        html.Ul([slack_item(k, int(v), _, ticket_class) for k, v in option.slack_s.items()],
                 className="list-unstyled mb-1 rec-slack"),
         html.Div(displaced_text(option, numbers, _), className="rec-displaces"),
         # explanation_text reads the option's JSON form (it is rewritten apart, from a structured reason).
@@ -156,7 +178,8 @@ def recommendation_view(rec: StoredRecommendation, timezone: str, numbers: Mappi
         out.append(dbc.Alert(_("No crew can be recommended for this ticket."), color="danger",
                              className="py-1 px-2 mb-2 small", id="rec-none"))
         return out
-    out.append(dbc.Row([dbc.Col(option_card(o, now_s, timezone, numbers, _, top=options[0]), md=4, className="mb-2")
+    out.append(dbc.Row([dbc.Col(option_card(o, now_s, timezone, numbers, _, top=options[0],
+                                                ticket_class=rec.ticket_class), md=4, className="mb-2")
                         for o in options], className="g-2"))
     time = format_datetime(rec.created_at, timezone, "%H:%M:%S")
     if rec.stored:
@@ -224,12 +247,12 @@ def crew_columns(_: Translate) -> list[dict[str, Any]]:
     ]
 
 
-def slack_summary(slack: Mapping[str, int], _: Translate) -> str:
+def slack_summary(slack: Mapping[str, int], _: Translate, ticket_class: int | None = None) -> str:
     """The tightest deadline of a proposal, for one grid cell."""
     if not slack:
         return ""
     name, seconds = min(slack.items(), key=lambda kv: kv[1])
-    deadline = _(SLACK_NAMES[name]) if name in SLACK_NAMES else name
+    deadline = deadline_label(name, _, ticket_class)
     pattern = _("{deadline}: {t} late") if seconds < 0 else _("{deadline}: {t} spare")
     return pattern.format(deadline=deadline, t=minutes_text(seconds, _))
 
@@ -241,7 +264,7 @@ def proposal_rows(proposals: Sequence[Any], now: datetime, timezone: str, _: Tra
         "ticket": p.ticket_no, "ticket_id": p.ticket_id, "cls": p.ticket_class, "crew": p.crew_code,
         "crew_id": p.crew_id, "recommendation_id": p.recommendation_id,
         "eta": clock_and_wait(p.eta, now_s, timezone, _),
-        "slack": slack_summary(p.slack_s, _),
+        "slack": slack_summary(p.slack_s, _, p.ticket_class),
         "late": any(v < 0 for v in p.slack_s.values()),
         "result": "",
     } for p in proposals]

@@ -76,7 +76,7 @@ def test_recommendations_are_ranked_and_stored(web):
     assert [o["crew_id"] for o in body["options"]] == [web.crew_ids["CR01"], web.crew_ids["CR02"]]
     top = body["options"][0]
     assert set(top) >= {"crew_id", "eta", "departure", "slack_s", "displaces", "explanation"}
-    assert "depart_30" in top["slack_s"]
+    assert set(top["slack_s"]) == {"depart_by", "onsite_target"}
     with web.sessions()() as db:
         assert db.get(Recommendation, body["recommendation_id"]).payload["options"][0]["crew_id"] == top["crew_id"]
     assert client.get(f"/api/v1/tickets/{web.ticket_id}/recommendations?k=0", headers=headers).status_code == 422

@@ -74,7 +74,7 @@ def test_plan_all_proposes_a_crew_per_dispatchable_ticket_and_stores_each_r13_1(
     assert by_ticket[near0.ticket_no].crew_id == crews[0].id
     assert by_ticket[near35.ticket_no].crew_id == crews[1].id
     assert result.proposals[0].ticket_class == 1  # class 1 on top
-    assert "depart_30" in by_ticket[near0.ticket_no].slack_s
+    assert "depart_by" in by_ticket[near0.ticket_no].slack_s
     rec = StoredRecommendation.from_row(world.db.get(Recommendation, by_ticket[near0.ticket_no].recommendation_id))
     assert rec.source == "plan_all" and rec.top.crew_id == crews[0].id
     # The plan becomes the plan in force that later clicks insert into.

@@ -89,3 +89,38 @@ def test_plan_all_replaces_the_plan_in_force_only_for_those_who_may(world):
     last = world.db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "dispatch.plan")
                             .order_by(AuditEvent.id.desc())).first()
     assert last.before == {"plan_id": plan_id} and last.actor_label == "system"
+
+
+def test_a_recommendation_stored_under_the_old_slack_names_is_still_confirmed_and_displayed(world):
+    """No stored row is rewritten: an old payload is read by the one adapter wherever it is used."""
+    from ops.audit import record
+    from ops.audit_log import audit_event
+    from ops.recommendations import StoredRecommendation
+    from ops.services.work_orders import confirm_dispatch
+
+    crew = world.crew(13)
+    t = world.ticket(14, 2)
+    now_s = int(NOW.timestamp())
+    old = {"ticket_id": t.id, "ticket_no": t.ticket_no, "ticket_class": 2, "created_at": NOW.isoformat(),
+           "now_s": now_s, "k": 3, "used_fallback": False, "note": "", "plan_in_force": None,
+           "options": [{"rank": 1, "crew_id": crew.id, "crew_code": crew.code, "eta": NOW.isoformat(),
+                        "eta_s": now_s + 90, "departure": NOW.isoformat(), "departure_s": now_s,
+                        "slack_s": {"onsite_4h": 3000, "onsite_8h": 17000}, "displaces": [],
+                        "explanation": "nearest crew", "cost": 1, "cost_delta": 0, "diverted": False,
+                        "busy": False}]}
+    row = Recommendation(ticket_id=t.id, created_at=NOW, used_fallback=False, payload=old)
+    world.db.add(row)
+    world.db.flush()
+    order = confirm_dispatch(world.db, SUPERVISOR, t.id, crew.id, row.id, NOW)
+    assert order.recommendation["decision"] == "followed" and order.eta_seconds_at_dispatch == 90
+    assert order.recommendation["options"][0]["slack_s"] == {"onsite_target": 3000, "onsite_limit": 17000}
+    world.db.expire(row)
+    assert world.db.get(Recommendation, row.id).payload == old  # the stored row is left as it was
+    event = record(world.db, actor_id=None, actor_label="dispatcher before the rename", action="dispatch.confirm",
+                   entity="work_order", entity_id=order.id, recommendation={"recommendation_id": row.id, **old},
+                   at=NOW)
+    world.db.flush()
+    detail = audit_event(world.db, event.id)
+    assert detail.recommendation == {"recommendation_id": row.id, **old}  # the append-only entry, as written
+    shown = StoredRecommendation.from_payload(detail.recommendation)
+    assert shown.recommendation_id == row.id and shown.top.slack_s == {"onsite_target": 3000, "onsite_limit": 17000}

@@ -73,7 +73,7 @@ def test_r13_1_recommendation_is_stored_with_its_options(world):
     assert [o.crew_id for o in rec.options] == [near.id, far.id]
     top = rec.top
     assert top.eta_s - top.departure_s == 10  # one 100-m block at 36 km/h
-    assert set(top.slack_s) == {"depart_30", "onsite_target"} and top.explanation
+    assert set(top.slack_s) == {"depart_by", "onsite_target"} and top.explanation
     row = world.db.get(Recommendation, rec.recommendation_id)
     assert StoredRecommendation.from_row(row) == rec  # what is stored reads back as it was shown
 

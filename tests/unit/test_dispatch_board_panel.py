@@ -58,9 +58,9 @@ def stored(options: list[Option], *, fallback: bool = False, recommendation_id: 
 
 
 def test_slack_reads_as_minutes_spare_and_lateness_in_red():
-    spare = panel.slack_item("depart_30", 12 * 60 + 40, identity)
+    spare = panel.slack_item("depart_by", 12 * 60 + 40, identity)
     assert text_of(spare) == "depart ≤30 min: 12 min spare" and "text-danger" not in (spare.className or "")
-    late = panel.slack_item("onsite_8h", -30, identity)
+    late = panel.slack_item("onsite_limit", -30, identity)
     assert text_of(late) == "on site ≤8 h: 1 min late"  # never "0 min late"
     assert "text-danger" in late.className
     assert panel.minutes_text(3 * 3600 + 5 * 60, identity) == "3 h 05 min"
@@ -88,8 +88,8 @@ def test_displaced_work_names_ticket_numbers_and_delays():
 
 
 def test_three_options_side_by_side_with_the_top_one_marked_and_the_explanation():
-    opts = [option(1, "CR01", 12, 0, {"depart_30": 1700}, explanation="CR01 leaves now"),
-            option(2, "CR02", 30, 5, {"depart_30": -60}), option(3, "CR03", 40, 10, {"depart_30": -600})]
+    opts = [option(1, "CR01", 12, 0, {"depart_by": 1700}, explanation="CR01 leaves now"),
+            option(2, "CR02", 30, 5, {"depart_by": -60}), option(3, "CR03", 40, 10, {"depart_by": -600})]
     view = panel.recommendation_view(stored(opts), TZ, {}, identity)
     text = text_of(view)
     assert "recommended" in text and "CR01 leaves now and is on site in 12 min." in text
@@ -139,10 +139,10 @@ def test_crew_list_says_now_a_clock_time_or_nothing():
 def test_plan_rows_carry_the_ids_to_confirm_and_the_tightest_slack():
     proposal = SimpleNamespace(ticket_no="GD-9", ticket_id=9, ticket_class=2, crew_code="CR04", crew_id=4,
                                recommendation_id=99, eta=NOW + timedelta(minutes=25),
-                               slack_s={"onsite_4h": 3600, "onsite_8h": 18000})
+                               slack_s={"onsite_target": 3600, "onsite_limit": 18000})
     (row,) = panel.proposal_rows([proposal], NOW, TZ, identity)
     assert (row["ticket_id"], row["crew_id"], row["recommendation_id"]) == (9, 4, 99)
-    assert row["eta"] == "12:25 (in 25 min)" and row["slack"] == "on site ≤4 h: 1 h 00 min spare"
+    assert row["eta"] == "12:25 (in 25 min)" and row["slack"] == "on site ≤4 h (target): 1 h 00 min spare"
     assert not row["late"] and row["result"] == ""
     plan = SimpleNamespace(proposals=[proposal], queued=3, used_fallback=True,
                            dropped=[("GD-5", 1, "no skilled crew"), ("GD-6", 3, "slot beyond the shift")])
