@@ -14,12 +14,14 @@ from typing import Any
 
 from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dashboard.api import api, error, json_body, performs
 from dashboard.context import context
 from dashboard.errors import api_error
 from ops import unit_of_work
 from ops.errors import ServiceError
+from ops.recommendations import StoredRecommendation
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -28,11 +30,12 @@ def _iso(value: datetime | None) -> str | None:
 
 def order_json(order: Any) -> dict[str, Any]:
     """A work order as the API shows it (the crew page and the dispatch board read the same fields)."""
+    shown = StoredRecommendation.from_payload(order.recommendation) if order.recommendation else None
     return {
         "id": order.id, "ticket_id": order.ticket_id, "crew_id": order.crew_id, "status": order.status.value,
         "version": order.version_id, "recommended_crew_id": order.recommended_crew_id,
-        "recommendation_id": (order.recommendation or {}).get("recommendation_id"),
-        "decision": (order.recommendation or {}).get("decision"), "override_reason": order.override_reason,
+        "recommendation_id": shown.recommendation_id if shown else None,
+        "decision": shown.decision if shown else None, "override_reason": order.override_reason,
         "auto_dispatched": order.auto_dispatched, "pre_alerted_at": _iso(order.pre_alerted_at),
         "dispatched_at": _iso(order.dispatched_at), "acknowledged_at": _iso(order.acknowledged_at),
         "departed_at": _iso(order.departed_at), "arrived_at": _iso(order.arrived_at),
@@ -111,31 +114,68 @@ def _run(action: str, call: Callable[[Any, Any, datetime], Any], *, created: boo
 
 
 # ----------------------------------------------------------------------------- recommendations
-@api.get("/tickets/<int:ticket_id>/recommendations")
-@performs("ticket.read")
-def ticket_recommendations_route(ticket_id: int) -> ResponseReturnValue:
-    """The top-k crews for a ticket now; each call is stored (R13.1) and returns its recommendation_id."""
-    from ops.db import transaction
-    from ops.dispatching import recommend_for_ticket
-    from ops.models import Ticket
+class RecommendIn(BaseModel):
+    """``POST /tickets/{id}/recommendations``: how many crews to rank (the body may be left out)."""
 
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    k: int = Field(3, ge=1, le=10, description="how many crews to rank")
+
+
+@api.post("/tickets/<int:ticket_id>/recommendations")
+@performs("dispatch.recommend")
+def create_recommendation_route(ticket_id: int) -> ResponseReturnValue:
+    """Rank the top-k crews for a ticket now and store the ranking (R7.1, R13.1); /dispatch takes its id."""
+    body, failed = _body(set(RecommendIn.model_fields))
+    if failed:
+        return failed
+    try:
+        wanted = RecommendIn.model_validate(body)
+    except ValidationError as exc:
+        return _invalid({".".join(map(str, e["loc"])) or "body": e["msg"] for e in exc.errors()})
+    return _recommend(ticket_id, wanted.k, created=True)
+
+
+@api.get("/tickets/<int:ticket_id>/recommendations")
+@performs("dispatch.recommend")
+def ticket_recommendations_route(ticket_id: int) -> ResponseReturnValue:
+    """Deprecated (use POST): the top-k crews for a ticket now, stored (R13.1) like the POST."""
     k_text = request.args.get("k", "3")
     if not k_text.isdigit() or not 1 <= int(k_text) <= 10:
         return _invalid({"k": "a whole number from 1 to 10"})
+    return _recommend(ticket_id, int(k_text), created=False)
+
+
+def _recommend(ticket_id: int, k: int, *, created: bool) -> ResponseReturnValue:
+    from ops.services.dispatching import recommend
+
     ctx = context()
-    network = ctx.service_area.network
-    with transaction(ctx.sessions) as db:
-        if db.get(Ticket, ticket_id) is None:
-            return error(404, f"ticket {ticket_id} not found")
-        rec = recommend_for_ticket(db, ticket_id, ctx.clock(), network, k=int(k_text))
-        payload = rec.payload
-        return jsonify({
-            "recommendation_id": rec.id, "ticket_id": ticket_id, "created_at": _iso(rec.created_at),
-            "used_fallback": rec.used_fallback, "note": payload.get("note", ""),
-            "options": [{key: o[key] for key in ("rank", "crew_id", "crew_code", "eta", "departure", "slack_s",
-                                                 "displaces", "explanation", "cost_delta", "diverted")}
-                        for o in payload["options"]],
-        })
+
+    def work(db: Any) -> dict[str, Any]:
+        rec = recommend(db, g.identity.actor, ticket_id, k, now=ctx.clock(), network=ctx.service_area.network)
+        return recommendation_json(rec)
+
+    try:
+        body = unit_of_work.run(ctx.sessions, work)
+    except ServiceError as exc:
+        return api_error(exc)
+    response = jsonify(body)
+    response.status_code = 201 if created else 200
+    return response
+
+
+#: The keys of an option the API shows (the rest of the stored option is internal: cost, busy).
+_OPTION_KEYS = ("rank", "crew_id", "crew_code", "eta", "departure", "slack_s", "displaces", "explanation",
+                "cost_delta", "diverted")
+
+
+def recommendation_json(rec: StoredRecommendation) -> dict[str, Any]:
+    """A stored recommendation as the API shows it: the ``recommendation_id`` that ``/dispatch`` needs."""
+    return {
+        "recommendation_id": rec.recommendation_id, "ticket_id": rec.ticket_id, "created_at": _iso(rec.created_at),
+        "used_fallback": rec.used_fallback, "note": rec.note,
+        "options": [{key: value for key, value in o.to_json().items() if key in _OPTION_KEYS} for o in rec.options],
+    }
 
 
 @api.post("/tickets/<int:ticket_id>/dispatch")
@@ -311,13 +351,20 @@ def _describe() -> None:
     version = {"type": "integer", "description": "the order's version as last read; a stale one is a 409"}
     reason = {"type": "string", "minLength": 1}
     api_docs.SCHEMAS.update({
-        "Recommendations": {"type": "object", "properties": {
-            "recommendation_id": {"type": "integer"}, "used_fallback": {"type": "boolean"},
+        "Recommendations": {"type": "object", "required": ["recommendation_id", "ticket_id", "options"],
+                            "properties": {
+            "recommendation_id": {"type": "integer", "description": "what POST /tickets/{id}/dispatch needs"},
+            "ticket_id": {"type": "integer"}, "created_at": time, "used_fallback": {"type": "boolean"},
+            "note": {"type": "string"},
             "options": {"type": "array", "items": {"type": "object", "properties": {
-                "crew_id": {"type": "integer"}, "crew_code": {"type": "string"}, "eta": time, "departure": time,
+                "rank": {"type": "integer"}, "crew_id": {"type": "integer"}, "crew_code": {"type": "string"},
+                "eta": time, "departure": time,
                 "slack_s": {"type": "object", "additionalProperties": {"type": "integer"},
-                            "description": "seconds to spare per deadline (negative: late)"},
-                "displaces": {"type": "array", "items": {"type": "object"}}, "explanation": {"type": "string"}}}}}},
+                            "description": "seconds to spare per deadline (negative: late), keyed by the "
+                                           "deadline's name: depart_by, onsite_target, onsite_limit, slot_end"},
+                "displaces": {"type": "array", "items": {"type": "object"}}, "explanation": {"type": "string"},
+                "cost_delta": {"type": "integer"}, "diverted": {"type": "boolean"}}}}}},
+        "RecommendIn": RecommendIn.model_json_schema(),
         "DispatchIn": {"type": "object", "additionalProperties": False, "required": ["recommendation_id", "crew_id"],
                        "properties": {"recommendation_id": {"type": "integer"}, "crew_id": {"type": "integer"},
                                       "override_reason": {**reason, "description": "required when crew_id is not "
@@ -358,11 +405,19 @@ def _describe() -> None:
         "requestBody": {"required": True, "content": json("DispatchIn")}, "responses": {**step, **api_docs._responses(
             _201=("the new work order", "WorkOrder"),
             _409=("the ticket already has a crew, or a concurrent dispatch won", "ValidationError"))}}
+    api_docs.OPERATIONS["create_recommendation_route"] = {
+        "requestBody": {"required": False, "content": json("RecommendIn")},
+        "responses": api_docs._responses(_201=("the ranked crews, stored", "Recommendations"),
+                                         _404=("no such ticket", "ValidationError"),
+                                         _422=("invalid body: every offending field is named", "ValidationError"))}
     api_docs.OPERATIONS["ticket_recommendations_route"] = {
+        "deprecated": True,
+        "description": "Kept for existing clients; POST to the same path is the documented way.",
         "parameters": [{"name": "k", "in": "query", "required": False,
                         "schema": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3}}],
         "responses": api_docs._responses(_200=("the ranked crews, stored", "Recommendations"),
-                                         _404=("no such ticket", "Error"))}
+                                         _404=("no such ticket", "ValidationError"),
+                                         _422=("k out of range", "ValidationError"))}
 
 
 _describe()

@@ -14,8 +14,10 @@ So "busy until the ETA" of an en-route crew is not a number we store: the drive 
 is part of its route in the plan, which is what keeps the displaced-work estimate honest.
 
 Deadlines are the ones stored on the ticket at intake (``ops.rules`` computed them, R6), passed as
-epoch seconds. :func:`recommend_for_ticket` runs :func:`optimizer.dispatch.recommend` and **stores**
-what it recommended (R13.1), so a dispatcher's decision can later be judged against it.
+epoch seconds. :func:`rank_crews` runs :func:`optimizer.dispatch.recommend` for one ticket and
+:func:`plan_whole_queue` plans every open ticket; both only compute. Storing what was recommended
+(R13.1) and replacing the plan in force belong to :mod:`ops.services.dispatching`, which checks who
+asks and audits it.
 """
 
 from __future__ import annotations
@@ -24,16 +26,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops import rules
-from ops.models import Crew, Depot, Recommendation, Ticket, WorkOrder
-from ops.plan_in_force import load_plan, store_plan
+from ops.errors import NotFoundError
+from ops.models import Crew, Depot, Ticket, WorkOrder
+from ops.plan_in_force import load_plan
 from ops.queries import order_is_active
+from ops.recommendations import Displaced, Option, StoredRecommendation
 from ops.vocabulary import CrewStatus, Skill, Symptom, TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch import recommend
 from optimizer.dispatch_types import (
@@ -41,6 +44,7 @@ from optimizer.dispatch_types import (
     CrewState,
     DispatchState,
     NetworkTravel,
+    Plan,
     TicketState,
     TravelTimes,
     slack_of,
@@ -52,16 +56,20 @@ from optimizer.network import RoadNetwork
 __all__ = [
     "OPTIMIZER_SKILLS",
     "SERVICE_MINUTES",
+    "Draft",
     "Proposal",
     "QueuePlan",
+    "QueueResult",
+    "Ranking",
     "build_state",
     "epoch",
     "from_epoch",
-    "plan_queue",
-    "recommend_for_ticket",
+    "plan_whole_queue",
+    "rank_crews",
     "required_skill",
     "service_seconds",
     "shift_end",
+    "stored_recommendation",
 ]
 
 #: ops skills → the optimizer's skill strings (``optimizer.snapshots.SKILLS`` names the first three).
@@ -218,20 +226,16 @@ def build_state(db: Session, now: datetime, network: RoadNetwork, *,
 
 
 # ----------------------------------------------------------------------------- recommendations
-def _option_json(rank: int, o: CrewOption, codes: Mapping[int, str], busy: frozenset[int]) -> dict[str, Any]:
-    return {
-        "rank": rank, "crew_id": o.crew_id, "crew_code": codes.get(o.crew_id, o.crew_label),
-        "eta": from_epoch(o.eta_s).isoformat(), "eta_s": int(o.eta_s),
-        "departure": from_epoch(o.depart_s).isoformat(), "departure_s": int(o.depart_s),
-        "slack_s": {k: int(v) for k, v in o.slack.items()},
-        "displaces": [{"ticket_id": d.ticket_id, "ticket_class": d.ticket_class, "delay_s": int(d.delay_s),
-                       "kind": d.kind} for d in o.displaced],
-        "explanation": o.explanation, "cost": int(o.cost), "cost_delta": int(o.cost_delta),
-        "diverted": bool(o.diverted),
-        "reason": o.reason.to_json() if o.reason is not None else None,  # what the panel translates
+def _option(rank: int, o: CrewOption, codes: Mapping[int, str], busy: frozenset[int]) -> Option:
+    return Option(
+        rank=rank, crew_id=o.crew_id, crew_code=codes.get(o.crew_id, o.crew_label),
+        eta_s=int(o.eta_s), departure_s=int(o.depart_s), slack_s={k: int(v) for k, v in o.slack.items()},
+        displaces=tuple(Displaced(d.ticket_id, d.ticket_class, int(d.delay_s), d.kind) for d in o.displaced),
+        explanation=o.explanation, cost=int(o.cost), cost_delta=int(o.cost_delta), diverted=bool(o.diverted),
+        reason=o.reason,  # what the panel translates
         # On another order it keeps: the crew cannot be confirmed for this ticket until it is free.
-        "busy": o.crew_id in busy and not o.diverted,
-    }
+        busy=o.crew_id in busy and not o.diverted,
+    )
 
 
 def _nearest_fallback(ticket: TicketState, state: DispatchState, k: int) -> OptRecommendation:
@@ -252,19 +256,34 @@ def _nearest_fallback(ticket: TicketState, state: DispatchState, k: int) -> OptR
     return OptRecommendation(ticket.id, tuple(options), note="fallback: nearest skilled crew")
 
 
-def recommend_for_ticket(db: Session, ticket_id: int, now: datetime, network: RoadNetwork, k: int = 3, *,
-                         travel: TravelTimes | None = None,
-                         state: DispatchState | None = None) -> Recommendation:
-    """Rank the top-``k`` crews for one ticket and store the ranking (R7.1, R13.1); returns the row.
+@dataclass(frozen=True)
+class Ranking:
+    """The top crews for one ticket as computed, before anyone decides whether to store them."""
 
-    The row's ``payload`` is what the dispatch page and the API show, and what the work order keeps
-    when the dispatcher decides. If the optimizer's insertion ranking fails for any reason, the
-    nearest skilled crews are shown instead with ``used_fallback`` set: the dispatcher is never left
-    without an answer (no silent failure), and the stored flag says which one they saw.
+    ticket: Ticket
+    options: tuple[Option, ...]
+    used_fallback: bool
+    note: str
+    #: The plan in force the ticket was inserted into (its note), or ``None`` for a greedy plan.
+    plan_in_force: str | None
+
+    def recommendation(self, now: datetime, k: int) -> StoredRecommendation:
+        """The ranking as it is shown and stored (not stored yet: no ``recommendation_id``)."""
+        return stored_recommendation(self.ticket, now, self.options, used_fallback=self.used_fallback,
+                                     note=self.note, k=k, plan_in_force=self.plan_in_force)
+
+
+def rank_crews(db: Session, ticket_id: int, now: datetime, network: RoadNetwork, k: int = 3, *,
+               travel: TravelTimes | None = None, state: DispatchState | None = None) -> Ranking:
+    """Rank the top-``k`` crews for one ticket (R7.1); reads only.
+
+    If the optimizer's insertion ranking fails for any reason, the nearest skilled crews are given
+    instead with ``used_fallback`` set: the dispatcher is never left without an answer (no silent
+    failure), and the flag says which one they saw.
     """
-    ticket = db.get(Ticket, ticket_id)
+    ticket = db.get(Ticket, ticket_id) if isinstance(ticket_id, int) and not isinstance(ticket_id, bool) else None
     if ticket is None:
-        raise LookupError(f"ticket_id: no ticket {ticket_id}")
+        raise NotFoundError("ticket.not_found", "ticket_id")
     current = None
     if state is None:  # a click or an API call: insert into the scheduler's plan in force
         state = build_state(db, now, network, travel=travel)
@@ -282,37 +301,37 @@ def recommend_for_ticket(db: Session, ticket_id: int, now: datetime, network: Ro
         used_fallback = True
     codes = dict(db.execute(sa.select(Crew.id, Crew.code)).tuples().all())
     busy = frozenset(c.id for c in state.crews if c.current_ticket_id is not None or c.busy_until_s > state.now_s)
-    return _store_recommendation(db, ticket, now, [_option_json(i + 1, o, codes, busy)
-                                                   for i, o in enumerate(result.options)],
-                                 used_fallback=used_fallback, note=result.note, k=k,
-                                 plan_in_force=current.note if current is not None else None)
+    return Ranking(ticket=ticket, options=tuple(_option(i + 1, o, codes, busy) for i, o in enumerate(result.options)),
+                   used_fallback=used_fallback, note=result.note,
+                   plan_in_force=current.note if current is not None else None)
 
 
-def _store_recommendation(db: Session, ticket: Ticket, now: datetime, options: list[dict[str, Any]], *,
-                          used_fallback: bool, note: str, k: int, **extra: Any) -> Recommendation:
-    """One ``Recommendation`` row as the pages and the API show it (R13.1); ``extra`` adds to the payload."""
-    payload = {
-        "ticket_id": ticket.id, "ticket_no": ticket.ticket_no, "ticket_class": int(ticket.ticket_class),
-        "created_at": now.isoformat(), "now_s": epoch(now), "k": k, "used_fallback": used_fallback,
-        "note": note, **extra, "options": options,
-    }
-    row = Recommendation(ticket_id=ticket.id, created_at=now, used_fallback=used_fallback, payload=payload)
-    db.add(row)
-    db.flush()
-    return row
+def stored_recommendation(ticket: Ticket, now: datetime, options: tuple[Option, ...], *, used_fallback: bool,
+                          note: str, k: int, source: str | None = None,
+                          plan_in_force: str | None = None) -> StoredRecommendation:
+    """A recommendation for ``ticket`` at ``now`` as the pages and the API show it and as it is stored."""
+    return StoredRecommendation(
+        ticket_id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class), created_at=now,
+        now_s=epoch(now), options=options, k=k, used_fallback=used_fallback, note=note, source=source,
+        plan_in_force=plan_in_force,
+    )
 
 
 # ----------------------------------------------------------------------------- plan all
 @dataclass(frozen=True)
 class Proposal:
-    """One ticket of the queue and the crew the plan sends to it now, with the stored recommendation."""
+    """One ticket of the queue and the crew the plan sends to it now.
+
+    ``recommendation_id`` is the stored recommendation it answers, or ``None`` for a preview (an
+    actor who may not store one sees the proposals but cannot confirm them).
+    """
 
     ticket_id: int
     ticket_no: str
     ticket_class: int
     crew_id: int
     crew_code: str
-    recommendation_id: int
+    recommendation_id: int | None
     eta: datetime
     departure: datetime
     slack_s: dict[str, int]
@@ -328,30 +347,48 @@ class QueuePlan:
     dropped: list[tuple[str, int, str]]
     used_fallback: bool
     note: str
+    #: Whether the plan replaced the plan in force and its proposals were stored (not a preview).
+    stored: bool = True
 
 
-def plan_queue(db: Session, now: datetime, network: RoadNetwork, budget_s: float = 4.0, *,
-               travel: TravelTimes | None = None) -> QueuePlan:
+@dataclass(frozen=True)
+class Draft:
+    """A proposal before it is stored: the ticket and the one option the plan gives it."""
+
+    ticket: Ticket
+    option: Option
+
+
+@dataclass(frozen=True)
+class QueueResult:
+    """What one plan of the whole queue proposes, before anything is stored."""
+
+    state: DispatchState
+    plan: Plan
+    drafts: list[Draft]
+    queued: int
+    dropped: list[tuple[str, int, str]]
+
+
+def plan_whole_queue(db: Session, now: datetime, network: RoadNetwork, budget_s: float = 4.0, *,
+                     travel: TravelTimes | None = None) -> QueueResult:
     """"Plan all": one OR-Tools plan for every open ticket, proposing a crew for each unassigned one.
 
     Only the first stop of a crew's route can be dispatched now (a crew holds one active order), so
     a proposal is made for an unassigned ticket that is first on a free crew's route, or a class 1
     first on the route of a crew it may divert (R7.1 preemption); the rest are counted as queued.
-    Each proposal is stored as a :class:`~ops.models.Recommendation` whose top option is the plan's
-    crew (R13.1), so confirming it is recorded as "followed" and an override is judged against it.
+    Reads only: the service stores the plan and each proposal as the recommendation it answers.
     """
     from optimizer.dispatch import plan
 
     state = build_state(db, now, network, travel=travel)
     result = plan(state, budget_s)
-    # A fresh plan of the whole queue is the best one there is: clicks insert into it from now on.
-    store_plan(db, result, now, source="plan_all", state=state)
     crews = {c.id: c for c in state.crews}
     tickets = {t.id: t for t in state.tickets}
     unassigned = {t.id for t in state.tickets if t.assigned_crew is None}
     rows = {t.id: t for t in db.scalars(sa.select(Ticket).where(Ticket.id.in_(unassigned)))} if unassigned else {}
     codes = dict(db.execute(sa.select(Crew.id, Crew.code)).tuples().all())
-    proposals: list[Proposal] = []
+    drafts: list[Draft] = []
     planned = 0
     for crew_id, jobs in sorted(result.routes.items()):
         waiting = [j for j in jobs if j.ticket_id in unassigned]
@@ -361,22 +398,13 @@ def plan_queue(db: Session, now: datetime, network: RoadNetwork, budget_s: float
         first, crew, target = jobs[0], crews[crew_id], tickets[jobs[0].ticket_id]
         if crew.current_ticket_id is not None and not (target.ticket_class == 1 and crew.interruptible):
             continue
-        ticket = rows[first.ticket_id]
-        option = _option_json(1, CrewOption(
+        option = _option(1, CrewOption(
             crew_id, crew.label, int(first.eta_s), int(first.depart_s), first.slack, (), 0, 0,
             f"planned with the whole queue ({result.status or 'plan'}, {len(jobs)} job(s) on this crew's route)",
             diverted=crew.current_ticket_id is not None), codes, frozenset())
-        row = _store_recommendation(db, ticket, now, [option], used_fallback=result.used_fallback, note=result.note,
-                                    k=1, source="plan_all")
-        proposals.append(Proposal(
-            ticket_id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class),
-            crew_id=crew_id, crew_code=option["crew_code"], recommendation_id=row.id,
-            eta=from_epoch(first.eta_s), departure=from_epoch(first.depart_s), slack_s=option["slack_s"],
-        ))
+        drafts.append(Draft(ticket=rows[first.ticket_id], option=option))
     numbers = dict(db.execute(sa.select(Ticket.id, Ticket.ticket_no).where(
         Ticket.id.in_([d.ticket_id for d in result.dropped] or [-1]))).tuples().all())
     dropped = [(numbers.get(d.ticket_id, str(d.ticket_id)), int(d.ticket_class), d.reason) for d in result.dropped
                if d.ticket_id in unassigned]
-    proposals.sort(key=lambda p: (p.ticket_class, p.departure, p.ticket_no))
-    return QueuePlan(proposals=proposals, queued=planned - len(proposals), dropped=dropped,
-                     used_fallback=result.used_fallback, note=result.note)
+    return QueueResult(state=state, plan=result, drafts=drafts, queued=planned - len(drafts), dropped=dropped)

@@ -73,6 +73,7 @@ MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     "crew.off_shift": N_("the crew is not on shift"),
     "crew.busy": N_("the crew is busy with another work order"),
     "recommendation.not_found": N_("no such recommendation for this ticket"),
+    "dispatch.k_range": N_("the number of crews to rank must be a whole number from 1 to %(max)s"),
     "dispatch.override_reason": N_("a reason is required when the crew is not the top recommendation"),
     "reading.ppm": N_("a reading in ppm, zero or more, is required"),
     "reading.window": N_("must be between the arrival and now"),

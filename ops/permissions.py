@@ -99,6 +99,10 @@ ACTIONS: MappingProxyType[str, frozenset[Role]] = MappingProxyType({
     "ticket.change_class": _roles(Role.HOTLINE_AGENT, Role.DISPATCHER, Role.SUPERVISOR),
     # R7.1/R7.5: the supervisor confirms; a dispatcher only with the granted right; R7.3 the scheduler.
     "dispatch.confirm": _roles(Role.SUPERVISOR, Role.SYSTEM),
+    # R7.1/R13.1: computing *and storing* a recommendation (what a later decision is judged against),
+    # and replacing the plan in force that the R7.3 auto-dispatch uses. Other board viewers preview.
+    "dispatch.recommend": _roles(Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM),
+    "dispatch.plan": _roles(Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM),
     # R7.2 and R8: the crew on its own page (the scheduler for simulated crews).
     "order.acknowledge": _roles(Role.CREW_MEMBER, Role.SYSTEM),
     "order.update_status": _roles(Role.CREW_MEMBER, Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM),
@@ -139,6 +143,8 @@ SCOPES: MappingProxyType[str, str] = MappingProxyType({
     "tickets:read": "ticket.read",
     "tickets:write": "ticket.create",
     "dispatch": "dispatch.confirm",  # R7.5: only for a supervisor or a dispatcher with the right
+    "dispatch:recommend": "dispatch.recommend",
+    "dispatch:plan": "dispatch.plan",
     "crew": "crew.report_position",
     # The crew device's steps on its own orders (a crew member acts only on its own crew's orders).
     "orders:ack": "order.acknowledge",

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import PlanInForce
+from ops.recommendations import current_slack
 from optimizer.dispatch_types import DispatchState, Plan, PlannedJob, timeline
 
 __all__ = ["MAX_AGE", "REPLAN_EVERY_S", "latest_plan_at", "load_plan", "store_plan"]
@@ -77,12 +78,19 @@ def load_plan(db: Session, state: DispatchState, now: datetime, *, max_age: time
         if crew_id not in crews:
             continue
         # A job stays if its ticket is still open and not since given to another crew.
-        kept = [PlannedJob(**{k: v for k, v in job.items() if k in fields}) for job in jobs
+        kept = [_job(job, fields) for job in jobs
                 if job.get("ticket_id") in owner and owner[job["ticket_id"]] in (None, crew_id)]
         routes[crew_id] = kept
     _start_with_current_orders(state, routes)
     return Plan(routes=routes, used_fallback=row.used_fallback,
                 note=f"plan in force of {row.created_at.isoformat()} ({row.source})")
+
+
+def _job(stored: dict[str, Any], fields: set[str]) -> PlannedJob:
+    """A stored job, its slack under the current deadline names (a plan stored before the rename)."""
+    values = {k: v for k, v in stored.items() if k in fields}
+    values["slack"] = current_slack(values.get("slack") or {})
+    return PlannedJob(**values)
 
 
 def _start_with_current_orders(state: DispatchState, routes: dict[int, list[PlannedJob]]) -> None:

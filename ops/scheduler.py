@@ -30,12 +30,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from ops import rules
 from ops.audit import record
 from ops.db import transaction
-from ops.dispatching import build_state, epoch, from_epoch, recommend_for_ticket
+from ops.dispatching import build_state, epoch, from_epoch
 from ops.errors import ServiceError
 from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR
-from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at, store_plan
+from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at
 from ops.queries import at_risk, awaiting_crew, class1_awaiting_departure, crew_on_the_way
+from ops.recommendations import StoredRecommendation
+from ops.services.dispatching import adopt_plan, recommend
 from ops.services.work_orders import confirm_dispatch
 from ops.vocabulary import TicketClass, WorkOrderStatus
 from optimizer.dispatch_types import DispatchState
@@ -129,10 +131,10 @@ class _Recommender:
     network: RoadNetwork
     _state: DispatchState | None = None
 
-    def __call__(self, ticket_id: int) -> Recommendation:
+    def __call__(self, ticket_id: int) -> StoredRecommendation:
         if self._state is None:
             self._state = build_state(self.db, self.now, self.network)
-        return recommend_for_ticket(self.db, ticket_id, self.now, self.network, state=self._state)
+        return recommend(self.db, SYSTEM_ACTOR, ticket_id, now=self.now, network=self.network, state=self._state)
 
     def changed(self) -> None:
         self._state = None
@@ -154,7 +156,7 @@ def _recently_found_no_crew(db: Session, ticket_id: int, now: datetime) -> bool:
             and _has_alert(db, AlertKind.NO_CREW, ticket_id))
 
 
-def _class1_waiting(db: Session, now: datetime, recommend: _Recommender, report: TickReport) -> None:
+def _class1_waiting(db: Session, now: datetime, recommender: _Recommender, report: TickReport) -> None:
     """R7.3: pre-alert the top crew of each new class 1 at once; dispatch it ourselves after 3 min."""
     waiting = db.scalars(sa.select(Ticket).where(awaiting_crew(), Ticket.ticket_class == TicketClass.EMERGENCY)
                          .order_by(Ticket.received_at, Ticket.id)).all()
@@ -165,40 +167,39 @@ def _class1_waiting(db: Session, now: datetime, recommend: _Recommender, report:
             continue
         if _recently_found_no_crew(db, ticket.id, now):
             continue  # retried every RETRY_NO_CREW_S, not every tick: each try stores a recommendation
-        rec = recommend(ticket.id)
-        options = rec.payload["options"]
+        rec = recommender(ticket.id)
         if not auto:
-            if options:
-                _raise(db, AlertKind.PRE_ALERT, ticket, now, crew_id=options[0]["crew_id"],
-                       details={"recommendation_id": rec.id})
+            if rec.top is not None:
+                _raise(db, AlertKind.PRE_ALERT, ticket, now, crew_id=rec.top.crew_id,
+                       details={"recommendation_id": rec.recommendation_id})
                 report.pre_alerted.append(ticket.id)
             elif not _has_alert(db, AlertKind.NO_CREW, ticket.id):
-                _raise(db, AlertKind.NO_CREW, ticket, now, details={"recommendation_id": rec.id})
+                _raise(db, AlertKind.NO_CREW, ticket, now, details={"recommendation_id": rec.recommendation_id})
                 report.no_crew.append(ticket.id)
             continue
         order = None
-        for i, option in enumerate(options):
+        for i, option in enumerate(rec.options):
             try:
                 with db.begin_nested():
                     order = confirm_dispatch(
-                        db, SYSTEM_ACTOR, ticket.id, option["crew_id"], rec.id, now,
+                        db, SYSTEM_ACTOR, ticket.id, option.crew_id, rec.recommendation_id, now,
                         override_reason=None if i == 0 else "R7.3: the recommended crews before it could not go",
                         auto=True)
-                recommend.changed()
+                recommender.changed()
                 break
             except ServiceError as exc:
-                log.info("auto-dispatch of ticket %s to crew %s refused: %s", ticket.id, option["crew_id"], exc)
+                log.info("auto-dispatch of ticket %s to crew %s refused: %s", ticket.id, option.crew_id, exc)
         if order is None:
             if not _has_alert(db, AlertKind.NO_CREW, ticket.id):
-                _raise(db, AlertKind.NO_CREW, ticket, now, details={"recommendation_id": rec.id})
+                _raise(db, AlertKind.NO_CREW, ticket, now, details={"recommendation_id": rec.recommendation_id})
                 report.no_crew.append(ticket.id)
             continue
         _raise(db, AlertKind.AUTO_DISPATCHED, ticket, now, order=order, crew_id=order.crew_id,
-               details={"recommendation_id": rec.id})
+               details={"recommendation_id": rec.recommendation_id})
         report.auto_dispatched.append(order.id)
 
 
-def _no_acknowledgement(db: Session, now: datetime, recommend: _Recommender, report: TickReport) -> None:
+def _no_acknowledgement(db: Session, now: datetime, recommender: _Recommender, report: TickReport) -> None:
     """R7.2: no acknowledgement 10 min after dispatch: escalate, alert the supervisor, propose the next crew."""
     limit = now - timedelta(minutes=rules.get_rule_settings().ack_minutes)
     orders = db.scalars(sa.select(WorkOrder).where(WorkOrder.status == WorkOrderStatus.DISPATCHED,
@@ -206,16 +207,16 @@ def _no_acknowledgement(db: Session, now: datetime, recommend: _Recommender, rep
                                                    WorkOrder.dispatched_at <= limit)
                         .order_by(WorkOrder.dispatched_at, WorkOrder.id)).all()
     for order in orders:
-        rec = recommend(order.ticket_id)
-        proposed = next((o["crew_id"] for o in rec.payload["options"] if o["crew_id"] != order.crew_id), None)
+        rec = recommender(order.ticket_id)
+        proposed = next((o.crew_id for o in rec.options if o.crew_id != order.crew_id), None)
         order.escalated_at = now
         db.flush()
         record(db, actor_id=None, actor_label=SYSTEM_ACTOR.label, action="order.escalate", entity="work_order",
                entity_id=order.id, after={"escalated_at": now, "proposed_crew_id": proposed},
-               recommendation={"recommendation_id": rec.id, **rec.payload},
+               recommendation=rec.to_record(),
                note="no acknowledgement within the R7.2 limit", at=now)
         _raise(db, AlertKind.NO_ACK, order.ticket, now, order=order, crew_id=proposed,
-               details={"recommendation_id": rec.id, "proposed_crew_id": proposed,
+               details={"recommendation_id": rec.recommendation_id, "proposed_crew_id": proposed,
                         "dispatched_at": order.dispatched_at.isoformat()})
         report.escalated.append(order.id)
 
@@ -263,9 +264,9 @@ def _red_alerts(db: Session, now: datetime, report: TickReport) -> None:
 def run_escalations(db: Session, now: datetime, network: RoadNetwork) -> TickReport:
     """One scheduler tick at ``now`` (call it inside a transaction, holding the lease)."""
     report = TickReport()
-    recommend = _Recommender(db, now, network)
-    _class1_waiting(db, now, recommend, report)
-    _no_acknowledgement(db, now, recommend, report)
+    recommender = _Recommender(db, now, network)
+    _class1_waiting(db, now, recommender, report)
+    _no_acknowledgement(db, now, recommender, report)
     _at_risk(db, now, network, report)
     _red_alerts(db, now, report)
     return report
@@ -296,7 +297,7 @@ def replan(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork,
         state = build_state(db, now, network)
     result = plan(state, budget_s)
     with transaction(sessions) as db:
-        store_plan(db, result, now, "scheduler", state)
+        adopt_plan(db, SYSTEM_ACTOR, result, now=now, source="scheduler", state=state)
     return True
 
 

@@ -248,17 +248,17 @@ class DroppedTicket:
 
 @dataclass(frozen=True)
 class Class1Status:
-    """R6.1 per class-1 ticket: does a crew depart within 30 min, and when is it on site."""
+    """R6.1 per class-1 ticket: does a crew depart by the ticket's departure deadline, and when is it on site."""
 
     ticket_id: int
     crew_id: int | None
-    departs_within_30: bool
+    departs_in_time: bool
     depart_s: int | None
     arrival_s: int | None
 
     @property
     def alarm(self) -> bool:
-        return self.crew_id is None or not self.departs_within_30
+        return self.crew_id is None or not self.departs_in_time
 
 
 @dataclass
@@ -280,8 +280,8 @@ class Plan:
         for s in self.class1.values():
             if s.crew_id is None:
                 out.append(f"class-1 ticket {s.ticket_id}: no crew can be sent")
-            elif not s.departs_within_30:
-                out.append(f"class-1 ticket {s.ticket_id}: no crew departs within 30 min")
+            elif not s.departs_in_time:
+                out.append(f"class-1 ticket {s.ticket_id}: no crew departs by its departure deadline")
         return out
 
     def assignment(self) -> dict[int, int]:
@@ -357,20 +357,25 @@ class Recommendation:
 
 # ----------------------------------------------------------------------------- timelines
 def slack_of(t: TicketState, depart_s: int, eta_s: int) -> dict[str, int]:
-    """Seconds to spare against each deadline of ``t`` (negative: late by that much)."""
+    """Seconds to spare against each deadline of ``t`` (negative: late by that much).
+
+    Keyed by the deadline's name, never by its default value (the numbers are settings, R6):
+    ``depart_by`` and ``onsite_target`` for class 1, ``onsite_target`` and ``onsite_limit`` for
+    class 2, ``slot_end`` for class 3.
+    """
     if t.ticket_class == CLASS1:
         out = {}
         if t.depart_by_s is not None:
-            out["depart_30"] = int(t.depart_by_s - depart_s)
+            out["depart_by"] = int(t.depart_by_s - depart_s)
         if t.onsite_target_s is not None:
             out["onsite_target"] = int(t.onsite_target_s - eta_s)
         return out
     if t.ticket_class == CLASS2:
         out = {}
         if t.onsite_target_s is not None:
-            out["onsite_4h"] = int(t.onsite_target_s - eta_s)
+            out["onsite_target"] = int(t.onsite_target_s - eta_s)
         if t.onsite_limit_s is not None:
-            out["onsite_8h"] = int(t.onsite_limit_s - eta_s)
+            out["onsite_limit"] = int(t.onsite_limit_s - eta_s)
         return out
     return {"slot_end": int(t.slot_end_s - eta_s)} if t.slot_end_s is not None else {}
 
@@ -440,11 +445,11 @@ def compliance(plan: Plan, state: DispatchState) -> dict[str, int]:
     c2 = [t for t in state.open_tickets() if t.ticket_class == CLASS2]
     return {
         "class1_served": sum(1 for s in plan.class1.values() if s.crew_id is not None),
-        "class1_depart_le30": sum(1 for s in plan.class1.values() if s.departs_within_30),
-        "class2_le8h": sum(1 for t in c2 if t.id in where and t.onsite_limit_s is not None
-                           and where[t.id].eta_s <= t.onsite_limit_s),
-        "class2_le4h": sum(1 for t in c2 if t.id in where and t.onsite_target_s is not None
-                           and where[t.id].eta_s <= t.onsite_target_s),
+        "class1_depart_by": sum(1 for s in plan.class1.values() if s.departs_in_time),
+        "class2_onsite_limit": sum(1 for t in c2 if t.id in where and t.onsite_limit_s is not None
+                                   and where[t.id].eta_s <= t.onsite_limit_s),
+        "class2_onsite_target": sum(1 for t in c2 if t.id in where and t.onsite_target_s is not None
+                                    and where[t.id].eta_s <= t.onsite_target_s),
     }
 
 

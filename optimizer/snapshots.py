@@ -158,13 +158,13 @@ def evaluate(plan: Plan, state: DispatchState) -> dict[str, float | int]:
     c1 = [t for t in state.open_tickets() if t.ticket_class == CLASS1]
     c1_arr = [(arrival[t.id].eta_s - t.reported_s) / 60 for t in c1 if t.id in arrival]
     out["class1_total"] = len(c1)
-    out["class1_depart_le30"] = sum(1 for s in plan.class1.values() if s.departs_within_30)
+    out["class1_depart_by"] = sum(1 for s in plan.class1.values() if s.departs_in_time)
     out["class1_mean_arrival_min"] = round(float(np.mean(c1_arr)), 2) if c1_arr else 0.0
     out["class1_unserved"] = sum(1 for t in c1 if t.id not in arrival)
     c2 = [t for t in state.open_tickets() if t.ticket_class == CLASS2]
     out["class2_total"] = len(c2)
-    out["class2_le4h"] = sum(1 for t in c2 if t.id in arrival and arrival[t.id].eta_s <= t.onsite_target_s)
-    out["class2_le8h"] = sum(1 for t in c2 if t.id in arrival and arrival[t.id].eta_s <= t.onsite_limit_s)
+    out["class2_onsite_target"] = sum(1 for t in c2 if t.id in arrival and arrival[t.id].eta_s <= t.onsite_target_s)
+    out["class2_onsite_limit"] = sum(1 for t in c2 if t.id in arrival and arrival[t.id].eta_s <= t.onsite_limit_s)
     out["class2_unserved"] = sum(1 for t in c2 if t.id not in arrival)
     c3 = [t for t in state.open_tickets() if t.ticket_class == 3]
     out["class3_total"] = len(c3)

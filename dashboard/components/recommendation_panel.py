@@ -1,7 +1,7 @@
 """Layout builders for the dispatch page's side panels: the recommendation for the selected ticket,
 the crew list, the "Plan all" proposals and the scheduler's alerts.
 
-Pure functions of plain rows and the stored recommendation payload (``ops.dispatching``), so they are
+Pure functions of plain rows and the typed recommendation (``ops.recommendations``), so they are
 unit-tested without a browser or a database; the page only wires them to callbacks. Times are shown
 in the configured zone, and every deadline's slack is named the way the regulation names it (R6).
 """
@@ -19,19 +19,12 @@ from flask_babel import pgettext
 
 from dashboard.i18n import format_clock, format_datetime
 from dashboard.labels import LABELS, label
-from ops.rules import N_
+from ops.recommendations import SLACK_RENAMES, Option, StoredRecommendation
+from ops.rules import N_, get_rule_settings
 from optimizer.dispatch_types import Reason
 
 Translate = Callable[[str], str]
 
-#: The deadlines a slack is measured against (``optimizer.dispatch_types.slack_of`` keys).
-SLACK_NAMES: Mapping[str, str] = {
-    "depart_30": N_("depart ≤30 min"),
-    "onsite_target": N_("on-site target"),
-    "onsite_4h": N_("on site ≤4 h"),
-    "onsite_8h": N_("on site ≤8 h"),
-    "slot_end": N_("inside the slot"),
-}
 
 #: Field ids of the panel under which a service's refusal is shown (``ServiceError.field``).
 ERROR_FIELDS = ("override_reason", "crew_id")
@@ -49,9 +42,39 @@ def minutes_text(seconds: float, _: Translate, *, up: bool = False) -> str:
     return _("{m} min").format(m=minutes)
 
 
-def slack_item(name: str, seconds: int, _: Translate) -> html.Li:
+def duration_text(minutes: int, _: Translate) -> str:
+    """A configured length of time as a rule states it: "30 min", "4 h", "1 h 30 min"."""
+    if minutes < 60:
+        return _("{m} min").format(m=minutes)
+    if minutes % 60 == 0:
+        return _("{h} h").format(h=minutes // 60)
+    return _("{h} h {m:02d} min").format(h=minutes // 60, m=minutes % 60)
+
+
+def deadline_label(name: str, _: Translate, ticket_class: int | None = None) -> str:
+    """The deadline a slack is measured against, with the configured numbers (R6: they are settings).
+
+    ``name`` is a key of ``optimizer.dispatch_types.slack_of`` (an old stored key is read under its
+    new name); the on-site target depends on the class (60 min for class 1, 4 h for class 2 by default).
+    """
+    name = SLACK_RENAMES.get(name, name)
+    rules = get_rule_settings()
+    if name == "depart_by":
+        return _("depart ≤{time}").format(time=duration_text(rules.class1_depart_minutes, _))
+    if name == "onsite_target":
+        minutes = {1: rules.class1_onsite_target_minutes, 2: rules.class2_onsite_target_minutes}.get(ticket_class)
+        return _("on-site target") if minutes is None else _("on site ≤{time} (target)").format(
+            time=duration_text(minutes, _))
+    if name == "onsite_limit":
+        return _("on site ≤{time}").format(time=duration_text(rules.class2_onsite_limit_minutes, _))
+    if name == "slot_end":
+        return _("inside the slot")
+    return name
+
+
+def slack_item(name: str, seconds: int, _: Translate, ticket_class: int | None = None) -> html.Li:
     """"depart ≤30 min: 12 min spare", or in red "… 5 min late" when the deadline would be missed."""
-    deadline = _(SLACK_NAMES[name]) if name in SLACK_NAMES else name
+    deadline = deadline_label(name, _, ticket_class)
     if seconds < 0:
         text = _("{deadline}: {t} late").format(deadline=deadline, t=minutes_text(seconds, _))
         return html.Li(text, className="text-danger fw-semibold slack-late")
@@ -66,25 +89,24 @@ def clock_and_wait(at: datetime, now_s: int, timezone: str, _: Translate) -> str
                                       t=minutes_text(int(at.timestamp()) - now_s, _))
 
 
-def eta_text(option: Mapping[str, Any], now_s: int, timezone: str, _: Translate) -> str:
+def eta_text(option: Option, now_s: int, timezone: str, _: Translate) -> str:
     """Clock time in the configured zone plus minutes from the moment of the recommendation."""
-    return clock_and_wait(datetime.fromisoformat(option["eta"]), now_s, timezone, _)
+    return clock_and_wait(option.eta, now_s, timezone, _)
 
 
-def departure_text(option: Mapping[str, Any], now_s: int, timezone: str, _: Translate) -> str:
-    wait = int(option["departure_s"]) - now_s
+def departure_text(option: Option, now_s: int, timezone: str, _: Translate) -> str:
+    wait = option.departure_s - now_s
     if wait <= 60:
         return _("now")
-    return clock_and_wait(datetime.fromisoformat(option["departure"]), now_s, timezone, _)
+    return clock_and_wait(option.departure, now_s, timezone, _)
 
 
-def displaced_text(option: Mapping[str, Any], numbers: Mapping[int, str], _: Translate) -> str:
+def displaced_text(option: Option, numbers: Mapping[int, str], _: Translate) -> str:
     """What sending this crew pushes back: ticket numbers and their delay, or that it delays nothing."""
-    items = option.get("displaces") or []
-    if not items:
+    if not option.displaces:
         return _("delays no other work")
-    parts = [_("{ticket} by {t}").format(ticket=numbers.get(d["ticket_id"], str(d["ticket_id"])),
-                                        t=minutes_text(d["delay_s"], _, up=True)) for d in items]
+    parts = [_("{ticket} by {t}").format(ticket=numbers.get(d.ticket_id, str(d.ticket_id)),
+                                        t=minutes_text(d.delay_s, _, up=True)) for d in option.displaces]
     return _("delays {what}").format(what=", ".join(parts))
 
 
@@ -140,49 +162,48 @@ def reason_text(reason: Reason, _: Translate) -> str:
         "wait": t("wait_s"), "gain": t("gain_s"), "later": t("later_s", up=True), "drive": t("drive_s")}
 
 
-def explanation_text(option: Mapping[str, Any], _: Translate) -> str:
+def explanation_text(option: Option, _: Translate) -> str:
     """Why this crew, in the user's language: the optimizer's structured reason, translated.
 
     A payload stored before reasons were (or by a newer version, with a kind this one does not know)
     shows its stored English sentence: an old recommendation still says why.
     """
-    reason = Reason.from_json(option.get("reason"))
-    return reason_text(reason, _) if reason is not None else str(option.get("explanation") or "")
+    return reason_text(option.reason, _) if option.reason is not None else option.explanation
 
 
-def option_card(option: Mapping[str, Any], now_s: int, timezone: str, numbers: Mapping[int, str],
-                _: Translate) -> dbc.Card:
+def option_card(option: Option, now_s: int, timezone: str, numbers: Mapping[int, str],
+                _: Translate, ticket_class: int | None = None) -> dbc.Card:
     """One ranked crew: ETA, departure, slack per deadline, displaced work and the optimizer's reason."""
-    rank = int(option.get("rank", 1))
-    title = [html.Span(f"{rank}. ", className="text-muted"), html.B(option.get("crew_code") or "")]
+    rank = option.rank
+    title = [html.Span(f"{rank}. ", className="text-muted"), html.B(option.crew_code)]
     if rank == 1:
         title.append(dbc.Badge(_("recommended"), color="success", className="ms-2"))
-    if option.get("diverted"):
+    if option.diverted:
         title.append(dbc.Badge(_("diverted"), color="warning", text_color="dark", className="ms-1"))
-    if option.get("busy"):
+    if option.busy:
         title.append(dbc.Badge(_("on another order"), color="secondary", className="ms-1 rec-busy"))
-    slack = option.get("slack_s") or {}
     return dbc.Card(dbc.CardBody([
         html.Div(title, className="mb-1"),
         html.Div([html.Span(_("ETA") + ": ", className="text-muted"),
                   html.Span(eta_text(option, now_s, timezone, _), className="fw-semibold rec-eta")]),
         html.Div([html.Span(_("Departs") + ": ", className="text-muted"),
                   departure_text(option, now_s, timezone, _)]),
-        html.Ul([slack_item(k, int(v), _) for k, v in slack.items()], className="list-unstyled mb-1 rec-slack"),
+        html.Ul([slack_item(k, int(v), _, ticket_class) for k, v in option.slack_s.items()],
+                className="list-unstyled mb-1 rec-slack"),
         html.Div(displaced_text(option, numbers, _), className="rec-displaces"),
-        html.Div(explanation_text(option, _), title=option.get("explanation") or "",
+        html.Div(explanation_text(option, _), title=option.explanation,
                  className="text-muted fst-italic rec-explanation"),
     ], className="p-2"), className="h-100 small rec-option" + (" border-success" if rank == 1 else ""),
-        id={"type": "rec-option", "crew": int(option["crew_id"])})
+        id={"type": "rec-option", "crew": option.crew_id})
 
 
-def recommendation_view(payload: Mapping[str, Any], timezone: str, numbers: Mapping[int, str],
+def recommendation_view(rec: StoredRecommendation, timezone: str, numbers: Mapping[int, str],
                         _: Translate) -> list[Any]:
     """The top crews side by side, with a visible note when they come from the greedy fallback."""
-    now_s = int(payload["now_s"])
-    options = payload.get("options") or []
+    now_s = rec.now_s
+    options = rec.options
     out: list[Any] = []
-    if payload.get("used_fallback"):
+    if rec.used_fallback:
         out.append(dbc.Alert(
             _("The optimizer did not answer: these crews are the greedy fallback (nearest skilled crew)."),
             color="warning", className="py-1 px-2 mb-2 small", id="rec-fallback"))
@@ -190,11 +211,15 @@ def recommendation_view(payload: Mapping[str, Any], timezone: str, numbers: Mapp
         out.append(dbc.Alert(_("No crew can be recommended for this ticket."), color="danger",
                              className="py-1 px-2 mb-2 small", id="rec-none"))
         return out
-    out.append(dbc.Row([dbc.Col(option_card(o, now_s, timezone, numbers, _), md=4, className="mb-2")
+    out.append(dbc.Row([dbc.Col(option_card(o, now_s, timezone, numbers, _, ticket_class=rec.ticket_class),
+                                md=4, className="mb-2")
                         for o in options], className="g-2"))
-    created = datetime.fromisoformat(payload["created_at"])
-    out.append(html.Div(_("Recommended at {time}; stored with the decision (R13.1).").format(
-        time=format_datetime(created, timezone, "%H:%M:%S")), className="small text-muted"))
+    time = format_datetime(rec.created_at, timezone, "%H:%M:%S")
+    if rec.stored:
+        note = _("Recommended at {time}; stored with the decision (R13.1).").format(time=time)
+    else:
+        note = _("Preview at {time}: your role may not store a recommendation, so none was kept.").format(time=time)
+    out.append(html.Div(note, className="small text-muted", id="rec-stored-note"))
     return out
 
 
@@ -255,12 +280,12 @@ def crew_columns(_: Translate) -> list[dict[str, Any]]:
     ]
 
 
-def slack_summary(slack: Mapping[str, int], _: Translate) -> str:
+def slack_summary(slack: Mapping[str, int], _: Translate, ticket_class: int | None = None) -> str:
     """The tightest deadline of a proposal, for one grid cell."""
     if not slack:
         return ""
     name, seconds = min(slack.items(), key=lambda kv: kv[1])
-    deadline = _(SLACK_NAMES[name]) if name in SLACK_NAMES else name
+    deadline = deadline_label(name, _, ticket_class)
     pattern = _("{deadline}: {t} late") if seconds < 0 else _("{deadline}: {t} spare")
     return pattern.format(deadline=deadline, t=minutes_text(seconds, _))
 
@@ -272,7 +297,7 @@ def proposal_rows(proposals: Sequence[Any], now: datetime, timezone: str, _: Tra
         "ticket": p.ticket_no, "ticket_id": p.ticket_id, "cls": p.ticket_class, "crew": p.crew_code,
         "crew_id": p.crew_id, "recommendation_id": p.recommendation_id,
         "eta": clock_and_wait(p.eta, now_s, timezone, _),
-        "slack": slack_summary(p.slack_s, _),
+        "slack": slack_summary(p.slack_s, _, p.ticket_class),
         "late": any(v < 0 for v in p.slack_s.values()),
         "result": "",
     } for p in proposals]

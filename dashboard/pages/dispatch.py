@@ -58,6 +58,7 @@ from ops import unit_of_work
 from ops.board import Class1Alert, class1_awaiting_departure, crews_on_map, open_tickets
 from ops.errors import ConflictError, NotFoundError, ServiceError
 from ops.permissions import PermissionDenied
+from ops.recommendations import StoredRecommendation
 from ops.rules import N_
 
 dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispatch", order=0,
@@ -194,7 +195,10 @@ def _panel() -> dbc.Card:
     ], id="dispatch-panel", className="mt-2")
 
 
-def _plan_tab(can_confirm: bool) -> html.Div:
+def _plan_tab(can_confirm: bool, can_plan: bool) -> html.Div:
+    preview = None if can_plan else html.Div(
+        _("Preview only: your role may not change the plan in force, so these proposals are not stored "
+          "and cannot be confirmed."), className="small text-muted mb-1", id="plan-preview-note")
     return html.Div([
         html.Div([
             dbc.Button(_("Plan all"), id="plan-run", color="primary", size="sm", className="me-2"),
@@ -204,6 +208,7 @@ def _plan_tab(can_confirm: bool) -> html.Div:
                       _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5)."),
                       className="small text-muted ms-2"),
         ], className="d-flex align-items-center mb-1 flex-wrap"),
+        preview,
         dcc.Loading(html.Div(id="plan-summary", className="small mb-1"), type="dot"),
         html.Div(id="plan-result", className="small mb-1"),
         _grid("plan-grid", [], proposal_columns(_), "params.data.ticket", "52vh", _("No proposals"),
@@ -261,7 +266,7 @@ def layout(**_query) -> html.Div:
                                 dbc.Tab(_grid("crew-grid", crew_rows(crew_list, now, tz, _), crew_columns(_),
                                               "params.data.code", "74vh", _("No crews")),
                                         label=_("Crews"), tab_id="tab-crews"),
-                                dbc.Tab(_plan_tab(may("dispatch.confirm")), label=_("Plan all"), tab_id="tab-plan"),
+                                dbc.Tab(_plan_tab(may("dispatch.confirm"), may("dispatch.plan")), label=_("Plan all"), tab_id="tab-plan"),
                                 dbc.Tab(html.Div(alert_items(open_, tz, _, can_acknowledge=can_ack),
                                                  id="alerts-list", className="pt-2",
                                                  style={"maxHeight": "74vh", "overflowY": "auto"}),
@@ -372,37 +377,35 @@ _PANEL_OUT = (
 )
 
 
-def _crew_options(payload: dict[str, Any], crews: list) -> list[dict[str, str | int]]:
+def _crew_options(rec: StoredRecommendation, crews: list) -> list[dict[str, str | int]]:
     """The ranked crews first, then every other crew on shift (the service refuses the rest)."""
-    ranked = payload.get("options") or []
     out: list[dict[str, str | int]] = [
-        {"label": _("{crew} · option {rank}").format(crew=o["crew_code"], rank=o["rank"]), "value": o["crew_id"]}
-        for o in ranked]
-    seen = {o["crew_id"] for o in ranked}
+        {"label": _("{crew} · option {rank}").format(crew=o.crew_code, rank=o.rank), "value": o.crew_id}
+        for o in rec.options]
+    seen = {o.crew_id for o in rec.options}
     out += [{"label": f"{c.code} · {c.name} · {label(c.status)}", "value": c.id} for c in crews if c.id not in seen]
     return out
 
 
 def _render_panel(ticket_no: str, message: Any = None) -> tuple:
-    """Everything the panel shows for one ticket: a fresh stored recommendation while it waits for a
-    crew (R13.1), else its work order's progress."""
+    """Everything the panel shows for one ticket: a fresh recommendation while it waits for a crew,
+    stored (R13.1) when the viewer may store one and a preview otherwise, else its order's progress."""
     from ops.db import transaction
     from ops.dispatch_board import crews_on_shift, ticket_brief, ticket_numbers
-    from ops.dispatching import recommend_for_ticket
+    from ops.services.dispatching import recommend
 
     ctx = context()
     now = ctx.clock()
     tz = ctx.settings.timezone
     with transaction(ctx.sessions) as db:
         brief = ticket_brief(db, ticket_no)
-        payload: dict[str, Any] | None = None
-        rec_id = None
+        rec: StoredRecommendation | None = None
         numbers: dict[int, str] = {}
         crews: list = []
         if brief is not None and brief.status == "new":
-            rec = recommend_for_ticket(db, brief.id, now, ctx.service_area.network)
-            payload, rec_id = dict(rec.payload), rec.id
-            numbers = ticket_numbers(db, [d["ticket_id"] for o in payload["options"] for d in o["displaces"]])
+            rec = recommend(db, current_actor(), brief.id, now=now, network=ctx.service_area.network,
+                            store=may("dispatch.recommend"))
+            numbers = ticket_numbers(db, [d.ticket_id for o in rec.options for d in o.displaces])
             crews = crews_on_shift(db)
     if brief is None:
         alert = dbc.Alert(_("Ticket {ticket} no longer exists.").format(ticket=ticket_no), color="warning",
@@ -412,23 +415,22 @@ def _render_panel(ticket_no: str, message: Any = None) -> tuple:
     header = ticket_header(brief.ticket_no, brief.ticket_class, brief.symptom, brief.address, brief.received_at,
                            now, _)
     halo = _halo(brief.lon, brief.lat)
-    if payload is None:
+    if rec is None:
         body = (order_view(brief.order, tz, _) if brief.order is not None else
                 dbc.Alert(_("Status") + ": " + label(brief.status), color="secondary", className="py-1 px-2 mb-0"))
         return (header, body, True, True, _("Confirm"), True, "", [], None, "", "", "", message, None, halo, False, False)
-    options = payload.get("options") or []
     can_confirm = may("dispatch.confirm")
     why = "" if can_confirm else _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5).")
-    top = options[0] if options else None
-    if can_confirm and top and top.get("busy"):  # R7.1: a crew keeps its order unless a class 1 diverts it
+    top = rec.top
+    if can_confirm and top is not None and top.busy:  # R7.1: a crew keeps its order unless a class 1 diverts it
         why = _("{crew} is on another order: send it once it is free, or choose a crew free now.").format(
-            crew=top["crew_code"])
-    confirm_label = _("Confirm {crew}").format(crew=top["crew_code"]) if top else _("Confirm")
-    store = {"ticket_id": brief.id, "ticket_no": brief.ticket_no, "recommendation_id": rec_id,
-             "top": top["crew_id"] if top else None}
-    return (header, recommendation_view(payload, tz, numbers, _), False,
-            not (can_confirm and top and not top.get("busy")), confirm_label,
-            not can_confirm, why, _crew_options(payload, crews), None, "", "", "", message, store, halo, False, False)
+            crew=top.crew_code)
+    confirm_label = _("Confirm {crew}").format(crew=top.crew_code) if top is not None else _("Confirm")
+    store = {"ticket_id": brief.id, "ticket_no": brief.ticket_no, "recommendation_id": rec.recommendation_id,
+             "top": top.crew_id if top is not None else None}
+    return (header, recommendation_view(rec, tz, numbers, _), False,
+            not (can_confirm and top is not None and not top.busy), confirm_label,
+            not can_confirm, why, _crew_options(rec, crews), None, "", "", "", message, store, halo, False, False)
 
 
 def _halo(lon: float | None, lat: float | None) -> Patch:
@@ -525,18 +527,19 @@ def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: in
     prevent_initial_call=True,
 )
 def plan_all(n_clicks: int | None):
-    """One OR-Tools plan of the whole queue, each proposal stored as the recommendation it answers."""
-    from ops.db import transaction
-    from ops.dispatching import plan_queue
+    """One OR-Tools plan of the whole queue: it becomes the plan in force and each proposal is stored as
+    the recommendation it answers, for those who may (``dispatch.plan``); a preview for the others."""
+    from ops.services.dispatching import replan
 
     if not n_clicks:
         raise PreventUpdate
     ctx = context()
     now = ctx.clock()
-    with transaction(ctx.sessions) as db:
-        result = plan_queue(db, now, ctx.service_area.network, PLAN_BUDGET_S)
+    store = may("dispatch.plan")
+    result = unit_of_work.run(ctx.sessions, lambda db: replan(
+        db, current_actor(), PLAN_BUDGET_S, now=now, network=ctx.service_area.network, store=store))
     rows = proposal_rows(result.proposals, now, ctx.settings.timezone, _)
-    return rows, plan_summary(result, _), not (rows and may("dispatch.confirm")), ""
+    return rows, plan_summary(result, _), not (rows and store and may("dispatch.confirm")), ""
 
 
 @secured_callback(
@@ -563,6 +566,9 @@ def confirm_selected(n_clicks: int | None, selected: list[dict] | None, rows: li
     ctx = context()
     results: dict[str, tuple[bool, str]] = {}
     for row in selected:
+        if row.get("recommendation_id") is None:  # a preview's proposal: nothing stored to confirm
+            results[row["ticket"]] = (False, _("not dispatched: not allowed"))
+            continue
         try:
             unit_of_work.run(ctx.sessions, lambda db, row=row: confirm_dispatch(
                 db, current_actor(), int(row["ticket_id"]), int(row["crew_id"]), int(row["recommendation_id"]),

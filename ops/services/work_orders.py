@@ -40,6 +40,7 @@ from ops.models import (
 )
 from ops.parts import PARTS
 from ops.permissions import Actor, PermissionDenied, require
+from ops.recommendations import StoredRecommendation
 from ops.vocabulary import (
     CrewStatus,
     RepairResult,
@@ -142,9 +143,9 @@ def _order_state(order: WorkOrder) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- dispatch
-def _top_crew(rec: Recommendation | None) -> int | None:
-    options = (rec.payload or {}).get("options") or [] if rec is not None else []
-    return options[0]["crew_id"] if options else None
+def _top_crew(rec: StoredRecommendation | None) -> int | None:
+    top = rec.top if rec is not None else None
+    return top.crew_id if top is not None else None
 
 
 def _preempt(db: Session, actor: Actor, previous: WorkOrder, by: Ticket, now: datetime) -> None:
@@ -189,9 +190,10 @@ def confirm_dispatch(
         raise ServiceError("crew.not_found", "crew_id")
     rec = None
     if recommendation_id is not None:
-        rec = db.get(Recommendation, recommendation_id) if _int_id(recommendation_id) else None
-        if rec is None or rec.ticket_id != ticket.id:
+        row = db.get(Recommendation, recommendation_id) if _int_id(recommendation_id) else None
+        if row is None or row.ticket_id != ticket.id:
             raise ServiceError("recommendation.not_found", "recommendation_id")
+        rec = StoredRecommendation.from_row(row)
     if ticket.status is not TicketStatus.NEW:
         raise ConflictError("ticket.not_waiting", "status", {"status": ticket.status.value})
     if not crew.active or crew.status in (CrewStatus.OFF_SHIFT, CrewStatus.UNAVAILABLE):
@@ -212,7 +214,8 @@ def confirm_dispatch(
             raise ServiceError("crew.busy", "crew_id")
         _preempt(db, actor, busy, ticket, now)
 
-    option = next((o for o in (rec.payload.get("options") or []) if o["crew_id"] == crew.id), None) if rec else None
+    option = rec.option_for(crew.id) if rec is not None else None
+    shown = None if rec is None else rec.to_record()
     decision = "auto" if auto else ("followed" if top == crew.id else "override")
     pre_alert = db.scalar(sa.select(Alert.created_at).where(
         Alert.ticket_id == ticket.id, Alert.kind == AlertKind.PRE_ALERT, Alert.crew_id == crew.id)
@@ -220,10 +223,10 @@ def confirm_dispatch(
     order = WorkOrder(
         ticket_id=ticket.id, crew_id=crew.id, status=WorkOrderStatus.DISPATCHED,
         recommended_crew_id=top,
-        recommendation=None if rec is None else {"recommendation_id": rec.id, "decision": decision, **rec.payload},
+        recommendation=None if shown is None else {**shown, "decision": decision},
         override_reason=reason if decision == "override" else None, auto_dispatched=auto,
         pre_alerted_at=pre_alert, dispatched_at=now, dispatched_by_id=actor.user_id,
-        eta_seconds_at_dispatch=max(0, option["eta_s"] - rec.payload["now_s"]) if option and rec else None,
+        eta_seconds_at_dispatch=max(0, option.eta_s - rec.now_s) if option is not None and rec is not None else None,
     )
     db.add(order)
     _ticket_status(ticket, TicketStatus.DISPATCHED)
@@ -235,7 +238,7 @@ def confirm_dispatch(
                 f"{rules.get_rule_settings().class1_auto_dispatch_minutes} min of the report (R7.3)")
     _audit(db, actor, _action, order, now, after={**_order_state(order), "decision": decision,
                                                   "recommended_crew_id": top},
-           recommendation=None if rec is None else {"recommendation_id": rec.id, **rec.payload}, note=note)
+           recommendation=shown, note=note)
     return order
 
 

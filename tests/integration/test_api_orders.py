@@ -49,7 +49,7 @@ def token(web, username: str, scopes: list[str], crew_code: str | None = None) -
 
 
 def supervisor(web):
-    return token(web, "supervisor", ["dispatch", "tickets:read", "orders:update"])
+    return token(web, "supervisor", ["dispatch", "dispatch:recommend", "tickets:read", "orders:update"])
 
 
 def crew(web):
@@ -57,8 +57,8 @@ def crew(web):
 
 
 def recommend(client, web, headers) -> dict:
-    response = client.get(f"/api/v1/tickets/{web.ticket_id}/recommendations?k=3", headers=headers)
-    assert response.status_code == 200, response.get_json()
+    response = client.post(f"/api/v1/tickets/{web.ticket_id}/recommendations", json={"k": 3}, headers=headers)
+    assert response.status_code == 201, response.get_json()
     return response.get_json()
 
 
@@ -76,11 +76,49 @@ def test_recommendations_are_ranked_and_stored(web):
     assert [o["crew_id"] for o in body["options"]] == [web.crew_ids["CR01"], web.crew_ids["CR02"]]
     top = body["options"][0]
     assert set(top) >= {"crew_id", "eta", "departure", "slack_s", "displaces", "explanation"}
-    assert "depart_30" in top["slack_s"]
+    assert set(top["slack_s"]) == {"depart_by", "onsite_target"}
     with web.sessions()() as db:
         assert db.get(Recommendation, body["recommendation_id"]).payload["options"][0]["crew_id"] == top["crew_id"]
     assert client.get(f"/api/v1/tickets/{web.ticket_id}/recommendations?k=0", headers=headers).status_code == 422
     assert client.get("/api/v1/tickets/999/recommendations", headers=headers).status_code == 404
+
+
+def test_post_is_the_documented_way_and_the_get_still_works_deprecated(web):
+    client, headers = web.client(), supervisor(web)
+    url = f"/api/v1/tickets/{web.ticket_id}/recommendations"
+    for body in (None, {}):  # the body may be left out: k is 3
+        response = client.post(url, json=body, headers=headers)
+        assert response.status_code == 201 and response.get_json()["recommendation_id"]
+    for bad, field in (({"k": 0}, "k"), ({"k": 11}, "k"), ({"k": "2"}, "k"), ({"k": True}, "k"),
+                       ({"k": 2, "crew": 1}, "crew")):
+        response = client.post(url, json=bad, headers=headers)
+        assert response.status_code == 422 and set(response.get_json()["fields"]) == {field}, bad
+    response = client.post("/api/v1/tickets/999/recommendations", json={"k": 1}, headers=headers)
+    assert response.status_code == 404 and response.get_json()["code"] == "ticket.not_found"
+    old = client.get(url + "?k=2", headers=headers)
+    assert old.status_code == 200 and len(old.get_json()["options"]) == 2
+    with web.sessions()() as db:
+        stored = db.scalars(sa.select(Recommendation.id).where(Recommendation.ticket_id == web.ticket_id)).all()
+        audited = db.scalars(sa.select(AuditEvent.after).where(AuditEvent.action == "dispatch.recommend")).all()
+    assert old.get_json()["recommendation_id"] in stored and len(stored) == 3
+    assert {a["recommendation_id"] for a in audited} == set(stored)
+    doc = client.get("/api/v1/openapi.json", headers=headers).get_json()
+    ops = doc["paths"]["/tickets/{ticket_id}/recommendations"]
+    assert ops["get"]["deprecated"] is True and not ops["post"].get("deprecated")
+    assert ops["post"]["x-scope"] == "dispatch:recommend" and {"201", "404", "422"} <= set(ops["post"]["responses"])
+    assert ops["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/RecommendIn")
+
+
+def test_storing_a_recommendation_needs_its_own_scope_and_role(web):
+    client = web.client()
+    url = f"/api/v1/tickets/{web.ticket_id}/recommendations"
+    reader = token(web, "supervisor", ["tickets:read"])  # the GET's old action is no longer enough
+    assert client.post(url, json={}, headers=reader).status_code == 403
+    assert client.get(url, headers=reader).status_code == 403
+    agent = token(web, "hotline_agent", ["tickets:read"])
+    assert client.post(url, json={}, headers=agent).status_code == 403
+    dispatcher = token(web, "dispatcher", ["dispatch:recommend"])
+    assert client.post(url, json={}, headers=dispatcher).status_code == 201
 
 
 def test_dispatch_needs_an_override_reason_for_another_crew_and_refuses_a_second_dispatch(web):

@@ -8,10 +8,12 @@ import pytest
 
 from ops.db import transaction
 from ops.dispatch_board import crew_board, crews_on_shift, ticket_brief
-from ops.dispatching import SERVICE_MINUTES, build_state, plan_queue
+from ops.dispatching import SERVICE_MINUTES, build_state
 from ops.models import Recommendation
 from ops.plan_in_force import load_plan
+from ops.recommendations import StoredRecommendation
 from ops.services import work_orders as wo
+from ops.services.dispatching import replan
 from ops.vocabulary import CrewStatus, Symptom
 from tests.integration.dispatch_world import NETWORK, SUPERVISOR, World
 
@@ -66,19 +68,19 @@ def test_crew_list_says_when_each_crew_is_free(world):
 def test_plan_all_proposes_a_crew_per_dispatchable_ticket_and_stores_each_r13_1(world):
     crews = [world.crew(0), world.crew(35)]
     near0, near35 = world.ticket(1, 1), world.ticket(34, 2)
-    result = plan_queue(world.db, NOW, NETWORK, budget_s=1.0)
+    result = replan(world.db, SUPERVISOR, 1.0, now=NOW, network=NETWORK)
     by_ticket = {p.ticket_no: p for p in result.proposals}
     assert set(by_ticket) == {near0.ticket_no, near35.ticket_no}
     assert by_ticket[near0.ticket_no].crew_id == crews[0].id
     assert by_ticket[near35.ticket_no].crew_id == crews[1].id
     assert result.proposals[0].ticket_class == 1  # class 1 on top
-    assert "depart_30" in by_ticket[near0.ticket_no].slack_s
-    rec = world.db.get(Recommendation, by_ticket[near0.ticket_no].recommendation_id)
-    assert rec.payload["source"] == "plan_all" and rec.payload["options"][0]["crew_id"] == crews[0].id
+    assert "depart_by" in by_ticket[near0.ticket_no].slack_s
+    rec = StoredRecommendation.from_row(world.db.get(Recommendation, by_ticket[near0.ticket_no].recommendation_id))
+    assert rec.source == "plan_all" and rec.top.crew_id == crews[0].id
     # The plan becomes the plan in force that later clicks insert into.
     assert load_plan(world.db, build_state(world.db, NOW, NETWORK), NOW).note.endswith("(plan_all)")
     # Confirming the proposal follows the recommendation: no override reason needed.
-    order = wo.confirm_dispatch(world.db, SUPERVISOR, near0.id, crews[0].id, rec.id, NOW)
+    order = wo.confirm_dispatch(world.db, SUPERVISOR, near0.id, crews[0].id, rec.recommendation_id, NOW)
     assert order.recommendation["decision"] == "followed"
 
 
@@ -87,7 +89,7 @@ def test_plan_all_counts_work_queued_behind_a_crews_first_job(world):
     world.ticket(1, 2)
     world.ticket(2, 2)
     world.ticket(3, 2)
-    result = plan_queue(world.db, NOW, NETWORK, budget_s=1.0)
+    result = replan(world.db, SUPERVISOR, 1.0, now=NOW, network=NETWORK)
     assert len(result.proposals) == 1  # one crew, one order at a time
     assert result.queued == 2
     assert result.dropped == []

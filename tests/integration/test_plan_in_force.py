@@ -8,11 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from ops.db import transaction
-from ops.dispatching import build_state, epoch, recommend_for_ticket
+from ops.dispatching import build_state, epoch
 from ops.models import PlanInForce, Ticket
 from ops.plan_in_force import KEEP, MAX_AGE, load_plan, store_plan
 from ops.scheduler import replan
 from ops.services import work_orders as wo
+from ops.services.dispatching import recommend
 from ops.vocabulary import TicketStatus
 from optimizer.dispatch_types import Plan, PlannedJob
 from tests.integration.dispatch_world import NETWORK, SUPERVISOR, World
@@ -38,25 +39,25 @@ def world(session_factory):
     return session_factory, ids
 
 
-def option_of(rec, crew_id: int) -> dict:
-    return next(o for o in rec.payload["options"] if o["crew_id"] == crew_id)
+def option_of(rec, crew_id: int):
+    return rec.option_for(crew_id)
 
 
 def test_a_click_inserts_into_the_stored_plan_not_a_plan_of_its_own(world):
     sessions, ids = world
     with transaction(sessions) as db:  # no plan in force: the greedy plan gives t1 to the near crew A
-        greedy = recommend_for_ticket(db, ids["t2"], NOW, NETWORK)
-        assert greedy.payload["plan_in_force"] is None
+        greedy = recommend(db, SUPERVISOR, ids["t2"], now=NOW, network=NETWORK)
+        assert greedy.plan_in_force is None
         greedy_a = option_of(greedy, ids["a"])
     with transaction(sessions) as db:  # the scheduler's plan sent t1 to B instead: A is free for t2
         store_plan(db, Plan(routes={ids["a"]: [], ids["b"]: [job(ids["t1"])]}), NOW - timedelta(seconds=30),
                    "scheduler")
     with transaction(sessions) as db:
-        rec = recommend_for_ticket(db, ids["t2"], NOW, NETWORK)
-        assert rec.payload["plan_in_force"].startswith("plan in force of")
+        rec = recommend(db, SUPERVISOR, ids["t2"], now=NOW, network=NETWORK)
+        assert rec.plan_in_force.startswith("plan in force of")
         planned_a = option_of(rec, ids["a"])
-    assert planned_a["eta_s"] < greedy_a["eta_s"] or len(planned_a["displaces"]) < len(greedy_a["displaces"])
-    assert planned_a["displaces"] == []
+    assert planned_a.eta_s < greedy_a.eta_s or len(planned_a.displaces) < len(greedy_a.displaces)
+    assert planned_a.displaces == ()
 
 
 def test_load_plan_drops_jobs_of_tickets_dispatched_elsewhere_or_closed_and_crews_gone(world):
@@ -109,12 +110,12 @@ def test_a_crew_dispatched_since_the_plan_is_not_shown_as_free(world):
     [held] = plan.routes[ids["a"]]
     assert held.ticket_id == ids["t1"] and held.eta_s > epoch(NOW) and held.end_s > held.eta_s
     with transaction(sessions) as db:
-        a = option_of(recommend_for_ticket(db, ids["t2"], NOW, NETWORK), ids["a"])
-    assert a["eta_s"] >= held.end_s or [d["ticket_id"] for d in a["displaces"]] == [ids["t1"]], a
+        a = option_of(recommend(db, SUPERVISOR, ids["t2"], now=NOW, network=NETWORK), ids["a"])
+    assert a.eta_s >= held.end_s or [d.ticket_id for d in a.displaces] == [ids["t1"]], a
     # It cannot be confirmed for t2 while on t1 (the service refuses a busy crew): the option says so.
     with transaction(sessions) as db:
-        rec = recommend_for_ticket(db, ids["t2"], NOW, NETWORK)
-    assert option_of(rec, ids["a"])["busy"] and not option_of(rec, ids["b"])["busy"]
+        rec = recommend(db, SUPERVISOR, ids["t2"], now=NOW, network=NETWORK)
+    assert option_of(rec, ids["a"]).busy and not option_of(rec, ids["b"]).busy
 
 
 def test_the_stored_plan_starts_each_crew_with_the_order_it_is_on(world):

@@ -18,7 +18,7 @@ from dashboard.security import callback_actions
 from data.locator import AreaLocator
 from ops.db import transaction
 from ops.errors import ServiceError
-from ops.models import AuditEvent, Crew, User
+from ops.models import AuditEvent, Crew, PlanInForce, Recommendation, Ticket, User
 from ops.permissions import ACTIONS, SCOPES, SYSTEM_ACTOR, Actor, PermissionDenied, allowed
 from ops.services import intake
 from ops.vocabulary import Role
@@ -100,6 +100,49 @@ def test_every_callback_is_refused_to_roles_without_its_action(web, role):
             assert audit_count(web) == before, (role, key)
 
 
+def counts(web) -> tuple[int, int, int]:
+    """(audit events, stored recommendations, plans in force): what storing a recommendation or a plan grows."""
+    with web.sessions()() as db:
+        return tuple(db.scalar(sa.select(sa.func.count()).select_from(model))
+                     for model in (AuditEvent, Recommendation, PlanInForce))
+
+
+def callback_key(web, output: str, first_input: str) -> str:
+    """The callback writing ``output`` (duplicates carry an ``@hash``) that ``first_input`` fires."""
+    return next(key for key, entry in web.app.callback_map.items()
+                if any(part.split("@")[0] == output for part in key.strip(".").split("..."))
+                and entry["inputs"][0]["id"] == first_input)
+
+
+@pytest.mark.parametrize("role", HUMAN_ROLES, ids=lambda r: r.value)
+def test_board_callbacks_store_recommendations_and_plans_only_for_those_who_may(web, role):
+    """The board is open to hotline agents, managers and admins, who preview: nothing is stored for them."""
+    client = web.client()
+    assert login(client, role.value).status_code == 302
+    with web.sessions()() as db:
+        ticket_no = db.scalar(sa.select(Ticket.ticket_no).where(Ticket.id == 1))
+    cases = [
+        ("dispatch.plan", callback_key(web, "plan-summary.children", "plan-run"), {"n_clicks": 1}),
+        ("dispatch.recommend", callback_key(web, "rec-body.children", "dispatch-selected"), {"data": ticket_no}),
+    ]
+    for action, key, fired in cases:
+        entry = web.app.callback_map[key]
+        inputs = [{"id": i["id"], "property": i["property"], "value": fired.get(i["property"])}
+                  for i in entry["inputs"]]
+        before = counts(web)
+        response = client.post("/_dash-update-component", json=callback_request(key, inputs, []))
+        if not allowed(role_actor(role), "board.view"):
+            assert response.status_code == 403, (role, action)
+            assert counts(web) == before
+        elif allowed(role_actor(role), action):
+            assert response.status_code == 200, (role, action)
+            grown = [after - b for after, b in zip(counts(web), before, strict=True)]
+            assert grown[0] >= 1 and (grown[2] == 1 if action == "dispatch.plan" else grown[1] == 1), (role, grown)
+        else:
+            assert response.status_code == 200, (role, action)
+            assert counts(web) == before, (role, action)  # a preview: nothing written, nothing audited
+
+
 # ------------------------------------------------------------------------------ REST API
 def api_routes(web) -> list[tuple[str, str, str]]:
     """(method, path, action) of every API route that performs an action."""
@@ -140,6 +183,8 @@ def test_every_api_route_is_refused_to_roles_without_its_action(web, role):
         payload = {"lon": lon, "lat": lat} if method == "POST" else None
         if path == "/api/v1/tickets" and method == "POST":
             payload = ticket_json(web)
+        if path.endswith("/recommendations") and method == "POST":
+            payload = {"k": 2}
         response = client.open(path, method=method, json=payload, headers={"Authorization": f"Bearer {raw}"})
         if allowed(role_actor(role), action):
             # Routes acting on a dispatch or work order are allowed, then judged on their data
@@ -154,7 +199,7 @@ def test_every_api_route_is_refused_to_roles_without_its_action(web, role):
 # ------------------------------------------------------------------------------ services
 def service_calls(web) -> dict[str, Callable]:
     """One real service call per action, taking (session, actor); each should be refused or pass."""
-    from ops.services import accounts, alerts, crews, tokens, work_orders
+    from ops.services import accounts, alerts, crews, dispatching, tokens, work_orders
     from ops.services.auth import change_password
     from ops.services.bulk_import import (
         CustomerIn,
@@ -202,6 +247,8 @@ def service_calls(web) -> dict[str, Callable]:
         # order 999999 does not exist); the others get PermissionDenied first.
         "dispatch.confirm": lambda db, a: work_orders.confirm_dispatch(db, a, 1, crew(db).id, None, NOW,
                                                                        override_reason="matrix"),
+        "dispatch.recommend": lambda db, a: dispatching.recommend(db, a, 1, now=NOW, network=web.area.network),
+        "dispatch.plan": lambda db, a: dispatching.replan(db, a, 0.2, now=NOW, network=web.area.network),
         "order.acknowledge": lambda db, a: work_orders.acknowledge(db, a, 999_999, NOW),
         "order.update_status": lambda db, a: work_orders.depart(db, a, 999_999, NOW),
         "repair.file": lambda db, a: work_orders.complete(db, a, 999_999, work_orders.RepairIn(), NOW),

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from ops.alerts import open_alerts
 from ops.db import transaction
 from ops.models import Alert, AuditEvent, SchedulerLease, Ticket, WorkOrder
+from ops.recommendations import StoredRecommendation
 from ops.scheduler import acquire_lease, run_escalations, tick
 from ops.services import work_orders as wo
 from ops.vocabulary import TicketStatus, WorkOrderStatus
@@ -76,10 +77,10 @@ def test_a_confirmed_class1_is_not_auto_dispatched(setup):
 def test_r7_2_no_ack_in_10_minutes_escalates_and_proposes_the_next_best(setup):
     sessions, ids = setup
     with transaction(sessions) as db:
-        from ops.dispatching import recommend_for_ticket
+        from ops.services.dispatching import recommend
 
-        rec = recommend_for_ticket(db, ids["ticket"], minutes(1), NETWORK)
-        order_id = wo.confirm_dispatch(db, SUPERVISOR, ids["ticket"], ids["near"], rec.id, minutes(1)).id
+        rec = recommend(db, SUPERVISOR, ids["ticket"], now=minutes(1), network=NETWORK)
+        order_id = wo.confirm_dispatch(db, SUPERVISOR, ids["ticket"], ids["near"], rec.recommendation_id, minutes(1)).id
     assert tick_at(sessions, minutes(10.9)).escalated == []
     report = tick_at(sessions, minutes(11))
     assert report.escalated == [order_id]
@@ -248,7 +249,7 @@ def test_a_class1_whose_recommended_crews_are_all_busy_is_retried_each_minute_no
         assert tick_at(session_factory, minutes(m)).auto_dispatched == []
     with session_factory() as db:
         recs = db.scalars(sa.select(Recommendation).where(Recommendation.ticket_id == ticket_id)).all()
-        assert len(recs) == 2 and all(r.payload["options"] for r in recs)  # at 0 (pre-alert) and at 3 min
+        assert len(recs) == 2 and all(StoredRecommendation.from_row(r).options for r in recs)  # at 0 (pre-alert) and at 3 min
         assert "no_crew" in [a.kind for a in open_alerts(db, ticket_id=ticket_id)]
     tick_at(session_factory, minutes(4.1))
     with session_factory() as db:

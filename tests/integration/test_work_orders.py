@@ -8,11 +8,13 @@ import pytest
 import sqlalchemy as sa
 
 from ops.db import transaction
-from ops.dispatching import build_state, recommend_for_ticket
+from ops.dispatching import build_state
 from ops.errors import ConflictError, ForbiddenError, ServiceError
-from ops.models import AuditEvent, Crew, FollowUp, RepairRecord, Ticket, WorkOrder
+from ops.models import AuditEvent, Crew, FollowUp, Recommendation, RepairRecord, Ticket, WorkOrder
 from ops.permissions import PermissionDenied
+from ops.recommendations import StoredRecommendation
 from ops.services import work_orders as wo
+from ops.services.dispatching import recommend
 from ops.vocabulary import CrewStatus, RepairResult, Role, TicketStatus, WorkOrderStatus
 from optimizer.dispatch_types import Reason
 from optimizer.explain import english
@@ -39,8 +41,8 @@ def world(session_factory):
 def dispatched(world, crew, ticket_class: int):
     """A ticket on node 14 and the order that follows the stored recommendation for ``crew``."""
     t = world.ticket(14, ticket_class)
-    rec = recommend_for_ticket(world.db, t.id, NOW, NETWORK)
-    return t, wo.confirm_dispatch(world.db, SUPERVISOR, t.id, crew.id, rec.id, NOW)
+    rec = recommend(world.db, SUPERVISOR, t.id, now=NOW, network=NETWORK)
+    return t, wo.confirm_dispatch(world.db, SUPERVISOR, t.id, crew.id, rec.recommendation_id, NOW)
 
 
 def on_site(world, ticket_class: int):
@@ -68,16 +70,17 @@ def test_state_maps_crews_skills_and_deadlines(world):
 def test_r13_1_recommendation_is_stored_with_its_options(world):
     near, far = world.crew(13), world.crew(35)
     t = world.ticket(14, 1)
-    rec = recommend_for_ticket(world.db, t.id, NOW, NETWORK, k=3)
-    assert rec.id is not None and rec.used_fallback is False
-    options = rec.payload["options"]
-    assert [o["crew_id"] for o in options] == [near.id, far.id]
-    top = options[0]
-    assert top["eta_s"] - top["departure_s"] == 10  # one 100-m block at 36 km/h
-    assert set(top["slack_s"]) == {"depart_30", "onsite_target"} and top["explanation"]
+    rec = recommend(world.db, SUPERVISOR, t.id, now=NOW, network=NETWORK, k=3)
+    assert rec.recommendation_id is not None and rec.used_fallback is False
+    assert [o.crew_id for o in rec.options] == [near.id, far.id]
+    top = rec.top
+    assert top.eta_s - top.departure_s == 10  # one 100-m block at 36 km/h
+    assert set(top.slack_s) == {"depart_by", "onsite_target"} and top.explanation
+    row = world.db.get(Recommendation, rec.recommendation_id)
+    assert StoredRecommendation.from_row(row) == rec  # what is stored reads back as it was shown
     # The structured reason the panel translates is stored next to the English sentence made from it.
-    assert top["reason"]["kind"] == "best_leaves_now" and options[1]["reason"]["kind"] == "later_than_best"
-    assert all(o["explanation"] == english(Reason.from_json(o["reason"])) for o in options)
+    assert top.reason.kind == "best_leaves_now" and rec.options[1].reason.kind == "later_than_best"
+    assert all(o.explanation == english(o.reason) for o in rec.options)
 
 
 def test_the_nearest_crew_fallback_stores_its_reason_too(world, monkeypatch):
@@ -88,22 +91,25 @@ def test_the_nearest_crew_fallback_stores_its_reason_too(world, monkeypatch):
 
     monkeypatch.setattr(ops.dispatching, "recommend", broken)
     near = world.crew(13)
-    rec = recommend_for_ticket(world.db, world.ticket(14, 1).id, NOW, NETWORK, k=3)
-    assert rec.used_fallback and "insertion failed" in rec.payload["note"]
-    [top] = rec.payload["options"]
-    assert top["crew_id"] == near.id and top["reason"] == {"kind": "nearest_fallback", "crew": near.code, "drive_s": 10}
-    assert top["explanation"] == "nearest free crew: on site in 0 min (fallback ranking)"
+    rec = recommend(world.db, SUPERVISOR, world.ticket(14, 1).id, now=NOW, network=NETWORK, k=3)
+    assert rec.used_fallback and "insertion failed" in rec.note
+    [top] = rec.options
+    assert top.crew_id == near.id and top.reason == Reason("nearest_fallback", {"crew": near.code, "drive_s": 10})
+    assert top.explanation == "nearest free crew: on site in 0 min (fallback ranking)"
+    row = world.db.get(Recommendation, rec.recommendation_id)
+    assert StoredRecommendation.from_row(row).top.reason == top.reason
 
 
 def test_full_lifecycle_records_every_timestamp_and_audit_event(world):
     db = world.db
     crew = world.crew(13)
     t = world.ticket(14, 1)
-    rec = recommend_for_ticket(db, t.id, NOW, NETWORK)
+    rec = recommend(db, SUPERVISOR, t.id, now=NOW, network=NETWORK)
     member = world.member(crew)
-    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, rec.id, NOW + timedelta(minutes=1))
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, rec.recommendation_id, NOW + timedelta(minutes=1))
     assert order.recommended_crew_id == crew.id and order.recommendation["decision"] == "followed"
-    assert order.recommendation["recommendation_id"] == rec.id and order.eta_seconds_at_dispatch == 10
+    assert order.recommendation["recommendation_id"] == rec.recommendation_id
+    assert order.eta_seconds_at_dispatch == 10
     assert (t.status, crew.status) == (TicketStatus.DISPATCHED, CrewStatus.DISPATCHED)
     wo.acknowledge(db, member, order.id, NOW + timedelta(minutes=15))  # late: recorded, not refused
     wo.depart(db, member, order.id, NOW + timedelta(minutes=16))
@@ -133,11 +139,12 @@ def test_override_needs_a_reason_naming_the_field(world):
     db = world.db
     near, far = world.crew(13), world.crew(35)
     t = world.ticket(14, 1)
-    rec = recommend_for_ticket(db, t.id, NOW, NETWORK)
+    rec = recommend(db, SUPERVISOR, t.id, now=NOW, network=NETWORK)
     with pytest.raises(ServiceError) as exc:
-        wo.confirm_dispatch(db, SUPERVISOR, t.id, far.id, rec.id, NOW)
+        wo.confirm_dispatch(db, SUPERVISOR, t.id, far.id, rec.recommendation_id, NOW)
     assert exc.value.field == "override_reason"
-    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, far.id, rec.id, NOW, override_reason="near crew has no van")
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, far.id, rec.recommendation_id, NOW,
+                                override_reason="near crew has no van")
     assert order.recommended_crew_id == near.id and order.override_reason == "near crew has no van"
     assert order.recommendation["decision"] == "override"
 
@@ -270,15 +277,17 @@ def test_preemption_diverts_a_crew_en_route_to_class3_and_requeues_that_job(worl
     wo.acknowledge(db, member, order3.id, NOW + timedelta(minutes=1))
     wo.depart(db, member, order3.id, NOW + timedelta(minutes=2))
     leak = world.ticket(14, 1, received_at=NOW + timedelta(minutes=3))
-    rec = recommend_for_ticket(db, leak.id, NOW + timedelta(minutes=3), NETWORK)
-    assert rec.payload["options"][0]["crew_id"] == crew.id
-    order1 = wo.confirm_dispatch(db, SUPERVISOR, leak.id, crew.id, rec.id, NOW + timedelta(minutes=3))
+    rec = recommend(db, SUPERVISOR, leak.id, now=NOW + timedelta(minutes=3), network=NETWORK)
+    assert rec.top.crew_id == crew.id
+    order1 = wo.confirm_dispatch(db, SUPERVISOR, leak.id, crew.id, rec.recommendation_id,
+                                 NOW + timedelta(minutes=3))
     assert order3.status is WorkOrderStatus.CANCELLED
     assert order3.cancel_reason == f"preempted by ticket {leak.ticket_no}"
     assert job.status is TicketStatus.NEW and order1.status is WorkOrderStatus.DISPATCHED
     assert "order.preempt" in actions(db, "work_order", order3.id)
-    again = recommend_for_ticket(db, job.id, NOW + timedelta(minutes=4), NETWORK)
-    assert again.id != rec.id and again.payload["options"]  # the re-queued job gets a new recommendation
+    again = recommend(db, SUPERVISOR, job.id, now=NOW + timedelta(minutes=4), network=NETWORK)
+    # The re-queued job gets a new recommendation.
+    assert again.recommendation_id != rec.recommendation_id and again.options
 
 
 def test_a_class1_crew_is_not_diverted(world):
@@ -306,10 +315,10 @@ def test_dispatch_board_reads_the_order_of_a_crew_and_a_ticket(world):
     db = world.db
     crew = world.crew(13)
     t = world.ticket(14, 1)
-    rec = recommend_for_ticket(db, t.id, NOW, NETWORK)
-    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, rec.id, NOW)
+    rec = recommend(db, SUPERVISOR, t.id, now=NOW, network=NETWORK)
+    order = wo.confirm_dispatch(db, SUPERVISOR, t.id, crew.id, rec.recommendation_id, NOW)
     row = active_order_for_crew(db, crew.id)
     assert (row.id, row.next_step, row.has_reading, row.crew_code) == (order.id, "ack", False, crew.code)
     assert [r.id for r in orders_for_ticket(db, t.id)] == [order.id]
-    assert latest_recommendation(db, t.id).id == rec.id
+    assert latest_recommendation(db, t.id).id == rec.recommendation_id
     assert crew_of_user(db, crew.members[0].user_id) == crew.id

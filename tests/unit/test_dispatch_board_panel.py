@@ -4,6 +4,7 @@ the crew list, Plan all rows, alerts (red on top), the selection from map clicks
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -19,6 +20,7 @@ from dashboard.components.dispatch_map import (
     ticket_of_click,
 )
 from dashboard.i18n import init_i18n
+from ops.recommendations import Option, StoredRecommendation
 from optimizer.dispatch_types import CrewOption, DisplacedJob, Reason
 from optimizer.explain import english, reason_for
 from tests.unit.pages import load_page
@@ -42,24 +44,30 @@ def text_of(component) -> str:
     return text_of(getattr(component, "children", None))
 
 
-def option(rank: int, crew: str, eta_min: int, depart_min: int, slack: dict[str, int], displaces=(),
-           explanation: str = "", reason: dict | None = None) -> dict:
+def option_json(rank: int, crew: str, eta_min: int, depart_min: int, slack: dict[str, int], displaces=(),
+                explanation: str = "", reason: dict | None = None) -> dict:
+    """An option as it is stored (JSON); without ``reason`` as payloads stored before reasons were."""
     eta, dep = NOW + timedelta(minutes=eta_min), NOW + timedelta(minutes=depart_min)
-    return {"rank": rank, "crew_id": rank * 10, "crew_code": crew, "eta": eta.isoformat(),
-            "eta_s": int(eta.timestamp()), "departure": dep.isoformat(), "departure_s": int(dep.timestamp()),
-            "slack_s": slack, "displaces": list(displaces), "explanation": explanation, "diverted": False,
-            "reason": reason}
+    stored = {"rank": rank, "crew_id": rank * 10, "crew_code": crew, "eta": eta.isoformat(),
+              "eta_s": int(eta.timestamp()), "departure": dep.isoformat(), "departure_s": int(dep.timestamp()),
+              "slack_s": slack, "displaces": list(displaces), "explanation": explanation, "diverted": False}
+    return {**stored, "reason": reason} if reason is not None else stored
 
 
-def payload(options: list[dict], *, fallback: bool = False) -> dict:
-    return {"now_s": int(NOW.timestamp()), "created_at": NOW.isoformat(), "used_fallback": fallback,
-            "options": options}
+def option(*args, **kwargs) -> Option:
+    return Option.from_json(option_json(*args, **kwargs))
+
+
+def stored(options: list[Option], *, fallback: bool = False, recommendation_id: int | None = 5) -> StoredRecommendation:
+    return StoredRecommendation(ticket_id=1, ticket_no="GD-1", ticket_class=1, created_at=NOW,
+                                now_s=int(NOW.timestamp()), options=tuple(options), used_fallback=fallback,
+                                recommendation_id=recommendation_id)
 
 
 def test_slack_reads_as_minutes_spare_and_lateness_in_red():
-    spare = panel.slack_item("depart_30", 12 * 60 + 40, identity)
+    spare = panel.slack_item("depart_by", 12 * 60 + 40, identity)
     assert text_of(spare) == "depart ≤30 min: 12 min spare" and "text-danger" not in (spare.className or "")
-    late = panel.slack_item("onsite_8h", -30, identity)
+    late = panel.slack_item("onsite_limit", -30, identity)
     assert text_of(late) == "on site ≤8 h: 1 min late"  # never "0 min late"
     assert "text-danger" in late.className
     assert panel.minutes_text(3 * 3600 + 5 * 60, identity) == "3 h 05 min"
@@ -88,12 +96,12 @@ def test_displaced_work_names_ticket_numbers_and_delays():
 
 
 def test_three_options_side_by_side_with_the_top_one_marked_and_the_explanation():
-    opts = [option(1, "CR01", 12, 0, {"depart_30": 1700}, explanation="CR01 leaves now",
+    opts = [option(1, "CR01", 12, 0, {"depart_by": 1700}, explanation="CR01 leaves now",
                    reason={"kind": "best_leaves_now", "crew": "CR01", "eta_s": 720}),
-            option(2, "CR02", 30, 5, {"depart_30": -60},
+            option(2, "CR02", 30, 5, {"depart_by": -60},
                    reason={"kind": "later_than_best", "crew": "CR02", "top": "CR01", "later_s": 1080}),
-            option(3, "CR03", 40, 10, {"depart_30": -600})]
-    view = panel.recommendation_view(payload(opts), TZ, {}, identity)
+            option(3, "CR03", 40, 10, {"depart_by": -600})]
+    view = panel.recommendation_view(stored(opts), TZ, {}, identity)
     text = text_of(view)
     assert "recommended" in text and "CR01 leaves now and is on site in 12 min, delaying no other work." in text
     assert "CR02 arrives 18 min later than CR01." in text
@@ -104,18 +112,26 @@ def test_three_options_side_by_side_with_the_top_one_marked_and_the_explanation(
 
 
 def test_a_crew_on_another_order_is_marked_on_its_card():
-    busy = {**option(1, "CR01", 40, 30, {}), "busy": True}
+    busy = replace(option(1, "CR01", 40, 30, {}), busy=True)
     free = option(2, "CR02", 50, 0, {})
-    view = panel.recommendation_view(payload([busy, free]), TZ, {}, identity)
+    view = panel.recommendation_view(stored([busy, free]), TZ, {}, identity)
     cards = view[0].children
     assert "on another order" in text_of(cards[0]) and "on another order" not in text_of(cards[1])
 
 
 def test_the_greedy_fallback_is_said_visibly_and_no_option_is_an_alarm():
-    view = panel.recommendation_view(payload([option(1, "CR01", 12, 0, {})], fallback=True), TZ, {}, identity)
+    view = panel.recommendation_view(stored([option(1, "CR01", 12, 0, {})], fallback=True), TZ, {}, identity)
     assert view[0].id == "rec-fallback" and "greedy fallback" in text_of(view[0])
-    none = panel.recommendation_view(payload([]), TZ, {}, identity)
+    none = panel.recommendation_view(stored([]), TZ, {}, identity)
     assert none[-1].id == "rec-none" and none[-1].color == "danger"
+
+
+def test_a_preview_says_that_nothing_was_stored():
+    kept = text_of(panel.recommendation_view(stored([option(1, "CR01", 12, 0, {})]), TZ, {}, identity))
+    assert "stored with the decision" in kept
+    preview = text_of(panel.recommendation_view(stored([option(1, "CR01", 12, 0, {})], recommendation_id=None), TZ,
+                                                {}, identity))
+    assert "Preview at 12:00" in preview and "stored with the decision" not in preview
 
 
 def test_crew_list_says_now_a_clock_time_or_nothing():
@@ -134,10 +150,10 @@ def test_crew_list_says_now_a_clock_time_or_nothing():
 def test_plan_rows_carry_the_ids_to_confirm_and_the_tightest_slack():
     proposal = SimpleNamespace(ticket_no="GD-9", ticket_id=9, ticket_class=2, crew_code="CR04", crew_id=4,
                                recommendation_id=99, eta=NOW + timedelta(minutes=25),
-                               slack_s={"onsite_4h": 3600, "onsite_8h": 18000})
+                               slack_s={"onsite_target": 3600, "onsite_limit": 18000})
     (row,) = panel.proposal_rows([proposal], NOW, TZ, identity)
     assert (row["ticket_id"], row["crew_id"], row["recommendation_id"]) == (9, 4, 99)
-    assert row["eta"] == "12:25 (in 25 min)" and row["slack"] == "on site ≤4 h: 1 h 00 min spare"
+    assert row["eta"] == "12:25 (in 25 min)" and row["slack"] == "on site ≤4 h (target): 1 h 00 min spare"
     assert not row["late"] and row["result"] == ""
     plan = SimpleNamespace(proposals=[proposal], queued=3, used_fallback=True,
                            dropped=[("GD-5", 1, "no skilled crew"), ("GD-6", 3, "slot beyond the shift")])
@@ -226,12 +242,12 @@ def test_the_explanation_is_the_optimizers_reason_translated_and_the_stored_engl
 def test_a_payload_stored_before_reasons_shows_its_stored_english():
     old = option(1, "CR01", 30, 10, {}, explanation="CR01 leaves in 10 min and is on site in 30 min, "
                                                     "delaying no other work.")
-    del old["reason"]
-    assert panel.explanation_text(old, identity) == old["explanation"]
+    assert old.reason is None
+    assert panel.explanation_text(old, identity) == old.explanation
     unknown = option(1, "CR01", 30, 10, {}, explanation="from a newer version", reason={"kind": "teleports"})
     assert panel.explanation_text(unknown, identity) == "from a newer version"
-    view = panel.recommendation_view(payload([old]), TZ, {}, identity)
-    assert old["explanation"] in text_of(view)
+    view = panel.recommendation_view(stored([old]), TZ, {}, identity)
+    assert old.explanation in text_of(view)
 
 
 def _crew_option(crew_id: int, eta_s: int, depart_s: int, displaced=(), diverted: bool = False) -> CrewOption:
@@ -256,9 +272,10 @@ def test_the_panel_and_the_stored_sentence_come_from_one_reason(eta_s, depart_s,
     opt = _crew_option(2, eta_s, depart_s, jobs, diverted=bool(jobs))
     reason = reason_for(opt, None if kind.startswith("best") else best, 0)
     assert reason.kind == kind
-    stored = json.loads(json.dumps(reason.to_json()))  # as the payload column keeps it
-    assert Reason.from_json(stored) == reason
-    assert panel.explanation_text({"reason": stored, "explanation": "stale"}, identity) == english(reason)
+    kept = json.loads(json.dumps(reason.to_json()))  # as the payload column keeps it
+    assert Reason.from_json(kept) == reason
+    read_back = Option.from_json(option_json(2, "CR02", 10, 0, {}, explanation="stale", reason=kept))
+    assert panel.explanation_text(read_back, identity) == english(reason)
 
 
 def test_the_reason_reads_in_chinese():

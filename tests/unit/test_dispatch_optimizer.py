@@ -70,7 +70,7 @@ def test_class1_goes_to_the_nearest_free_skilled_crew(planner):
               [c1(1, node(0, 2))])
     p = plan(s, BUDGET) if planner == "optimizer" else greedy_plan(s)
     assert p.assignment() == {1: 0}
-    assert p.class1[1].departs_within_30 and p.class1[1].arrival_s == NOW + 20
+    assert p.class1[1].departs_in_time and p.class1[1].arrival_s == NOW + 20
     assert not p.alarms
 
 
@@ -135,7 +135,7 @@ def test_late_class1_is_still_served_and_flagged():
     s = state([crew(0, node(0, 0))], [c1(1, node(0, 3), ago_min=40), c2(2, node(0, 1))])
     p = plan(s, BUDGET)
     assert p.route_ids()[0][0] == 1
-    assert not p.class1[1].departs_within_30
+    assert not p.class1[1].departs_in_time
     assert p.class1[1].alarm and p.alarms
 
 

@@ -39,6 +39,9 @@ NEW_ROWS: dict[str, set[Role]] = {
     "user.manage": {R.ADMIN, R.SYSTEM},
     "token.manage": {R.ADMIN, R.SYSTEM},
     "account.self": set(Role) - {R.SYSTEM},
+    # Issue 11: storing a recommendation and replacing the plan in force (the others preview).
+    "dispatch.recommend": {R.DISPATCHER, R.SUPERVISOR, R.SYSTEM},
+    "dispatch.plan": {R.DISPATCHER, R.SUPERVISOR, R.SYSTEM},
 }
 
 #: Rows that existed before this issue and must not change.
@@ -73,7 +76,7 @@ def test_scopes_name_existing_actions_as_specified() -> None:
         "tickets:read": "ticket.read", "tickets:write": "ticket.create", "dispatch": "dispatch.confirm",
         "crew": "crew.report_position", "kpis:read": "kpi.read", "coverage:read": "coverage.read",
         "admin": "user.manage", "orders:ack": "order.acknowledge", "orders:update": "order.update_status",
-        "repairs:file": "repair.file",
+        "repairs:file": "repair.file", "dispatch:recommend": "dispatch.recommend", "dispatch:plan": "dispatch.plan",
     }
     assert set(SCOPES.values()) <= set(ACTIONS)
 

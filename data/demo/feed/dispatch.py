@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from data.demo.feed.actors import FEED_LABEL
 from data.demo.feed.config import FeedConfig
-from ops.dispatching import recommend_for_ticket
 from ops.errors import ServiceError
 from ops.models import Crew, Ticket, WorkOrder
 from ops.permissions import Actor
 from ops.queries import awaiting_crew
+from ops.services.dispatching import recommend
 from ops.services.work_orders import confirm_dispatch
 from ops.vocabulary import CrewStatus, TicketClass
 from optimizer.network import RoadNetwork
@@ -66,16 +66,15 @@ def waiting_tickets(db: Session, now: datetime, config: FeedConfig) -> list[int]
 
 def confirm_one(db: Session, supervisor: Actor, ticket_id: int, now: datetime, network: RoadNetwork) -> int | None:
     """Recommend and confirm a crew for one ticket; the new order's id, or ``None`` if none could go."""
-    rec = recommend_for_ticket(db, ticket_id, now, network)
-    options = rec.payload.get("options") or []
-    for i, option in enumerate(options):
-        reason = None if i == 0 else (f"{FEED_LABEL}: the recommended crew {options[0]['crew_code']} "
+    rec = recommend(db, supervisor, ticket_id, now=now, network=network)
+    for i, option in enumerate(rec.options):
+        reason = None if i == 0 else (f"{FEED_LABEL}: the recommended crew {rec.options[0].crew_code} "
                                       "could not go, so the next recommended crew was sent")
         try:
             with db.begin_nested():
-                order = confirm_dispatch(db, supervisor, ticket_id, option["crew_id"], rec.id, now,
+                order = confirm_dispatch(db, supervisor, ticket_id, option.crew_id, rec.recommendation_id, now,
                                          override_reason=reason)
             return order.id
         except ServiceError as exc:
-            log.debug("demo feed: crew %s refused for ticket %s: %s", option["crew_id"], ticket_id, exc)
+            log.debug("demo feed: crew %s refused for ticket %s: %s", option.crew_id, ticket_id, exc)
     return None
