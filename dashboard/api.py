@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
-from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from dashboard.api_models import INT64_MAX, PositionIn, parse
 from dashboard.context import context
@@ -82,7 +82,10 @@ def _api_methods(path: str) -> set[str]:
 
 
 def _allowed_methods(path: str) -> Response:
-    """OPTIONS, or a method the path does not serve (405): ``Allow`` lists the API's own methods only."""
+    """OPTIONS, or a method the path does not serve (405, 404 for a path the API does not have at all).
+
+    ``Allow`` lists the API's own methods only.
+    """
     methods = _api_methods(path)
     if not methods:
         return error(404, "no such endpoint")
@@ -114,10 +117,9 @@ def _authenticate() -> ResponseReturnValue | None:
         with transaction(ctx.sessions) as db:
             touch_token(db, identity.token_id, now=now)
     g.identity = identity
-    if request.method == "OPTIONS" or isinstance(request.routing_exception, MethodNotAllowed):
+    if request.method == "OPTIONS" or request.blueprint != api.name:
+        # Not an API route for this method (Dash's catch-all page route would answer a GET otherwise).
         return _allowed_methods(path)
-    if request.blueprint != api.name:
-        return error(404, "no such endpoint")  # Dash's catch-all page route would answer otherwise
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
     # A body without Content-Length (chunked) is cut off at the limit while it is read: 413 again.

@@ -200,4 +200,7 @@ def describe() -> dict[str, Any]:
 @api.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The API description (any valid token)."""
-    return jsonify(describe())
+    cache = current_app.extensions.setdefault("gasdispatch.openapi", {})  # routes do not change while serving
+    if "document" not in cache:
+        cache["document"] = describe()
+    return jsonify(cache["document"])

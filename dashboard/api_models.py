@@ -17,7 +17,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 
 from ops.errors import Problem, ServiceError
 from ops.parts import PARTS
@@ -70,11 +78,22 @@ def _representable(value: datetime) -> datetime:
     return value
 
 
+def _whole_number(value: Any) -> Any:
+    """JSON Schema counts ``5.0`` as an integer; so does the API (``true`` and ``"5"`` are still refused)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def integer(ge: int, le: int, description: str | None = None) -> Any:
+    """A whole number in ``[ge, le]``, constraints first so that they reach the schema as minimum/maximum."""
+    return Annotated[int, Field(ge=ge, le=le, description=description), BeforeValidator(_whole_number)]
+
+
 Time = Annotated[AwareDatetime, AfterValidator(_representable),
                  Field(description="ISO 8601 with its UTC offset, e.g. 2026-11-26T15:00:00-03:00")]
-Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
-Version = Annotated[int, Field(ge=1, le=INT64_MAX,
-                               description="the order's version as last read; a stale one is a 409")]
+Id = integer(1, INT64_MAX)
+Version = integer(1, INT64_MAX, "the order's version as last read; a stale one is a 409")
 
 
 def text(max_length: int, description: str | None = None) -> Any:
@@ -122,7 +141,7 @@ class TicketIn(Model):
         "street named in the address; a point outside the service area is refused (422)"))
     symptom: Symptom
     started_at: Time
-    duration_minutes: Annotated[int | None, Field(ge=0, le=INT32_MAX)] = None
+    duration_minutes: integer(0, INT32_MAX) | None = None
     odour: Answer
     noise: Answer
     people_on_site: Answer
@@ -157,7 +176,7 @@ PartCode = Literal[tuple(code for code, part in PARTS.items() if part.meets_stan
 
 class PartIn(Model):
     code: PartCode = Field(description="from the parts list (ops.parts)")  # type: ignore[valid-type]
-    qty: Annotated[int, Field(ge=1, le=INT32_MAX)] = 1
+    qty: integer(1, INT32_MAX) = 1
 
 
 class RepairIn(StepIn):
@@ -202,7 +221,7 @@ class PositionIn(Model):
 
 
 class RecommendIn(Model):
-    k: Annotated[int, Field(ge=1, le=10)] = 3
+    k: integer(1, 10) = 3
 
 
 # ----------------------------------------------------------------------------- responses
