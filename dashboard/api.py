@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 from werkzeug.exceptions import BadRequest, HTTPException
 
-from dashboard.api_models import INT64_MAX, PositionIn, parse
+from dashboard.api_models import ID_MAX, PositionIn, parse
 from dashboard.context import context
 from dashboard.errors import api_error
 from ops.board import open_tickets
@@ -131,7 +131,7 @@ def _authenticate() -> ResponseReturnValue | None:
 def _ids_in_range() -> ResponseReturnValue | None:
     """An id beyond what the database can hold names nothing: 404, as for any other unknown id."""
     for name, value in (request.view_args or {}).items():
-        if isinstance(value, int) and value > INT64_MAX:
+        if isinstance(value, int) and value > ID_MAX:
             code, field = _PATH_IDS.get(name, ("ticket.not_found", name))
             return api_error(NotFoundError(code, field))
     return None
@@ -231,10 +231,12 @@ def open_tickets_route() -> ResponseReturnValue:
 def report_position(code: str) -> ResponseReturnValue:
     """A crew device's GPS ping (crew code or id); a crew token may only report for its own crew."""
     ping = read_body(PositionIn)
+    if "\x00" in code:  # no crew code has one, and PostgreSQL cannot even compare it
+        raise NotFoundError("crew.not_found", "code")
     ctx = context()
     with transaction(ctx.sessions) as db:
         crew = db.scalar(sa.select(Crew).where(Crew.code == code))
-        if crew is None and code.isdigit() and int(code) <= INT64_MAX:  # the crew's id works too
+        if crew is None and code.isdigit() and int(code) <= ID_MAX:  # the crew's id works too
             crew = db.get(Crew, int(code))
         if crew is None:
             raise NotFoundError("crew.not_found", "code")

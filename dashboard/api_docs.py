@@ -62,7 +62,7 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
         "File a report; it is classified (R6.5) and gets its deadlines (R6)", m.TicketIn,
         parameters=({"name": "Idempotency-Key", "in": "header", "required": False,
                      "schema": {"type": "string", "minLength": 1, "maxLength": m.IDEMPOTENCY_KEY_MAX,
-                                "pattern": r"[^\s]"},
+                                "pattern": m.NOT_BLANK},
                      "description": "a retry with the same key returns the same ticket"},),
         responses={
             201: ("created", m.TicketOut),
@@ -122,9 +122,9 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
 
 def _path_parameter(converter: str | None, name: str) -> dict[str, Any]:
     if converter == "int":
-        schema: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": m.INT64_MAX}
+        schema: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": m.ID_MAX}
     else:
-        schema = {"type": "string", "minLength": 1, "pattern": r"^[^/]+$"}
+        schema = {"type": "string", "minLength": 1, "pattern": r"^[^/\x00]+$"}
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 

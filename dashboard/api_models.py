@@ -33,7 +33,7 @@ from ops.services.intake.report import MAX_KEY_LENGTH, MAX_TEXT
 from ops.vocabulary import Judgement, RepairResult, Symptom
 
 __all__ = [
-    "INT64_MAX",
+    "ID_MAX",
     "MODELS",
     "DispatchIn",
     "ErrorOut",
@@ -54,18 +54,19 @@ __all__ = [
     "parse",
 ]
 
-#: The largest id the database can hold (SQLite and PostgreSQL BIGINT); a larger one names nothing.
-INT64_MAX = 2**63 - 1
-#: Counts stored in an INTEGER column (PostgreSQL's is 32-bit).
+#: The largest value of an INTEGER column (ids, versions, counts): PostgreSQL's is 32-bit. A larger
+#: id names nothing (404); binding it in a query would make PostgreSQL (and SQLite beyond 64 bits) fail.
 INT32_MAX = 2**31 - 1
+ID_MAX = INT32_MAX
 #: The longest Idempotency-Key header intake keeps.
 IDEMPOTENCY_KEY_MAX = MAX_KEY_LENGTH
 #: The API's spelling of the intake channels (``app`` is ``web_app`` inside).
 CHANNEL_VALUES = ("hotline", "app", "wechat", "counter")
 #: Text that must say something: one character that is not whitespace (Python's ``str.isspace``,
-#: which the services' ``strip()`` uses; the ``python-re`` engine below applies the same class).
-_NOT_BLANK = r"[^\s]"
-#: R5.1 phone numbers as intake accepts them (``ops.services.intake.report._PHONE``), after strip().
+#: which the services' ``strip()`` uses; the ``python-re`` engine below applies the same class), and
+#: no NUL anywhere, which PostgreSQL cannot store in a text column.
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+NO_NUL = r"^[^\x00]*$"
 _PHONE = r"^\s*\+?[0-9()./-][0-9 ()./-]{3,38}[0-9()./-]\s*$"
 
 
@@ -92,18 +93,18 @@ def integer(ge: int, le: int, description: str | None = None) -> Any:
 
 Time = Annotated[AwareDatetime, AfterValidator(_representable),
                  Field(description="ISO 8601 with its UTC offset, e.g. 2026-11-26T15:00:00-03:00")]
-Id = integer(1, INT64_MAX)
-Version = integer(1, INT64_MAX, "the order's version as last read; a stale one is a 409")
+Id = integer(1, ID_MAX)
+Version = integer(1, ID_MAX, "the order's version as last read; a stale one is a 409")
 
 
 def text(max_length: int, description: str | None = None) -> Any:
     """A required text of up to ``max_length`` characters that is not blank."""
-    return Annotated[str, Field(min_length=1, max_length=max_length, pattern=_NOT_BLANK, description=description)]
+    return Annotated[str, Field(min_length=1, max_length=max_length, pattern=NOT_BLANK, description=description)]
 
 
 def optional_text(max_length: int, description: str | None = None) -> Any:
     """An optional text (blank counts as absent, as in the services)."""
-    return Annotated[str | None, Field(max_length=max_length, description=description)]
+    return Annotated[str | None, Field(max_length=max_length, pattern=NO_NUL, description=description)]
 
 
 class Model(BaseModel):
@@ -157,7 +158,7 @@ class TicketIn(Model):
 class DispatchIn(Model):
     recommendation_id: Id
     crew_id: Id
-    override_reason: Annotated[str | None, Field(min_length=1, max_length=MAX_TEXT, pattern=_NOT_BLANK,
+    override_reason: Annotated[str | None, Field(min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK,
                                                  description="required when crew_id is not the top recommendation")] = None
 
 
@@ -401,6 +402,8 @@ def _code(error: Mapping[str, Any]) -> str | None:
     if len(error["loc"]) != 1:
         return None
     kind = error["type"]
+    if kind == "string_pattern_mismatch" and "\x00" in str(error.get("input", "")):
+        return None  # the detail says what the pattern wants
     if kind in ("string_pattern_mismatch", "string_too_short"):
         return "phone_invalid" if error["loc"] == ("phone",) else "required"  # the others only refuse blanks
     return _CODES.get(kind)

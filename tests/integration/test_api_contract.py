@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from dashboard.api_models import INT64_MAX, TicketOut, WorkOrderOut
+from dashboard.api_models import ID_MAX, NOT_BLANK, TicketOut, WorkOrderOut
 from dashboard.api_tickets import REQUIRED
 from ops.db import transaction
 from ops.models import User
@@ -51,19 +51,19 @@ def assert_refusal(response, status: int) -> dict:
 
 @pytest.mark.parametrize(("method", "path", "field"), [
     ("GET", "/api/v1/tickets/36893488147419103233", "ticket_id"),
-    ("GET", f"/api/v1/tickets/{INT64_MAX + 1}/recommendations", "ticket_id"),
+    ("GET", f"/api/v1/tickets/{ID_MAX + 1}/recommendations", "ticket_id"),
     ("POST", "/api/v1/workorders/624112940747784779504549888/reassign", "work_order_id"),
-    ("POST", f"/api/v1/crews/{INT64_MAX + 1}/positions", "code"),
+    ("POST", f"/api/v1/crews/{ID_MAX + 1}/positions", "code"),
 ])
-def test_ids_beyond_int64_are_404_not_500(web, method, path, field):
+def test_ids_beyond_the_id_column_are_404_not_500(web, method, path, field):
     body = {"lon": 0, "lat": 0} if path.endswith("positions") else {"crew_id": 1, "reason": "x"}
     response = web.client().open(path, method=method, json=body if method == "POST" else None, headers=web.headers)
     assert field in assert_refusal(response, 404)["fields"]
 
 
-def test_ids_beyond_int64_in_a_body_are_named_in_a_422(web):
+def test_ids_beyond_the_id_column_in_a_body_are_named_in_a_422(web):
     response = web.client().post("/api/v1/workorders/1/reassign", headers=web.headers,
-                                 json={"crew_id": INT64_MAX + 1, "reason": "x"})
+                                 json={"crew_id": ID_MAX + 1, "reason": "x"})
     assert "crew_id" in assert_refusal(response, 422)["fields"]
 
 
@@ -98,7 +98,15 @@ def test_required_strings_may_not_be_blank_and_the_schema_says_so(web, field, va
     assert assert_refusal(response, 422)["fields"] == {field: "required"}
     doc = web.client().get("/api/v1/openapi.json", headers=web.headers).get_json()
     prop = doc["components"]["schemas"]["TicketIn"]["properties"][field]
-    assert prop["minLength"] == 1 and prop["pattern"] == r"[^\s]"
+    assert prop["minLength"] == 1 and prop["pattern"] == NOT_BLANK
+
+
+@pytest.mark.parametrize("field", ["reporter_name", "description"])
+def test_text_with_a_nul_character_is_refused_before_the_database(web, field):
+    response = web.client().post("/api/v1/tickets", json=report(web, **{field: "A\x00B"}), headers=web.headers)
+    assert list(assert_refusal(response, 422)["fields"]) == [field]
+    response = web.client().post("/api/v1/crews/A%00B/positions", json={"lon": 0, "lat": 0}, headers=web.headers)
+    assert list(assert_refusal(response, 404)["fields"]) == ["code"]
 
 
 def test_every_bad_field_is_named_at_once_by_the_model(web):
