@@ -11,21 +11,43 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, Response, g, jsonify, request
+import sqlalchemy as sa
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+from werkzeug.exceptions import BadRequest, HTTPException
 
+from dashboard.api_models import ID_MAX, PositionIn, parse
 from dashboard.context import context
+from dashboard.errors import api_error
+from ops.board import open_tickets
+from ops.db import transaction
+from ops.errors import NotFoundError, ServiceError
+from ops.models import Crew
+from ops.services.crews import record_position
+from ops.services.tokens import authenticate_token, touch_token
 
 PREFIX = "/api/v1"
 MAX_BODY_BYTES = 64 * 1024  # on the API only: Dash's own callback requests can be much larger
 
 api = Blueprint("api_v1", __name__, url_prefix=PREFIX)
 
+M = TypeVar("M", bound=BaseModel)
 
-def error(status: int, message: str, **extra: Any) -> Response:
-    response = jsonify({"error": message, **extra})
+#: The ``code`` of a refusal made by the HTTP layer rather than a service.
+HTTP_CODES = {400: "not_json", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+              413: "too_large", 422: "invalid"}
+#: Path ids and what a service would say about an id that names nothing.
+_PATH_IDS = {"ticket_id": ("ticket.not_found", "ticket_id"), "order_id": ("order.not_found", "work_order_id")}
+
+
+def error(status: int, message: str, *, code: str | None = None, fields: dict[str, str] | None = None,
+          **extra: Any) -> Response:
+    """Every refusal of the API has one shape: ``{"error", "code", "fields"}`` (``fields`` may be empty)."""
+    response = jsonify({"error": message, "code": code or HTTP_CODES.get(status, "error"), "fields": fields or {},
+                        **extra})
     response.status_code = status
     return response
 
@@ -34,26 +56,51 @@ def register(server: Flask) -> None:
     server.before_request(_authenticate)
     server.register_blueprint(api)
 
+    @server.errorhandler(400)
     @server.errorhandler(404)
-    def _not_found(exc) -> ResponseReturnValue:
-        if request.path.startswith(PREFIX):
-            return error(404, "no such endpoint")
-        return exc
-
     @server.errorhandler(413)
-    def _too_large(exc) -> ResponseReturnValue:
-        if request.path.startswith(PREFIX):
-            return error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
-        return exc
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
+        if not request.path.startswith(PREFIX):
+            return exc
+        messages = {404: "no such endpoint", 413: f"request body larger than {MAX_BODY_BYTES} bytes"}
+        status = exc.code or 400
+        return error(status, messages.get(status, exc.description or "bad request"))
+
+
+def _api_methods(path: str) -> set[str]:
+    """The methods the API itself serves at ``path`` (Dash's catch-all page route answers GET everywhere)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    methods = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        try:
+            endpoint, _ = adapter.match(path, method)
+        except HTTPException:
+            continue
+        if endpoint.startswith(api.name + "."):
+            methods.add(method)
+    return methods | ({"HEAD"} if "GET" in methods else set()) | ({"OPTIONS"} if methods else set())
+
+
+def _allowed_methods(path: str) -> Response:
+    """OPTIONS, or a method the path does not serve (405, 404 for a path the API does not have at all).
+
+    ``Allow`` lists the API's own methods only.
+    """
+    methods = _api_methods(path)
+    if not methods:
+        return error(404, "no such endpoint")
+    if request.method == "OPTIONS":
+        response = Response(status=200)
+    else:
+        response = error(405, f"{request.method} is not allowed here")
+    response.headers["Allow"] = ", ".join(sorted(methods))
+    return response
 
 
 def _authenticate() -> ResponseReturnValue | None:
     path = request.path
     if not (path == PREFIX or path.startswith(PREFIX + "/")):
         return None
-    from ops.db import transaction
-    from ops.services.tokens import authenticate_token, touch_token
-
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
@@ -70,13 +117,30 @@ def _authenticate() -> ResponseReturnValue | None:
         with transaction(ctx.sessions) as db:
             touch_token(db, identity.token_id, now=now)
     g.identity = identity
-    if request.blueprint != api.name:
-        return error(404, "no such endpoint")  # Dash's catch-all page route would answer otherwise
+    if request.method == "OPTIONS" or request.blueprint != api.name:
+        # Not an API route for this method (Dash's catch-all page route would answer a GET otherwise).
+        return _allowed_methods(path)
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return error(413, f"request body larger than {MAX_BODY_BYTES} bytes")
     # A body without Content-Length (chunked) is cut off at the limit while it is read: 413 again.
     request.max_content_length = MAX_BODY_BYTES
     return None
+
+
+@api.before_request
+def _ids_in_range() -> ResponseReturnValue | None:
+    """An id beyond what the database can hold names nothing: 404, as for any other unknown id."""
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, int) and value > ID_MAX:
+            code, field = _PATH_IDS.get(name, ("ticket.not_found", name))
+            return api_error(NotFoundError(code, field))
+    return None
+
+
+@api.errorhandler(ServiceError)
+def _refused(exc: ServiceError) -> ResponseReturnValue:
+    """A service's refusal anywhere in a route: its 4xx body (the unit of work has rolled back)."""
+    return api_error(exc)
 
 
 def _unauthorized(message: str) -> Response:
@@ -115,14 +179,18 @@ def json_body() -> Any:
     return request.get_json(silent=True)
 
 
-def body_field(body: dict, name: str, kind: type | tuple[type, ...]) -> Any:
-    """A required JSON field of the right type, or a ValueError naming it."""
-    if name not in body:
-        raise ValueError(f"{name}: required")
-    value = body[name]
-    if isinstance(value, bool) or not isinstance(value, kind):  # JSON true is not a coordinate
-        raise ValueError(f"{name}: wrong type")
-    return value
+def read_body(model: type[M], *, optional: bool = False) -> M:
+    """The request's JSON object as ``model``; 400 if it is not a JSON object, else 422 naming every bad field.
+
+    ``optional``: a route whose fields are all optional (a work-order step) also takes an empty body.
+    """
+    body = json_body()
+    raw = request.get_data()
+    if body is None and optional and not raw.strip():
+        raw = b"{}"
+    elif not isinstance(body, dict):
+        raise BadRequest("body: a JSON object is required")
+    return parse(model, raw)
 
 
 @api.get("/me")
@@ -142,8 +210,6 @@ def me() -> ResponseReturnValue:
 @performs("ticket.read")
 def open_tickets_route() -> ResponseReturnValue:
     """Open tickets with their next deadline, most urgent first (the dispatch board's rows)."""
-    from ops.board import open_tickets
-
     ctx = context()
     with ctx.read_session() as db:
         rows = open_tickets(db, ctx.clock())
@@ -164,42 +230,20 @@ def open_tickets_route() -> ResponseReturnValue:
 @performs("crew.report_position")
 def report_position(code: str) -> ResponseReturnValue:
     """A crew device's GPS ping (crew code or id); a crew token may only report for its own crew."""
-    from datetime import datetime
-
-    import sqlalchemy as sa
-
-    from dashboard.errors import api_error
-    from ops.db import transaction
-    from ops.errors import ServiceError
-    from ops.models import Crew
-    from ops.services.crews import record_position
-
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return error(400, "body: a JSON object is required")
-    try:
-        lon = float(body_field(body, "lon", (int, float)))
-        lat = float(body_field(body, "lat", (int, float)))
-        at_text = body.get("at")
-        at = datetime.fromisoformat(at_text) if isinstance(at_text, str) else None
-        if at is not None and at.tzinfo is None:
-            raise ValueError("at: must include a UTC offset")
-    except ValueError as exc:
-        return error(400, str(exc))
+    ping = read_body(PositionIn)
+    if "\x00" in code:  # no crew code has one, and PostgreSQL cannot even compare it
+        raise NotFoundError("crew.not_found", "code")
     ctx = context()
-    try:
-        with transaction(ctx.sessions) as db:
-            crew = db.scalar(sa.select(Crew).where(Crew.code == code))
-            if crew is None and code.isdigit():  # the crew's id works too (issue 6: /crews/{id}/positions)
-                crew = db.get(Crew, int(code))
-            if crew is None:
-                return error(404, f"crew {code!r} not found")
-            if g.identity.crew_id != crew.id:
-                return error(403, "this token is not bound to this crew")
-            record_position(db, g.identity.actor, crew, lon, lat, at or ctx.clock(), source="api")
-    except ServiceError as exc:
-        return api_error(exc)  # the transaction rolled back: nothing was saved
-    return jsonify({"crew": code, "lon": lon, "lat": lat}), 201
+    with transaction(ctx.sessions) as db:
+        crew = db.scalar(sa.select(Crew).where(Crew.code == code))
+        if crew is None and code.isdigit() and int(code) <= ID_MAX:  # the crew's id works too
+            crew = db.get(Crew, int(code))
+        if crew is None:
+            raise NotFoundError("crew.not_found", "code")
+        if g.identity.crew_id != crew.id:
+            return error(403, "this token is not bound to this crew")
+        record_position(db, g.identity.actor, crew, ping.lon, ping.lat, ping.at or ctx.clock(), source="api")
+    return jsonify({"crew": code, "lon": ping.lon, "lat": ping.lat}), 201
 
 
 # The routes in their own modules register on ``api`` when imported; they import it from here.

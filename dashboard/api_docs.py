@@ -1,166 +1,206 @@
-"""``GET /api/v1/openapi.json``: the API described from the routes that are actually registered.
+"""``GET /api/v1/openapi.json``: the API described from its routes and the models that validate them.
 
-The list of paths comes from Flask's URL map, not from a hand-kept list, so a new route cannot be
-missing from the description; the hand-written part below only adds summaries and schemas, and a
-route without one is still listed with its docstring.
+Three sources, each saying one thing once: Flask's URL map says which paths and methods exist (so a
+new route cannot be missing from the document), :mod:`dashboard.api_models` says what each body holds
+(the same models validate the requests), and :data:`ROUTES` below adds what neither knows: the
+summary, which model a route takes, and which answers it gives. A route without an entry is still
+listed, with the answers every route can give.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, jsonify
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from werkzeug.routing import Rule
 
+from dashboard import api_models as m
 from dashboard.api import MAX_BODY_BYTES, PREFIX, api
-from dashboard.api_tickets import API_CHANNELS, REQUIRED
 from ops.permissions import SCOPES
-from ops.vocabulary import Judgement, Symptom
 
-_ANSWER = {"type": ["boolean", "null"], "description": "true = yes, false = no, null = unknown (worst case, R5.3)"}
-_TIME = {"type": "string", "format": "date-time", "description": "ISO 8601 with its UTC offset"}
-_ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}
+REF = "#/components/schemas/{model}"
+_CONVERTER = re.compile(r"<(?:([a-z_]+)(?:\([^)]*\))?:)?([a-z_]+)>")
 
-SCHEMAS: dict[str, Any] = {
-    "Error": _ERROR,
-    "ValidationError": {
-        "type": "object", "required": ["error", "fields"],
-        "properties": {"error": {"type": "string"},
-                       "fields": {"type": "object", "additionalProperties": {"type": "string"},
-                                  "description": "every offending field name, with what is wrong with it"}},
-    },
-    "TicketIn": {
-        "type": "object", "additionalProperties": False,
-        "required": list(REQUIRED),
-        "properties": {
-            "channel": {"enum": list(API_CHANNELS)},
-            "reporter_name": {"type": "string", "maxLength": 200},
-            "phone": {"type": "string", "maxLength": 40},
-            "customer_number": {"type": ["string", "null"], "description": "optional for a non-customer"},
-            "address": {"type": "string", "maxLength": 500},
-            "door_no": {"type": ["string", "null"]},
-            "location": {"type": ["object", "null"], "required": ["lat", "lon"],
-                         "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
-                         "description": "the point of the fault (map click, GPS): used unless the customer's "
-                                        "premises are known, before any street named in the address; a point "
-                                        "outside the service area is refused (422)"},
-            "symptom": {"enum": [s.value for s in Symptom]},
-            "started_at": _TIME,
-            "duration_minutes": {"type": ["integer", "null"], "minimum": 0},
-            "odour": _ANSWER, "noise": _ANSWER, "people_on_site": _ANSWER, "ventilated": _ANSWER,
-            "valve_closed": _ANSWER,
-            "description": {"type": ["string", "null"]},
-            "urgency": {"enum": [j.value for j in Judgement], "default": Judgement.GENERAL.value},
-            "special_requests": {"type": ["string", "null"]},
-            "appointment": {"type": ["object", "null"], "required": ["start", "end"],
-                            "properties": {"start": _TIME, "end": _TIME},
-                            "description": "required when the ticket is class 3 (R6.4)"},
-            "major_leak": {"type": "boolean", "default": False,
-                           "description": "adds the fire and police calls to the safety guidance (R6.2)"},
-        },
-    },
-    "Ticket": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"}, "ticket_no": {"type": "string"}, "status": {"type": "string"},
-            "class": {"enum": [1, 2, 3]}, "proposed_class": {"enum": [1, 2, 3]},
-            "rule_version": {"type": "string"}, "channel": {"type": "string"}, "symptom": {"type": "string"},
-            "received_at": _TIME, "address": {"type": "string"},
-            "location": {"type": "object", "properties": {
-                "lon": {"type": "number"}, "lat": {"type": "number"},
-                "approximate": {"type": "boolean", "description": "placed on the typed street only"}}},
-            "deadlines": {"type": "object", "additionalProperties": _TIME,
-                          "description": "depart_by, dispatch_by, onsite_target, onsite_limit, slot_start, slot_end"},
-            "classification_reasons": {"type": "array", "items": {"type": "object", "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"}, "rule": {"type": "string"}}}},
-            "safety_guidance": {"type": "array", "description": "class 1 only: show it to the reporter now (R6.2)",
-                                "items": {"type": "object", "properties": {
-                                    "code": {"type": "string"}, "text": {"type": "string"}}}},
-            "callback_task": {"type": ["object", "null"]},
-            "possible_duplicates": {"type": "array", "items": {"type": "object"}},
-        },
-    },
+#: A response: its description and the model of its JSON body (``None``: no body worth describing).
+Answer = tuple[str, type[BaseModel] | dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the URL map does not know about one route."""
+
+    summary: str
+    request: type[BaseModel] | None = None
+    body_required: bool = True
+    responses: Mapping[int, Answer] = field(default_factory=dict)
+    parameters: tuple[dict[str, Any], ...] = ()
+    deprecated: bool = False
+
+
+_STEP_ANSWERS: Mapping[int, Answer] = {
+    200: ("the work order", m.WorkOrderOut),
+    404: ("no such work order", m.ErrorOut),
+    409: ("an illegal step (status) or a stale version", m.ErrorOut),
+}
+_RECOMMENDATIONS = ("the ranked crews, stored; recommendation_id is what /dispatch needs", m.RecommendationsOut)
+
+#: By (method, path as documented). Paths name what the route does, not how its view is called, so an
+#: entry survives a view's rename, and a route added in another branch is described once it lands.
+ROUTES: Mapping[tuple[str, str], Operation] = {
+    ("get", "/me"): Operation("Whom the token acts as (any valid token)", responses={200: ("the token", m.MeOut)}),
+    ("get", "/openapi.json"): Operation("This description (any valid token)",
+                                        responses={200: ("OpenAPI 3.1", {"type": "object"})}),
+    ("get", "/tickets"): Operation("Open tickets with their next deadline, most urgent first",
+                                   responses={200: ("the open tickets", m.TicketListOut)}),
+    ("post", "/tickets"): Operation(
+        "File a report; it is classified (R6.5) and gets its deadlines (R6)", m.TicketIn,
+        parameters=({"name": "Idempotency-Key", "in": "header", "required": False,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": m.IDEMPOTENCY_KEY_MAX,
+                                "pattern": m.NOT_BLANK},
+                     "description": "a retry with the same key returns the same ticket"},),
+        responses={
+            201: ("created", m.TicketOut),
+            200: ("a retry with an Idempotency-Key already used for this report: the same ticket "
+                  "(header Idempotent-Replayed: true)", m.TicketOut),
+            409: ("the Idempotency-Key was used for a different report", m.ErrorOut),
+            422: ("invalid report: every offending field is named, including what only the service can judge "
+                  "(an unknown customer, a place outside the service area, a class-3 report without its slot)",
+                  m.ErrorOut),
+        }),
+    ("get", "/tickets/{ticket_id}"): Operation(
+        "One ticket: status, class, deadlines, reasons",
+        responses={200: ("the ticket", m.TicketOut), 404: ("no such ticket", m.ErrorOut)}),
+    ("get", "/tickets/{ticket_id}/recommendations"): Operation(
+        "Deprecated, kept for existing clients: POST to the same path computes and stores one (R13.1)",
+        deprecated=True,
+        parameters=({"name": "k", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3}},),
+        responses={200: _RECOMMENDATIONS, 404: ("no such ticket", m.ErrorOut),
+                   422: ("k is not a whole number from 1 to 10", m.ErrorOut)}),
+    ("post", "/tickets/{ticket_id}/recommendations"): Operation(
+        "Compute and store the top-k crews for a ticket (R13.1)", m.RecommendIn, body_required=False,
+        responses={201: _RECOMMENDATIONS, 404: ("no such ticket", m.ErrorOut)}),
+    ("post", "/tickets/{ticket_id}/dispatch"): Operation(
+        "Confirm a crew for a ticket (R7.1)", m.DispatchIn,
+        responses={201: ("the new work order", m.WorkOrderOut),
+                   404: ("no such ticket", m.ErrorOut),
+                   409: ("the ticket already has a crew, or a concurrent dispatch won", m.ErrorOut),
+                   422: ("invalid body, an unknown crew or recommendation, or a crew other than the top "
+                         "recommendation without override_reason", m.ErrorOut)}),
+    ("post", "/workorders/{order_id}/ack"): Operation(
+        "The crew acknowledges the order (R7.2)", m.StepIn, body_required=False, responses=_STEP_ANSWERS),
+    ("post", "/workorders/{order_id}/depart"): Operation(
+        "The crew departs for the site", m.StepIn, body_required=False, responses=_STEP_ANSWERS),
+    ("post", "/workorders/{order_id}/arrive"): Operation(
+        "The crew is on site (R8.2)", m.StepIn, body_required=False, responses=_STEP_ANSWERS),
+    ("post", "/workorders/{order_id}/readings"): Operation(
+        "A gas detector reading on site (R8.3)", m.ReadingIn,
+        responses={**_STEP_ANSWERS, 201: ("the reading is recorded: the work order", m.WorkOrderOut)}),
+    ("post", "/workorders/{order_id}/complete"): Operation(
+        "File the repair record and complete the order (R9.1)", m.RepairIn,
+        responses={**_STEP_ANSWERS, 422: ("invalid record, or a class 1 without its reading (gas_reading, R8.3)",
+                                          m.ErrorOut)}),
+    ("post", "/workorders/{order_id}/not-fixed"): Operation(
+        "Close the visit as not fixed; the ticket is re-queued", m.NotFixedIn, responses=_STEP_ANSWERS),
+    ("post", "/workorders/{order_id}/cancel"): Operation(
+        "Withdraw the crew (dispatcher or supervisor, with a reason)", m.ReasonIn, responses=_STEP_ANSWERS),
+    ("post", "/workorders/{order_id}/reassign"): Operation(
+        "Move the order to another crew, with a reason (R7.3)", m.ReassignIn,
+        responses={**_STEP_ANSWERS, 201: ("the new work order", m.WorkOrderOut),
+                   422: ("invalid body, or an unknown crew or recommendation", m.ErrorOut)}),
+    ("post", "/crews/{code}/positions"): Operation(
+        "A crew device's GPS ping (the token is bound to its crew)", m.PositionIn,
+        responses={201: ("the ping is recorded", m.PositionOut), 404: ("no such crew", m.ErrorOut)}),
 }
 
 
-def _json(schema: str) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+def _path_parameter(converter: str | None, name: str) -> dict[str, Any]:
+    if converter == "int":
+        schema: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": m.ID_MAX}
+    else:
+        schema = {"type": "string", "minLength": 1, "pattern": r"^[^/\x00]+$"}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-def _responses(**codes: tuple[str, str | None]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for code, (description, schema) in codes.items():
-        out[code.lstrip("_")] = {"description": description, **({"content": _json(schema)} if schema else {})}
-    return out
+def _content(schema: type[BaseModel] | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(schema, dict):
+        return {"application/json": {"schema": schema}}
+    return {"application/json": {"schema": {"$ref": REF.format(model=schema.__name__)}}}
 
 
-#: Summaries and schemas by view function name; every registered route is listed even without one.
-OPERATIONS: dict[str, dict[str, Any]] = {
-    "me": {"summary": "Whom the token acts as (any valid token)"},
-    "open_tickets_route": {"summary": "Open tickets with their next deadline, most urgent first"},
-    "create_ticket_route": {
-        "summary": "File a report; it is classified (R6.5) and gets its deadlines (R6)",
-        "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string",
-                        "maxLength": 200}, "description": "a retry with the same key returns the same ticket"}],
-        "requestBody": {"required": True, "content": _json("TicketIn")},
-        "responses": _responses(
-            _201=("created", "Ticket"),
-            _200=("a retry with an Idempotency-Key already used for this report: the same ticket "
-                  "(header Idempotent-Replayed: true)", "Ticket"),
-            _409=("the Idempotency-Key was used for a different report", "ValidationError"),
-            _413=(f"body larger than {MAX_BODY_BYTES} bytes", "Error"),
-            _422=("invalid report: every offending field is named", "ValidationError"),
-        ),
-    },
-    "ticket_status_route": {
-        "summary": "One ticket: status, class, deadlines, reasons",
-        "responses": _responses(_200=("the ticket", "Ticket"), _404=("no such ticket", "Error")),
-    },
-    "report_position": {"summary": "A crew device's GPS ping (the token is bound to its crew)"},
-    "openapi": {"summary": "This description"},
-}
+def _operation(rule: Rule, method: str, path: str, view: Any) -> dict[str, Any]:
+    described = ROUTES.get((method, path))
+    action = getattr(view, "action", None)
+    params = _CONVERTER.findall(rule.rule)
+    answers: dict[int, Answer] = {401: ("missing, invalid, revoked or expired token", m.ErrorOut)}
+    if action:
+        answers[403] = ("the token or its user may not do this", m.ErrorOut)
+    if params:
+        answers[404] = ("nothing has this id", m.ErrorOut)
+    if described and described.request:
+        answers[400] = ("the body is not a JSON object", m.ErrorOut)
+        answers[413] = (f"body larger than {MAX_BODY_BYTES} bytes", m.ErrorOut)
+        answers[422] = ("invalid body: every offending field is named", m.ErrorOut)
+    if described:
+        answers.update(described.responses)
+    else:
+        answers[200] = ("ok", None)
+    op: dict[str, Any] = {
+        "operationId": rule.endpoint.rsplit(".", 1)[-1],
+        "summary": described.summary if described else (view.__doc__ or rule.endpoint).strip().splitlines()[0],
+        "responses": {str(status): {"description": text, **({"content": _content(schema)} if schema else {})}
+                      for status, (text, schema) in sorted(answers.items())},
+    }
+    if action:
+        op["x-action"] = action
+        op["x-scope"] = {a: s for s, a in SCOPES.items()}.get(action)
+    parameters = [_path_parameter(converter or None, name) for converter, name in params]
+    parameters += list(described.parameters) if described else []
+    if parameters:
+        op["parameters"] = parameters
+    if described and described.request:
+        op["requestBody"] = {"required": described.body_required, "content": _content(described.request)}
+    if described and described.deprecated:
+        op["deprecated"] = True
+    return op
 
-_CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+
+def schemas() -> dict[str, Any]:
+    """``components.schemas``: every model and the models and enums they use, referenced by name."""
+    _, top = models_json_schema([(model, "validation") for model in m.MODELS.values()], ref_template=REF)
+    return top["$defs"]
 
 
 def describe() -> dict[str, Any]:
     """The OpenAPI 3.1 document for every ``/api/v1`` route of the running app."""
-    scope_for = {action: scope for scope, action in SCOPES.items()}
     paths: dict[str, dict[str, Any]] = {}
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith(PREFIX + "/"):
             continue
+        path = _CONVERTER.sub(r"{\2}", rule.rule[len(PREFIX):])
         view = current_app.view_functions[rule.endpoint]
-        name = rule.endpoint.rsplit(".", 1)[-1]
-        path = _CONVERTER.sub(r"{\1}", rule.rule[len(PREFIX):])
-        params = [{"name": p, "in": "path", "required": True,
-                   "schema": {"type": "integer" if f"<int:{p}>" in rule.rule else "string"}}
-                  for p in _CONVERTER.findall(rule.rule)]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            op = {"operationId": name, "summary": (view.__doc__ or name).strip().splitlines()[0],
-                  "responses": _responses(_200=("ok", None), _401=("missing or invalid token", "Error"),
-                                          _403=("the token or its user may not do this", "Error"))}
-            op.update({k: v for k, v in OPERATIONS.get(name, {}).items() if k != "responses"})
-            op["responses"] = {**op["responses"], **OPERATIONS.get(name, {}).get("responses", {})}
-            action = getattr(view, "action", None)
-            if action:
-                op["x-action"] = action
-                op["x-scope"] = scope_for.get(action)
-            if params:
-                op["parameters"] = [*params, *op.get("parameters", [])]
-            paths.setdefault(path, {})[method.lower()] = op
+            paths.setdefault(path, {})[method.lower()] = _operation(rule, method.lower(), path, view)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Gas Dispatch API", "version": "1"},
         "servers": [{"url": PREFIX}],
         "security": [{"bearer": []}],
         "paths": paths,
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": schemas()},
     }
 
 
 @api.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
     """The API description (any valid token)."""
-    return jsonify(describe())
+    cache = current_app.extensions.setdefault("gasdispatch.openapi", {})  # routes do not change while serving
+    if "document" not in cache:
+        cache["document"] = describe()
+    return jsonify(cache["document"])

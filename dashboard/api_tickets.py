@@ -3,9 +3,10 @@
 The route is thin on purpose: it turns JSON into an ``ops.services.intake.ReportIn``, calls
 ``create_ticket`` once inside a transaction, and renders the result. Everything the regulation asks
 (classification, deadlines, R6.2 guidance and call-back task, audit) happens in the service, the
-same one the hotline page calls. Types are checked here, before the service, so that a 422 can name
-every wrong or missing field at once; the service then names what only it can judge (an unknown
-customer, a place outside the service area, a class-3 report without an appointment).
+same one the hotline page calls. The body is checked against :class:`dashboard.api_models.TicketIn`
+first (the model that openapi.json documents), so that a 422 names every wrong or missing field at
+once; the service then names what only it can judge (an unknown customer, a place outside the
+service area, a class-3 report without an appointment).
 
 Idempotency: a client that sends ``Idempotency-Key`` and retries (a timeout, a flaky mobile network)
 gets the ticket of its first request back with **200** and ``Idempotent-Replayed: true`` instead of
@@ -15,117 +16,53 @@ is a **409**.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from dashboard.api import api, error, json_body, performs
+from dashboard.api import api, performs, read_body
+from dashboard.api_models import TicketIn
 from dashboard.context import context
-from dashboard.errors import api_error
 from ops import unit_of_work
-from ops.errors import ServiceError
+from ops.errors import NotFoundError
+from ops.models import IntakeCallbackTask, Ticket
 from ops.rules import Deadlines
-from ops.services.intake import create_ticket, replay_idempotent
-from ops.vocabulary import Channel, Judgement, Symptom
+from ops.services.intake import (
+    ReportIn,
+    create_ticket,
+    replay_idempotent,
+    ticket_reasons,
+    ticket_safety_script,
+)
+from ops.vocabulary import Channel
 
 #: Channel values as the API spells them (the app channel is ``web_app`` inside).
 API_CHANNELS = {"hotline": Channel.HOTLINE, "app": Channel.WEB_APP, "wechat": Channel.WECHAT,
                 "counter": Channel.COUNTER}
 CHANNEL_NAMES = {v: k for k, v in API_CHANNELS.items()}
 ANSWER_FIELDS = ("odour", "noise", "people_on_site", "ventilated", "valve_closed")
-#: Required keys. The five yes/no questions must be present (R5.2: always asked, R5.3) but may be
-#: ``null`` for "unknown", which classifies as the worst case.
-REQUIRED = ("channel", "reporter_name", "phone", "address", "symptom", "started_at", *ANSWER_FIELDS)
-TEXT_FIELDS = ("reporter_name", "phone", "address")
-OPTIONAL_TEXT = ("customer_number", "door_no", "description", "special_requests")
-KNOWN = frozenset({*REQUIRED, *OPTIONAL_TEXT, "location", "duration_minutes", "urgency", "appointment",
-                   "major_leak"})
+#: Required keys (from the model). The five yes/no questions must be present (R5.2: always asked,
+#: R5.3) but may be ``null`` for "unknown", which classifies as the worst case.
+REQUIRED = tuple(name for name, field in TicketIn.model_fields.items() if field.is_required())
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def _time(value: Any, name: str, problems: dict[str, str]) -> datetime | None:
-    if not isinstance(value, str):
-        problems[name] = "wrong type: an ISO 8601 time with its UTC offset is required"
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        problems[name] = "not an ISO 8601 time"
-        return None
-    if parsed.tzinfo is None:
-        problems[name] = "must include a UTC offset, e.g. 2026-11-26T15:00:00-03:00"
-        return None
-    return parsed
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def parse_report(body: dict[str, Any]) -> tuple[Any, dict[str, str]]:
-    """``(ReportIn, {})`` or ``(None, {field: problem})`` with every missing or mistyped field."""
-    from ops.services.intake import ReportIn
-
-    problems: dict[str, str] = {}
-    for name in sorted(set(body) - KNOWN):
-        problems[name] = "unknown field"
-    for name in REQUIRED:
-        if name not in body:
-            problems[name] = "required"
-    for name in TEXT_FIELDS:
-        if name in body and not isinstance(body[name], str):
-            problems[name] = "wrong type: text is required"
-    for name in OPTIONAL_TEXT:
-        if body.get(name) is not None and not isinstance(body[name], str):
-            problems[name] = "wrong type: text or null is required"
-    channel = body.get("channel")
-    if "channel" in body and channel not in API_CHANNELS:
-        problems["channel"] = f"must be one of {', '.join(API_CHANNELS)}"
-    symptom = body.get("symptom")
-    if "symptom" in body and symptom not in {s.value for s in Symptom}:
-        problems["symptom"] = f"must be one of {', '.join(s.value for s in Symptom)}"
-    urgency = body.get("urgency", Judgement.GENERAL.value)
-    if urgency not in {j.value for j in Judgement}:
-        problems["urgency"] = "must be emergency or general"
-    for name in ANSWER_FIELDS:
-        if name in body and body[name] is not None and not isinstance(body[name], bool):
-            problems[name] = "wrong type: true, false or null (unknown) is required"
-    started_at = _time(body["started_at"], "started_at", problems) if "started_at" in body else None
-    duration = body.get("duration_minutes")
-    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int)):
-        problems["duration_minutes"] = "wrong type: a whole number of minutes is required"
-    lon = lat = None
-    location = body.get("location")
-    if location is not None:
-        if not isinstance(location, dict) or not _number(location.get("lon")) or not _number(location.get("lat")):
-            problems["location"] = 'wrong type: {"lat": number, "lon": number} is required'
-        else:
-            lon, lat = float(location["lon"]), float(location["lat"])
-    start = end = None
-    appointment = body.get("appointment")
-    if appointment is not None:
-        if not isinstance(appointment, dict) or set(appointment) != {"start", "end"}:
-            problems["appointment"] = 'wrong type: {"start": time, "end": time} is required'
-        else:
-            start = _time(appointment["start"], "appointment", problems)
-            end = _time(appointment["end"], "appointment", problems)
-    major_leak = body.get("major_leak", False)
-    if not isinstance(major_leak, bool):
-        problems["major_leak"] = "wrong type: true or false is required"
-    if problems:
-        return None, problems
-    report = ReportIn(
-        channel=API_CHANNELS[channel], reporter_name=body["reporter_name"], phone=body["phone"],
-        address=body["address"], symptom=symptom, started_at=started_at,  # type: ignore[arg-type]
-        customer_number=body.get("customer_number"), door_no=body.get("door_no"), lon=lon, lat=lat,
-        duration_minutes=duration, description=body.get("description"), urgency=urgency,
-        special_requests=body.get("special_requests"), appointment_start=start, appointment_end=end,
-        major_leak=major_leak, **{name: body[name] for name in ANSWER_FIELDS},
+def report_of(data: TicketIn) -> ReportIn:
+    """The service's report from the validated body; the service still judges what needs the database."""
+    location, slot = data.location, data.appointment
+    return ReportIn(
+        channel=API_CHANNELS[data.channel], reporter_name=data.reporter_name, phone=data.phone,
+        address=data.address, symptom=data.symptom, started_at=data.started_at,
+        customer_number=data.customer_number, door_no=data.door_no,
+        lon=location.lon if location else None, lat=location.lat if location else None,
+        duration_minutes=data.duration_minutes, description=data.description, urgency=data.urgency,
+        special_requests=data.special_requests, appointment_start=slot.start if slot else None,
+        appointment_end=slot.end if slot else None, major_leak=data.major_leak,
+        **{name: getattr(data, name) for name in ANSWER_FIELDS},
     )
-    return report, {}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -134,8 +71,6 @@ def _iso(value: datetime | None) -> str | None:
 
 def ticket_json(ticket: Any, *, callback_task: Any = None, duplicates: tuple = ()) -> dict[str, Any]:
     """The ticket as the API shows it; reasons and guidance are the English source texts (msgids)."""
-    from ops.services.intake import ticket_reasons, ticket_safety_script
-
     return {
         "id": ticket.id,
         "ticket_no": ticket.ticket_no,
@@ -163,20 +98,11 @@ def _result_json(result: Any) -> dict[str, Any]:
     return ticket_json(result.ticket, callback_task=result.callback_task, duplicates=result.possible_duplicates)
 
 
-def _invalid(problems: dict[str, str]) -> ResponseReturnValue:
-    return error(422, "invalid report: see fields", fields=problems)
-
-
 @api.post("/tickets")
 @performs("ticket.create")
 def create_ticket_route() -> ResponseReturnValue:
     """File a report (R4.1 app, WeChat, counter or a hotline partner): 201 with the classified ticket."""
-    body = json_body()
-    if not isinstance(body, dict):
-        return error(400, "body: a JSON object is required")
-    report, problems = parse_report(body)
-    if problems:
-        return _invalid(problems)
+    report = report_of(read_body(TicketIn))
     key = request.headers.get(IDEMPOTENCY_HEADER)
     ctx = context()
     actor = g.identity.actor
@@ -190,10 +116,8 @@ def create_ticket_route() -> ResponseReturnValue:
         result = replay_idempotent(db, actor, key, report) if key is not None else None
         return None if result is None else (result, _result_json(result))
 
-    try:
-        result, payload = unit_of_work.run(ctx.sessions, file, replay=replay)
-    except ServiceError as exc:
-        return api_error(exc)  # the transaction rolled back: nothing was saved
+    # A refusal propagates to dashboard.api._refused after the transaction rolled back: nothing was saved.
+    result, payload = unit_of_work.run(ctx.sessions, file, replay=replay)
     response = jsonify(payload)
     response.status_code = 200 if result.replayed else 201
     if result.replayed:
@@ -206,15 +130,11 @@ def create_ticket_route() -> ResponseReturnValue:
 @performs("ticket.read")
 def ticket_status_route(ticket_id: int) -> ResponseReturnValue:
     """One ticket's status, class and deadlines, e.g. for the app to show the reporter."""
-    import sqlalchemy as sa
-
-    from ops.models import IntakeCallbackTask, Ticket
-
     ctx = context()
     with ctx.read_session() as db:
         ticket = db.get(Ticket, ticket_id)
         if ticket is None:
-            return error(404, f"ticket {ticket_id} not found")
+            raise NotFoundError("ticket.not_found", "ticket_id")
         task = db.scalar(sa.select(IntakeCallbackTask).where(IntakeCallbackTask.ticket_id == ticket_id)
                          .order_by(IntakeCallbackTask.id.desc()))
         return jsonify(ticket_json(ticket, callback_task=task))

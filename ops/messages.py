@@ -28,6 +28,9 @@ MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     "yes_no_unknown": N_("must be yes, no or unknown"),
     "phone_invalid": N_("not a phone number"),
     "minutes_invalid": N_("must be a whole number of minutes, 0 or more"),
+    # A REST request body that does not match its schema (dashboard.api_models; the API speaks English).
+    "request.unknown_field": N_("unknown field"),
+    "request.invalid": N_("does not match the schema: %(detail)s"),
     "conflict": N_("someone else changed this ticket, crew or order at the same time; reload and retry"),
     # -- who may (ops.permissions) ----------------------------------------------------------------
     "permission.denied": N_("%(actor)s may not perform '%(action)s'"),

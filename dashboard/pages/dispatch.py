@@ -490,17 +490,15 @@ def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: in
                 override_reason=why).crew.code)
         except PermissionDenied:
             errors["crew_id"] = _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5).")
-        except ConflictError as exc:
+        except (ConflictError, NotFoundError) as exc:
             if exc.code == "conflict":  # refused by the database: another order took the crew first
                 errors["crew_id"] = _("The crew was just given another order: refresh the recommendation.")
+            elif exc.field in ("crew_id", "recommendation_id"):  # the chosen crew is busy, off shift or gone
+                errors.update(field_texts(exc, list(errors), fallback="crew_id"))
             else:
                 message = dbc.Alert(_("Not dispatched: the ticket changed meanwhile.") + " " + service_error_text(exc),
                                     color="warning", className="py-1 px-2 mb-0", id="rec-error")
                 return (*_render_panel(rec["ticket_no"], message), (changed or 0) + 1)
-        except NotFoundError as exc:
-            message = dbc.Alert(_("Not dispatched: the ticket changed meanwhile.") + " " + service_error_text(exc),
-                                color="warning", className="py-1 px-2 mb-0", id="rec-error")
-            return (*_render_panel(rec["ticket_no"], message), (changed or 0) + 1)
         except ServiceError as exc:
             errors.update(field_texts(exc, list(errors), fallback="crew_id"))
         else:

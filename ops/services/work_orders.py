@@ -187,17 +187,17 @@ def confirm_dispatch(
         raise NotFoundError("ticket.not_found", "ticket_id")
     crew = db.get(Crew, crew_id) if _int_id(crew_id) else None
     if crew is None:
-        raise ServiceError("crew.not_found", "crew_id")
+        raise NotFoundError("crew.not_found", "crew_id")
     rec = None
     if recommendation_id is not None:
         row = db.get(Recommendation, recommendation_id) if _int_id(recommendation_id) else None
         if row is None or row.ticket_id != ticket.id:
-            raise ServiceError("recommendation.not_found", "recommendation_id")
+            raise NotFoundError("recommendation.not_found", "recommendation_id")
         rec = StoredRecommendation.from_row(row)
     if ticket.status is not TicketStatus.NEW:
         raise ConflictError("ticket.not_waiting", "status", {"status": ticket.status.value})
     if not crew.active or crew.status in (CrewStatus.OFF_SHIFT, CrewStatus.UNAVAILABLE):
-        raise ServiceError("crew.off_shift", "crew_id")
+        raise ConflictError("crew.off_shift", "crew_id")
     top = _top_crew(rec)
     reason = override_reason.strip() if isinstance(override_reason, str) and override_reason.strip() else None
     if top != crew.id and reason is None:
@@ -211,7 +211,7 @@ def confirm_dispatch(
                       and busy.status in (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED,
                                           WorkOrderStatus.EN_ROUTE))
         if not divertible:
-            raise ServiceError("crew.busy", "crew_id")
+            raise ConflictError("crew.busy", "crew_id")
         _preempt(db, actor, busy, ticket, now)
 
     option = rec.option_for(crew.id) if rec is not None else None
@@ -521,9 +521,9 @@ def reassign(db: Session, actor: Actor, order_id: int, crew_id: int, reason: str
     _expect(order, WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED, WorkOrderStatus.EN_ROUTE,
             step="reassign")
     if crew_id == order.crew_id:
-        raise ServiceError("order.same_crew", "crew_id")
+        raise ConflictError("order.same_crew", "crew_id")
     if not _int_id(crew_id) or db.get(Crew, crew_id) is None:
-        raise ServiceError("crew.not_found", "crew_id")
+        raise NotFoundError("crew.not_found", "crew_id")
     ticket_id = order.ticket_id
     _withdraw(db, actor, order, f"reassigned: {text}", now)
     return confirm_dispatch(db, actor, ticket_id, crew_id, recommendation_id, now, override_reason=text,

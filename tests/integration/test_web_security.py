@@ -215,7 +215,8 @@ def test_crew_token_reports_positions_only_for_its_crew(web):
     ok = client.post("/api/v1/crews/CR01/positions", json={"lon": lon, "lat": lat}, headers=headers)
     assert ok.status_code == 201
     bad = client.post("/api/v1/crews/CR01/positions", json={"lon": "east", "lat": lat}, headers=headers)
-    assert bad.status_code == 400 and "lon" in bad.get_json()["error"]
+    # Like every other body, a mistyped ping is a 422 naming the field (it was a bare 400 before the models).
+    assert bad.status_code == 422 and "lon" in bad.get_json()["fields"]
     assert client.post("/api/v1/crews/CR99/positions", json={"lon": lon, "lat": lat},
                        headers=headers).status_code == 404
 
