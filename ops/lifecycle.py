@@ -1,11 +1,10 @@
 """The work-order lifecycle (R7–R10) as one table that every step of :mod:`ops.services.work_orders` goes through.
 
 A step moves an order from one of its ``sources`` to its ``target`` status, stamps the step's time
-column, and leaves the ticket and the crew in the status that step implies. When every service
-function kept the three statuses in step by hand, the copies could drift apart (a step that forgot
-the crew left the map showing a crew "on site" that had gone home); with one table, the map, the
-board, the KPIs (R14.1) and a later dispute (R13.1) read one consistent story, and a test can walk
-the whole lifecycle (``tests/unit/test_lifecycle.py``).
+column, and leaves the ticket and the crew in the status that step implies. Kept by hand in each
+service function, the three statuses could drift apart one step at a time; with one table, the map,
+the board, the KPIs (R14.1) and a later dispute (R13.1) read one consistent story, and a test can
+walk the whole lifecycle (``tests/unit/test_lifecycle.py``).
 
 The table also says who may take each step: the action :func:`ops.permissions.require` checks,
 whether only the office may take it (cancel, reassign), and whether a crew member may take it only
@@ -16,7 +15,7 @@ event (its payload differs per step); :func:`apply` returns the order's state be
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -97,11 +96,11 @@ class Transition:
     office_only: bool = False
     #: A crew member may take it only on its own crew's order (the office on any).
     own_crew: bool = False
-    #: The statuses in the order they are declared, so a refusal lists them the same way every time.
-    allowed: tuple[WorkOrderStatus, ...] = field(init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "allowed", tuple(s for s in WorkOrderStatus if s in self.sources))
+    @property
+    def allowed(self) -> tuple[WorkOrderStatus, ...]:
+        """The stored statuses it starts from, in declared order, so a refusal lists them the same way every time."""
+        return tuple(s for s in WorkOrderStatus if s in self.sources)
 
     def allows(self, status: WorkOrderStatus | None) -> bool:
         return status in self.sources
