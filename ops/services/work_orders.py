@@ -2,8 +2,9 @@
 
 Every step is one service call that checks the actor (``require``), validates, writes the change with
 its timestamp and an audit event, and leaves the ticket's and the crew's status in step with the
-order, so the map, the KPIs (R14.1) and a later dispute (R13.1) read one consistent story. Callers
-wrap each call in ``ops.db.transaction``.
+order, so the map, the KPIs (R14.1) and a later dispute (R13.1) read one consistent story: each step's
+statuses, time stamp and who may take it are one row of :data:`ops.lifecycle.TRANSITIONS`, which
+:func:`ops.lifecycle.apply` carries out. Callers wrap each call in ``ops.db.transaction``.
 
 Errors are :class:`ops.errors.ServiceError` with a code from :mod:`ops.messages`: invalid input names
 the offending field(s); an illegal step (``status``) or a stale ``version`` is a
@@ -23,14 +24,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ops import rules
+from ops import lifecycle, rules
 from ops.audit import record, snapshot
-from ops.errors import ConflictError, ForbiddenError, NotFoundError, Problems, ServiceError
+from ops.errors import ConflictError, NotFoundError, Problems, ServiceError
+from ops.lifecycle import TRANSITIONS, Step, order_state
 from ops.models import (
     Alert,
     AlertKind,
     Crew,
-    CrewMember,
     FollowUp,
     GasReading,
     Recommendation,
@@ -39,12 +40,11 @@ from ops.models import (
     WorkOrder,
 )
 from ops.parts import PARTS
-from ops.permissions import Actor, PermissionDenied, require
+from ops.permissions import Actor
 from ops.recommendations import StoredRecommendation
 from ops.vocabulary import (
     CrewStatus,
     RepairResult,
-    Role,
     TicketClass,
     TicketStatus,
     WorkOrderStatus,
@@ -62,12 +62,6 @@ __all__ = [
     "reassign",
     "record_reading",
 ]
-
-
-
-#: Roles that act on any crew's order; a crew member only on its own crew's.
-_OFFICE = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM})
-_DISPATCHING = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM})
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -89,23 +83,6 @@ def _order(db: Session, order_id: int, version: int | None) -> WorkOrder:
     return order
 
 
-def _own_crew(db: Session, actor: Actor, order: WorkOrder) -> None:
-    """A crew member may act only on its own crew's orders; the office and the system on any."""
-    if actor.roles & _OFFICE:
-        return
-    member = actor.user_id is not None and db.scalar(sa.select(CrewMember.id).where(
-        CrewMember.user_id == actor.user_id, CrewMember.crew_id == order.crew_id)) is not None
-    if not member:
-        raise ForbiddenError("order.other_crew", "work_order_id")
-
-
-def _expect(order: WorkOrder, *allowed: WorkOrderStatus, step: str) -> None:
-    """``step`` is a key of ``ops.messages.WORDS`` (the edge says it in the user's language)."""
-    if order.status not in allowed:
-        raise ConflictError("order.wrong_step", "status",
-                            {"step": step, "status": order.status.value, "allowed": [s.value for s in allowed]})
-
-
 def _reason(value: str | None, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ServiceError("reason_required", name)
@@ -121,27 +98,6 @@ def _audit(db: Session, actor: Actor, action: str, order: WorkOrder, now: dateti
            entity_id=order.id, before=before, after=after, recommendation=recommendation, note=note, at=now)
 
 
-def _crew_status(db: Session, actor: Actor, crew: Crew, status: CrewStatus, now: datetime, note: str) -> None:
-    """The crew's map status follows its order; written here (not via crews.set_status) because an
-    API token scoped to one action may not hold ``crew.set_status``, and the order step is what the
-    actor is entitled to."""
-    if crew.status is status:
-        return
-    before = crew.status
-    crew.status = status
-    record(db, actor_id=actor.user_id, actor_label=actor.label, action="crew.set_status", entity="crew",
-           entity_id=crew.id, before={"status": before}, after={"status": status}, note=note, at=now)
-
-
-def _ticket_status(ticket: Ticket, status: TicketStatus) -> None:
-    ticket.status = status
-
-
-def _order_state(order: WorkOrder) -> dict[str, Any]:
-    return snapshot(order, ["status", "crew_id", "ticket_id", "acknowledged_at", "departed_at", "arrived_at",
-                            "completed_at", "cancelled_at", "escalated_at", "version_id"])
-
-
 # ----------------------------------------------------------------------------- dispatch
 def _top_crew(rec: StoredRecommendation | None) -> int | None:
     top = rec.top if rec is not None else None
@@ -149,15 +105,13 @@ def _top_crew(rec: StoredRecommendation | None) -> int | None:
 
 
 def _preempt(db: Session, actor: Actor, previous: WorkOrder, by: Ticket, now: datetime) -> None:
-    """A crew on its way to class-2/3 work is diverted to a class 1: its order goes back to the queue."""
-    before = _order_state(previous)
+    """A crew on its way to class-2/3 work is diverted to a class 1: its order goes back to the queue.
+
+    The step flushes, which frees the crew's one-active-order slot before the new order is inserted.
+    """
     reason = f"preempted by ticket {by.ticket_no}"
-    previous.status = WorkOrderStatus.CANCELLED
-    previous.cancelled_at = now
-    previous.cancel_reason = reason
-    _ticket_status(previous.ticket, TicketStatus.NEW)
-    db.flush()  # free the crew's one-active-order slot before the new order is inserted
-    _audit(db, actor, "order.preempt", previous, now, before=before, after=_order_state(previous), note=reason)
+    before = lifecycle.apply(db, actor, previous, Step.PREEMPT, now, reason=reason)
+    _audit(db, actor, "order.preempt", previous, now, before=before, after=order_state(previous), note=reason)
 
 
 def confirm_dispatch(
@@ -180,7 +134,7 @@ def confirm_dispatch(
     that ticket goes back to the queue for a new recommendation. A double dispatch is refused by the
     database's partial unique indexes (``IntegrityError``), whatever the application checked.
     """
-    require(actor, "dispatch.confirm")
+    lifecycle.authorize(actor, Step.DISPATCH)
     _aware(now, "now")
     ticket = db.get(Ticket, ticket_id) if _int_id(ticket_id) else None
     if ticket is None:
@@ -208,8 +162,7 @@ def confirm_dispatch(
     if busy is not None:
         divertible = (TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY
                       and TicketClass(busy.ticket.ticket_class) is not TicketClass.EMERGENCY
-                      and busy.status in (WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED,
-                                          WorkOrderStatus.EN_ROUTE))
+                      and TRANSITIONS[Step.PREEMPT].allows(busy.status))
         if not divertible:
             raise ConflictError("crew.busy", "crew_id")
         _preempt(db, actor, busy, ticket, now)
@@ -221,61 +174,49 @@ def confirm_dispatch(
         Alert.ticket_id == ticket.id, Alert.kind == AlertKind.PRE_ALERT, Alert.crew_id == crew.id)
         .order_by(Alert.id))
     order = WorkOrder(
-        ticket_id=ticket.id, crew_id=crew.id, status=WorkOrderStatus.DISPATCHED,
+        ticket_id=ticket.id, crew_id=crew.id,
         recommended_crew_id=top,
         recommendation=None if shown is None else {**shown, "decision": decision},
         override_reason=reason if decision == "override" else None, auto_dispatched=auto,
-        pre_alerted_at=pre_alert, dispatched_at=now, dispatched_by_id=actor.user_id,
+        pre_alerted_at=pre_alert, dispatched_by_id=actor.user_id,
         eta_seconds_at_dispatch=max(0, option.eta_s - rec.now_s) if option is not None and rec is not None else None,
     )
-    db.add(order)
-    _ticket_status(ticket, TicketStatus.DISPATCHED)
-    db.flush()
-    _crew_status(db, actor, crew, CrewStatus.DISPATCHED, now, f"dispatched to ticket {ticket.ticket_no}")
+    lifecycle.apply(db, actor, order, Step.DISPATCH, now)
     note = reason
     if auto:
         note = ("auto-dispatched by the system: nobody confirmed a crew within "
                 f"{rules.get_rule_settings().class1_auto_dispatch_minutes} min of the report (R7.3)")
-    _audit(db, actor, _action, order, now, after={**_order_state(order), "decision": decision,
+    _audit(db, actor, _action, order, now, after={**order_state(order), "decision": decision,
                                                   "recommended_crew_id": top},
            recommendation=shown, note=note)
     return order
 
 
 # ----------------------------------------------------------------------------- crew steps
-def _crew_open(db: Session, actor: Actor, action: str, order_id: int, now: datetime, version: int | None,
-               *allowed: WorkOrderStatus, step: str) -> WorkOrder:
+def _open(db: Session, actor: Actor, step: Step, order_id: int, now: datetime, version: int | None) -> WorkOrder:
     """The checks every crew step starts with: the right, the time, the order and version, the crew, the status."""
-    require(actor, action)
+    lifecycle.authorize(actor, step)
     _aware(now, "now")
     order = _order(db, order_id, version)
-    _own_crew(db, actor, order)
-    _expect(order, *allowed, step=step)
+    lifecycle.authorize_order(db, actor, order, step)
+    lifecycle.expect(order, step)
     return order
 
 
-def _crew_step(db: Session, actor: Actor, action: str, order_id: int, now: datetime, version: int | None,
-               allowed: WorkOrderStatus, step: str, status: WorkOrderStatus, stamp: str,
-               ticket_status: TicketStatus) -> tuple[WorkOrder, dict[str, Any]]:
-    """Move an order one lifecycle step (``status``, time ``stamp``) with its ticket; returns it and its state before."""
-    order = _crew_open(db, actor, action, order_id, now, version, allowed, step=step)
-    before = _order_state(order)
-    order.status = status
-    setattr(order, stamp, now)
-    _ticket_status(order.ticket, ticket_status)
-    db.flush()
-    return order, before
+def _step(db: Session, actor: Actor, step: Step, order_id: int, now: datetime,
+          version: int | None) -> tuple[WorkOrder, dict[str, Any] | None]:
+    """Open the order and take ``step``; returns the order and its state before, for the audit event."""
+    order = _open(db, actor, step, order_id, now, version)
+    return order, lifecycle.apply(db, actor, order, step, now)
 
 
 def acknowledge(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
     """R7.2: the crew has the order and is preparing; a late acknowledgement is recorded as such."""
-    order, before = _crew_step(db, actor, "order.acknowledge", order_id, now, version, WorkOrderStatus.DISPATCHED,
-                               "acknowledge", WorkOrderStatus.ACKNOWLEDGED, "acknowledged_at",
-                               TicketStatus.ACKNOWLEDGED)
+    order, before = _step(db, actor, Step.ACKNOWLEDGE, order_id, now, version)
     ack_by = rules.escalation_times(order.ticket.ticket_class, order.ticket.received_at, order.dispatched_at).ack_by
     late = ack_by is not None and now > ack_by
     _audit(db, actor, "order.acknowledge", order, now, before=before,
-           after={**_order_state(order), "late": late,
+           after={**order_state(order), "late": late,
                   "seconds_after_dispatch": int((now - order.dispatched_at).total_seconds())},
            note="acknowledged late (R7.2)" if late else None)
     return order
@@ -283,31 +224,25 @@ def acknowledge(db: Session, actor: Actor, order_id: int, now: datetime, *, vers
 
 def depart(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
     """The crew leaves for the site (R8.1 re-check done): the R6.1 departure for a class 1."""
-    order, before = _crew_step(db, actor, "order.update_status", order_id, now, version,
-                               WorkOrderStatus.ACKNOWLEDGED, "depart", WorkOrderStatus.EN_ROUTE, "departed_at",
-                               TicketStatus.EN_ROUTE)
-    _crew_status(db, actor, order.crew, CrewStatus.EN_ROUTE, now, f"en route to ticket {order.ticket.ticket_no}")
+    order, before = _step(db, actor, Step.DEPART, order_id, now, version)
     ticket = order.ticket
     late = ticket.depart_deadline is not None and now > ticket.depart_deadline
-    _audit(db, actor, "order.depart", order, now, before=before, after={**_order_state(order), "late": late},
+    _audit(db, actor, "order.depart", order, now, before=before, after={**order_state(order), "late": late},
            note="departed after the R6.1 deadline" if late else None)
     return order
 
 
 def arrive(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
     """R8.2: the crew is on site and confirms the fault with the customer."""
-    order, before = _crew_step(db, actor, "order.update_status", order_id, now, version, WorkOrderStatus.EN_ROUTE,
-                               "arrive", WorkOrderStatus.ON_SITE, "arrived_at", TicketStatus.ON_SITE)
-    _crew_status(db, actor, order.crew, CrewStatus.ON_SITE, now, f"on site at ticket {order.ticket.ticket_no}")
-    _audit(db, actor, "order.arrive", order, now, before=before, after=_order_state(order))
+    order, before = _step(db, actor, Step.ARRIVE, order_id, now, version)
+    _audit(db, actor, "order.arrive", order, now, before=before, after=order_state(order))
     return order
 
 
 def record_reading(db: Session, actor: Actor, order_id: int, ppm: float, measured_at: datetime, now: datetime, *,
                    version: int | None = None) -> GasReading:
     """R8.3: a gas detector reading on site, with the time it was taken (before any other work)."""
-    order = _crew_open(db, actor, "repair.file", order_id, now, version, WorkOrderStatus.ON_SITE,
-                       step="record_reading")
+    order = _open(db, actor, Step.RECORD_READING, order_id, now, version)
     problems = Problems()
     if isinstance(ppm, bool) or not isinstance(ppm, int | float) or not math.isfinite(ppm) or ppm < 0:
         problems.add("reading.ppm", "ppm")
@@ -390,21 +325,14 @@ def _callbacks(db: Session, order: WorkOrder, now: datetime) -> list[FollowUp]:
     return tasks
 
 
-def _close_order(db: Session, actor: Actor, order: WorkOrder, rec: RepairRecord, now: datetime, action: str,
-                 note: str | None) -> WorkOrder:
-    before = _order_state(order)
+def _close_order(db: Session, actor: Actor, order: WorkOrder, rec: RepairRecord, now: datetime, step: Step,
+                 action: str, note: str | None) -> WorkOrder:
+    """File the record and close the order; the ticket's status follows the result (``TICKET_AFTER_REPAIR``)."""
     db.add(rec)
-    order.status = WorkOrderStatus.COMPLETED
-    order.completed_at = now
-    if rec.result is RepairResult.FIXED:
-        _ticket_status(order.ticket, TicketStatus.COMPLETED)  # leaves the open queue, awaits its callback
-    else:
-        _ticket_status(order.ticket, TicketStatus.NEW)  # back in the queue for a follow-up visit
     tasks = _callbacks(db, order, now)  # R10.1: every completed order, whatever its result
-    db.flush()
-    _crew_status(db, actor, order.crew, CrewStatus.AVAILABLE, now, f"finished at ticket {order.ticket.ticket_no}")
+    before = lifecycle.apply(db, actor, order, step, now, result=rec.result)
     _audit(db, actor, action, order, now, before=before,
-           after={**_order_state(order), "repair_record": snapshot(rec), "ticket_status": order.ticket.status,
+           after={**order_state(order), "repair_record": snapshot(rec), "ticket_status": order.ticket.status,
                   "callback_ids": [t.id for t in tasks]}, note=note)
     return order
 
@@ -418,8 +346,7 @@ def complete(db: Session, actor: Actor, order_id: int, repair: RepairIn, now: da
     ``fixed`` the ticket leaves the open queue; "not fixed" or "needs follow-up" put it back in the
     queue for another visit. Either way the order gets its R10 callbacks (R10.1: every completed order).
     """
-    order = _crew_open(db, actor, "repair.file", order_id, now, version, WorkOrderStatus.ON_SITE,
-                       step="complete")
+    order = _open(db, actor, Step.COMPLETE, order_id, now, version)
     problems = Problems()
     cause = _text(repair.cause, "cause", problems)
     measures = _text(repair.measures, "measures", problems)
@@ -450,7 +377,7 @@ def complete(db: Session, actor: Actor, order_id: int, repair: RepairIn, now: da
         safety_advice_given=True, gas_restored_after_check=bool(repair.gas_restored_after_check),
         completed_at=now, filed_by_id=actor.user_id,
     )
-    return _close_order(db, actor, order, rec, now, "order.complete", None)
+    return _close_order(db, actor, order, rec, now, Step.COMPLETE, "order.complete", None)
 
 
 def not_fixed(db: Session, actor: Actor, order_id: int, reason: str, now: datetime, *,
@@ -460,8 +387,7 @@ def not_fixed(db: Session, actor: Actor, order_id: int, reason: str, now: dateti
     The visit is closed with a repair record of result ``needs_follow_up`` naming the reason, and the
     ticket goes back to the dispatch queue; a class 1 still needs its R8.3 reading first.
     """
-    order = _crew_open(db, actor, "repair.file", order_id, now, version, WorkOrderStatus.ON_SITE,
-                       step="not_fixed")
+    order = _open(db, actor, Step.NOT_FIXED, order_id, now, version)
     text = _reason(reason, "reason")
     reading = _first_reading(db, order)
     if TicketClass(order.ticket.ticket_class) is TicketClass.EMERGENCY and reading is None:
@@ -472,37 +398,25 @@ def not_fixed(db: Session, actor: Actor, order_id: int, reason: str, now: dateti
         gas_reading_ppm=reading.ppm if reading else None, gas_reading_at=reading.measured_at if reading else None,
         completed_at=now, filed_by_id=actor.user_id,
     )
-    return _close_order(db, actor, order, rec, now, "order.not_fixed", text)
+    return _close_order(db, actor, order, rec, now, Step.NOT_FIXED, "order.not_fixed", text)
 
 
 # ----------------------------------------------------------------------------- office steps
-def _office_only(actor: Actor, action: str) -> None:
-    if not actor.roles & _DISPATCHING:
-        raise PermissionDenied(actor, action, "order.office_only", {"step": action.split(".")[-1]})
-
-
 def cancel(db: Session, actor: Actor, order_id: int, reason: str, now: datetime, *,
            version: int | None = None) -> WorkOrder:
     """Withdraw a crew from an order (dispatcher or supervisor, with a reason); the ticket is re-queued."""
-    require(actor, "order.update_status")
-    _office_only(actor, "order.cancel")
+    lifecycle.authorize(actor, Step.CANCEL)
     _aware(now, "now")
     order = _order(db, order_id, version)
     text = _reason(reason, "reason")
-    _expect(order, WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED, WorkOrderStatus.EN_ROUTE,
-            WorkOrderStatus.ON_SITE, step="cancel")
-    return _withdraw(db, actor, order, text, now)
+    lifecycle.expect(order, Step.CANCEL)
+    return _withdraw(db, actor, order, Step.CANCEL, text, now)
 
 
-def _withdraw(db: Session, actor: Actor, order: WorkOrder, text: str, now: datetime) -> WorkOrder:
-    before = _order_state(order)
-    order.status = WorkOrderStatus.CANCELLED
-    order.cancelled_at = now
-    order.cancel_reason = text
-    _ticket_status(order.ticket, TicketStatus.NEW)
-    db.flush()
-    _crew_status(db, actor, order.crew, CrewStatus.AVAILABLE, now, f"withdrawn from ticket {order.ticket.ticket_no}")
-    _audit(db, actor, "order.cancel", order, now, before=before, after=_order_state(order), note=text)
+def _withdraw(db: Session, actor: Actor, order: WorkOrder, step: Step, text: str, now: datetime) -> WorkOrder:
+    """Cancel the order and free its crew; audited as ``order.cancel`` whether it is a cancel or a reassign."""
+    before = lifecycle.apply(db, actor, order, step, now, reason=text)
+    _audit(db, actor, "order.cancel", order, now, before=before, after=order_state(order), note=text)
     return order
 
 
@@ -513,18 +427,16 @@ def reassign(db: Session, actor: Actor, order_id: int, crew_id: int, reason: str
     The old order is cancelled with the reason and a new one confirmed for ``crew_id`` in the same
     transaction; the reason doubles as the override reason when the crew is not the recommended one.
     """
-    require(actor, "dispatch.confirm")
-    _office_only(actor, "order.reassign")
+    lifecycle.authorize(actor, Step.REASSIGN)
     _aware(now, "now")
     order = _order(db, order_id, version)
     text = _reason(reason, "reason")
-    _expect(order, WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED, WorkOrderStatus.EN_ROUTE,
-            step="reassign")
+    lifecycle.expect(order, Step.REASSIGN)
     if crew_id == order.crew_id:
         raise ConflictError("order.same_crew", "crew_id")
     if not _int_id(crew_id) or db.get(Crew, crew_id) is None:
         raise NotFoundError("crew.not_found", "crew_id")
     ticket_id = order.ticket_id
-    _withdraw(db, actor, order, f"reassigned: {text}", now)
+    _withdraw(db, actor, order, Step.REASSIGN, f"reassigned: {text}", now)
     return confirm_dispatch(db, actor, ticket_id, crew_id, recommendation_id, now, override_reason=text,
                             _action="order.reassign")
