@@ -22,10 +22,10 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from dashboard.api_models import ID_MAX, PositionIn, parse
 from dashboard.context import context
 from dashboard.errors import api_error
-from ops.board import open_tickets
 from ops.db import transaction
 from ops.errors import NotFoundError, ServiceError
 from ops.models import Crew
+from ops.reads.open_queue import open_tickets
 from ops.services.crews import record_position
 from ops.services.tokens import authenticate_token, touch_token
 

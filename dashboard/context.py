@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data.service_area import ServiceArea, load_service_area
 from ops.db import make_engine, make_session_factory
-from ops.locating import Locator
+from ops.locator import Locator
 from ops.settings import Settings
 
 EXTENSION_KEY = "gasdispatch"
@@ -58,7 +58,7 @@ class AppContext:
         with self._lock:
             if self._locator is None:
                 # deferred: shapely (0.2 s) serves intake alone; apps start without it
-                from data.locator import AreaLocator
+                from data.area_locator import AreaLocator
 
                 self._locator = AreaLocator(area)
             return self._locator

@@ -19,7 +19,7 @@ from dash import html
 
 from dashboard.i18n import format_datetime, format_duration
 from dashboard.labels import label
-from ops.board import CrewRow, TicketRow
+from ops.reads.open_queue import CrewRow, TicketRow
 from ops.rules import DEADLINE_MESSAGES, N_
 from optimizer.network import RoadNetwork
 

@@ -14,7 +14,7 @@ from dash import html
 
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
-from ops.intake_lookup import CustomerCard
+from ops.reads.caller_lookup import CustomerCard
 from ops.services.intake import ResolvedLocation
 
 

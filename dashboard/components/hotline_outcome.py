@@ -17,7 +17,7 @@ from dashboard.components.dispatch_map import CLASS_COLOURS
 from dashboard.components.hotline_form import QUESTIONS
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
-from ops.intake_lookup import TicketSummary
+from ops.reads.caller_lookup import TicketSummary
 from ops.rules import DEADLINE_MESSAGES, N_, Reason
 from ops.vocabulary import Answer, Judgement
 

@@ -16,7 +16,7 @@ from dash import html
 
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
-from ops.intake_lookup import CallbackRow
+from ops.reads.caller_lookup import CallbackRow
 from ops.rules import SafetyInstruction, safety_script
 
 #: The script lines that tell the caller to phone the emergency services themselves (R12.1).

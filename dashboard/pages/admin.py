@@ -14,10 +14,10 @@ from dashboard.context import context
 from dashboard.errors import service_error_text
 from dashboard.i18n import LANGUAGES, _, format_datetime
 from dashboard.security import current_actor, page_layout, secured_callback
-from ops.board import crew_choices
 from ops.db import transaction
 from ops.errors import ServiceError
 from ops.permissions import GRANTABLE_RIGHTS, SCOPES
+from ops.reads.open_queue import crew_choices
 from ops.rules import N_
 from ops.services import accounts
 from ops.services.tokens import create_token, list_tokens, revoke_token

@@ -1,6 +1,6 @@
 """Audit log (R13.1): who did what, when, and what the system recommended (layout and callbacks only).
 
-Read-only: the page searches the log through ``ops.audit_log`` and offers no way to change it. The
+Read-only: the page searches the log through ``ops.reads.audit_search`` and offers no way to change it. The
 date filter is in local calendar days of the configured time zone: "from" is local midnight and
 "to" includes the whole of its day. Everything people typed (labels, notes, changed values) is
 shown as plain text: the grid renders values as text and the detail panel uses ``html.Pre``.
@@ -21,7 +21,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.context import context
 from dashboard.i18n import _, format_datetime
 from dashboard.security import page_layout, secured_callback
-from ops.audit_log import (
+from ops.reads.audit_search import (
     AuditFilter,
     AuditFilterError,
     audit_actions,

@@ -1,6 +1,6 @@
 """Crew page: the current work order on a phone, its steps (R7.2, R6.1, R8.2, R8.3) and the R9 record.
 
-Layout and callbacks only: the crew, its order and the queue come from ``ops.crew_view``; every step
+Layout and callbacks only: the crew, its order and the queue come from ``ops.reads.crew_page``; every step
 is one ``ops.services.work_orders`` call, which checks the member's crew and the order's version, so
 a page left open on an order that was reassigned cannot change it. A refused step keeps what was
 typed (the form is only rebuilt after a step succeeded) and names every offending field.
@@ -24,12 +24,12 @@ from dashboard.i18n import _, format_clock, format_datetime
 from dashboard.labels import label
 from dashboard.security import current_actor, page_layout, secured_callback
 from ops import unit_of_work
-from ops.crew_view import CrewOrder, CrewPage, crew_page
 from ops.db import transaction
-from ops.dispatch_board import crew_of_user
 from ops.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError
 from ops.models import Crew
 from ops.parts import PARTS
+from ops.reads.crew_page import CrewOrder, CrewPage, crew_page
+from ops.reads.order_state import crew_of_user
 from ops.rules import DEADLINE_MESSAGES, N_
 from ops.services import work_orders
 from ops.services.crews import record_position

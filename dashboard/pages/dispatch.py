@@ -55,9 +55,9 @@ from dashboard.i18n import _, format_clock, format_datetime
 from dashboard.labels import label
 from dashboard.security import current_actor, may, page_layout, secured_callback
 from ops import unit_of_work
-from ops.board import Class1Alert, class1_awaiting_departure, crews_on_map, open_tickets
 from ops.errors import ConflictError, NotFoundError, ServiceError
 from ops.permissions import PermissionDenied
+from ops.reads.open_queue import Class1Alert, class1_awaiting_departure, crews_on_map, open_tickets
 from ops.recommendations import StoredRecommendation
 from ops.rules import N_
 
@@ -75,8 +75,8 @@ _SELECTED = TRACE_INDEX["selected"]
 # ----------------------------------------------------------------------------- reads
 def _board(now: datetime) -> tuple[list, list, list[Class1Alert], list, list]:
     """Tickets, crews, the class-1 alarm, the crew list and open alerts from one read, so they agree."""
-    from ops.alerts import open_alerts
-    from ops.dispatch_board import crew_board
+    from ops.reads.open_alerts import open_alerts
+    from ops.reads.order_state import crew_board
 
     with context().read_session() as session:
         return (open_tickets(session, now), crews_on_map(session), class1_awaiting_departure(session, now),
@@ -391,7 +391,7 @@ def _render_panel(ticket_no: str, message: Any = None) -> tuple:
     """Everything the panel shows for one ticket: a fresh recommendation while it waits for a crew,
     stored (R13.1) when the viewer may store one and a preview otherwise, else its order's progress."""
     from ops.db import transaction
-    from ops.dispatch_board import crews_on_shift, ticket_brief, ticket_numbers
+    from ops.reads.order_state import crews_on_shift, ticket_brief, ticket_numbers
     from ops.services.dispatching import recommend
 
     ctx = context()

@@ -6,7 +6,7 @@ worst case, R5.3), and the proposed class with its reasons (R6.5), the R6.2 safe
 R5.6 likely duplicates update as the agent types, so nothing has to be looked up before saving.
 
 Everything is computed by ``ops.services.intake`` (classification, location, duplicates, saving) and
-read through ``ops.intake_lookup``; the form and what it shows are drawn by the ``hotline_*``
+read through ``ops.reads.caller_lookup``; the form and what it shows are drawn by the ``hotline_*``
 components. The report is received when the call started, not when it is saved (R5.5): the
 server stamps the call at the agent's first lookup or edit (``hotline_call``). This module wires them together and turns errors into text next to the field they
 name, leaving what was typed untouched. Callbacks with many outputs or fields use Dash's named
@@ -64,7 +64,7 @@ from dashboard.i18n import _
 from dashboard.security import current_actor, page_layout, secured_callback
 from ops import unit_of_work
 from ops.errors import ServiceError
-from ops.intake_lookup import CallbackRow, lookup_customers, pending_callback_tasks, summarise
+from ops.reads.caller_lookup import CallbackRow, lookup_customers, pending_callback_tasks, summarise
 from ops.rules import N_, safety_script
 from ops.services.intake import (
     complete_callback_task,

@@ -73,7 +73,7 @@ class Alert(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by_id: Mapped[int | None] = fk("users.id", nullable=True, index=False)
-    #: A message code the pages translate (``ops.alerts.ALERT_MESSAGES``).
+    #: A message code the pages translate (``ops.reads.open_alerts.ALERT_MESSAGES``).
     message: Mapped[str] = mapped_column(sa.String(64))
     details: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
 

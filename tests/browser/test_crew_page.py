@@ -22,10 +22,10 @@ PHONE = (390, 844)
 
 def give_crew_an_order(ctx, username: str = "crew") -> int:
     """Through the services: the crew of ``username`` gets a new class-1 order; returns its id."""
-    from ops.crew_view import crew_page
     from ops.db import transaction
     from ops.models import Crew, User
     from ops.permissions import SYSTEM_ACTOR
+    from ops.reads.crew_page import crew_page
     from ops.services import work_orders as wo
     from ops.services.crews import set_status
     from ops.services.intake import ReportIn, create_ticket

@@ -24,10 +24,10 @@ pytestmark = pytest.mark.browser
 def free_crews(ctx, n: int) -> list[int]:
     """Up to ``n`` crews on shift for at least another hour, with no order and available; their ids."""
     from ops.db import transaction
-    from ops.dispatch_board import active_order_for_crew
     from ops.dispatching import shift_end
     from ops.models import Crew
     from ops.permissions import SYSTEM_ACTOR
+    from ops.reads.order_state import active_order_for_crew
     from ops.services import work_orders as wo
     from ops.services.crews import set_status
     from ops.vocabulary import CrewStatus

@@ -64,8 +64,8 @@ def crew_login_for(ctx, crew_code: str) -> str:
 
 
 def test_journey001_class1_from_report_to_repair_record_and_callback(dash_duo, demo_app, ctx):
-    from ops.board import open_tickets
     from ops.models import AuditEvent, Crew, FollowUp, GasReading, RepairRecord, Ticket, WorkOrder
+    from ops.reads.open_queue import open_tickets
     from ops.vocabulary import TicketStatus, WorkOrderStatus
 
     crews = free_crews(ctx, 3)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from ops.alerts import open_alerts
 from ops.db import transaction
 from ops.errors import ServiceError
 from ops.models import Alert, AuditEvent
 from ops.permissions import Actor, PermissionDenied
+from ops.reads.open_alerts import open_alerts
 from ops.scheduler import run_escalations
 from ops.services.alerts import acknowledge_alert
 from ops.vocabulary import Role

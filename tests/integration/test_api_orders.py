@@ -28,7 +28,7 @@ def web(tmp_path):
                           shift_pattern="day", shift_start_hour=8, shift_end_hour=20, status="available", now=NOW)
         cr02 = db.scalar(sa.select(Crew).where(Crew.code == "CR02"))
         cr02.last_lon, cr02.last_lat = float(net.lon[15]), float(net.lat[15])  # the far corner
-        from data.locator import AreaLocator
+        from data.area_locator import AreaLocator
 
         report = intake.ReportIn(channel="hotline", reporter_name="Ana", phone="+56 9 5555 0100", address="Calle 1",
                                  symptom="gas_leak", started_at=NOW, lon=float(net.lon[1]), lat=float(net.lat[1]),

@@ -94,7 +94,7 @@ def test_plan_all_replaces_the_plan_in_force_only_for_those_who_may(world):
 def test_a_recommendation_stored_under_the_old_slack_names_is_still_confirmed_and_displayed(world):
     """No stored row is rewritten: an old payload is read by the one adapter wherever it is used."""
     from ops.audit import record
-    from ops.audit_log import audit_event
+    from ops.reads.audit_search import audit_event
     from ops.recommendations import StoredRecommendation
     from ops.services.work_orders import confirm_dispatch
 

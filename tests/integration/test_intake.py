@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from data.locator import AreaLocator
+from data.area_locator import AreaLocator
 from data.service_area import ServiceArea
 from ops.db import transaction
 from ops.errors import ConflictError, ServiceError

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from ops.db import transaction
 from ops.errors import ServiceError
-from ops.intake_lookup import pending_callback_tasks
 from ops.models import AuditEvent, IntakeCallbackTask
 from ops.permissions import PermissionDenied
+from ops.reads.caller_lookup import pending_callback_tasks
 from ops.services import intake
 from ops.vocabulary import FollowUpStatus, Role
 from tests.integration.conftest import T0

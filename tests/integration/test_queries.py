@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from ops.board import open_tickets
 from ops.db import transaction
 from ops.models import Ticket
 from ops.queries import at_risk, awaiting_crew
+from ops.reads.open_queue import open_tickets
 from ops.rules import NextDeadline, get_rule_settings
 from ops.scheduler import run_escalations
 from ops.services import work_orders as wo

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard.security import callback_actions
-from data.locator import AreaLocator
+from data.area_locator import AreaLocator
 from ops.db import transaction
 from ops.errors import ServiceError
 from ops.models import AuditEvent, Crew, PlanInForce, Recommendation, Ticket, User

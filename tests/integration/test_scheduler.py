@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from ops.alerts import open_alerts
 from ops.db import transaction
 from ops.models import Alert, AuditEvent, SchedulerLease, Ticket, WorkOrder
+from ops.reads.open_alerts import open_alerts
 from ops.recommendations import StoredRecommendation
 from ops.scheduler import acquire_lease, run_escalations, tick
 from ops.services import work_orders as wo
@@ -115,7 +115,7 @@ def test_no_red_alert_once_a_crew_has_departed(setup):
 @pytest.mark.parametrize("undo", ["reassign", "cancel"])
 def test_r7_4_a_departure_undone_by_reassignment_or_cancellation_does_not_count(setup, undo):
     """Departed at minute 3, then moved to another crew (or withdrawn) at minute 5: nobody is on the way."""
-    from ops.board import class1_awaiting_departure
+    from ops.reads.open_queue import class1_awaiting_departure
 
     sessions, ids = setup
     with transaction(sessions) as db:

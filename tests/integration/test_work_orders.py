@@ -305,7 +305,7 @@ def test_a_class1_crew_is_not_diverted(world):
 
 
 def test_dispatch_board_reads_the_order_of_a_crew_and_a_ticket(world):
-    from ops.dispatch_board import (
+    from ops.reads.order_state import (
         active_order_for_crew,
         crew_of_user,
         latest_recommendation,

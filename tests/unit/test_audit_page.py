@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import dashboard.security
-from ops.audit_log import AuditFilterError, change_summary, local_period
+from ops.reads.audit_search import AuditFilterError, change_summary, local_period
 from tests.unit.pages import PAGES, load_page
 
 

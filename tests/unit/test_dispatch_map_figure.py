@@ -12,7 +12,7 @@ from dashboard.components.dispatch_map import (
     time_left_colour,
     time_left_text,
 )
-from ops.board import CrewRow, TicketRow
+from ops.reads.open_queue import CrewRow, TicketRow
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 

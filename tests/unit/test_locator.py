@@ -1,12 +1,12 @@
-"""data.locator.AreaLocator: the offline street match, the service-area test and districts (R5.1)."""
+"""data.area_locator.AreaLocator: the offline street match, the service-area test and districts (R5.1)."""
 
 from __future__ import annotations
 
 import pytest
 
-from data.locator import AreaLocator
+from data.area_locator import AreaLocator
 from data.service_area import ServiceArea
-from ops.locating import Locator, normalise_street_text
+from ops.locator import Locator, normalise_street_text
 from optimizer.network import grid_network
 
 #: One street per row of a 4 × 4 grid (100 m apart), as OpenStreetMap names them in Coquimbo.

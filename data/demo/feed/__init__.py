@@ -25,13 +25,13 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.area_locator import AreaLocator
 from data.demo.feed.actors import ensure_crew_logins, is_demo_database, user_actor
 from data.demo.feed.config import FeedConfig, FeedReport
 from data.demo.feed.crews import CrewSimulator, visit_plan
 from data.demo.feed.dispatch import any_crew_free, confirm_one, waiting_tickets
 from data.demo.feed.reports import draw_intake_report
 from data.demo.scenario import HOUR_PROFILE
-from data.locator import AreaLocator
 from data.service_area import ServiceArea
 from ops import rules
 from ops.db import transaction

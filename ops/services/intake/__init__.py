@@ -21,7 +21,8 @@ what to fix. Unknown yes/no answers are stored as ``unknown`` and classified as 
 from ops.services.intake.after import change_class, link_report, record_safety_instruction
 from ops.services.intake.callbacks import complete_callback_task
 from ops.services.intake.create import create_ticket, replay_idempotent
-from ops.services.intake.locate import find_duplicates, resolve_location
+from ops.services.intake.duplicates import find_duplicates
+from ops.services.intake.location import resolve_location
 from ops.services.intake.report import (
     CHANNEL_ALIASES,
     LONGEST_CALL,

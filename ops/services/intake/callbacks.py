@@ -19,7 +19,7 @@ from ops.permissions import Actor, require
 from ops.services.intake.report import MAX_TEXT, _aware
 from ops.vocabulary import FollowUpStatus
 
-#: Audit vocabulary of the task, also read by ``ops.intake_lookup.pending_callback_tasks``.
+#: Audit vocabulary of the task, also read by ``ops.reads.caller_lookup.pending_callback_tasks``.
 AUDIT_ENTITY = "intake_callback_task"
 ACTION_DONE = "intake.callback_done"
 ACTION_ATTEMPT = "intake.callback_attempt"

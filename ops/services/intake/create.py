@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ops import rules
 from ops.audit import jsonable, record, snapshot
 from ops.errors import ConflictError, ServiceError
-from ops.locating import Locator
+from ops.locator import Locator
 from ops.models import (
     ClassChange,
     District,
@@ -26,7 +26,8 @@ from ops.models import (
     TicketReporter,
 )
 from ops.permissions import Actor, require
-from ops.services.intake.locate import find_duplicates, resolve_location
+from ops.services.intake.duplicates import find_duplicates
+from ops.services.intake.location import resolve_location
 from ops.services.intake.report import (
     MAX_KEY_LENGTH,
     IntakeResult,

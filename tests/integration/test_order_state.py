@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ops.db import transaction
-from ops.dispatch_board import crew_board, crews_on_shift, ticket_brief
 from ops.dispatching import SERVICE_MINUTES, build_state
 from ops.models import Recommendation
 from ops.plan_in_force import load_plan
+from ops.reads.order_state import crew_board, crews_on_shift, ticket_brief
 from ops.recommendations import StoredRecommendation
 from ops.services import work_orders as wo
 from ops.services.dispatching import replan

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ops.board import class1_awaiting_departure
 from ops.db import transaction
-from ops.intake_lookup import lookup_customers, phone_digits, ticket_summary
+from ops.reads.caller_lookup import lookup_customers, phone_digits, ticket_summary
+from ops.reads.open_queue import class1_awaiting_departure
 from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
 
 

@@ -2,7 +2,7 @@
 
 ``ops`` must not import ``data`` or ``dashboard`` (dependencies point one way), yet intake has to ask
 "is this point in our service area?", "which street is this address on?" and "which district is
-it in?". :class:`Locator` is that question list; ``data.locator.AreaLocator`` answers it from the
+it in?". :class:`Locator` is that question list; ``data.area_locator.AreaLocator`` answers it from the
 loaded service area, and tests can answer it with a few lines of their own.
 """
 

@@ -22,6 +22,7 @@ from ops.queries import (
     ticket_is_open,
 )
 from ops.queries import class1_awaiting_departure as awaiting_departure
+from ops.reads.ticket_head import TicketHead, head_fields
 from ops.rules import Deadlines, next_deadline
 from ops.vocabulary import CrewStatus
 
@@ -32,17 +33,10 @@ __all__ = ["ACTIVE_ORDER_STATUSES", "OPEN_STATUSES", "Class1Alert", "CrewRow", "
 
 
 @dataclass(frozen=True)
-class TicketRow:
-    id: int
-    ticket_no: str
-    ticket_class: int
-    status: str
-    symptom: str
-    address: str
+class TicketRow(TicketHead):
+    """An open ticket in the grid and on the map, with its crew and the next deadline it races."""
+
     district: str
-    lon: float
-    lat: float
-    received_at: datetime
     crew_code: str | None
     deadline_label: str | None
     deadline_at: datetime | None
@@ -98,10 +92,7 @@ def open_tickets(session: Session, now: datetime) -> list[TicketRow]:
             dispatched_at=ticket.dispatched_at, departed_at=ticket.departed_at, arrived_at=ticket.arrived_at,
         )
         result.append(TicketRow(
-            id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class),
-            status=str(ticket.status), symptom=str(ticket.symptom), address=ticket.address,
-            district=ticket.district or "", lon=ticket.lon, lat=ticket.lat, received_at=ticket.received_at,
-            crew_code=ticket.crew_code,
+            **head_fields(ticket), district=ticket.district or "", crew_code=ticket.crew_code,
             deadline_label=nxt.label if nxt else None,
             deadline_at=nxt.at if nxt else None,
             seconds_left=nxt.time_left(now).total_seconds() if nxt else None,

@@ -1,4 +1,4 @@
-"""The service area as an intake :class:`ops.locating.Locator`: inside test, street match, district.
+"""The service area as an intake :class:`ops.locator.Locator`: inside test, street match, district.
 
 Everything here works offline, from what ``ServiceArea`` already holds: the road network's node
 coordinates, a street name per node and the districts' GeoJSON. There is no geocoder and no house
@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry import shape
 
 from data.service_area import ServiceArea
-from ops.locating import StreetMatch, normalise_street_text
+from ops.locator import StreetMatch, normalise_street_text
 
 #: A point further than this from every road node is outside the area: no crew could drive to it.
 DEFAULT_MAX_DISTANCE_M = 1000.0

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ops.crew_view import crew_page
 from ops.db import transaction
 from ops.models import Alert, AlertKind, User
+from ops.reads.crew_page import crew_page
 from ops.services import work_orders as wo
 from tests.integration.dispatch_world import SUPERVISOR, World
 

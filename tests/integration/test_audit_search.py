@@ -15,7 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from ops import audit
-from ops.audit_log import (
+from ops.db import transaction
+from ops.errors import ServiceError
+from ops.models import AuditEvent, RepairRecord
+from ops.reads.audit_search import (
     AuditFilter,
     AuditFilterError,
     audit_actions,
@@ -23,9 +26,6 @@ from ops.audit_log import (
     audit_event,
     search_audit,
 )
-from ops.db import transaction
-from ops.errors import ServiceError
-from ops.models import AuditEvent, RepairRecord
 from ops.vocabulary import RepairResult
 
 if TYPE_CHECKING:

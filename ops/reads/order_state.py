@@ -1,6 +1,6 @@
 """Read queries of the work-order loop for the dispatch page and the crew page (no writes here).
 
-``ops.board`` draws the map; this module answers the questions around one ticket or one crew: which
+``ops.reads.open_queue`` draws the map; this module answers the questions around one ticket or one crew: which
 order is active, what was recommended last, and what the crew must do next.
 """
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ops.models import Crew, CrewMember, GasReading, Recommendation, Ticket, WorkOrder
 from ops.queries import order_is_active
+from ops.reads.ticket_head import TicketHead, head_fields
 from ops.vocabulary import CrewStatus, WorkOrderStatus
 
 __all__ = ["CrewBoardRow", "CrewChoice", "OrderRow", "TicketBrief", "active_order_for_crew", "crew_board", "crew_of_user",
@@ -104,18 +105,9 @@ def crew_of_user(db: Session, user_id: int | None) -> int | None:
 
 # ----------------------------------------------------------------------------- the dispatch page's panel
 @dataclass(frozen=True)
-class TicketBrief:
+class TicketBrief(TicketHead):
     """One ticket as the recommendation panel heads it, with its current (or last) work order."""
 
-    id: int
-    ticket_no: str
-    ticket_class: int
-    status: str
-    symptom: str
-    address: str
-    lon: float
-    lat: float
-    received_at: datetime
     order: OrderRow | None
 
 
@@ -128,9 +120,7 @@ def ticket_brief(db: Session, ticket_no: str) -> TicketBrief | None:
     active = [o for o in orders if WorkOrderStatus(o.status).is_active]
     order = active[-1] if active else (orders[-1] if orders else None)
     return TicketBrief(
-        id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class), status=str(ticket.status),
-        symptom=str(ticket.symptom), address=ticket.address, lon=ticket.lon, lat=ticket.lat,
-        received_at=ticket.received_at, order=order,
+        **head_fields(ticket), order=order,
     )
 
 

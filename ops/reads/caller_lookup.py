@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import AuditEvent, Customer, District, IntakeCallbackTask, Ticket
+from ops.reads.ticket_head import TicketHead, head_fields
 from ops.rules import Deadlines
 from ops.vocabulary import FollowUpStatus
 
@@ -69,16 +70,9 @@ class CustomerCard:
 
 
 @dataclass(frozen=True)
-class TicketSummary:
+class TicketSummary(TicketHead):
     """What the hotline confirmation and the duplicate list show about one ticket."""
 
-    id: int
-    ticket_no: str
-    ticket_class: int
-    status: str
-    symptom: str
-    address: str
-    received_at: datetime
     reporters: int
     deadlines: Deadlines
     location_approximate: bool
@@ -147,9 +141,7 @@ def recent_tickets(session: Session, customer_id: int, limit: int = 5) -> list[P
 def summarise(ticket: Ticket) -> TicketSummary:
     """Plain fields of a loaded ticket, to be read after its session has closed."""
     return TicketSummary(
-        id=ticket.id, ticket_no=ticket.ticket_no, ticket_class=int(ticket.ticket_class), status=str(ticket.status),
-        symptom=str(ticket.symptom), address=ticket.address, received_at=ticket.received_at,
-        reporters=len(ticket.reporters), deadlines=Deadlines.from_ticket(ticket),
+        **head_fields(ticket), reporters=len(ticket.reporters), deadlines=Deadlines.from_ticket(ticket),
         location_approximate=bool(ticket.location_approximate),
     )
 
