@@ -55,11 +55,17 @@ from dashboard.i18n import _, format_clock, format_datetime
 from dashboard.labels import label
 from dashboard.security import current_actor, may, page_layout, secured_callback
 from ops import unit_of_work
+from ops.db import transaction
 from ops.errors import ConflictError, NotFoundError, ServiceError
 from ops.permissions import PermissionDenied
+from ops.reads.open_alerts import open_alerts
 from ops.reads.open_queue import Class1Alert, class1_awaiting_departure, crews_on_map, open_tickets
+from ops.reads.order_state import crew_board, crews_on_shift, ticket_brief, ticket_numbers
 from ops.recommendations import StoredRecommendation
 from ops.rules import N_
+from ops.services.alerts import acknowledge_alert
+from ops.services.dispatching import recommend, replan
+from ops.services.work_orders import confirm_dispatch
 
 dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispatch", order=0,
                    action="board.view")
@@ -75,8 +81,6 @@ _SELECTED = TRACE_INDEX["selected"]
 # ----------------------------------------------------------------------------- reads
 def _board(now: datetime) -> tuple[list, list, list[Class1Alert], list, list]:
     """Tickets, crews, the class-1 alarm, the crew list and open alerts from one read, so they agree."""
-    from ops.reads.open_alerts import open_alerts
-    from ops.reads.order_state import crew_board
 
     with context().read_session() as session:
         return (open_tickets(session, now), crews_on_map(session), class1_awaiting_departure(session, now),
@@ -286,19 +290,14 @@ def layout(**_query) -> html.Div:
 # ----------------------------------------------------------------------------- live refresh
 @secured_callback(
     "board.view",
-    Output("dispatch-map", "figure"),
-    Output("open-tickets-grid", "rowData"),
-    Output("dispatch-summary", "children"),
-    Output("class1-banner", "children"),
-    Output("crew-grid", "rowData"),
-    Output("alerts-list", "children"),
-    Output("alerts-tab", "label"),
-    Output("class1-ids", "data"),
-    Input("dispatch-refresh", "n_intervals"),
-    Input("dispatch-changed", "data"),
+    output={"map": Output("dispatch-map", "figure"), "tickets": Output("open-tickets-grid", "rowData"),
+            "summary": Output("dispatch-summary", "children"), "banner": Output("class1-banner", "children"),
+            "crews": Output("crew-grid", "rowData"), "alerts": Output("alerts-list", "children"),
+            "alerts_label": Output("alerts-tab", "label"), "class1_ids": Output("class1-ids", "data")},
+    inputs={"tick": Input("dispatch-refresh", "n_intervals"), "changed": Input("dispatch-changed", "data")},
     prevent_initial_call=True,
 )
-def refresh(_n: int | None, _changed: int | None):
+def refresh(tick: int | None, changed: int | None) -> dict[str, Any]:
     """Patch only the markers: the base layers stay in the browser (no re-sent GeoJSON)."""
     ctx = context()
     now = ctx.clock()
@@ -309,10 +308,10 @@ def refresh(_n: int | None, _changed: int | None):
     for i, trace in enumerate(data["data"]):
         for key, value in trace.items():
             patch["data"][i][key] = value
-    return (patch, _grid_rows(tickets, now, tz), _summary(tickets, crews, now, tz),
-            class1_banner(alerts, tz), crew_rows(crew_list, now, tz, _),
-            alert_items(open_, tz, _, can_acknowledge=may("alert.acknowledge")), _alerts_label(open_),
-            [a.ticket_no for a in alerts])
+    return {"map": patch, "tickets": _grid_rows(tickets, now, tz), "summary": _summary(tickets, crews, now, tz),
+            "banner": class1_banner(alerts, tz), "crews": crew_rows(crew_list, now, tz, _),
+            "alerts": alert_items(open_, tz, _, can_acknowledge=may("alert.acknowledge")),
+            "alerts_label": _alerts_label(open_), "class1_ids": [a.ticket_no for a in alerts]}
 
 
 # R6.1 audible alert: the browser beeps once per class-1 ticket it has not beeped for, and hands the
@@ -356,25 +355,34 @@ def select_ticket(rows: list[dict] | None, click: dict | None, new_class1: dict 
     return ticket_no, {"ids": [ticket_no]}
 
 
-_PANEL_OUT = (
-    Output("rec-header", "children", allow_duplicate=True),
-    Output("rec-body", "children", allow_duplicate=True),
-    Output("rec-actions", "hidden", allow_duplicate=True),
-    Output("rec-confirm", "disabled", allow_duplicate=True),
-    Output("rec-confirm", "children", allow_duplicate=True),
-    Output("rec-dispatch-other", "disabled", allow_duplicate=True),
-    Output("rec-confirm-why", "children", allow_duplicate=True),
-    Output("rec-crew-choice", "options", allow_duplicate=True),
-    Output("rec-crew-choice", "value", allow_duplicate=True),
-    Output("rec-reason", "value", allow_duplicate=True),
-    Output("rec-err-override_reason", "children", allow_duplicate=True),
-    Output("rec-err-crew_id", "children", allow_duplicate=True),
-    Output("rec-message", "children", allow_duplicate=True),
-    Output("dispatch-rec", "data", allow_duplicate=True),
-    Output("dispatch-map", "figure", allow_duplicate=True),
-    Output("rec-refresh", "disabled", allow_duplicate=True),
-    Output("rec-reason", "invalid", allow_duplicate=True),
-)
+#: Everything the recommendation panel shows, by name (the panel and Confirm both redraw it).
+_PANEL_OUT = {
+    "header": Output("rec-header", "children", allow_duplicate=True),
+    "body": Output("rec-body", "children", allow_duplicate=True),
+    "actions_hidden": Output("rec-actions", "hidden", allow_duplicate=True),
+    "confirm_disabled": Output("rec-confirm", "disabled", allow_duplicate=True),
+    "confirm_label": Output("rec-confirm", "children", allow_duplicate=True),
+    "other_disabled": Output("rec-dispatch-other", "disabled", allow_duplicate=True),
+    "confirm_why": Output("rec-confirm-why", "children", allow_duplicate=True),
+    "crew_options": Output("rec-crew-choice", "options", allow_duplicate=True),
+    "crew_choice": Output("rec-crew-choice", "value", allow_duplicate=True),
+    "reason": Output("rec-reason", "value", allow_duplicate=True),
+    "reason_error": Output("rec-err-override_reason", "children", allow_duplicate=True),
+    "crew_error": Output("rec-err-crew_id", "children", allow_duplicate=True),
+    "message": Output("rec-message", "children", allow_duplicate=True),
+    "selection": Output("dispatch-rec", "data", allow_duplicate=True),
+    "map": Output("dispatch-map", "figure", allow_duplicate=True),
+    "refresh_disabled": Output("rec-refresh", "disabled", allow_duplicate=True),
+    "reason_invalid": Output("rec-reason", "invalid", allow_duplicate=True),
+}
+
+
+def _panel_outputs(header: Any, body: Any, message: Any, halo: Patch, **shown: Any) -> dict[str, Any]:
+    """The panel's outputs: a ticket that awaits no recommendation unless ``shown`` says otherwise."""
+    return {"header": header, "body": body, "actions_hidden": True, "confirm_disabled": True,
+            "confirm_label": _("Confirm"), "other_disabled": True, "confirm_why": "", "crew_options": [],
+            "crew_choice": None, "reason": "", "reason_error": "", "crew_error": "", "message": message,
+            "selection": None, "map": halo, "refresh_disabled": False, "reason_invalid": False, **shown}
 
 
 def _crew_options(rec: StoredRecommendation, crews: list) -> list[dict[str, str | int]]:
@@ -387,12 +395,9 @@ def _crew_options(rec: StoredRecommendation, crews: list) -> list[dict[str, str 
     return out
 
 
-def _render_panel(ticket_no: str, message: Any = None) -> tuple:
+def _render_panel(ticket_no: str, message: Any = None) -> dict[str, Any]:
     """Everything the panel shows for one ticket: a fresh recommendation while it waits for a crew,
     stored (R13.1) when the viewer may store one and a preview otherwise, else its order's progress."""
-    from ops.db import transaction
-    from ops.reads.order_state import crews_on_shift, ticket_brief, ticket_numbers
-    from ops.services.dispatching import recommend
 
     ctx = context()
     now = ctx.clock()
@@ -410,15 +415,14 @@ def _render_panel(ticket_no: str, message: Any = None) -> tuple:
     if brief is None:
         alert = dbc.Alert(_("Ticket {ticket} no longer exists.").format(ticket=ticket_no), color="warning",
                           className="py-1 px-2 mb-0")
-        return (html.B(ticket_no), alert, True, True, _("Confirm"), True, "", [], None, "", "", "", message,
-                None, _halo(None, None), True, False)
+        return _panel_outputs(html.B(ticket_no), alert, message, _halo(None, None), refresh_disabled=True)
     header = ticket_header(brief.ticket_no, brief.ticket_class, brief.symptom, brief.address, brief.received_at,
                            now, _)
     halo = _halo(brief.lon, brief.lat)
     if rec is None:
         body = (order_view(brief.order, tz, _) if brief.order is not None else
                 dbc.Alert(_("Status") + ": " + label(brief.status), color="secondary", className="py-1 px-2 mb-0"))
-        return (header, body, True, True, _("Confirm"), True, "", [], None, "", "", "", message, None, halo, False, False)
+        return _panel_outputs(header, body, message, halo)
     can_confirm = may("dispatch.confirm")
     why = "" if can_confirm else _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5).")
     top = rec.top
@@ -428,9 +432,10 @@ def _render_panel(ticket_no: str, message: Any = None) -> tuple:
     confirm_label = _("Confirm {crew}").format(crew=top.crew_code) if top is not None else _("Confirm")
     store = {"ticket_id": brief.id, "ticket_no": brief.ticket_no, "recommendation_id": rec.recommendation_id,
              "top": top.crew_id if top is not None else None}
-    return (header, recommendation_view(rec, tz, numbers, _), False,
-            not (can_confirm and top is not None and not top.busy), confirm_label,
-            not can_confirm, why, _crew_options(rec, crews), None, "", "", "", message, store, halo, False, False)
+    return _panel_outputs(header, recommendation_view(rec, tz, numbers, _), message, halo, actions_hidden=False,
+                          confirm_disabled=not (can_confirm and top is not None and not top.busy),
+                          confirm_label=confirm_label, other_disabled=not can_confirm, confirm_why=why,
+                          crew_options=_crew_options(rec, crews), selection=store)
 
 
 def _halo(lon: float | None, lat: float | None) -> Patch:
@@ -442,12 +447,11 @@ def _halo(lon: float | None, lat: float | None) -> Patch:
 
 @secured_callback(
     "board.view",
-    *_PANEL_OUT,
-    Input("dispatch-selected", "data"),
-    Input("rec-refresh", "n_clicks"),
+    output=_PANEL_OUT,
+    inputs={"ticket_no": Input("dispatch-selected", "data"), "refresh": Input("rec-refresh", "n_clicks")},
     prevent_initial_call=True,
 )
-def show_recommendation(ticket_no: str | None, _refresh: int | None):
+def show_recommendation(ticket_no: str | None, refresh: int | None) -> dict[str, Any]:
     """Recomputed on selection and on the button only: an optimizer call is too dear for every tick."""
     if not ticket_no:
         raise PreventUpdate
@@ -456,25 +460,19 @@ def show_recommendation(ticket_no: str | None, _refresh: int | None):
 
 @secured_callback(
     "dispatch.confirm",
-    *_PANEL_OUT,
-    Output("dispatch-changed", "data", allow_duplicate=True),
-    Input("rec-confirm", "n_clicks"),
-    Input("rec-dispatch-other", "n_clicks"),
-    State("dispatch-rec", "data"),
-    State("rec-crew-choice", "value"),
-    State("rec-reason", "value"),
-    State("dispatch-changed", "data"),
+    output={**_PANEL_OUT, "changed": Output("dispatch-changed", "data", allow_duplicate=True)},
+    inputs={"n_top": Input("rec-confirm", "n_clicks"), "n_other": Input("rec-dispatch-other", "n_clicks")},
+    state={"rec": State("dispatch-rec", "data"), "chosen": State("rec-crew-choice", "value"),
+           "reason": State("rec-reason", "value"), "changed": State("dispatch-changed", "data")},
     prevent_initial_call=True,
 )
 def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: int | None, reason: str | None,
-            changed: int | None):
+            changed: int | None) -> dict[str, Any]:
     """R7.1: confirm the top crew, or another with a reason; the service decides, the panel shows why."""
-    from ops.services.work_orders import confirm_dispatch
 
     trigger = dash.ctx.triggered_id
     if not rec or not (n_top if trigger == "rec-confirm" else n_other):
         raise PreventUpdate
-    keep = [dash.no_update] * len(_PANEL_OUT)
     errors = {"override_reason": "", "crew_id": ""}
     if trigger == "rec-confirm":
         crew_id, why = rec.get("top"), None
@@ -498,20 +496,20 @@ def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: in
             else:
                 message = dbc.Alert(_("Not dispatched: the ticket changed meanwhile.") + " " + service_error_text(exc),
                                     color="warning", className="py-1 px-2 mb-0", id="rec-error")
-                return (*_render_panel(rec["ticket_no"], message), (changed or 0) + 1)
+                return {**_render_panel(rec["ticket_no"], message), "changed": (changed or 0) + 1}
         except ServiceError as exc:
             errors.update(field_texts(exc, list(errors), fallback="crew_id"))
         else:
             message = dbc.Alert(_("Dispatched: crew {crew} is on its way to {ticket}.").format(
                 crew=crew_code, ticket=rec["ticket_no"]), color="success", className="py-1 px-2 mb-0",
                 id="rec-dispatched", duration=8000)
-            return (*_render_panel(rec["ticket_no"], message), (changed or 0) + 1)
-    out = list(keep)
-    out[10], out[11] = errors["override_reason"], errors["crew_id"]
-    out[16] = bool(errors["override_reason"])
-    out[12] = dbc.Alert(_("Not dispatched: see the message under the field. Nothing was saved."),
-                        color="danger", className="py-1 px-2 mb-0", id="rec-error")
-    return (*out, dash.no_update)
+            return {**_render_panel(rec["ticket_no"], message), "changed": (changed or 0) + 1}
+    # Refused: the messages under their fields, everything typed kept, nothing else redrawn.
+    return {**{name: dash.no_update for name in _PANEL_OUT}, "changed": dash.no_update,
+            "reason_error": errors["override_reason"], "crew_error": errors["crew_id"],
+            "reason_invalid": bool(errors["override_reason"]),
+            "message": dbc.Alert(_("Not dispatched: see the message under the field. Nothing was saved."),
+                                 color="danger", className="py-1 px-2 mb-0", id="rec-error")}
 
 
 # ----------------------------------------------------------------------------- plan all
@@ -527,7 +525,6 @@ def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: in
 def plan_all(n_clicks: int | None):
     """One OR-Tools plan of the whole queue: it becomes the plan in force and each proposal is stored as
     the recommendation it answers, for those who may (``dispatch.plan``); a preview for the others."""
-    from ops.services.dispatching import replan
 
     if not n_clicks:
         raise PreventUpdate
@@ -554,7 +551,6 @@ def plan_all(n_clicks: int | None):
 def confirm_selected(n_clicks: int | None, selected: list[dict] | None, rows: list[dict] | None,
                      changed: int | None):
     """Each ticked proposal in its own transaction: a stale one is reported, the rest still go."""
-    from ops.services.work_orders import confirm_dispatch
 
     if not n_clicks:
         raise PreventUpdate
@@ -599,7 +595,6 @@ def confirm_selected(n_clicks: int | None, selected: list[dict] | None, rows: li
 )
 def acknowledge(clicks: list[int | None], changed: int | None):
     """The office has seen an escalation (R7.2–R7.4): who and when are recorded; the list refreshes."""
-    from ops.services.alerts import acknowledge_alert
 
     trigger = dash.ctx.triggered_id
     clicks = clicks if isinstance(clicks, list) else [clicks]
