@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from dashboard.api_models import ID_MAX, PositionIn, parse
 from dashboard.context import context
 from dashboard.errors import api_error
+from ops import unit_of_work
 from ops.db import transaction
 from ops.errors import NotFoundError, ServiceError
 from ops.models import Crew
@@ -234,15 +236,20 @@ def report_position(code: str) -> ResponseReturnValue:
     if "\x00" in code:  # no crew code has one, and PostgreSQL cannot even compare it
         raise NotFoundError("crew.not_found", "code")
     ctx = context()
-    with transaction(ctx.sessions) as db:
+
+    def report(db: Session) -> bool:
         crew = db.scalar(sa.select(Crew).where(Crew.code == code))
         if crew is None and code.isdigit() and int(code) <= ID_MAX:  # the crew's id works too
             crew = db.get(Crew, int(code))
         if crew is None:
             raise NotFoundError("crew.not_found", "code")
         if g.identity.crew_id != crew.id:
-            return error(403, "this token is not bound to this crew")
+            return False
         record_position(db, g.identity.actor, crew, ping.lon, ping.lat, ping.at or ctx.clock(), source="api")
+        return True
+
+    if not unit_of_work.run(ctx.sessions, report):
+        return error(403, "this token is not bound to this crew")
     return jsonify({"crew": code, "lon": ping.lon, "lat": ping.lat}), 201
 
 

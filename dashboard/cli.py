@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -298,20 +299,20 @@ def _read_password(username: str) -> str:
 
 def cmd_user_create(args: argparse.Namespace) -> None:
     # deferred: SQLAlchemy and the services (0.8 s)
-    from ops.db import transaction
+    from ops import unit_of_work
     from ops.services.accounts import create_user
 
     username = args.name.strip().lower()
     if Role.CREW_MEMBER.value in args.role and not args.crew:
         raise UserError("a crew member must be linked to a crew: pass --crew CODE")
     password = _read_password(username)
-    with _accounts_db() as factory, transaction(factory) as session:
-        user = create_user(
+    with _accounts_db() as factory:
+        user = unit_of_work.run(factory, lambda session: create_user(
             session, _cli_actor(), username=username, display_name=args.display_name or args.name,
             roles=args.role, password=password, now=datetime.now(UTC), language=args.language,
             crew_code=args.crew,
-        )
-        roles = ", ".join(sorted(r.value for r in user.role_set))
+        ))
+    roles = ", ".join(sorted(r.value for r in user.role_set))
     print(f"user {user.username} created ({roles})")
 
 
@@ -356,7 +357,7 @@ def _token_owner(session, username: str | None):
 
 def cmd_token_create(args: argparse.Namespace) -> None:
     # deferred: SQLAlchemy and the services (0.8 s)
-    from ops.db import transaction
+    from ops import unit_of_work
     from ops.services.tokens import create_token
 
     expires_at = None
@@ -367,14 +368,18 @@ def cmd_token_create(args: argparse.Namespace) -> None:
             raise UserError(f"--expires: {args.expires!r} is not an ISO 8601 time") from None
         if expires_at.tzinfo is None:
             raise UserError("--expires must include a UTC offset, e.g. 2027-01-31T00:00:00+00:00")
-    with _accounts_db() as factory, transaction(factory) as session:
+
+    def create(session: Any) -> tuple[str, str]:
         owner = _token_owner(session, args.user)
         token, raw = create_token(
             session, _cli_actor(), user_id=owner.id, name=args.name, scopes=args.scope, crew_code=args.crew,
             now=datetime.now(UTC), expires_at=expires_at,
         )
-        summary = (f"token #{token.id} {token.name!r} for {owner.username} "
-                   f"(scopes: {', '.join(token.scopes)}) created; it is shown only now, store it safely:")
+        return (f"token #{token.id} {token.name!r} for {owner.username} "
+                f"(scopes: {', '.join(token.scopes)}) created; it is shown only now, store it safely:"), raw
+
+    with _accounts_db() as factory:
+        summary, raw = unit_of_work.run(factory, create)
     # Only the token goes to standard output, so that TOKEN=$(gasdispatch token create ...) works.
     print(summary, file=sys.stderr)
     print(raw)
@@ -382,13 +387,13 @@ def cmd_token_create(args: argparse.Namespace) -> None:
 
 def cmd_token_revoke(args: argparse.Namespace) -> None:
     # deferred: SQLAlchemy and the services (0.8 s)
-    from ops.db import transaction
+    from ops import unit_of_work
     from ops.services.tokens import revoke_token
 
-    with _accounts_db() as factory, transaction(factory) as session:
-        token = revoke_token(session, _cli_actor(), args.id, now=datetime.now(UTC))
-        name = token.name
-    print(f"token #{args.id} {name!r} revoked")
+    with _accounts_db() as factory:
+        token = unit_of_work.run(factory, lambda session: revoke_token(session, _cli_actor(), args.id,
+                                                                        now=datetime.now(UTC)))
+    print(f"token #{args.id} {token.name!r} revoked")
 
 
 def cmd_token_list(args: argparse.Namespace) -> None:

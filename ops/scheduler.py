@@ -27,9 +27,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from ops import rules
+from ops import rules, unit_of_work
 from ops.audit import record
-from ops.db import transaction
 from ops.dispatching import build_state, epoch, from_epoch
 from ops.errors import ServiceError
 from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
@@ -296,8 +295,8 @@ def replan(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork,
             return False
         state = build_state(db, now, network)
     result = plan(state, budget_s)
-    with transaction(sessions) as db:
-        adopt_plan(db, SYSTEM_ACTOR, result, now=now, source="scheduler", state=state)
+    unit_of_work.run(sessions, lambda db: adopt_plan(db, SYSTEM_ACTOR, result, now=now, source="scheduler",
+                                                     state=state))
     return True
 
 
@@ -311,11 +310,9 @@ def tick(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, h
     With ``replan_every_s`` the tick also keeps the plan in force fresh (after the escalations,
     which must not wait for a search).
     """
-    with transaction(sessions) as db:
-        if not acquire_lease(db, holder, now, ttl_s=ttl_s):
-            return None
-    with transaction(sessions) as db:
-        report = run_escalations(db, now, network)
+    if not unit_of_work.run(sessions, lambda db: acquire_lease(db, holder, now, ttl_s=ttl_s)):
+        return None
+    report = unit_of_work.run(sessions, lambda db: run_escalations(db, now, network))
     if replan_every_s is not None:
         try:
             report.replanned = replan(sessions, now, network, every_s=replan_every_s)

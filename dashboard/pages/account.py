@@ -18,7 +18,7 @@ from dashboard.security import (
     page_layout,
     secured_callback,
 )
-from ops.db import transaction
+from ops import unit_of_work
 from ops.errors import ServiceError
 from ops.rules import N_
 from ops.services.auth import change_password as change_password_service
@@ -69,9 +69,9 @@ def change_password(n_clicks, old, new, repeat):
     actor = current_actor()
     ctx = context()
     try:
-        with transaction(ctx.sessions) as db:
-            change_password_service(db, actor, actor.user_id, old_password=old or "", new_password=new or "",
-                                    now=ctx.clock(), current_token=session.get(SESSION_TOKEN_KEY))
+        unit_of_work.run(ctx.sessions, lambda db: change_password_service(
+            db, actor, actor.user_id, old_password=old or "", new_password=new or "", now=ctx.clock(),
+            current_token=session.get(SESSION_TOKEN_KEY)))
     except ServiceError as exc:
         return dbc.Alert(service_error_text(exc), color="danger")
     return dbc.Alert(_("Password changed. Your other sessions have been signed out."), color="success")

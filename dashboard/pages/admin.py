@@ -9,12 +9,13 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
+from sqlalchemy.orm import Session
 
 from dashboard.context import context
 from dashboard.errors import service_error_text
 from dashboard.i18n import LANGUAGES, _, format_datetime
 from dashboard.security import current_actor, page_layout, secured_callback
-from ops.db import transaction
+from ops import unit_of_work
 from ops.errors import ServiceError
 from ops.permissions import GRANTABLE_RIGHTS, SCOPES
 from ops.reads.open_queue import crew_choices
@@ -213,13 +214,11 @@ def create_user(n_clicks, username, display_name, password, language, roles, cre
         raise PreventUpdate
     ctx, now = _ctx_now()
     try:
-        with transaction(ctx.sessions) as db:
-            user = accounts.create_user(
-                db, current_actor(), username=username or "", display_name=display_name or "",
-                roles=roles or [], password=password or "", language=language or "zh_CN",
-                crew_code=crew if Role.CREW_MEMBER.value in (roles or []) else None, now=now,
-            )
-            name = user.username
+        name = unit_of_work.run(ctx.sessions, lambda db: accounts.create_user(
+            db, current_actor(), username=username or "", display_name=display_name or "",
+            roles=roles or [], password=password or "", language=language or "zh_CN",
+            crew_code=crew if Role.CREW_MEMBER.value in (roles or []) else None, now=now,
+        ).username)
     except ServiceError as exc:
         return {"result": _failure(exc), "rows": dash.no_update}
     return {"result": dbc.Alert(_("User {name} created.").format(name=name), color="success"),
@@ -255,18 +254,20 @@ def change_user(_save, _disable, _enable, selected, roles, rights, crew) -> dict
     user_id = int(selected[0]["id"])
     ctx, now = _ctx_now()
     actor = current_actor()
+    def save(db: Session) -> None:
+        if trigger == "save-roles":
+            accounts.set_roles(db, actor, user_id, roles or [], now=now,
+                               crew_code=crew if crew and Role.CREW_MEMBER.value in (roles or []) else None)
+            current = accounts.get_user(db, user_id).right_set
+            for right in sorted(set(rights or []) - current):
+                accounts.grant_right(db, actor, user_id, right, now=now)
+            for right in sorted(current - set(rights or [])):
+                accounts.revoke_right(db, actor, user_id, right, now=now)
+        else:
+            accounts.set_active(db, actor, user_id, trigger == "enable-user", now=now)
+
     try:
-        with transaction(ctx.sessions) as db:
-            if trigger == "save-roles":
-                accounts.set_roles(db, actor, user_id, roles or [], now=now,
-                                   crew_code=crew if crew and Role.CREW_MEMBER.value in (roles or []) else None)
-                current = accounts.get_user(db, user_id).right_set
-                for right in sorted(set(rights or []) - current):
-                    accounts.grant_right(db, actor, user_id, right, now=now)
-                for right in sorted(current - set(rights or [])):
-                    accounts.revoke_right(db, actor, user_id, right, now=now)
-            else:
-                accounts.set_active(db, actor, user_id, trigger == "enable-user", now=now)
+        unit_of_work.run(ctx.sessions, save)
     except ServiceError as exc:
         return {"result": _failure(exc), "rows": dash.no_update}
     return {"result": dbc.Alert(_("Saved."), color="success"), "rows": _user_rows()}
@@ -290,25 +291,24 @@ def change_tokens(_create, _revoke, name, owner, scopes, crew, selected) -> dict
     trigger = dash.ctx.triggered_id
     if trigger is None:
         raise PreventUpdate
+    if trigger == "create-token" and owner is None:
+        return {"result": dbc.Alert(_("Choose the token's owner."), color="warning"), "rows": dash.no_update}
+    if trigger != "create-token" and not selected:
+        return {"result": dbc.Alert(_("Select a token first."), color="warning"), "rows": dash.no_update}
     ctx, now = _ctx_now()
     try:
-        with transaction(ctx.sessions) as db:
-            if trigger == "create-token":
-                if owner is None:
-                    return {"result": dbc.Alert(_("Choose the token's owner."), color="warning"),
-                            "rows": dash.no_update}
-                _token, raw = create_token(db, current_actor(), user_id=int(owner), name=name or "",
-                                           scopes=scopes or [], crew_code=crew or None, now=now)
-                message = dbc.Alert([
-                    html.Div(_("Copy this token now; it will not be shown again:")),
-                    html.Code(raw, id="new-token-value", className="user-select-all"),
-                ], color="success")
-            else:
-                if not selected:
-                    return {"result": dbc.Alert(_("Select a token first."), color="warning"),
-                            "rows": dash.no_update}
-                revoke_token(db, current_actor(), int(selected[0]["id"]), now=now)
-                message = dbc.Alert(_("Token revoked."), color="success")
+        if trigger == "create-token":
+            _token, raw = unit_of_work.run(ctx.sessions, lambda db: create_token(
+                db, current_actor(), user_id=int(owner), name=name or "", scopes=scopes or [],
+                crew_code=crew or None, now=now))
+            message = dbc.Alert([
+                html.Div(_("Copy this token now; it will not be shown again:")),
+                html.Code(raw, id="new-token-value", className="user-select-all"),
+            ], color="success")
+        else:
+            unit_of_work.run(ctx.sessions, lambda db: revoke_token(db, current_actor(), int(selected[0]["id"]),
+                                                                   now=now))
+            message = dbc.Alert(_("Token revoked."), color="success")
     except ServiceError as exc:
         return {"result": _failure(exc), "rows": dash.no_update}
     return {"result": message, "rows": _token_rows()}

@@ -15,6 +15,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, Patch, State, dcc, html
 from dash.exceptions import PreventUpdate
+from sqlalchemy.orm import Session
 
 from dashboard.components.crew_map import crew_map_figure
 from dashboard.components.dispatch_map import CLASS_COLOURS, time_left_text
@@ -24,7 +25,6 @@ from dashboard.i18n import _, format_clock, format_datetime
 from dashboard.labels import label
 from dashboard.security import current_actor, page_layout, secured_callback
 from ops import unit_of_work
-from ops.db import transaction
 from ops.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError
 from ops.models import Crew
 from ops.parts import PARTS
@@ -527,15 +527,16 @@ def report_position(position: dict | None, error: dict | None):
     actor = current_actor()
     speed = position.get("speed")
     heading = position.get("heading")
+    def ping(db: Session) -> None:
+        crew_id = crew_of_user(db, actor.user_id if actor else None)
+        if crew_id is None:
+            raise PreventUpdate
+        record_position(db, actor, db.get(Crew, crew_id), position.get("lon"), position.get("lat"), now, source="gps",
+                        speed_kmh=speed * 3.6 if isinstance(speed, int | float) and speed >= 0 else None,
+                        heading_deg=heading if isinstance(heading, int | float) and 0 <= heading < 360 else None)
+
     try:
-        with transaction(ctx.sessions) as db:
-            crew_id = crew_of_user(db, actor.user_id if actor else None)
-            if crew_id is None:
-                raise PreventUpdate
-            record_position(db, actor, db.get(Crew, crew_id), position.get("lon"), position.get("lat"),
-                            now, source="gps",
-                            speed_kmh=speed * 3.6 if isinstance(speed, int | float) and speed >= 0 else None,
-                            heading_deg=heading if isinstance(heading, int | float) and 0 <= heading < 360 else None)
+        unit_of_work.run(ctx.sessions, ping)
     except (ServiceError, TypeError):
         return _("Position not available: allow location access for this site and try again.")
     return _("Position sent at {time}").format(time=format_datetime(now, ctx.settings.timezone, "%H:%M"))

@@ -33,7 +33,7 @@ from data.demo.feed.dispatch import any_crew_free, confirm_one, waiting_tickets
 from data.demo.feed.reports import draw_intake_report
 from data.demo.scenario import HOUR_PROFILE
 from data.service_area import ServiceArea
-from ops import rules
+from ops import rules, unit_of_work
 from ops.db import transaction
 from ops.models import Crew, Customer, WorkOrder
 from ops.permissions import Actor
@@ -102,8 +102,7 @@ class DemoFeed:
         """Run one action in its own transaction; counted only once committed, a failure never fatal."""
         done = FeedReport()
         try:
-            with transaction(sessions) as db:
-                action(db, done)
+            unit_of_work.run(sessions, lambda db: action(db, done))
         except Exception as exc:  # one refused action must not stop the rest of the world
             log.warning("demo feed: %s failed: %s", what, exc)
             report.errors.append(f"{what}: {type(exc).__name__}: {exc}")
