@@ -53,6 +53,8 @@ ENTITY_LABELS: dict[str, str] = {
     "user_session": N_("Session"),
     "api_token": N_("API token"),
     "demo": N_("Demo data"),
+    "alert": N_("Alert"),
+    "plan_in_force": N_("Plan in force"),
 }
 
 #: The filter fields as the user sees them, for messages that name the field.

@@ -79,3 +79,18 @@ def test_change_summary_lists_only_what_changed() -> None:
     assert change_summary(None, None) == ""
     long = change_summary(None, {f"k{i}": "x" * 50 for i in range(20)})
     assert len(long) == 240 and long.endswith("…")
+
+
+def test_every_entity_a_service_audits_has_a_name_on_the_page(page) -> None:
+    """A code written by ``record(..., entity="...")`` must not reach the screen raw (e.g. ``plan_in_force``)."""
+    import ast
+    from pathlib import Path
+
+    module, _registered, _actions = page
+    written = set()
+    for path in (Path(__file__).resolve().parents[2] / "ops").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.keyword) and node.arg == "entity" and isinstance(node.value, ast.Constant):
+                written.add(node.value.value)
+    assert {"ticket", "work_order", "plan_in_force"} <= written  # the scan sees the services
+    assert written - set(module.ENTITY_LABELS) == set()
