@@ -28,6 +28,7 @@ from ops.audit import record, snapshot
 from ops.errors import ConflictError, ForbiddenError
 from ops.models import Crew, CrewMember, Ticket, WorkOrder
 from ops.permissions import Actor, PermissionDenied, require
+from ops.queries import ACTIVE_ORDER_STATUSES
 from ops.vocabulary import CrewStatus, RepairResult, Role, TicketStatus, WorkOrderStatus
 
 __all__ = [
@@ -114,7 +115,7 @@ class Transition:
         return self.ticket_by_result[RepairResult(result)]
 
 
-_ACTIVE = frozenset(s for s in WorkOrderStatus if s.is_active)
+_ACTIVE = frozenset(ACTIVE_ORDER_STATUSES)
 _BEFORE_SITE = frozenset({WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED, WorkOrderStatus.EN_ROUTE})
 _ON_SITE = frozenset({WorkOrderStatus.ON_SITE})
 

@@ -14,22 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import Crew, District, Ticket, WorkOrder
-from ops.queries import (
-    ACTIVE_ORDER_STATUSES,
-    OPEN_TICKET_STATUSES,
-    at_risk,
-    order_is_active,
-    ticket_is_open,
-)
+from ops.queries import at_risk, order_is_active, ticket_is_open
 from ops.queries import class1_awaiting_departure as awaiting_departure
 from ops.reads.ticket_head import TicketHead, head_fields
 from ops.rules import Deadlines, next_deadline
 from ops.vocabulary import CrewStatus
 
-#: Kept for readers that imported them from here; the facts live in ``ops.queries``.
-OPEN_STATUSES = OPEN_TICKET_STATUSES
-__all__ = ["ACTIVE_ORDER_STATUSES", "OPEN_STATUSES", "Class1Alert", "CrewRow", "TicketRow", "class1_awaiting_departure",
-           "crew_choices", "crews_on_map", "open_tickets", "ticket_deadlines"]
+__all__ = ["Class1Alert", "CrewRow", "TicketRow", "class1_awaiting_departure", "crew_choices", "crews_on_map",
+           "open_tickets"]
 
 
 @dataclass(frozen=True)
@@ -58,11 +50,6 @@ class CrewRow:
     #: Where the crew's active order is (to draw its route while en route).
     target_lon: float | None = None
     target_lat: float | None = None
-
-
-def ticket_deadlines(ticket: Ticket) -> Deadlines:
-    """Kept for readers that imported it from here: :meth:`ops.rules.Deadlines.from_ticket`."""
-    return Deadlines.from_ticket(ticket)
 
 
 #: The ticket columns the board shows and its deadlines need: selecting these rather than whole

@@ -41,13 +41,13 @@ from ops.models import (
 )
 from ops.parts import PARTS
 from ops.permissions import Actor
+from ops.queries import order_is_active
 from ops.recommendations import StoredRecommendation
 from ops.vocabulary import (
     CrewStatus,
     RepairResult,
     TicketClass,
     TicketStatus,
-    WorkOrderStatus,
 )
 
 __all__ = [
@@ -157,8 +157,7 @@ def confirm_dispatch(
     if top != crew.id and reason is None:
         raise ServiceError("dispatch.override_reason", "override_reason")
 
-    busy = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id,
-                                                WorkOrder.status.in_([s for s in WorkOrderStatus if s.is_active])))
+    busy = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id, order_is_active()))
     if busy is not None:
         divertible = (TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY
                       and TicketClass(busy.ticket.ticket_class) is not TicketClass.EMERGENCY
