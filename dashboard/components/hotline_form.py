@@ -27,7 +27,7 @@ from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
 from ops.errors import Problems
 from ops.rules import N_
-from ops.services.intake import ReportIn, preview_classification
+from ops.services.intake import ReportIn
 from ops.vocabulary import Answer, Channel, Judgement, Symptom, TicketClass
 
 #: R6.4: the customer chooses a two-hour appointment slot.
@@ -336,13 +336,3 @@ def preview_report(symptom: str, answers: Mapping[str, str | None], urgency: str
     """The report as far as it is typed, for the live proposal: only what the class depends on."""
     return ReportIn(channel=Channel.HOTLINE, reporter_name="", phone="", address="", symptom=symptom,
                     started_at=now, urgency=urgency or Judgement.GENERAL.value, major_leak=bool(major), **answers)
-
-
-def raise_needs_reason(report: ReportIn) -> bool:
-    """R6.5 logs every change of class with why: the form asks the reason for raising it too.
-
-    (Lowering is left to the service, which also asks for a supervisor and says so more precisely.)
-    """
-    if report.requested_class is None or (report.class_reason or "").strip():
-        return False
-    return int(report.requested_class) < int(preview_classification(report).ticket_class)

@@ -43,7 +43,6 @@ from dashboard.components.hotline_form import (
     fault_column,
     map_point,
     preview_report,
-    raise_needs_reason,
 )
 from dashboard.components.hotline_outcome import (
     confirmation,
@@ -424,8 +423,6 @@ def save(n_clicks: int | None, **form: Any) -> dict[str, Any]:
     key = form["idempotency_key"]
     try:
         report = build_report(form, tz)
-        if raise_needs_reason(report):
-            raise ServiceError("required", "class_reason")
 
         def file(db: Session) -> tuple[Any, Any]:
             result = create_ticket(db, actor, report, now=ctx.clock(), locator=ctx.locator, idempotency_key=key)

@@ -74,20 +74,3 @@ def test_every_problem_lands_next_to_a_field_of_the_form():
     assert _shown(err.value) == {"phone": "not a phone number", "location": "lies outside the service area",
                                  "class": "must be 1 to 200 characters"}
     assert hotline_errors.errors_out() == [""] * len(hotline_errors.ERROR_FIELDS)
-
-
-def test_raising_the_class_asks_for_a_reason_lowering_is_left_to_the_service(page):
-    from datetime import UTC, datetime
-
-    from ops.services.intake import ReportIn
-
-    module, _registered, _actions = page
-    base = ReportIn(channel="hotline", reporter_name="A", phone="+56 9 5555 0199", address="x",
-                    symptom="installation", odour="no", started_at=datetime(2026, 11, 26, tzinfo=UTC))
-    assert not module.raise_needs_reason(base)  # as proposed (class 3)
-    assert module.raise_needs_reason(ReportIn(**{**base.__dict__, "requested_class": 1}))
-    assert not module.raise_needs_reason(ReportIn(**{**base.__dict__, "requested_class": 1,
-                                                     "class_reason": "elderly caller alone"}))
-    assert not module.raise_needs_reason(ReportIn(**{**base.__dict__, "requested_class": 3}))
-    leak = ReportIn(**{**base.__dict__, "symptom": "gas_leak", "requested_class": 2})
-    assert not module.raise_needs_reason(leak)  # lowering: the service refuses it (supervisor, reason)
