@@ -89,10 +89,11 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
     ("post", "/tickets/{ticket_id}/dispatch"): Operation(
         "Confirm a crew for a ticket (R7.1)", m.DispatchIn,
         responses={201: ("the new work order", m.WorkOrderOut),
-                   404: ("no such ticket", m.ErrorOut),
-                   409: ("the ticket already has a crew, or a concurrent dispatch won", m.ErrorOut),
-                   422: ("invalid body, an unknown crew or recommendation, or a crew other than the top "
-                         "recommendation without override_reason", m.ErrorOut)}),
+                   404: ("no such ticket, crew or recommendation", m.ErrorOut),
+                   409: ("the ticket already has a crew, the crew is busy or off shift, or a concurrent "
+                         "dispatch won", m.ErrorOut),
+                   422: ("invalid body, or a crew other than the top recommendation without override_reason",
+                         m.ErrorOut)}),
     ("post", "/workorders/{order_id}/ack"): Operation(
         "The crew acknowledges the order (R7.2)", m.StepIn, body_required=False, responses=_STEP_ANSWERS),
     ("post", "/workorders/{order_id}/depart"): Operation(
@@ -113,7 +114,7 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
     ("post", "/workorders/{order_id}/reassign"): Operation(
         "Move the order to another crew, with a reason (R7.3)", m.ReassignIn,
         responses={**_STEP_ANSWERS, 201: ("the new work order", m.WorkOrderOut),
-                   422: ("invalid body, or an unknown crew or recommendation", m.ErrorOut)}),
+                   404: ("no such work order, crew or recommendation", m.ErrorOut)}),
     ("post", "/crews/{code}/positions"): Operation(
         "A crew device's GPS ping (the token is bound to its crew)", m.PositionIn,
         responses={201: ("the ping is recorded", m.PositionOut), 404: ("no such crew", m.ErrorOut)}),

@@ -41,12 +41,12 @@ def _iso(value: datetime | None) -> str | None:
 
 def order_json(order: Any) -> dict[str, Any]:
     """A work order as the API shows it (the crew page and the dispatch board read the same fields)."""
-    shown = StoredRecommendation.from_payload(order.recommendation) if order.recommendation else None
+    shown = order.recommendation or {}  # two top-level keys of the stored copy: no need to type it all
     return {
         "id": order.id, "ticket_id": order.ticket_id, "crew_id": order.crew_id, "status": order.status.value,
         "version": order.version_id, "recommended_crew_id": order.recommended_crew_id,
-        "recommendation_id": shown.recommendation_id if shown else None,
-        "decision": shown.decision if shown else None, "override_reason": order.override_reason,
+        "recommendation_id": shown.get("recommendation_id"),
+        "decision": shown.get("decision"), "override_reason": order.override_reason,
         "auto_dispatched": order.auto_dispatched, "pre_alerted_at": _iso(order.pre_alerted_at),
         "dispatched_at": _iso(order.dispatched_at), "acknowledged_at": _iso(order.acknowledged_at),
         "departed_at": _iso(order.departed_at), "arrived_at": _iso(order.arrived_at),

@@ -63,12 +63,12 @@ def field_texts(exc: ServiceError, fields: Sequence[str], *, fallback: str | Non
     return {name: "; ".join(parts) for name, parts in texts.items()}
 
 
-def api_error(exc: ServiceError, **extra: Any) -> Response:
+def api_error(exc: ServiceError) -> Response:
     """The API's body for a refusal: ``{"error", "code", "fields"}`` in English, with its status code."""
     body: dict[str, Any] = {"error": str(exc), "code": exc.code, "fields": exc.fields}
     if isinstance(exc, PermissionDenied):
         body["action"] = exc.action
-    response = jsonify({**body, **extra})
+    response = jsonify(body)
     response.status_code = STATUS[exc.kind]
     return response
 

@@ -27,6 +27,7 @@ __all__ = [
     "ForbiddenError",
     "NotFoundError",
     "Problem",
+    "Problems",
     "ServiceError",
     "english",
 ]
@@ -138,12 +139,7 @@ class Problems:
     def __contains__(self, field: str) -> bool:
         return any(p.field == field for p in self._items)
 
-    def __bool__(self) -> bool:
-        return bool(self._items)
-
     def raise_if_any(self, kind: type[ServiceError] = ServiceError) -> None:
         if self._items:
             raise kind.of(self._items)
 
-
-__all__ += ["Problems"]

@@ -28,10 +28,8 @@ from optimizer.dispatch_types import Reason
 if TYPE_CHECKING:
     from ops.models import Recommendation
 
-__all__ = ["SLACK_NAMES", "SLACK_RENAMES", "Displaced", "Option", "StoredRecommendation", "current_slack"]
+__all__ = ["SLACK_RENAMES", "Displaced", "Option", "StoredRecommendation", "current_slack"]
 
-#: The deadlines a slack is measured against (``optimizer.dispatch_types.slack_of``), most urgent first.
-SLACK_NAMES = ("depart_by", "onsite_target", "onsite_limit", "slot_end")
 #: Slack keys of payloads stored before the rename → the deadline's name.
 SLACK_RENAMES: Mapping[str, str] = MappingProxyType({
     "depart_30": "depart_by",

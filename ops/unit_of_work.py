@@ -37,13 +37,14 @@ def run(sessions: sessionmaker[Session], work: Callable[[Session], T], *,
     try:
         with transaction(sessions) as db:
             return work(db)
-    except sa.exc.IntegrityError:
+    except sa.exc.IntegrityError as exc:
+        # ``from exc``: the answer is a 409, but the log keeps which constraint refused what.
         if replay is None:
-            raise ConflictError("conflict", "status") from None
+            raise ConflictError("conflict", "status") from exc
         with transaction(sessions) as db:
             result = replay(db)
         if result is None:
-            raise ConflictError("conflict", "status") from None
+            raise ConflictError("conflict", "status") from exc
         return result
-    except StaleDataError:
-        raise ConflictError("conflict", "status") from None
+    except StaleDataError as exc:
+        raise ConflictError("conflict", "status") from exc

@@ -19,7 +19,7 @@ from flask_babel import pgettext
 
 from dashboard.i18n import format_clock, format_datetime
 from dashboard.labels import LABELS, label
-from ops.recommendations import SLACK_RENAMES, Option, StoredRecommendation
+from ops.recommendations import Option, StoredRecommendation
 from ops.rules import N_, get_rule_settings
 from optimizer.dispatch_types import Reason
 
@@ -54,10 +54,9 @@ def duration_text(minutes: int, _: Translate) -> str:
 def deadline_label(name: str, _: Translate, ticket_class: int | None = None) -> str:
     """The deadline a slack is measured against, with the configured numbers (R6: they are settings).
 
-    ``name`` is a key of ``optimizer.dispatch_types.slack_of`` (an old stored key is read under its
-    new name); the on-site target depends on the class (60 min for class 1, 4 h for class 2 by default).
+    ``name`` is a key of ``optimizer.dispatch_types.slack_of`` (an old stored key was renamed when the
+    option was read, ``ops.recommendations.current_slack``); the on-site target depends on the class (60 min for class 1, 4 h for class 2 by default).
     """
-    name = SLACK_RENAMES.get(name, name)
     rules = get_rule_settings()
     if name == "depart_by":
         return _("depart ≤{time}").format(time=duration_text(rules.class1_depart_minutes, _))

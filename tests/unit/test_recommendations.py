@@ -91,7 +91,6 @@ def test_deadline_labels_show_the_configured_numbers(rules):
     assert panel.deadline_label("onsite_target", identity, 1) == "on site ≤1 h (target)"
     assert panel.deadline_label("onsite_target", identity, 2) == "on site ≤4 h (target)"
     assert panel.deadline_label("onsite_limit", identity) == "on site ≤8 h"
-    assert panel.deadline_label("onsite_8h", identity) == "on site ≤8 h"  # an old key, read under its new name
     rules(class1_depart_minutes=25, class1_onsite_target_minutes=50, class2_onsite_target_minutes=180,
           class2_onsite_limit_minutes=390)
     assert panel.deadline_label("depart_by", identity) == "depart ≤25 min"
