@@ -33,10 +33,10 @@ from ops.dispatching import build_state, epoch, from_epoch
 from ops.errors import ServiceError
 from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR
-from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at
+from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at, store_plan
 from ops.queries import at_risk, awaiting_crew, class1_awaiting_departure, crew_on_the_way
 from ops.recommendations import StoredRecommendation
-from ops.services.dispatching import adopt_plan, recommend
+from ops.services.dispatching import recommend
 from ops.services.work_orders import confirm_dispatch
 from ops.vocabulary import TicketClass, WorkOrderStatus
 from optimizer.dispatch_types import DispatchState
@@ -295,8 +295,9 @@ def replan(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork,
             return False
         state = build_state(db, now, network)
     result = plan(state, budget_s)
-    unit_of_work.run(sessions, lambda db: adopt_plan(db, SYSTEM_ACTOR, result, now=now, source="scheduler",
-                                                     state=state))
+    # The minute-by-minute refresh of a cache (five rows kept), not a decision: no audit line, unlike
+    # a person's "Plan all" (ops.services.dispatching.replan), which replaces the plan others work to.
+    unit_of_work.run(sessions, lambda db: store_plan(db, result, now, "scheduler", state))
     return True
 
 

@@ -78,9 +78,9 @@ def _store(db: Session, actor: Actor, rec: StoredRecommendation, now: datetime) 
 
 def adopt_plan(db: Session, actor: Actor, plan: Plan, *, now: datetime, source: str,
                state: DispatchState | None = None) -> PlanInForce:
-    """Make ``plan`` the plan in force from ``now`` (clicks insert into it, R7.3 dispatches by it).
-
-    For the scheduler, which plans outside any transaction and stores the result in a short one.
+    """Make a person's ``plan`` the plan in force from ``now`` (clicks insert into it, R7.3 dispatches
+    by it), with the audit line that says who replaced which plan. The scheduler's once-a-minute
+    refresh of the same cache stores its plan directly (``ops.plan_in_force.store_plan``).
     """
     require(actor, "dispatch.plan")
     _aware(now, "now")
