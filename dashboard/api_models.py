@@ -27,7 +27,7 @@ from pydantic import (
     ValidationError,
 )
 
-from ops.errors import Problem, ServiceError
+from ops.errors import ID_MAX, Problem, ServiceError
 from ops.parts import PARTS
 from ops.services.intake.report import MAX_KEY_LENGTH, MAX_TEXT
 from ops.vocabulary import Judgement, RepairResult, Symptom
@@ -56,8 +56,7 @@ __all__ = [
 
 #: The largest value of an INTEGER column (ids, versions, counts): PostgreSQL's is 32-bit. A larger
 #: id names nothing (404); binding it in a query would make PostgreSQL (and SQLite beyond 64 bits) fail.
-INT32_MAX = 2**31 - 1
-ID_MAX = INT32_MAX
+INT32_MAX = 2**31 - 1  # also ops.errors.ID_MAX: the database's integer columns
 #: The longest Idempotency-Key header intake keeps.
 IDEMPOTENCY_KEY_MAX = MAX_KEY_LENGTH
 #: The API's spelling of the intake channels (``app`` is ``web_app`` inside).

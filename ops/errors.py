@@ -17,19 +17,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, Self
 
 from ops.messages import MESSAGES
 
 __all__ = [
+    "ID_MAX",
     "ConflictError",
     "ForbiddenError",
     "NotFoundError",
     "Problem",
     "Problems",
     "ServiceError",
+    "check_aware",
     "english",
+    "is_id",
 ]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -143,3 +147,18 @@ class Problems:
         if self._items:
             raise kind.of(self._items)
 
+
+#: The largest row id: the id columns are 32-bit integers on PostgreSQL, and a larger number would
+#: reach the database as an error (SQLite's overflow, PostgreSQL's out of range) rather than "no such row".
+ID_MAX = 2**31 - 1
+
+
+def is_id(value: object) -> bool:
+    """Whether ``value`` can name a row: a whole number (not a bool) from 1 to :data:`ID_MAX`."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= ID_MAX
+
+
+def check_aware(value: object, field: str) -> None:
+    """Refuse a time without its UTC offset: every clock in the rules compares instants (``field`` named)."""
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ServiceError("aware_time_required", field)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ops.audit import record
-from ops.errors import ConflictError, NotFoundError, ServiceError
+from ops.errors import ConflictError, NotFoundError, ServiceError, check_aware
 from ops.models import Alert
 from ops.permissions import Actor, require
 
@@ -23,8 +23,7 @@ __all__ = ["acknowledge_alert"]
 def acknowledge_alert(db: Session, actor: Actor, alert_id: int, now: datetime, *, note: str | None = None) -> Alert:
     """Mark one alert seen by ``actor``; a second acknowledgement is refused so the first one stands."""
     require(actor, "alert.acknowledge")
-    if not isinstance(now, datetime) or now.utcoffset() is None:
-        raise ServiceError("aware_time_required", "now")
+    check_aware(now, "now")
     valid_id = isinstance(alert_id, int) and not isinstance(alert_id, bool)
     alert = db.get(Alert, alert_id) if valid_id else None
     if alert is None:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.audit import record, snapshot
-from ops.errors import ServiceError
+from ops.errors import ServiceError, check_aware
 from ops.models import Crew, CrewMember, CrewPosition, Depot, User
 from ops.permissions import Actor, require
 from ops.vocabulary import CrewStatus, ShiftPattern, Skill
@@ -45,18 +45,13 @@ def _check_lon_lat(lon: float, lat: float) -> None:
         raise ServiceError("crew.latitude", "lat", {"value": repr(lat)})
 
 
-def _aware(value: datetime, field: str) -> None:
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ServiceError("aware_time_required", field)
-
-
 def create_depot(
     session: Session, actor: Actor, *, name: str, lon: float, lat: float,
     district_id: int | None = None, now: datetime,
 ) -> Depot:
     """A depot where crews start their shift."""
     require(actor, "crew.manage")
-    _aware(now, "now")
+    check_aware(now, "now")
     if not name.strip():
         raise ServiceError("depot.name_required", "name")
     _check_lon_lat(lon, lat)
@@ -87,7 +82,7 @@ def create_crew(
 ) -> Crew:
     """A crew with its skills, shift (local hours; end < start runs past midnight) and members."""
     require(actor, "crew.manage")
-    _aware(now, "now")
+    check_aware(now, "now")
     code = code.strip()
     if not code:
         raise ServiceError("crew.code_required", "code")
@@ -156,7 +151,7 @@ def record_position(
     must not pull the marker backwards.
     """
     require(actor, "crew.report_position")
-    _aware(at, "at")
+    check_aware(at, "at")
     _check_lon_lat(lon, lat)
     if speed_kmh is not None and not (math.isfinite(speed_kmh) and speed_kmh >= 0):
         raise ServiceError("crew.speed", "speed_kmh", {"value": repr(speed_kmh)})
@@ -183,7 +178,7 @@ def set_status(
 ) -> Crew:
     """Change what the map shows for ``crew`` (on/off shift, available, en route ...), audited."""
     require(actor, "crew.set_status")
-    _aware(at, "at")
+    check_aware(at, "at")
     try:
         new = CrewStatus(status)
     except ValueError:

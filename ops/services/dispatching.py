@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ops.audit import record
 from ops.dispatching import Proposal, QueuePlan, plan_whole_queue, rank_crews, stored_recommendation
-from ops.errors import NotFoundError, ServiceError
+from ops.errors import NotFoundError, ServiceError, check_aware, is_id
 from ops.models import PlanInForce, Recommendation
 from ops.permissions import Actor, require
 from ops.plan_in_force import store_plan
@@ -34,14 +34,8 @@ __all__ = ["MAX_K", "PREVIEW_ACTION", "adopt_plan", "recommend", "replan"]
 #: The most crews one recommendation ranks (the API's ``k``).
 MAX_K = 10
 #: The largest id a database integer column holds: a larger one names no row (and must not reach SQL).
-_MAX_ID = 2**63 - 1
 #: What previewing needs: seeing the board, where the ranking and the plan are shown.
 PREVIEW_ACTION = "board.view"
-
-
-def _aware(value: datetime, name: str) -> None:
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ServiceError("aware_time_required", name)
 
 
 def recommend(db: Session, actor: Actor, ticket_id: int, k: int = 3, *, now: datetime, network: RoadNetwork,
@@ -55,8 +49,8 @@ def recommend(db: Session, actor: Actor, ticket_id: int, k: int = 3, *, now: dat
     ``state`` lets the scheduler rank several tickets from one dispatch state in one tick.
     """
     require(actor, "dispatch.recommend" if store else PREVIEW_ACTION)
-    _aware(now, "now")
-    if not isinstance(ticket_id, int) or isinstance(ticket_id, bool) or not 0 < ticket_id <= _MAX_ID:
+    check_aware(now, "now")
+    if not is_id(ticket_id):
         raise NotFoundError("ticket.not_found", "ticket_id")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
         raise ServiceError("dispatch.k_range", "k", {"max": MAX_K})
@@ -83,7 +77,7 @@ def adopt_plan(db: Session, actor: Actor, plan: Plan, *, now: datetime, source: 
     refresh of the same cache stores its plan directly (``ops.plan_in_force.store_plan``).
     """
     require(actor, "dispatch.plan")
-    _aware(now, "now")
+    check_aware(now, "now")
     replaced = db.scalar(sa.select(PlanInForce.id).order_by(PlanInForce.created_at.desc(), PlanInForce.id.desc())
                          .limit(1))
     row = store_plan(db, plan, now, source, state)
@@ -105,7 +99,7 @@ def replan(db: Session, actor: Actor, budget_s: float = 4.0, *, now: datetime, n
     its proposals carry no ``recommendation_id`` and cannot be confirmed as they are.
     """
     require(actor, "dispatch.plan" if store else PREVIEW_ACTION)
-    _aware(now, "now")
+    check_aware(now, "now")
     result = plan_whole_queue(db, now, network, budget_s, travel=travel)
     if store:
         # A fresh plan of the whole queue is the best one there is: clicks insert into it from now on.

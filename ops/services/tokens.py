@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.audit import record, snapshot
-from ops.errors import NotFoundError, ServiceError
+from ops.errors import NotFoundError, ServiceError, check_aware
 from ops.models import ApiToken, Crew, CrewMember, User
 from ops.permissions import SCOPES, Actor, actor_for_user, allowed, require, token_actor
 from ops.services.auth import LAST_SEEN_RESOLUTION, MAX_RAW_TOKEN_LENGTH, hash_token, is_stale
@@ -77,11 +77,6 @@ class TokenIdentity:
         require(self.actor, action)
 
 
-def _aware(value: datetime, field: str) -> None:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ServiceError("aware_time_required", field)
-
-
 def _member_of(session: Session, user_id: int, crew_id: int) -> bool:
     return session.scalar(
         sa.select(CrewMember.id).where(CrewMember.user_id == user_id, CrewMember.crew_id == crew_id)
@@ -107,7 +102,7 @@ def create_token(
     the display prefix, never the token.
     """
     require(actor, "token.manage")
-    _aware(now, "now")
+    check_aware(now, "now")
     user = session.get(User, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
     if user is None:
         raise NotFoundError("user.not_found", "user_id", {"value": repr(user_id)})
@@ -142,7 +137,7 @@ def create_token(
     elif crew_code is not None:
         raise ServiceError("token.crew_scope_only", "crew_code")
     if expires_at is not None:
-        _aware(expires_at, "expires_at")
+        check_aware(expires_at, "expires_at")
         if expires_at <= now:
             raise ServiceError("token.expiry_past", "expires_at")
 
@@ -167,7 +162,7 @@ def _public(token: ApiToken) -> dict:
 def revoke_token(session: Session, actor: Actor, token_id: int, *, now: datetime) -> ApiToken:
     """Revoke a token for good; revoking a revoked token is a no-op. Audited as ``token.revoke``."""
     require(actor, "token.manage")
-    _aware(now, "now")
+    check_aware(now, "now")
     token = session.get(ApiToken, token_id) if isinstance(token_id, int) and not isinstance(token_id, bool) else None
     if token is None:
         raise NotFoundError("token.not_found", "token_id", {"value": repr(token_id)})
@@ -201,7 +196,7 @@ def authenticate_token(
     :func:`touch_token` in a short write transaction only when ``identity.use_unrecorded(now)``,
     as the web layer does for page sessions, so that most API calls never take SQLite's write lock.
     """
-    _aware(now, "now")
+    check_aware(now, "now")
     if not raw_token or not isinstance(raw_token, str) or len(raw_token) > MAX_RAW_TOKEN_LENGTH:
         return None
     token = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == hash_token(raw_token)))
@@ -236,7 +231,7 @@ def touch_token(session: Session, token_id: int, *, now: datetime) -> None:
     One conditional UPDATE rather than read-compare-write: when two requests both found the stamp
     stale, the second one's UPDATE matches no row instead of moving the stamp again.
     """
-    _aware(now, "now")
+    check_aware(now, "now")
     session.execute(
         sa.update(ApiToken)
         .where(ApiToken.id == token_id,

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ops import lifecycle, rules
 from ops.audit import record, snapshot
-from ops.errors import ConflictError, NotFoundError, Problems, ServiceError
+from ops.errors import ConflictError, NotFoundError, Problems, ServiceError, check_aware, is_id
 from ops.lifecycle import TRANSITIONS, Step, order_state
 from ops.models import (
     Alert,
@@ -65,17 +65,8 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- helpers
-def _aware(value: datetime, name: str) -> None:
-    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ServiceError("aware_time_required", name)
-
-
-def _int_id(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _order(db: Session, order_id: int, version: int | None) -> WorkOrder:
-    order = db.get(WorkOrder, order_id) if _int_id(order_id) else None
+    order = db.get(WorkOrder, order_id) if is_id(order_id) else None
     if order is None:
         raise NotFoundError("order.not_found", "work_order_id")
     if version is not None and version != order.version_id:
@@ -135,16 +126,16 @@ def confirm_dispatch(
     database's partial unique indexes (``IntegrityError``), whatever the application checked.
     """
     lifecycle.authorize(actor, Step.DISPATCH)
-    _aware(now, "now")
-    ticket = db.get(Ticket, ticket_id) if _int_id(ticket_id) else None
+    check_aware(now, "now")
+    ticket = db.get(Ticket, ticket_id) if is_id(ticket_id) else None
     if ticket is None:
         raise NotFoundError("ticket.not_found", "ticket_id")
-    crew = db.get(Crew, crew_id) if _int_id(crew_id) else None
+    crew = db.get(Crew, crew_id) if is_id(crew_id) else None
     if crew is None:
         raise NotFoundError("crew.not_found", "crew_id")
     rec = None
     if recommendation_id is not None:
-        row = db.get(Recommendation, recommendation_id) if _int_id(recommendation_id) else None
+        row = db.get(Recommendation, recommendation_id) if is_id(recommendation_id) else None
         if row is None or row.ticket_id != ticket.id:
             raise NotFoundError("recommendation.not_found", "recommendation_id")
         rec = StoredRecommendation.from_row(row)
@@ -195,7 +186,7 @@ def confirm_dispatch(
 def _open(db: Session, actor: Actor, step: Step, order_id: int, now: datetime, version: int | None) -> WorkOrder:
     """The checks every crew step starts with: the right, the time, the order and version, the crew, the status."""
     lifecycle.authorize(actor, step)
-    _aware(now, "now")
+    check_aware(now, "now")
     order = _order(db, order_id, version)
     lifecycle.authorize_order(db, actor, order, step)
     lifecycle.expect(order, step)
@@ -405,7 +396,7 @@ def cancel(db: Session, actor: Actor, order_id: int, reason: str, now: datetime,
            version: int | None = None) -> WorkOrder:
     """Withdraw a crew from an order (dispatcher or supervisor, with a reason); the ticket is re-queued."""
     lifecycle.authorize(actor, Step.CANCEL)
-    _aware(now, "now")
+    check_aware(now, "now")
     order = _order(db, order_id, version)
     text = _reason(reason, "reason")
     lifecycle.expect(order, Step.CANCEL)
@@ -427,13 +418,13 @@ def reassign(db: Session, actor: Actor, order_id: int, crew_id: int, reason: str
     transaction; the reason doubles as the override reason when the crew is not the recommended one.
     """
     lifecycle.authorize(actor, Step.REASSIGN)
-    _aware(now, "now")
+    check_aware(now, "now")
     order = _order(db, order_id, version)
     text = _reason(reason, "reason")
     lifecycle.expect(order, Step.REASSIGN)
     if crew_id == order.crew_id:
         raise ConflictError("order.same_crew", "crew_id")
-    if not _int_id(crew_id) or db.get(Crew, crew_id) is None:
+    if not is_id(crew_id) or db.get(Crew, crew_id) is None:
         raise NotFoundError("crew.not_found", "crew_id")
     ticket_id = order.ticket_id
     _withdraw(db, actor, order, Step.REASSIGN, f"reassigned: {text}", now)

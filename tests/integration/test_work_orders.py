@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from ops.db import transaction
 from ops.dispatching import build_state
-from ops.errors import ConflictError, ForbiddenError, ServiceError
+from ops.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError
 from ops.models import AuditEvent, Crew, FollowUp, Recommendation, RepairRecord, Ticket, WorkOrder
 from ops.permissions import PermissionDenied
 from ops.recommendations import StoredRecommendation
@@ -322,3 +322,13 @@ def test_dispatch_board_reads_the_order_of_a_crew_and_a_ticket(world):
     assert [r.id for r in orders_for_ticket(db, t.id)] == [order.id]
     assert latest_recommendation(db, t.id).id == rec.recommendation_id
     assert crew_of_user(db, crew.members[0].user_id) == crew.id
+
+
+def test_an_id_no_row_can_have_is_no_such_row_not_a_database_error(world):
+    """Beyond the 32-bit id columns the database itself would fail (SQLite overflows); the service says 404."""
+    crew = world.crew(13)
+    with pytest.raises(NotFoundError) as exc:
+        wo.confirm_dispatch(world.db, SUPERVISOR, 2**70, crew.id, None, NOW)
+    assert exc.value.field == "ticket_id"
+    with pytest.raises(NotFoundError):
+        wo.arrive(world.db, SUPERVISOR, 2**40, NOW)

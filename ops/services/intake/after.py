@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from ops import rules
 from ops.audit import record, snapshot
-from ops.errors import NotFoundError, Problems, ServiceError
+from ops.errors import NotFoundError, Problems, ServiceError, check_aware
 from ops.models import ClassChange, Customer, SafetyInstruction, Ticket, TicketReporter
 from ops.permissions import Actor, require
 from ops.services.intake.create import _apply_deadlines, _callback_task, _deadlines, _script_codes
-from ops.services.intake.report import _PHONE, MAX_TEXT, _aware, _channel, _text
+from ops.services.intake.report import _PHONE, MAX_TEXT, _channel, _text
 from ops.vocabulary import Channel, TicketClass
 
 
@@ -44,8 +44,7 @@ def change_class(
     non-voice report to class 1 creates the R6.2 call-back task.
     """
     require(actor, "ticket.change_class")
-    if not _aware(now):
-        raise ServiceError("aware_time_required", "now")
+    check_aware(now, "now")
     ticket = _ticket(db, ticket_id)
     try:
         new = TicketClass(to_class)
@@ -93,8 +92,7 @@ def record_safety_instruction(
     the server's, R5.5): the script cannot have been read before the report reached us.
     """
     require(actor, "ticket.create")
-    if not _aware(now):
-        raise ServiceError("aware_time_required", "now")
+    check_aware(now, "now")
     ticket = _ticket(db, ticket_id)
     allowed_codes = _script_codes(ticket)
     if not allowed_codes:
@@ -128,8 +126,7 @@ def link_report(
     The caller is kept (name, phone, channel, time) so that they too get the R10 callback.
     """
     require(actor, "ticket.create")
-    if not _aware(now):
-        raise ServiceError("aware_time_required", "now")
+    check_aware(now, "now")
     problems = Problems()
     name = _text(reporter_name, "reporter_name", problems, required=True, limit=200)
     phone_text = _text(phone, "phone", problems, required=True, limit=40)

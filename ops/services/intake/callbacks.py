@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ops.audit import record, snapshot
-from ops.errors import Problems, ServiceError
+from ops.errors import Problems, ServiceError, check_aware
 from ops.models import IntakeCallbackTask
 from ops.permissions import Actor, require
-from ops.services.intake.report import MAX_TEXT, _aware
+from ops.services.intake.report import MAX_TEXT
 from ops.vocabulary import FollowUpStatus
 
 #: Audit vocabulary of the task, also read by ``ops.reads.caller_lookup.pending_callback_tasks``.
@@ -41,8 +41,7 @@ def complete_callback_task(
     so it is only recorded as an attempt and the task stays at the top of the queue.
     """
     require(actor, "ticket.create")
-    if not _aware(now):
-        raise ServiceError("aware_time_required", "now")
+    check_aware(now, "now")
     problems = Problems()
     if note is not None and not isinstance(note, str):
         problems.add("text_required", "note")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ops import rules
 from ops.audit import jsonable, record, snapshot
-from ops.errors import ConflictError, ServiceError
+from ops.errors import ConflictError, ServiceError, check_aware
 from ops.locator import Locator
 from ops.models import (
     ClassChange,
@@ -124,8 +124,7 @@ def create_ticket(
     (the loser's transaction raises ``IntegrityError``: call :func:`replay_idempotent` afresh).
     """
     require(actor, "ticket.create")
-    if not _aware(now):
-        raise ServiceError("aware_time_required", "now")
+    check_aware(now, "now")
     if idempotency_key is not None:
         if not idempotency_key.strip() or len(idempotency_key) > MAX_KEY_LENGTH:
             raise ServiceError("intake.key_length", "idempotency_key")
