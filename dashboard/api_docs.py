@@ -80,9 +80,9 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
         "Deprecated, kept for existing clients: POST to the same path computes and stores one (R13.1)",
         deprecated=True,
         parameters=({"name": "k", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 1, "maximum": 10, "default": 3}},),
+                     "schema": m.RecommendIn.model_json_schema()["properties"]["k"]},),
         responses={200: _RECOMMENDATIONS, 404: ("no such ticket", m.ErrorOut),
-                   422: ("k is not a whole number from 1 to 10", m.ErrorOut)}),
+                   422: ("k is not a whole number from 1 to the most crews ranked", m.ErrorOut)}),
     ("post", "/tickets/{ticket_id}/recommendations"): Operation(
         "Compute and store the top-k crews for a ticket (R13.1)", m.RecommendIn, body_required=False,
         responses={201: _RECOMMENDATIONS, 404: ("no such ticket", m.ErrorOut)}),

@@ -29,6 +29,7 @@ from pydantic import (
 
 from ops.errors import ID_MAX, Problem, ServiceError
 from ops.parts import PARTS
+from ops.services.dispatching import MAX_K
 from ops.services.intake.report import MAX_KEY_LENGTH, MAX_TEXT
 from ops.vocabulary import Judgement, RepairResult, Symptom
 
@@ -221,7 +222,7 @@ class PositionIn(Model):
 
 
 class RecommendIn(Model):
-    k: integer(1, 10) = 3
+    k: integer(1, MAX_K) = 3
 
 
 # ----------------------------------------------------------------------------- responses

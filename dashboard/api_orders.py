@@ -16,7 +16,7 @@ from typing import Any
 from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from dashboard.api import api, error, performs, read_body
+from dashboard.api import api, performs, read_body
 from dashboard.api_models import (
     DispatchIn,
     NotFixedIn,
@@ -29,10 +29,11 @@ from dashboard.api_models import (
 )
 from dashboard.context import context
 from ops import unit_of_work
+from ops.errors import ServiceError
 from ops.models import WorkOrder
 from ops.recommendations import StoredRecommendation
 from ops.services import work_orders
-from ops.services.dispatching import recommend
+from ops.services.dispatching import MAX_K, recommend
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -54,10 +55,6 @@ def order_json(order: Any) -> dict[str, Any]:
         "cancel_reason": order.cancel_reason, "escalated_at": _iso(order.escalated_at),
         "eta_seconds_at_dispatch": order.eta_seconds_at_dispatch,
     }
-
-
-def _invalid(problems: dict[str, str]) -> ResponseReturnValue:
-    return error(422, "invalid request: see fields", fields=problems)
 
 
 def _run(call: Callable[[Any, Any, datetime], Any], *, created: bool = False) -> ResponseReturnValue:
@@ -84,8 +81,8 @@ def create_recommendation_route(ticket_id: int) -> ResponseReturnValue:
 def ticket_recommendations_route(ticket_id: int) -> ResponseReturnValue:
     """Deprecated (use POST): the top-k crews for a ticket now, stored (R13.1) like the POST."""
     k_text = request.args.get("k", "3")
-    if not k_text.isdigit() or not 1 <= int(k_text) <= 10:
-        return _invalid({"k": "a whole number from 1 to 10"})
+    if not k_text.isdigit():  # the range is the service's to check, with the one message for it
+        raise ServiceError("dispatch.k_range", "k", {"max": MAX_K})
     return _recommend(ticket_id, int(k_text), created=False)
 
 
