@@ -439,11 +439,10 @@ def solve(problem: RoutingProblem, *, time_limit_s: float, strategy: Strategy = 
 
     There is no seed, because none can be honoured: ortools 9.15's ``RoutingSearchParameters`` have
     no random seed field (the only one, ``sat_parameters.random_seed``, belongs to the CP-SAT
-    sub-solver, which this model does not use), ILS's ruin and annealing draw from a generator
-    OR-Tools seeds itself, and ``Solver.ReSeed`` changes nothing (tried: the same routes for every
-    seed). The search is deterministic instead: with ``solution_limit`` the same problem gives the same
-    routes every time; under a time limit alone the result depends on how many iterations the
-    machine completes.
+    sub-solver, which this model does not use), and ILS's ruin and annealing draw from a generator
+    OR-Tools seeds itself. The search is deterministic instead: with ``solution_limit`` the same
+    problem gives the same routes every time; under a time limit alone the result depends on how many
+    iterations the machine completes.
     Raises ValueError for an unknown strategy, a malformed problem, or one whose costs could overflow
     int64.
     """

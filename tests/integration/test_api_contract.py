@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard.api_models import ID_MAX, NOT_BLANK, TicketOut, WorkOrderOut
-from dashboard.api_tickets import REQUIRED
 from ops.db import transaction
 from ops.models import User
 from ops.permissions import SCOPES, SYSTEM_ACTOR
@@ -122,9 +121,11 @@ def test_every_bad_field_is_named_at_once_by_the_model(web):
 def test_the_answers_are_required_but_may_be_null(web):
     doc = web.client().get("/api/v1/openapi.json", headers=web.headers).get_json()
     ticket_in = doc["components"]["schemas"]["TicketIn"]
-    assert set(ticket_in["required"]) == set(REQUIRED) and ticket_in["additionalProperties"] is False
+    # Spelled out: compared with a constant built from the same model, the test could not fail.
+    assert set(ticket_in["required"]) == {"channel", "reporter_name", "phone", "address", "symptom", "started_at",
+                                          "odour", "noise", "people_on_site", "ventilated", "valve_closed"}
+    assert ticket_in["additionalProperties"] is False
     for name in ("odour", "noise", "people_on_site", "ventilated", "valve_closed"):
-        assert name in REQUIRED
         assert {s.get("type") for s in ticket_in["properties"][name]["anyOf"]} == {"boolean", "null"}
 
 

@@ -122,8 +122,12 @@ def test_r5_5_without_a_valid_stamp_the_report_is_received_when_saved(desk: Desk
     desk.now = CALL_STARTS + timedelta(minutes=5)
     ticket = desk.save(desk.form(call_start=store))
     assert ticket.received_at == desk.now
-    # and a forged store is replaced by a real stamp at the next edit
-    assert desk.call("start_call", 1, store) != store
+    # and a forged store is replaced by a real stamp, of this edit's time, at the next edit
+    from dashboard.components.hotline_call import call_start
+
+    fresh = desk.call("start_call", 1, store)
+    with desk.web.server.test_request_context("/"):
+        assert call_start(fresh) == desk.now
 
 
 def test_r5_5_a_stamp_is_signed_for_this_app_and_new_call_starts_without_one(desk: Desk, tmp_path):

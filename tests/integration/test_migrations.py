@@ -278,8 +278,10 @@ def test_class_change_reason_becomes_required_and_old_rows_without_one_are_kept(
                                                 (3, "caller panicked")]
             [column] = [c for c in sa.inspect(conn).get_columns("class_changes") if c["name"] == "reason"]
             assert column["nullable"] is False
-            # The other columns, their checks and the foreign key survived the table rebuild (SQLite).
+            # The rows, the foreign key and (below) the from/to check survived the table rebuild (SQLite).
             assert conn.scalar(sa.select(sa.func.count()).select_from(sa.table("class_changes"))) == 3
+            assert sorted(fk["referred_table"] for fk in sa.inspect(conn).get_foreign_keys("class_changes")) == [
+                "tickets", "users"]
         with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
             conn.execute(changes.insert(), [{"ticket_id": ticket_id, "from_class": 2, "to_class": 1, "reason": None,
                                              "at": T0}])

@@ -16,6 +16,7 @@ from optimizer.routing_model import (
     DEFAULT_ILS_TUNING,
     RoutingProblem,
     SolveStatus,
+    _params,
     check_headroom,
     cost_upper_bound,
     solve,
@@ -187,8 +188,12 @@ def test_ils_tuning_is_a_frozen_value_passed_per_solve() -> None:
     p = RoutingProblem(travel=line([0, 3, 1, 2]), service=zeros(4), starts=[0], ends=[0])
     light = dataclasses.replace(DEFAULT_ILS_TUNING, max_removed_sequence=2, avg_removed_visits=1,
                                 recreate="PARALLEL_CHEAPEST_INSERTION")
-    sol = solve(p, time_limit_s=T, strategy="ils", tuning=light)
-    assert sol.objective == 6 and DEFAULT_ILS_TUNING.avg_removed_visits == 15
+    sisr = _params("ils", T, False, tuning=light).iterated_local_search_parameters.ruin_recreate_parameters
+    ruin = sisr.ruin_strategies[0].sisr
+    assert (ruin.max_removed_sequence_size, ruin.avg_num_removed_visits) == (2, 1)  # the tuning reaches OR-Tools
+    default = _params("ils", T, False).iterated_local_search_parameters.ruin_recreate_parameters
+    assert default.ruin_strategies[0].sisr.avg_num_removed_visits == 15
+    assert solve(p, time_limit_s=T, strategy="ils", tuning=light).objective == 6
 
 
 def test_headroom_at_largest_dispatch_size() -> None:

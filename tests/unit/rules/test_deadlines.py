@@ -136,7 +136,7 @@ def test_r6_columns_hold_one_meaning_each():
                   "onsite_target": T0 + timedelta(hours=4), "onsite_limit": T0 + timedelta(hours=8)}
     c3 = deadlines_for(C3, T0, slot_start=start, slot_end=end, rules=DEFAULTS).to_columns()
     assert c3 == {"depart_deadline": None, "dispatch_deadline": None, "onsite_target": None,
-                  "onsite_limit": None, "slot_start": start, "slot_end": end}  # the limit is the slot's end
+                  "onsite_limit": None, "slot_start": start, "slot_end": end}  # class 3 has no limit: its slot end is the deadline
 
 
 def test_r6_4_a_ticket_raised_out_of_class3_keeps_its_slot_columns_but_not_as_deadlines():
