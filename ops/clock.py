@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["as_utc", "elapsed_after", "require_aware"]
+__all__ = ["as_utc", "elapsed_after", "epoch", "from_epoch", "require_aware"]
 
 
 def require_aware(value: datetime, field_name: str) -> datetime:
@@ -33,3 +33,13 @@ def as_utc(value: datetime) -> datetime:
 def elapsed_after(start: datetime, delta: timedelta) -> datetime:
     """Elapsed-time addition: the result is ``delta`` of real time after ``start``, in start's zone."""
     return (as_utc(start) + delta).astimezone(start.tzinfo)
+
+
+def epoch(value: datetime) -> int:
+    """Whole seconds since the epoch: the optimizer's one clock (it takes plain numbers)."""
+    return int(value.timestamp())
+
+
+def from_epoch(seconds: int | float) -> datetime:
+    """The UTC instant of an optimizer time (stored recommendations keep their times as such)."""
+    return datetime.fromtimestamp(int(seconds), UTC)

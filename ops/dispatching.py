@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops import rules
+from ops.clock import epoch
 from ops.errors import NotFoundError
 from ops.models import Crew, Depot, Ticket, WorkOrder
 from ops.plan_in_force import load_plan
@@ -62,8 +63,6 @@ __all__ = [
     "QueueResult",
     "Ranking",
     "build_state",
-    "epoch",
-    "from_epoch",
     "plan_whole_queue",
     "rank_crews",
     "required_skill",
@@ -108,15 +107,6 @@ _ON_SHIFT = (CrewStatus.AVAILABLE, CrewStatus.DISPATCHED, CrewStatus.EN_ROUTE, C
 _PLANNED_TICKET_STATUSES = (TicketStatus.NEW, TicketStatus.DISPATCHED, TicketStatus.ACKNOWLEDGED,
                             TicketStatus.EN_ROUTE)
 _SKILL_VALUES = frozenset(s.value for s in Skill)
-
-
-def epoch(value: datetime) -> int:
-    """Whole seconds since the epoch: the optimizer's one clock."""
-    return int(value.timestamp())
-
-
-def from_epoch(seconds: int | float) -> datetime:
-    return datetime.fromtimestamp(int(seconds), UTC)
 
 
 def service_seconds(ticket: Ticket) -> int:
@@ -347,8 +337,6 @@ class QueuePlan:
     dropped: list[tuple[str, int, str]]
     used_fallback: bool
     note: str
-    #: Whether the plan replaced the plan in force and its proposals were stored (not a preview).
-    stored: bool = True
 
 
 @dataclass(frozen=True)

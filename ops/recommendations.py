@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from ops.clock import from_epoch
 from optimizer.dispatch_types import Reason
 
 if TYPE_CHECKING:
@@ -41,10 +42,6 @@ SLACK_RENAMES: Mapping[str, str] = MappingProxyType({
 def current_slack(slack: Mapping[str, Any]) -> dict[str, int]:
     """Seconds to spare by deadline name, whichever names the slack was stored under."""
     return {SLACK_RENAMES.get(str(k), str(k)): int(v) for k, v in slack.items()}
-
-
-def _epoch_time(seconds: int) -> datetime:
-    return datetime.fromtimestamp(int(seconds), UTC)
 
 
 def _rest(data: Mapping[str, Any], known: frozenset[str]) -> dict[str, Any]:
@@ -100,11 +97,11 @@ class Option:
 
     @property
     def eta(self) -> datetime:
-        return _epoch_time(self.eta_s)
+        return from_epoch(self.eta_s)
 
     @property
     def departure(self) -> datetime:
-        return _epoch_time(self.departure_s)
+        return from_epoch(self.departure_s)
 
     def to_json(self) -> dict[str, Any]:
         return {

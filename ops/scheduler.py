@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ops import rules, unit_of_work
 from ops.audit import record
-from ops.dispatching import build_state, epoch, from_epoch
+from ops.clock import epoch, from_epoch
+from ops.dispatching import build_state
 from ops.errors import ServiceError
 from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR

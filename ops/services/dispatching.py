@@ -118,4 +118,4 @@ def replan(db: Session, actor: Actor, budget_s: float = 4.0, *, now: datetime, n
         ))
     proposals.sort(key=lambda p: (p.ticket_class, p.departure, p.ticket_no))
     return QueuePlan(proposals=proposals, queued=result.queued, dropped=result.dropped,
-                     used_fallback=result.plan.used_fallback, note=result.plan.note, stored=store)
+                     used_fallback=result.plan.used_fallback, note=result.plan.note)

@@ -72,14 +72,14 @@ def test_plan_all_replaces_the_plan_in_force_only_for_those_who_may(world):
     world.ticket(14, 2)
     before = counts(world.db)
     preview = replan(world.db, MANAGER, 0.5, now=NOW, network=NETWORK, store=False)
-    assert not preview.stored and preview.proposals and preview.proposals[0].recommendation_id is None
+    assert preview.proposals and preview.proposals[0].recommendation_id is None
     world.db.flush()
     assert counts(world.db) == before
     with pytest.raises(PermissionDenied):
         replan(world.db, MANAGER, 0.5, now=NOW, network=NETWORK)
 
     stored = replan(world.db, DISPATCHER, 0.5, now=NOW, network=NETWORK)
-    assert stored.stored and stored.proposals[0].recommendation_id is not None
+    assert stored.proposals[0].recommendation_id is not None
     plan_id = world.db.scalar(sa.select(PlanInForce.id))
     event = world.db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "dispatch.plan"))
     assert (event.actor_label, event.entity, event.entity_id) == ("dispatcher Wu", "plan_in_force", str(plan_id))

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from ops.clock import epoch
 from ops.db import transaction
-from ops.dispatching import build_state, epoch
+from ops.dispatching import build_state
 from ops.models import PlanInForce, Ticket
 from ops.plan_in_force import KEEP, MAX_AGE, load_plan, store_plan
 from ops.scheduler import replan
