@@ -3,9 +3,9 @@ English sentence.
 
 OR-Tools does not say why it chose crew A over crew B; :func:`reason_for` does, from the numbers that
 ``recommend`` computed (ETA, displaced work and its delay), so the choice is never a black box. The
-thresholds that pick the wording live only here. :func:`english` renders a reason for the stored
-``explanation`` (R13.1, the API); the dispatch panel translates the same reason into the reader's
-language (``dashboard.components.recommendation_panel.reason_text``).
+thresholds that pick the wording and the wording itself live only here: :func:`render` fills in the
+one template of a reason's kind, in English for the stored ``explanation`` (R13.1, the API) and
+translated for the dispatch panel (``dashboard.components.recommendation_panel.explanation_text``).
 
 Values by kind (durations in seconds):
 
@@ -22,7 +22,9 @@ Values by kind (durations in seconds):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 
 from optimizer.dispatch_types import CrewOption, Reason
 
@@ -30,17 +32,6 @@ from optimizer.dispatch_types import CrewOption, Reason
 LEAVES_NOW_S = 60
 #: Arrivals closer than this many seconds read "about when"; further apart, "sooner" or "later".
 SAME_ARRIVAL_S = 30
-
-
-def fmt_duration(seconds: int) -> str:
-    """"7 min", "2 h 10 min", "3 h": rounded to the minute, the precision a dispatcher uses."""
-    minutes = round(abs(int(seconds)) / 60)
-    h, m = divmod(minutes, 60)
-    if h and m:
-        return f"{h} h {m} min"
-    if h:
-        return f"{h} h"
-    return f"{m} min"
 
 
 def _displacement(opt: CrewOption) -> dict[str, int | str | bool]:
@@ -74,33 +65,80 @@ def nearest_reason(crew_label: str, drive_s: int) -> Reason:
     return Reason("nearest_fallback", {"crew": crew_label, "drive_s": int(drive_s)})
 
 
-def _english_displacement(v: Mapping[str, int | str | bool]) -> str:
-    if "delay_s" not in v:
-        return ""
-    verb = "diverting it" if v["diverting"] else "sending it"
-    more = f" (and {v['delayed_more']} more)" if v["delayed_more"] else ""
-    what = f"a class-{v['delayed_class']} {v['delayed_job'] or 'job'}"
-    return f"{verb} delays {what} by {fmt_duration(int(v['delay_s']))}{more}"
+def N_(message: str) -> str:  # noqa: N802 - the gettext marker; ``optimizer`` may not import ``ops``
+    """Mark a template for the catalogs (``make i18n`` extracts ``N_`` here too); the reader translates it."""
+    return message
+
+
+#: The one wording of each kind of reason, without and with displaced work: :func:`english` fills it
+#: in for the stored sentence, the dispatch panel translates the same template and fills it in too.
+REASON_SENTENCES: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "best_leaves_now": (N_("%(crew)s leaves now and is on site in %(eta)s, delaying no other work."),
+                        N_("%(crew)s leaves now and is on site in %(eta)s; %(delays)s.")),
+    "best_leaves_later": (N_("%(crew)s leaves in %(wait)s and is on site in %(eta)s, delaying no other work."),
+                          N_("%(crew)s leaves in %(wait)s and is on site in %(eta)s; %(delays)s.")),
+    "sooner_but_costlier": (N_("%(crew)s arrives %(gain)s sooner, but costs the plan more "
+                               "(a longer drive, or later work elsewhere)."),
+                            N_("%(crew)s arrives %(gain)s sooner, but %(delays)s.")),
+    "as_soon_as_best": (N_("%(crew)s arrives about when %(top)s does."),
+                        N_("%(crew)s arrives about when %(top)s does, and %(delays)s.")),
+    "later_than_best": (N_("%(crew)s arrives %(later)s later than %(top)s."),
+                        N_("%(crew)s arrives %(later)s later than %(top)s, and %(delays)s.")),
+    "nearest_fallback": (N_("%(crew)s is the nearest free crew: on site in %(drive)s (fallback ranking)."),) * 2,
+})
+
+#: The worst job an option delays, by (the crew is taken off its current job, the job's kind is known).
+DELAY_CLAUSES: Mapping[tuple[bool, bool], str] = MappingProxyType({
+    (True, True): N_("diverting it delays a class-%(cls)s job (%(job)s) by %(delay)s"),
+    (True, False): N_("diverting it delays a class-%(cls)s job by %(delay)s"),
+    (False, True): N_("sending it delays a class-%(cls)s job (%(job)s) by %(delay)s"),
+    (False, False): N_("sending it delays a class-%(cls)s job by %(delay)s"),
+})
+MORE_DELAYED = N_("%(delays)s (and %(n)s more)")
+
+
+def minutes(seconds: float, *, up: bool = False) -> tuple[int, int]:
+    """``(hours, minutes)`` in whole minutes, the precision a dispatcher works in.
+
+    Time to spare rounds down; with ``up`` (a delay, lateness) it rounds up, so that a delay of
+    40 s never reads "by 0 min", as if no harm were done.
+    """
+    total = int(abs(seconds) // 60) if seconds >= 0 and not up else math.ceil(abs(seconds) / 60)
+    return divmod(total, 60)
+
+
+def _english_duration(seconds: float, up: bool = False) -> str:
+    h, m = minutes(seconds, up=up)
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
+def render(reason: Reason, translate: Callable[[str], str] = str,
+           duration: Callable[[float, bool], str] = _english_duration,
+           job: Callable[[str], str] = str) -> str:
+    """``reason`` in words: the template of its kind, ``translate``d, then its values filled in.
+
+    ``duration(seconds, up)`` and ``job(kind)`` say the values in the reader's language; the defaults
+    are English, which is what :func:`english` stores.
+    """
+    v = reason.values
+    delays = ""
+    if "delay_s" in v:
+        kind = str(v.get("delayed_job") or "")
+        delays = translate(DELAY_CLAUSES[bool(v.get("diverting")), bool(kind)]) % {
+            "cls": v.get("delayed_class", ""), "job": job(kind) if kind else "",
+            "delay": duration(int(v["delay_s"]), True)}
+        if v.get("delayed_more"):
+            delays = translate(MORE_DELAYED) % {"delays": delays, "n": int(v["delayed_more"])}
+    plain, displaced = REASON_SENTENCES[reason.kind]
+
+    def t(key: str, up: bool = False) -> str:
+        return duration(int(v.get(key, 0)), up)
+
+    return translate(displaced if delays else plain) % {
+        "crew": v.get("crew", ""), "top": v.get("top", ""), "delays": delays, "eta": t("eta_s"),
+        "wait": t("wait_s"), "gain": t("gain_s", True), "later": t("later_s", True), "drive": t("drive_s")}
 
 
 def english(reason: Reason) -> str:
-    """The reason as the one English sentence stored with the recommendation."""
-    v = reason.values
-    crew, disp = v["crew"], _english_displacement(v)
-    match reason.kind:
-        case "best_leaves_now" | "best_leaves_later":
-            leaves = "leaves now" if reason.kind == "best_leaves_now" else f"leaves in {fmt_duration(int(v['wait_s']))}"
-            text = f"{crew} {leaves} and is on site in {fmt_duration(int(v['eta_s']))}"
-            return text + (f"; {disp}." if disp else ", delaying no other work.")
-        case "sooner_but_costlier":
-            gain = fmt_duration(int(v["gain_s"]))
-            if disp:
-                return f"{crew} arrives {gain} sooner, but {disp}."
-            return f"{crew} arrives {gain} sooner, but costs the plan more (a longer drive, or later work elsewhere)."
-        case "as_soon_as_best":
-            text = f"{crew} arrives about when {v['top']} does"
-        case "later_than_best":
-            text = f"{crew} arrives {fmt_duration(int(v['later_s']))} later than {v['top']}"
-        case "nearest_fallback":
-            return f"nearest free crew: on site in {int(v['drive_s']) // 60} min (fallback ranking)"
-    return text + (f", and {disp}." if disp else ".")
+    """The reason as the one English sentence stored with the recommendation (R13.1, the API)."""
+    return render(reason)

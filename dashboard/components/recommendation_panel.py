@@ -8,7 +8,6 @@ in the configured zone, and every deadline's slack is named the way the regulati
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +19,9 @@ from flask_babel import pgettext
 from dashboard.i18n import format_clock, format_datetime
 from dashboard.labels import LABELS, label
 from ops.recommendations import Option, StoredRecommendation
-from ops.rules import N_, get_rule_settings
+from ops.rules import get_rule_settings
 from optimizer.dispatch_types import Reason
+from optimizer.explain import minutes, render
 
 Translate = Callable[[str], str]
 
@@ -36,10 +36,8 @@ def minutes_text(seconds: float, _: Translate, *, up: bool = False) -> str:
     Spare time rounds down; lateness, and with ``up`` any delay, rounds up: "delays it by 0 min" or
     "0 min late" would read as no harm done.
     """
-    minutes = int(abs(seconds) // 60) if seconds >= 0 and not up else math.ceil(abs(seconds) / 60)
-    if minutes >= 60:
-        return _("{h} h {m:02d} min").format(h=minutes // 60, m=minutes % 60)
-    return _("{m} min").format(m=minutes)
+    h, m = minutes(seconds, up=up)
+    return _("{h} h {m:02d} min").format(h=h, m=m) if h else _("{m} min").format(m=m)
 
 
 def duration_text(minutes: int, _: Translate) -> str:
@@ -109,56 +107,13 @@ def displaced_text(option: Option, numbers: Mapping[int, str], _: Translate) -> 
     return _("delays {what}").format(what=", ".join(parts))
 
 
-#: The sentence of each kind of reason (``optimizer.explain``), without and with displaced work; the
-#: optimizer decides the kind (its thresholds live there only), the panel only words it.
-REASON_SENTENCES: Mapping[str, tuple[str, str]] = {
-    "best_leaves_now": (N_("%(crew)s leaves now and is on site in %(eta)s, delaying no other work."),
-                        N_("%(crew)s leaves now and is on site in %(eta)s; %(delays)s.")),
-    "best_leaves_later": (N_("%(crew)s leaves in %(wait)s and is on site in %(eta)s, delaying no other work."),
-                          N_("%(crew)s leaves in %(wait)s and is on site in %(eta)s; %(delays)s.")),
-    "sooner_but_costlier": (N_("%(crew)s arrives %(gain)s sooner, but costs the plan more "
-                               "(a longer drive, or later work elsewhere)."),
-                            N_("%(crew)s arrives %(gain)s sooner, but %(delays)s.")),
-    "as_soon_as_best": (N_("%(crew)s arrives about when %(top)s does."),
-                        N_("%(crew)s arrives about when %(top)s does, and %(delays)s.")),
-    "later_than_best": (N_("%(crew)s arrives %(later)s later than %(top)s."),
-                        N_("%(crew)s arrives %(later)s later than %(top)s, and %(delays)s.")),
-    "nearest_fallback": (N_("%(crew)s is the nearest free crew: on site in %(drive)s (fallback ranking)."),) * 2,
-}
-
-#: The worst job an option delays, by (the crew is taken off its current job, the job's kind is known).
-DELAY_CLAUSES: Mapping[tuple[bool, bool], str] = {
-    (True, True): N_("diverting it delays a class-%(cls)s job (%(job)s) by %(delay)s"),
-    (True, False): N_("diverting it delays a class-%(cls)s job by %(delay)s"),
-    (False, True): N_("sending it delays a class-%(cls)s job (%(job)s) by %(delay)s"),
-    (False, False): N_("sending it delays a class-%(cls)s job by %(delay)s"),
-}
-
-
-def _delay_clause(values: Mapping[str, Any], _: Translate) -> str:
-    if "delay_s" not in values:
-        return ""
-    job = str(values.get("delayed_job") or "")
-    code = job.replace(" ", "_")  # the optimizer names a job by its symptom code, spaced
-    clause = _(DELAY_CLAUSES[bool(values.get("diverting")), bool(job)]) % {
-        "cls": values.get("delayed_class", ""), "job": _(LABELS[code]) if code in LABELS else job,
-        "delay": minutes_text(int(values["delay_s"]), _, up=True)}
-    more = int(values.get("delayed_more") or 0)
-    return _("%(delays)s (and %(n)s more)") % {"delays": clause, "n": more} if more else clause
-
-
 def reason_text(reason: Reason, _: Translate) -> str:
-    """The optimizer's reason for an option, in the user's language (the stored English is ``english``)."""
-    v = reason.values
-    delays = _delay_clause(v, _)
-    plain, displaced = REASON_SENTENCES[reason.kind]
+    """The optimizer's reason for an option in the user's language: its one template, translated."""
+    def job(kind: str) -> str:
+        code = kind.replace(" ", "_")  # the optimizer names a job by its symptom code, spaced
+        return _(LABELS[code]) if code in LABELS else kind
 
-    def t(key: str, *, up: bool = False) -> str:
-        return minutes_text(int(v.get(key, 0)), _, up=up)
-
-    return _(displaced if delays else plain) % {
-        "crew": v.get("crew", ""), "top": v.get("top", ""), "delays": delays, "eta": t("eta_s"),
-        "wait": t("wait_s"), "gain": t("gain_s"), "later": t("later_s", up=True), "drive": t("drive_s")}
+    return render(reason, _, lambda seconds, up: minutes_text(seconds, _, up=up), job)
 
 
 def explanation_text(option: Option, _: Translate) -> str:

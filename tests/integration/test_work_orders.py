@@ -95,7 +95,7 @@ def test_the_nearest_crew_fallback_stores_its_reason_too(world, monkeypatch):
     assert rec.used_fallback and "insertion failed" in rec.note
     [top] = rec.options
     assert top.crew_id == near.id and top.reason == Reason("nearest_fallback", {"crew": near.code, "drive_s": 10})
-    assert top.explanation == "nearest free crew: on site in 0 min (fallback ranking)"
+    assert top.explanation == f"{near.code} is the nearest free crew: on site in 0 min (fallback ranking)."
     row = world.db.get(Recommendation, rec.recommendation_id)
     assert StoredRecommendation.from_row(row).top.reason == top.reason
 

@@ -22,7 +22,7 @@ from dashboard.components.dispatch_map import (
 from dashboard.i18n import init_i18n
 from ops.recommendations import Option, StoredRecommendation
 from optimizer.dispatch_types import CrewOption, DisplacedJob, Reason
-from optimizer.explain import english, reason_for
+from optimizer.explain import english, nearest_reason, reason_for
 from tests.unit.pages import load_page
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)  # 12:00 in Santiago (UTC-3 in summer)
@@ -263,19 +263,26 @@ def _crew_option(crew_id: int, eta_s: int, depart_s: int, displaced=(), diverted
     (610, 0, ((1, 120, ""),), "as_soon_as_best"),
     (1500, 0, (), "later_than_best"),
     (1500, 0, ((2, 600, ""),), "later_than_best"),
+    (5400, 3700, ((2, 3900, "no gas"),), "best_leaves_later"),  # over an hour, and a job kind the panel labels
+    (300, 0, ((3, 4000, "installation"), (3, 60, "")), "sooner_but_costlier"),
+    (None, None, (), "nearest_fallback"),
 ])
 def test_the_panel_and_the_stored_sentence_come_from_one_reason(eta_s, depart_s, displaced, kind):
-    """The optimizer picks the kind once (its thresholds live only there); in English the panel then
-    reads exactly as the stored sentence (whole minutes, no job kind: the panel names it by its label)."""
-    best = _crew_option(1, 600, 0)
-    jobs = [DisplacedJob(10 + i, cls, delay, job) for i, (cls, delay, job) in enumerate(displaced)]
-    opt = _crew_option(2, eta_s, depart_s, jobs, diverted=bool(jobs))
-    reason = reason_for(opt, None if kind.startswith("best") else best, 0)
+    """The optimizer picks the kind and the wording once; in English the panel reads exactly as the
+    stored sentence, but for a job kind it names by its label (capitalised)."""
+    if kind == "nearest_fallback":
+        reason = nearest_reason("CR02", 125)
+    else:
+        best = _crew_option(1, 600, 0)
+        jobs = [DisplacedJob(10 + i, cls, delay, job) for i, (cls, delay, job) in enumerate(displaced)]
+        opt = _crew_option(2, eta_s, depart_s, jobs, diverted=bool(jobs))
+        reason = reason_for(opt, None if kind.startswith("best") else best, 0)
     assert reason.kind == kind
     kept = json.loads(json.dumps(reason.to_json()))  # as the payload column keeps it
     assert Reason.from_json(kept) == reason
     read_back = Option.from_json(option_json(2, "CR02", 10, 0, {}, explanation="stale", reason=kept))
-    assert panel.explanation_text(read_back, identity) == english(reason)
+    labelled = english(reason).replace("(no gas)", "(No gas)").replace("(installation)", "(Installation)")
+    assert panel.explanation_text(read_back, identity) == labelled
 
 
 def test_the_reason_reads_in_chinese():

@@ -96,7 +96,7 @@ def test_crew_en_route_to_class3_is_diverted_to_a_new_class1_and_the_class3_is_r
     rec = recommend(c1(3, node(0, 2)), s, current=greedy_plan(state(s.crews, [job3])))
     top = rec.options[0]
     assert top.crew_id == 0 and top.diverted
-    assert "diverting it delays a class-3 installation" in top.explanation or not top.displaced
+    assert "diverting it delays a class-3 job (installation)" in top.explanation or not top.displaced
 
 
 def test_on_site_crew_is_never_diverted():
@@ -173,7 +173,7 @@ def test_recommend_explains_a_closer_crew_that_would_delay_work():
     assert "delaying no other work" in best.explanation
     assert closer.cost_delta > 0 and closer.diverted
     assert {d.ticket_id: d.delay_s for d in closer.displaced} == {1: 1800, 2: 1800}
-    assert closer.explanation == ("Crew 0 arrives 1 min sooner, but diverting it delays a class-2 meter job "
+    assert closer.explanation == ("Crew 0 arrives 1 min sooner, but diverting it delays a class-2 job (meter job) "
                                   "by 30 min (and 1 more).")
     # The sentence is rendered from the structured reason the panel translates.
     assert best.reason.kind == "best_leaves_now" and best.reason.values == {"crew": "Crew 1", "eta_s": 50}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from optimizer.dispatch_types import CrewState, DispatchState, NetworkTravel
-from optimizer.explain import fmt_duration
+from optimizer.explain import minutes
 from optimizer.greedy import greedy_plan
 from optimizer.network import grid_network
 from optimizer.snapshots import evaluate, make_snapshot, make_ticket
@@ -63,10 +63,10 @@ def test_snapshots_are_deterministic_for_a_seed():
     assert m["class1_total"] >= 1 and m["class2_onsite_limit"] >= m["class2_onsite_target"]
 
 
-def test_durations_read_like_a_dispatcher_says_them():
-    assert fmt_duration(7 * 60) == "7 min"
-    assert fmt_duration(2 * 3600 + 10 * 60) == "2 h 10 min"
-    assert fmt_duration(3 * 3600) == "3 h"
+def test_durations_are_whole_minutes_spare_time_down_delays_up():
+    assert minutes(7 * 60 + 59) == (0, 7)
+    assert minutes(2 * 3600 + 10 * 60) == (2, 10)
+    assert minutes(40, up=True) == (0, 1)  # a delay is never "0 min"
 
 
 def test_class1_matching_sends_each_emergency_the_crew_that_minimises_total_arrival():

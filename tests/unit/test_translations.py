@@ -17,7 +17,7 @@ KEYWORDS = {"_": None, "N_": None, "lazy_gettext": None, "gettext": None}
 
 def source_messages() -> set[str]:
     found = set()
-    for package in ("dashboard", "ops", "data"):
+    for package in ("dashboard", "ops", "data", "optimizer"):
         for _file, _line, message, _comments, _context in extract_from_dir(
             ROOT / package, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
