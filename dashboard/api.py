@@ -25,8 +25,9 @@ from dashboard.context import context
 from dashboard.errors import api_error
 from ops import unit_of_work
 from ops.db import transaction
-from ops.errors import NotFoundError, ServiceError
+from ops.errors import ForbiddenError, NotFoundError, ServiceError
 from ops.models import Crew
+from ops.permissions import PermissionDenied
 from ops.reads.open_queue import open_tickets
 from ops.services.crews import record_position
 from ops.services.tokens import authenticate_token, touch_token
@@ -39,8 +40,7 @@ api = Blueprint("api_v1", __name__, url_prefix=PREFIX)
 M = TypeVar("M", bound=BaseModel)
 
 #: The ``code`` of a refusal made by the HTTP layer rather than a service.
-HTTP_CODES = {400: "not_json", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-              413: "too_large", 422: "invalid"}
+HTTP_CODES = {400: "not_json", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 #: Path ids and what a service would say about an id that names nothing.
 _PATH_IDS = {"ticket_id": ("ticket.not_found", "ticket_id"), "order_id": ("order.not_found", "work_order_id")}
 
@@ -158,7 +158,8 @@ def performs(action: str) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             if not g.identity.allowed(action):
-                return error(403, "the token or its user may not do this", action=action)
+                # The refusal a service's own require() would give: one code (permission.denied) either way.
+                raise PermissionDenied(g.identity.actor, action)
             return view(*args, **kwargs)
 
         wrapped.action = action  # type: ignore[attr-defined]
@@ -237,19 +238,17 @@ def report_position(code: str) -> ResponseReturnValue:
         raise NotFoundError("crew.not_found", "code")
     ctx = context()
 
-    def report(db: Session) -> bool:
+    def report(db: Session) -> None:
         crew = db.scalar(sa.select(Crew).where(Crew.code == code))
         if crew is None and code.isdigit() and int(code) <= ID_MAX:  # the crew's id works too
             crew = db.get(Crew, int(code))
         if crew is None:
             raise NotFoundError("crew.not_found", "code")
         if g.identity.crew_id != crew.id:
-            return False
+            raise ForbiddenError("token.crew_not_bound", "code")
         record_position(db, g.identity.actor, crew, ping.lon, ping.lat, ping.at or ctx.clock(), source="api")
-        return True
 
-    if not unit_of_work.run(ctx.sessions, report):
-        return error(403, "this token is not bound to this crew")
+    unit_of_work.run(ctx.sessions, report)
     return jsonify({"crew": code, "lon": ping.lon, "lat": ping.lat}), 201
 
 

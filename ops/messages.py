@@ -150,6 +150,7 @@ MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     "token.crew_required": N_("a token with the crew scope must name its crew"),
     "token.not_member": N_("user %(user)s is not a member of crew %(crew)s"),
     "token.crew_scope_only": N_("only a token with the crew scope is bound to a crew"),
+    "token.crew_not_bound": N_("this token is not bound to this crew"),
     "token.expiry_past": N_("the expiry must be in the future"),
 })
 
