@@ -134,7 +134,7 @@ def _ids_in_range() -> ResponseReturnValue | None:
     """An id beyond what the database can hold names nothing: 404, as for any other unknown id."""
     for name, value in (request.view_args or {}).items():
         if isinstance(value, int) and value > ID_MAX:
-            code, field = _PATH_IDS.get(name, ("ticket.not_found", name))
+            code, field = _PATH_IDS[name]  # a new id path parameter must say what it names
             return api_error(NotFoundError(code, field))
     return None
 

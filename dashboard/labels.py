@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dashboard.i18n import _
-from ops.rules import N_
+from ops.i18n import N_
 
 LABELS: dict[str, str] = {
     # R5.2 symptoms

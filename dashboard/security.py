@@ -15,6 +15,7 @@ or changing a password ends the session on the server, not just in one browser.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import dash
@@ -25,7 +26,7 @@ from dashboard.components.common import forbidden
 from dashboard.context import context
 from ops.db import transaction
 from ops.permissions import Actor, allowed
-from ops.services.auth import LAST_SEEN_RESOLUTION, resolve_session, touch_session
+from ops.services.auth import is_stale, resolve_session, touch_session
 
 SESSION_TOKEN_KEY = "gd_session_token"
 LAST_SEEN_KEY = "gd_last_seen"
@@ -179,7 +180,7 @@ def _load_user(ctx) -> None:
         return
     g.user, g.actor = user, actor
     seen = session.get(LAST_SEEN_KEY)
-    if seen is None or now.timestamp() - seen >= LAST_SEEN_RESOLUTION.total_seconds():
+    if is_stale(datetime.fromtimestamp(seen, UTC) if seen is not None else None, now):
         with transaction(ctx.sessions) as db:
             touch_session(db, raw, now=now)
         session[LAST_SEEN_KEY] = now.timestamp()

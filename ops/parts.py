@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from ops.rules import N_
+from ops.i18n import N_
 
 __all__ = ["PARTS", "Part"]
 

@@ -19,8 +19,9 @@ from dash import html
 
 from dashboard.i18n import format_datetime, format_duration
 from dashboard.labels import label
+from ops.i18n import N_
 from ops.reads.open_queue import CrewRow, TicketRow
-from ops.rules import DEADLINE_MESSAGES, N_
+from ops.rules import DEADLINE_MESSAGES
 from optimizer.network import RoadNetwork
 
 CLASS_COLOURS = {1: "#d62728", 2: "#ff7f0e", 3: "#1f77b4"}

@@ -26,7 +26,7 @@ from dashboard.context import context
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
 from ops.errors import Problems
-from ops.rules import N_
+from ops.i18n import N_
 from ops.services.intake import ReportIn
 from ops.vocabulary import Answer, Channel, Judgement, Symptom, TicketClass
 

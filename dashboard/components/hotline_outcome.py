@@ -17,8 +17,9 @@ from dashboard.components.dispatch_map import CLASS_COLOURS
 from dashboard.components.hotline_form import QUESTIONS
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
+from ops.i18n import N_
 from ops.reads.caller_lookup import TicketSummary
-from ops.rules import DEADLINE_MESSAGES, N_, Reason
+from ops.rules import DEADLINE_MESSAGES, Reason
 from ops.vocabulary import Answer, Judgement
 
 DATE_FMT = "%Y-%m-%d %H:%M"

@@ -20,7 +20,7 @@ from dashboard.security import (
 )
 from ops import unit_of_work
 from ops.errors import ServiceError
-from ops.rules import N_
+from ops.i18n import N_
 from ops.services.auth import change_password as change_password_service
 
 dash.register_page(__name__, path="/account", name=N_("My account"), title="Gas Dispatch", order=90,

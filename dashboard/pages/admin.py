@@ -17,9 +17,9 @@ from dashboard.i18n import LANGUAGES, _, format_datetime
 from dashboard.security import current_actor, page_layout, secured_callback
 from ops import unit_of_work
 from ops.errors import ServiceError
+from ops.i18n import N_
 from ops.permissions import GRANTABLE_RIGHTS, SCOPES
 from ops.reads.open_queue import crew_choices
-from ops.rules import N_
 from ops.services import accounts
 from ops.services.tokens import create_token, list_tokens, revoke_token
 from ops.vocabulary import Role

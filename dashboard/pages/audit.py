@@ -21,6 +21,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.context import context
 from dashboard.i18n import _, format_datetime
 from dashboard.security import page_layout, secured_callback
+from ops.i18n import N_
 from ops.reads.audit_search import (
     AuditFilter,
     AuditFilterError,
@@ -30,7 +31,6 @@ from ops.reads.audit_search import (
     local_period,
     search_audit,
 )
-from ops.rules import N_
 
 dash.register_page(__name__, path="/audit", name=N_("Audit log"), title="Gas Dispatch", order=80,
                    action="audit.view")

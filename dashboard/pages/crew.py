@@ -26,11 +26,12 @@ from dashboard.labels import label
 from dashboard.security import current_actor, page_layout, secured_callback
 from ops import unit_of_work
 from ops.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError
+from ops.i18n import N_
 from ops.models import Crew
 from ops.parts import PARTS
 from ops.reads.crew_page import CrewOrder, CrewPage, crew_page
 from ops.reads.order_state import crew_of_user
-from ops.rules import DEADLINE_MESSAGES, N_
+from ops.rules import DEADLINE_MESSAGES
 from ops.services import work_orders
 from ops.services.crews import record_position
 

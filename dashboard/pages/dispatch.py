@@ -57,12 +57,12 @@ from dashboard.security import current_actor, may, page_layout, secured_callback
 from ops import unit_of_work
 from ops.db import transaction
 from ops.errors import ConflictError, NotFoundError, ServiceError
+from ops.i18n import N_
 from ops.permissions import PermissionDenied
 from ops.reads.open_alerts import open_alerts
 from ops.reads.open_queue import Class1Alert, class1_awaiting_departure, crews_on_map, open_tickets
 from ops.reads.order_state import crew_board, crews_on_shift, ticket_brief, ticket_numbers
 from ops.recommendations import StoredRecommendation
-from ops.rules import N_
 from ops.services.alerts import acknowledge_alert
 from ops.services.dispatching import recommend, replan
 from ops.services.work_orders import confirm_dispatch

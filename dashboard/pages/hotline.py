@@ -63,8 +63,9 @@ from dashboard.i18n import _
 from dashboard.security import current_actor, page_layout, secured_callback
 from ops import unit_of_work
 from ops.errors import ServiceError
+from ops.i18n import N_
 from ops.reads.caller_lookup import CallbackRow, lookup_customers, pending_callback_tasks, summarise
-from ops.rules import N_, safety_script
+from ops.rules import safety_script
 from ops.services.intake import (
     complete_callback_task,
     create_ticket,

@@ -11,8 +11,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from ops.i18n import N_
 from ops.models import Alert, AlertKind, Crew, Ticket
-from ops.rules import N_
 
 __all__ = ["ALERT_MESSAGES", "AlertRow", "open_alerts"]
 
