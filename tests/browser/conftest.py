@@ -38,21 +38,29 @@ def demo_app(tmp_path_factory: pytest.TempPathFactory):
     return create_app(settings, service_area=area)
 
 
-def _crews_with_an_hour_left(ctx, now) -> int:
+#: Near the end of a shift the open queue fills the crews' last hours, so a new ticket may find no crew
+#: that can finish it before the shift ends ("no skilled crew can serve it before its shift ends").
+SHIFT_LEFT = timedelta(hours=3)
+
+
+def _time_left_in_shift(ctx, now) -> list[timedelta]:
     from ops.dispatching import shift_end
     from ops.models import Crew
 
     with ctx.read_session() as db:
         crews = db.scalars(sa.select(Crew).where(Crew.active.is_(True), Crew.last_lon.is_not(None))).all()
-        return sum(1 for c in crews if shift_end(c, now) - now >= timedelta(hours=1))
+        return [shift_end(c, now) - now for c in crews]
 
 
 @pytest.fixture
 def ctx(demo_app, monkeypatch):
-    """The app's context; in the last hour of a shift (19-20 h and 7-8 h in the demo, when no crew has an
-    hour left) its clock runs 90 minutes ahead, into the next shift, for this test only."""
+    """The app's context; in the last hours of a shift (the demo's shifts change at 8 h and 20 h) its
+    clock runs into the next shift, half an hour after the change, for this test only, so the test
+    does not depend on the hour the suite happens to run at."""
     context = demo_app.server.extensions["gasdispatch"]
     real = context.clock
-    if _crews_with_an_hour_left(context, real()) < 3:
-        monkeypatch.setattr(context, "clock", lambda: real() + timedelta(minutes=90))
+    left = _time_left_in_shift(context, real())
+    if sum(1 for t in left if t >= SHIFT_LEFT) < 3:
+        ahead = max(left) + timedelta(minutes=30)
+        monkeypatch.setattr(context, "clock", lambda: real() + ahead)
     return context

@@ -206,7 +206,11 @@ def test_board003_a_new_class_1_opens_itself_and_beeps_once_sound_waits_for_a_ge
     if before["waiting"] + before["beeps"]:
         # The demo's own class-1 tickets opened at load (the selection lands before it is cleared) ...
         dash_duo.wait_for_element("#rec-ticket-no", timeout=30)
-    # ... and the dispatcher has since cleared the selection.
+    # ... and the dispatcher has since cleared the selection, once every class 1 on the board has been
+    # seen (a refresh ran after the load) so that no opening from the load lands after the clearing.
+    checked = alert_state(dash_duo.driver)["checks"]
+    dash_duo.driver.execute_script("window.dash_clientside.set_props('dispatch-changed', {data: Date.now()})")
+    wait.until(lambda d: alert_state(d)["checks"] > checked, "the refresh after the load never ran")
     dash_duo.driver.execute_script("window.dash_clientside.set_props('dispatch-selected', {data: null})")
 
     # A class 1 arrives while the board is open: the next refresh shows it, beeps and opens it (R6.1).
