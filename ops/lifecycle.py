@@ -80,7 +80,6 @@ class Transition:
     ``sources`` holds ``None`` for an order not stored yet (dispatch creates it). ``target`` is
     ``None`` for a step that leaves the status as it is; ``ticket``/``crew`` ``None`` leave the
     ticket's or the crew's status alone (a preempted crew keeps going, to its new class 1).
-    ``crew_note`` is the English note of the ``crew.set_status`` audit line, with ``{ticket_no}``.
     """
 
     step: Step
@@ -92,7 +91,6 @@ class Transition:
     #: For the closing steps: the ticket's status by the repair result (replaces ``ticket``).
     ticket_by_result: Mapping[RepairResult, TicketStatus] | None = None
     crew: CrewStatus | None = None
-    crew_note: str | None = None
     #: Only dispatchers, supervisors and the system may take it.
     office_only: bool = False
     #: A crew member may take it only on its own crew's order (the office on any).
@@ -122,27 +120,27 @@ _ON_SITE = frozenset({WorkOrderStatus.ON_SITE})
 TRANSITIONS: Mapping[Step, Transition] = MappingProxyType({t.step: t for t in (
     Transition(Step.DISPATCH, frozenset({None}), WorkOrderStatus.DISPATCHED, "dispatch.confirm",
                stamp="dispatched_at", ticket=TicketStatus.DISPATCHED,
-               crew=CrewStatus.DISPATCHED, crew_note="dispatched to ticket {ticket_no}"),
+               crew=CrewStatus.DISPATCHED),
     Transition(Step.ACKNOWLEDGE, frozenset({WorkOrderStatus.DISPATCHED}), WorkOrderStatus.ACKNOWLEDGED,
                "order.acknowledge", stamp="acknowledged_at", ticket=TicketStatus.ACKNOWLEDGED, own_crew=True),
     Transition(Step.DEPART, frozenset({WorkOrderStatus.ACKNOWLEDGED}), WorkOrderStatus.EN_ROUTE,
                "order.update_status", stamp="departed_at", ticket=TicketStatus.EN_ROUTE,
-               crew=CrewStatus.EN_ROUTE, crew_note="en route to ticket {ticket_no}", own_crew=True),
+               crew=CrewStatus.EN_ROUTE, own_crew=True),
     Transition(Step.ARRIVE, frozenset({WorkOrderStatus.EN_ROUTE}), WorkOrderStatus.ON_SITE,
                "order.update_status", stamp="arrived_at", ticket=TicketStatus.ON_SITE,
-               crew=CrewStatus.ON_SITE, crew_note="on site at ticket {ticket_no}", own_crew=True),
+               crew=CrewStatus.ON_SITE, own_crew=True),
     Transition(Step.RECORD_READING, _ON_SITE, None, "repair.file", own_crew=True),
     Transition(Step.COMPLETE, _ON_SITE, WorkOrderStatus.COMPLETED, "repair.file", stamp="completed_at",
                ticket_by_result=TICKET_AFTER_REPAIR,
-               crew=CrewStatus.AVAILABLE, crew_note="finished at ticket {ticket_no}", own_crew=True),
+               crew=CrewStatus.AVAILABLE, own_crew=True),
     Transition(Step.NOT_FIXED, _ON_SITE, WorkOrderStatus.COMPLETED, "repair.file", stamp="completed_at",
                ticket_by_result=TICKET_AFTER_REPAIR,
-               crew=CrewStatus.AVAILABLE, crew_note="finished at ticket {ticket_no}", own_crew=True),
+               crew=CrewStatus.AVAILABLE, own_crew=True),
     Transition(Step.CANCEL, _ACTIVE, WorkOrderStatus.CANCELLED, "order.update_status", stamp="cancelled_at",
-               ticket=TicketStatus.NEW, crew=CrewStatus.AVAILABLE, crew_note="withdrawn from ticket {ticket_no}",
+               ticket=TicketStatus.NEW, crew=CrewStatus.AVAILABLE,
                office_only=True),
     Transition(Step.REASSIGN, _BEFORE_SITE, WorkOrderStatus.CANCELLED, "dispatch.confirm", stamp="cancelled_at",
-               ticket=TicketStatus.NEW, crew=CrewStatus.AVAILABLE, crew_note="withdrawn from ticket {ticket_no}",
+               ticket=TicketStatus.NEW, crew=CrewStatus.AVAILABLE,
                office_only=True),
     Transition(Step.PREEMPT, _BEFORE_SITE, WorkOrderStatus.CANCELLED, "dispatch.confirm", stamp="cancelled_at",
                ticket=TicketStatus.NEW),
@@ -214,17 +212,19 @@ def apply(db: Session, actor: Actor, order: WorkOrder, step: Step, now: datetime
     db.flush()
     if t.crew is not None:
         crew = order.crew if order.crew is not None else db.get(Crew, order.crew_id)
-        _crew_status(db, actor, crew, t.crew, now, (t.crew_note or "").format(ticket_no=ticket.ticket_no))
+        _crew_status(db, actor, crew, t.crew, now, ticket.ticket_no)
     return before
 
 
-def _crew_status(db: Session, actor: Actor, crew: Crew, status: CrewStatus, now: datetime, note: str) -> None:
+def _crew_status(db: Session, actor: Actor, crew: Crew, status: CrewStatus, now: datetime,
+                 ticket_no: str) -> None:
     """The crew's map status follows its order; written here (not via crews.set_status) because an
     API token scoped to one action may not hold ``crew.set_status``, and the order step is what the
-    actor is entitled to."""
+    actor is entitled to. The event names the ticket as a value, not in an English note, so the
+    audit page can show it in the reader's language."""
     if crew.status is status:
         return
     before = crew.status
     crew.status = status
     record(db, actor_id=actor.user_id, actor_label=actor.label, action="crew.set_status", entity="crew",
-           entity_id=crew.id, before={"status": before}, after={"status": status}, note=note, at=now)
+           entity_id=crew.id, before={"status": before}, after={"status": status, "ticket_no": ticket_no}, at=now)

@@ -213,8 +213,7 @@ def _no_acknowledgement(db: Session, now: datetime, recommender: _Recommender, r
         db.flush()
         record(db, actor_id=None, actor_label=SYSTEM_ACTOR.label, action="order.escalate", entity="work_order",
                entity_id=order.id, after={"escalated_at": now, "proposed_crew_id": proposed},
-               recommendation=rec.to_record(),
-               note="no acknowledgement within the R7.2 limit", at=now)
+               recommendation=rec.to_record(), at=now)
         _raise(db, AlertKind.NO_ACK, order.ticket, now, order=order, crew_id=proposed,
                details={"recommendation_id": rec.recommendation_id, "proposed_crew_id": proposed,
                         "dispatched_at": order.dispatched_at.isoformat()})

@@ -18,6 +18,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard.audit_labels import action_label, entity_label, shown_value
 from dashboard.context import context
 from dashboard.i18n import _, format_datetime
 from dashboard.security import page_layout, secured_callback
@@ -28,6 +29,7 @@ from ops.reads.audit_search import (
     audit_actions,
     audit_crews,
     audit_event,
+    change_summary,
     local_period,
     search_audit,
 )
@@ -37,25 +39,6 @@ dash.register_page(__name__, path="/audit", name=N_("Audit log"), title="Gas Dis
 
 ACTION = "audit.view"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-#: What the stored entity codes are called on screen; an unknown code is shown as it is.
-ENTITY_LABELS: dict[str, str] = {
-    "ticket": N_("Ticket"),
-    "work_order": N_("Work order"),
-    "repair_record": N_("Repair record"),
-    "follow_up": N_("Callback"),
-    "complaint": N_("Complaint"),
-    "crew": N_("Crew"),
-    "depot": N_("Depot"),
-    "district": N_("District"),
-    "customer": N_("Customer"),
-    "user": N_("User"),
-    "user_session": N_("Session"),
-    "api_token": N_("API token"),
-    "demo": N_("Demo data"),
-    "alert": N_("Alert"),
-    "plan_in_force": N_("Plan in force"),
-}
 
 #: The filter fields as the user sees them, for messages that name the field.
 FIELD_LABELS: dict[str, str] = {
@@ -67,11 +50,6 @@ FIELD_LABELS: dict[str, str] = {
     "until": N_("To"),
     "limit": N_("Limit"),
 }
-
-
-def _entity_label(code: str) -> str:
-    message = ENTITY_LABELS.get(code)
-    return _(message) if message else code
 
 
 def _field_label(field: str) -> str:
@@ -87,11 +65,12 @@ def _grid_rows(rows, timezone: str) -> list[dict[str, Any]]:
             "id": r.id,
             "time": format_datetime(r.at, timezone, TIME_FORMAT),
             "actor": r.actor_label,
-            "action": r.action,
-            "entity": _entity_label(r.entity),
+            "action": action_label(r.action),
+            "action_code": r.action,
+            "entity": entity_label(r.entity),
             "reference": r.reference or "",
             "entity_id": r.entity_id or "",
-            "changes": r.summary,
+            "changes": change_summary(r.changes, show=shown_value),
             "recommendation": yes if r.has_recommendation else "",
             "imported": yes if r.imported else "",
             "note": r.note or "",
@@ -105,7 +84,7 @@ def _columns(timezone: str) -> list[dict[str, Any]]:
     return [
         {"field": "time", "headerName": time_header, "headerTooltip": time_header, "width": 175},
         {"field": "actor", "headerName": _("Who"), "width": 140, "tooltipField": "actor"},
-        {"field": "action", "headerName": _("Action"), "width": 160, "tooltipField": "action"},
+        {"field": "action", "headerName": _("Action"), "width": 180, "tooltipField": "action_code"},
         {"field": "entity", "headerName": _("Record"), "width": 100},
         {"field": "reference", "headerName": _("Reference"), "width": 140, "tooltipField": "reference"},
         {"field": "entity_id", "headerName": _("ID"), "width": 60},
@@ -166,7 +145,7 @@ def _choices() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
         crews = audit_crews(session)
     prefixes = sorted({a.split(".", 1)[0] for a in actions if "." in a})
     action_options = [{"label": _("{prefix}.* (all)").format(prefix=p), "value": f"{p}."} for p in prefixes]
-    action_options += [{"label": a, "value": a} for a in actions]
+    action_options += [{"label": f"{action_label(a)} ({a})", "value": a} for a in actions]
     crew_options = [{"label": f"{code} · {name}", "value": code} for code, name in crews]
     return action_options, crew_options
 
@@ -306,8 +285,8 @@ def show_detail(selected):
         return dbc.Alert(_("This event no longer exists."), color="warning")
     row = detail.row
     heading = " · ".join(p for p in (
-        format_datetime(row.at, ctx.settings.timezone, TIME_FORMAT), row.actor_label, row.action,
-        _entity_label(row.entity), row.reference or row.entity_id or "",
+        format_datetime(row.at, ctx.settings.timezone, TIME_FORMAT), row.actor_label, action_label(row.action),
+        entity_label(row.entity), row.reference or row.entity_id or "",
     ) if p)
     children = [html.H5(heading, className="mb-2")]
     if row.note:

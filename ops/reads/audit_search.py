@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -34,12 +34,15 @@ __all__ = [
     "AuditFilter",
     "AuditFilterError",
     "AuditRow",
+    "Change",
     "audit_actions",
     "audit_crews",
     "audit_event",
     "change_summary",
+    "changes",
     "local_period",
     "search_audit",
+    "value_text",
 ]
 
 DEFAULT_LIMIT = 500
@@ -110,6 +113,20 @@ class AuditFilter:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One field of an event that changed: stored values, so the page can show codes in its language.
+
+    ``created`` is an event with no ``before`` (a creation or an import): only ``new`` is meaningful.
+    A field that disappeared has ``new`` ``None``.
+    """
+
+    field: str
+    old: Any
+    new: Any
+    created: bool = False
+
+
+@dataclass(frozen=True)
 class AuditRow:
     id: int
     at: datetime
@@ -119,8 +136,8 @@ class AuditRow:
     entity_id: str | None
     #: What the entity is called on other pages (ticket number, crew code, username), if known.
     reference: str | None
-    #: The changed fields, e.g. ``"status: dispatched → acknowledged"``; see :func:`change_summary`.
-    summary: str
+    #: The changed fields; :func:`change_summary` writes them as ``"status: dispatched → acknowledged"``.
+    changes: tuple[Change, ...]
     #: Whether the system's recommendation at that moment was recorded with the event (R13.1).
     has_recommendation: bool
     imported: bool
@@ -241,7 +258,7 @@ def audit_event(session: Session, event_id: int) -> AuditDetail | None:
     row = AuditRow(
         id=event.id, at=event.at, actor_label=event.actor_label, action=event.action, entity=event.entity,
         entity_id=event.entity_id, reference=references.get((event.entity, event.entity_id)),
-        summary=change_summary(event.before, event.after),
+        changes=changes(event.before, event.after),
         has_recommendation=event.recommendation is not None, imported=bool(event.imported), note=event.note,
     )
     return AuditDetail(row=row, actor_id=event.actor_id, before=event.before, after=event.after,
@@ -261,7 +278,7 @@ def audit_crews(session: Session) -> list[tuple[str, str]]:
 def _row(r: Any, references: Mapping[tuple[str, str | None], str]) -> AuditRow:
     return AuditRow(
         id=r.id, at=r.at, actor_label=r.actor_label, action=r.action, entity=r.entity, entity_id=r.entity_id,
-        reference=references.get((r.entity, r.entity_id)), summary=change_summary(r.before, r.after),
+        reference=references.get((r.entity, r.entity_id)), changes=changes(r.before, r.after),
         has_recommendation=bool(r.has_recommendation), imported=bool(r.imported), note=r.note,
     )
 
@@ -297,7 +314,8 @@ def _references(session: Session, keys: Iterable[tuple[str, str | None]]) -> dic
     return found
 
 
-def _text(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A stored value on one line, cut to a readable length; ``—`` for none."""
     if value is None:
         return _EMPTY
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
@@ -305,20 +323,30 @@ def _text(value: Any) -> str:
     return text if len(text) <= _VALUE_MAX else text[: _VALUE_MAX - 1] + "…"
 
 
-def change_summary(before: Any, after: Any, *, max_len: int = _SUMMARY_MAX) -> str:
-    """A one-line, human diff of an event's ``before`` and ``after``.
+def changes(before: Any, after: Any) -> tuple[Change, ...]:
+    """The fields of ``after`` that differ from ``before``, then those that disappeared.
 
-    Changed fields read ``"status: dispatched → acknowledged"``; when there is no ``before`` (a
-    creation or an import) the new values read ``"code: CR001"``; a field that disappears reads
-    ``"crew: CR001 → —"``. Unchanged fields are left out, and the whole is cut at ``max_len``.
+    With no ``before`` (a creation or an import) every new value is listed; unchanged fields are left out.
     """
     old = before if isinstance(before, Mapping) else ({} if before is None else {"value": before})
     new = after if isinstance(after, Mapping) else ({} if after is None else {"value": after})
-    parts: list[str] = []
+    found: list[Change] = []
     for key in [*new.keys(), *(k for k in old if k not in new)]:
         if before is None:
-            parts.append(f"{key}: {_text(new[key])}")
+            found.append(Change(str(key), None, new[key], created=True))
         elif key not in old or key not in new or old[key] != new[key]:
-            parts.append(f"{key}: {_text(old.get(key))} → {_text(new.get(key))}")
+            found.append(Change(str(key), old.get(key), new.get(key)))
+    return tuple(found)
+
+
+def change_summary(items: Iterable[Change], *, show: Callable[[Any], str] = value_text,
+                   max_len: int = _SUMMARY_MAX) -> str:
+    """The changes on one line: ``"status: dispatched → acknowledged"``, ``"code: CR001"`` for a
+    creation, ``"crew: CR001 → —"`` for a field that disappeared; cut at ``max_len``.
+
+    ``show`` writes one value: the page passes one that names stored codes in the reader's language.
+    """
+    parts = [f"{c.field}: {show(c.new)}" if c.created else f"{c.field}: {show(c.old)} → {show(c.new)}"
+             for c in items]
     text = "; ".join(parts)
     return text if len(text) <= max_len else text[: max_len - 1] + "…"

@@ -102,7 +102,8 @@ def _preempt(db: Session, actor: Actor, previous: WorkOrder, by: Ticket, now: da
     """
     reason = f"preempted by ticket {by.ticket_no}"
     before = lifecycle.apply(db, actor, previous, Step.PREEMPT, now, reason=reason)
-    _audit(db, actor, "order.preempt", previous, now, before=before, after=order_state(previous), note=reason)
+    _audit(db, actor, "order.preempt", previous, now, before=before,
+           after={**order_state(previous), "preempted_by": by.ticket_no})
 
 
 def confirm_dispatch(
@@ -207,8 +208,7 @@ def acknowledge(db: Session, actor: Actor, order_id: int, now: datetime, *, vers
     late = ack_by is not None and now > ack_by
     _audit(db, actor, "order.acknowledge", order, now, before=before,
            after={**order_state(order), "late": late,
-                  "seconds_after_dispatch": int((now - order.dispatched_at).total_seconds())},
-           note="acknowledged late (R7.2)" if late else None)
+                  "seconds_after_dispatch": int((now - order.dispatched_at).total_seconds())})
     return order
 
 
@@ -217,8 +217,7 @@ def depart(db: Session, actor: Actor, order_id: int, now: datetime, *, version: 
     order, before = _step(db, actor, Step.DEPART, order_id, now, version)
     ticket = order.ticket
     late = ticket.depart_deadline is not None and now > ticket.depart_deadline
-    _audit(db, actor, "order.depart", order, now, before=before, after={**order_state(order), "late": late},
-           note="departed after the R6.1 deadline" if late else None)
+    _audit(db, actor, "order.depart", order, now, before=before, after={**order_state(order), "late": late})
     return order
 
 

@@ -21,9 +21,11 @@ from ops.models import AuditEvent, RepairRecord
 from ops.reads.audit_search import (
     AuditFilter,
     AuditFilterError,
+    Change,
     audit_actions,
     audit_crews,
     audit_event,
+    change_summary,
     search_audit,
 )
 from ops.vocabulary import RepairResult
@@ -130,7 +132,8 @@ def test_r13_1_audit_rows_are_newest_first_with_a_readable_change_and_the_total(
         rows, _ = search_audit(s, AuditFilter(crew_code=log.crew_a))
         by_id = {r.id: r for r in rows}
         status = by_id[log.ids["crew_status"]]
-        assert status.summary == "status: available → en_route"
+        assert status.changes == (Change("status", "available", "en_route"),)
+        assert change_summary(status.changes) == "status: available → en_route"
         assert status.reference == log.crew_a and status.entity_id is not None
         dispatch = by_id[log.ids["dispatch_wo1"]]
         assert dispatch.has_recommendation and not status.has_recommendation

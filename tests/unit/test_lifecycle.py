@@ -85,13 +85,11 @@ def test_a_refused_step_is_named_in_words_the_edge_translates():
     assert set(Step) - {Step.DISPATCH, Step.PREEMPT} <= set(WORDS)
 
 
-def test_stamps_are_order_columns_and_each_crew_move_has_its_audit_note():
+def test_stamps_are_order_columns():
     columns = set(WorkOrder.__table__.columns.keys())
     for t in TRANSITIONS.values():
         assert t.stamp is None or t.stamp in columns, t.step
         assert (t.target is None) == (t.stamp is None), t.step  # a step that moves the order says when
-        assert (t.crew is None) == (t.crew_note is None), t.step
-        assert t.crew_note is None or "{ticket_no}" in t.crew_note
 
 
 def test_an_active_order_and_its_ticket_read_the_same_and_an_ended_one_frees_the_crew():

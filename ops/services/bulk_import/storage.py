@@ -78,4 +78,4 @@ def audit_imported(session: Session, actor: Actor, *, action: str, entity: str, 
                    after: Mapping[str, Any], now: datetime, source: str) -> None:
     """R13.1: an imported row is audited as imported, so it is never taken for one made here."""
     record(session, actor_id=actor.user_id, actor_label=actor.label, action=action, entity=entity,
-           entity_id=entity_id, after=after, imported=True, note=f"imported from {source}", at=now)
+           entity_id=entity_id, after=after, imported=True, note=source, at=now)
