@@ -22,7 +22,7 @@ from ops.models import PlanInForce
 from ops.recommendations import current_slack
 from optimizer.dispatch_types import DispatchState, Plan, PlannedJob, timeline
 
-__all__ = ["MAX_AGE", "REPLAN_EVERY_S", "latest_plan_at", "load_plan", "store_plan"]
+__all__ = ["MAX_AGE", "REPLAN_EVERY_S", "latest_plan_at", "load_plan", "plan_queue_position", "store_plan"]
 
 #: How often the scheduler replans the queue.
 REPLAN_EVERY_S = 60
@@ -60,6 +60,23 @@ def store_plan(db: Session, plan: Plan, now: datetime, source: str,
 
 def latest_plan_at(db: Session) -> datetime | None:
     return db.scalar(sa.select(sa.func.max(PlanInForce.created_at)))
+
+
+def plan_queue_position(db: Session, crew_id: int, ticket_id: int, queued_ticket_ids: list[int],
+                        now: datetime, *, max_age: timedelta = MAX_AGE) -> int | None:
+    """R7.6: where the plan in force puts ``ticket_id`` in the crew's queue (1 = next), or ``None``.
+
+    The position counts the crew's queued tickets (``queued_ticket_ids``) that the plan's route puts
+    before it; ``None`` when no recent plan routes the ticket to this crew (the caller queues it last).
+    """
+    row = db.scalar(sa.select(PlanInForce).where(PlanInForce.created_at >= now - max_age,
+                                                 PlanInForce.created_at <= now)
+                    .order_by(PlanInForce.created_at.desc(), PlanInForce.id.desc()).limit(1))
+    route = [job.get("ticket_id") for job in (row.routes.get(str(crew_id)) or [])] if row is not None else []
+    if ticket_id not in route:
+        return None
+    ahead = set(route[:route.index(ticket_id)])
+    return 1 + sum(1 for t in queued_ticket_ids if t in ahead)
 
 
 def load_plan(db: Session, state: DispatchState, now: datetime, *, max_age: timedelta = MAX_AGE) -> Plan | None:

@@ -119,7 +119,7 @@ def _deadlines(ticket: Ticket, order: WorkOrder) -> tuple[DeadlineRow, ...]:
     """Every deadline that applies to this order, in the order the crew meets them: the R7.2
     acknowledgement, then the ticket's R6 deadlines as the dispatch board reads them."""
     rows: list[DeadlineRow] = []
-    ack_by = rules.escalation_times(ticket.ticket_class, ticket.received_at, order.dispatched_at).ack_by
+    ack_by = rules.escalation_times(ticket.ticket_class, ticket.received_at, order.current_since).ack_by
     if ack_by is not None:
         rows.append(DeadlineRow("ack_by", ack_by, order.acknowledged_at))
     deadlines = rules.Deadlines.from_ticket(ticket)
