@@ -30,7 +30,8 @@ the R10.2 deadline and some late, the rest are unreachable after three attempts;
 and drop when the crew was late or the fault not fixed; about 1.5% of tickets lead to a complaint,
 mostly after a low score or a late arrival. The simulation is cut at ``now``: what had not happened
 by then is not recorded, and a dozen reports are placed at every stage of the lifecycle so that the
-map shows new, dispatched, acknowledged, en-route and on-site work with crews at matching positions.
+map shows new, dispatched, acknowledged, en-route and on-site work with crews at matching positions;
+some busy crews carry a queue of 1–3 confirmed orders behind their current job (R7.6).
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ from ops.db import downgrade, make_engine, make_session_factory, transaction, up
 from ops.models import AuditEvent, Crew, Customer, Depot, District, Ticket, User, UserRole
 from ops.permissions import Actor
 from ops.services import accounts, bulk_import, crews
+from ops.services.work_orders import confirm_dispatch
 from ops.settings import Settings
-from ops.vocabulary import Role
+from ops.vocabulary import Role, WorkOrderStatus
 
 __all__ = ["DEMO_PASSWORD", "DemoConfig", "DemoError", "demo_logins", "seed_demo"]
 
@@ -185,10 +187,19 @@ def _write(session: Session, scenario: Scenario, area: ServiceArea, settings: Se
                                   speed_kmh=ping.speed_kmh, heading_deg=ping.heading_deg)
         crews.set_status(session, actor, crew, state.status, at=now, note="demo: state at the scenario's now")
 
+    # R7.6: some busy crews carry a queue: open tickets confirmed behind their current job, in order.
+    ticket_ids = dict(session.execute(sa.select(Ticket.ticket_no, Ticket.id)
+                                      .where(Ticket.ticket_no.in_([t for t, _ in scenario.queues]))).tuples().all())
+    queued = 0
+    for ticket_no, crew_code in scenario.queues:
+        order = confirm_dispatch(session, actor, ticket_ids[ticket_no], crew_rows[crew_code].id, None, now,
+                                 override_reason="demo: the crew's next job, planned at the scenario's now")
+        queued += order.status is WorkOrderStatus.QUEUED
+
     counts = {
         "customers": customers.count, "tickets": history.count, "open": history.counts["open"],
         "history": history.count - history.counts["open"], "crews": len(crew_rows), "depots": len(depots),
-        "users": len(users), "districts": len(district_ids), **{
+        "users": len(users), "districts": len(district_ids), "queued": queued, **{
             k: v for k, v in history.counts.items() if k not in ("tickets", "open")
         },
     }

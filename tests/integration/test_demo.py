@@ -178,8 +178,13 @@ def test_demo_on_a_small_area_is_consistent_and_written_through_the_services(
             assert s.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "demo.seed")) == 1
 
             # Crews are where their work says: the status follows the active order, off-shift at the depot.
-            active = {o.crew_id: o for o in orders if o.status.is_active}
+            active = {o.crew_id: o for o in orders if o.status.is_current}
             assert active, "some crews are busy at the scenario's now"
+            # R7.6: some busy crews carry a queue of 1-3 confirmed orders behind their current one.
+            queues = Counter(o.crew_id for o in orders if o.status is WorkOrderStatus.QUEUED)
+            assert queues and set(queues) <= set(active) and all(1 <= n <= 3 for n in queues.values())
+            assert all(s.get(Ticket, o.ticket_id).status is TicketStatus.DISPATCHED
+                       for o in orders if o.status is WorkOrderStatus.QUEUED)
             for crew in crews:
                 pings = s.scalars(sa.select(CrewPosition).where(CrewPosition.crew_id == crew.id)
                                   .order_by(CrewPosition.at)).all()

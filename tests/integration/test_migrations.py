@@ -309,3 +309,56 @@ def test_class_change_reason_becomes_required_and_old_rows_without_one_are_kept(
             assert [tuple(r) for r in rows] == [(1, None), (2, None), (3, "caller panicked")]
     finally:
         engine.dispose()
+
+
+# ----------------------------------------------------------------------------- 0008: crew queues (R7.6)
+CREW_QUEUES = "0008_crew_queues"
+
+
+def test_crew_queues_backfill_current_since_and_a_downgrade_cancels_queued_orders(db_url: str, build) -> None:
+    """Current orders became current when confirmed; a queue cannot survive a downgrade, and says so."""
+    from ops.db import make_session_factory
+    from ops.models import Crew, Ticket
+    from tests.integration.conftest import T0
+
+    upgrade(db_url, CLASS_CHANGE_REASON)
+    engine = make_engine(db_url)
+    orders = sa.table("work_orders", sa.column("id"), sa.column("ticket_id"), sa.column("crew_id"),
+                      sa.column("status"), sa.column("dispatched_at", sa.DateTime(timezone=True)),
+                      sa.column("completed_at", sa.DateTime(timezone=True)), sa.column("version_id"),
+                      sa.column("current_since", sa.DateTime(timezone=True)), sa.column("queue_rank"),
+                      sa.column("cancel_reason"))
+    try:
+        with make_session_factory(engine)() as db, db.begin():
+            db.add_all([build.ticket(ticket_no=f"Q{i}") for i in range(3)] + [build.crew(), build.crew()])
+        with engine.begin() as conn:
+            tickets = conn.scalars(sa.select(Ticket.id).order_by(Ticket.id)).all()
+            crews = conn.scalars(sa.select(Crew.id).order_by(Crew.id)).all()
+            old = ["id", "ticket_id", "crew_id", "status", "dispatched_at", "completed_at", "version_id"]
+            conn.execute(sa.insert(orders).values([dict(zip(old, row, strict=True)) for row in [
+                (1, tickets[0], crews[0], "en_route", T0, None, 1),
+                (2, tickets[1], crews[1], "completed", T0, T0 + timedelta(hours=1), 1)]]))
+        engine.dispose()
+        upgrade(db_url, CREW_QUEUES)
+        with engine.begin() as conn:
+            rows = conn.execute(sa.select(orders.c.id, orders.c.current_since).order_by(orders.c.id)).all()
+            got = {i: (at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at) for i, at in rows}
+            assert got == {1: T0, 2: None}  # only the current order has a current_since
+            conn.execute(sa.insert(orders).values(id=3, ticket_id=tickets[2], crew_id=crews[0], status="queued",
+                                                  dispatched_at=T0, version_id=1, queue_rank=0))
+            conn.execute(sa.text("UPDATE tickets SET status = 'dispatched' WHERE id = :id"), {"id": tickets[2]})
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # one rank holds one order
+            conn.execute(sa.insert(orders).values(id=4, ticket_id=tickets[1], crew_id=crews[0], status="queued",
+                                                  dispatched_at=T0, version_id=1, queue_rank=0))
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # a queued order has a rank
+            conn.execute(sa.insert(orders).values(id=4, ticket_id=tickets[1], crew_id=crews[0], status="queued",
+                                                  dispatched_at=T0, version_id=1))
+        engine.dispose()
+        downgrade(db_url, CLASS_CHANGE_REASON)
+        with engine.connect() as conn:
+            status, reason = conn.execute(sa.text("SELECT status, cancel_reason FROM work_orders WHERE id = 3")).one()
+            assert status == "cancelled" and "downgraded" in reason
+            assert conn.scalar(sa.text("SELECT status FROM tickets WHERE id = :id"), {"id": tickets[2]}) == "new"
+            assert "queue_rank" not in {c["name"] for c in sa.inspect(conn).get_columns("work_orders")}
+    finally:
+        engine.dispose()

@@ -37,7 +37,7 @@ from ops import rules, unit_of_work
 from ops.db import transaction
 from ops.models import Crew, Customer, WorkOrder
 from ops.permissions import Actor
-from ops.queries import order_is_active
+from ops.queries import order_is_current
 from ops.services.intake import create_ticket
 
 __all__ = ["DemoFeed", "FeedConfig", "FeedReport", "visit_plan"]
@@ -145,8 +145,10 @@ class DemoFeed:
     # -- crews
     def _work(self, sessions: sessionmaker[Session], now: datetime, report: FeedReport) -> None:
         with sessions() as db:
+            # The crews' current orders; a queued one is taken up once promoted (R7.6: the lifecycle
+            # promotes it when the crew finishes the order before it).
             orders = dict(db.execute(sa.select(WorkOrder.id, WorkOrder.crew_id)
-                                     .where(order_is_active()).order_by(WorkOrder.id)).tuples().all())
+                                     .where(order_is_current()).order_by(WorkOrder.id)).tuples().all())
             idle = list(db.scalars(sa.select(Crew.id).where(Crew.active.is_(True), Crew.id.not_in(orders.values()))
                                    .order_by(Crew.id)))
         self.crews.forget(set(orders), set(orders.values()))

@@ -160,7 +160,7 @@ class CrewSimulator:
             return
         plan = visit_plan(self.seed, order, self.config)
         if order.status is WorkOrderStatus.DISPATCHED:
-            due = order.dispatched_at + plan.ack_after
+            due = (order.current_since or order.dispatched_at) + plan.ack_after  # R7.6: from promotion
             if due > now:
                 return
             wo.acknowledge(db, actor, order.id, self._when(due, now))

@@ -55,7 +55,7 @@ from data.demo.scenario.crews import (
 from data.demo.scenario.geography import districts, node_districts
 from data.demo.scenario.history import Simulator, history_drafts
 from data.demo.scenario.people import UserSpec, customers, mobile_number, person_name, users
-from data.demo.scenario.present import present_drafts
+from data.demo.scenario.present import present_drafts, queued_drafts
 from data.demo.scenario.reports import draw_report, symptom_class
 from data.demo.scenario.sampling import choice, minutes, weighted
 from data.service_area import ServiceArea
@@ -103,6 +103,8 @@ class Scenario:
     tickets: list[HistoricalTicket]
     crew_states: list[CrewState]
     stats: dict[str, Any] = field(default_factory=dict)
+    #: R7.6: (ticket number, crew code) of the open tickets the seed confirms into crews' queues, in order.
+    queues: list[tuple[str, str]] = field(default_factory=list)
 
 
 def build_scenario(area: ServiceArea, *, seed: int, now: datetime, timezone: str,
@@ -133,9 +135,11 @@ def build_scenario(area: ServiceArea, *, seed: int, now: datetime, timezone: str
     sim.run(history)
     sim.rng = rng_present
     present = present_drafts(sim, rng_present)
+    present += queued_drafts(sim, rng_present, {d.customer for d in present if d.customer is not None})
     drafts = sorted(history + present, key=lambda d: d.fields["received_at"])
 
     tickets = []
+    queues: list[tuple[str, str]] = []
     per_day: dict[date, int] = {}
     for d in drafts:
         day = sim.local(d.fields["received_at"]).date()
@@ -144,10 +148,14 @@ def build_scenario(area: ServiceArea, *, seed: int, now: datetime, timezone: str
             ticket_no=f"GD-{day:%Y%m%d}-{per_day[day]:03d}",
             work_orders=tuple(d.orders), complaints=tuple(d.complaints), **d.fields,
         ))
+        if d.queue_for is not None:
+            queues.append((tickets[-1].ticket_no, sim.crews[d.queue_for].code))
     states = crew_states(sim, depot_specs)
     open_count = sum(1 for t in tickets if _is_open(t))
     stats = {"history": len(tickets) - open_count, "open": open_count, "present_placed": len(present)}
-    return Scenario(district_records, people.records, depot_specs, crew_specs, user_specs, tickets, states, stats)
+    stats["queued"] = len(queues)
+    return Scenario(district_records, people.records, depot_specs, crew_specs, user_specs, tickets, states, stats,
+                    queues)
 
 
 def _is_open(ticket: HistoricalTicket) -> bool:

@@ -23,7 +23,7 @@ from data.demo.scenario.tickets import Draft, draft_ticket, retime
 from ops.services.bulk_import import WorkOrderTimeline
 from ops.vocabulary import TicketClass
 
-__all__ = ["PRESENT_STAGES", "present_drafts"]
+__all__ = ["PRESENT_STAGES", "QUEUED_CREWS", "present_drafts", "queued_drafts"]
 
 #: (stage, class) of the reports placed at "now" so that the map shows every lifecycle stage. Listed
 #: in the order crews are handed out: at night only the few night crews are free, and they should
@@ -40,6 +40,11 @@ PRESENT_STAGES: tuple[tuple[str, TicketClass], ...] = (
     ("new", TicketClass.URGENT),
     ("new", TicketClass.URGENT),
 )
+
+
+#: R7.6: how many busy crews get a queue at the scenario's now, and how long each queue is (at most).
+QUEUED_CREWS = 4
+MAX_QUEUED = 3
 
 
 def _report_of_class(rng: np.random.Generator, wanted: TicketClass) -> dict[str, Any]:
@@ -85,6 +90,33 @@ def present_drafts(sim: Simulator, rng: np.random.Generator) -> list[Draft]:
         if placed:
             drafts.append(draft)
             used.add(draft.customer if draft.customer is not None else -1)
+    return drafts
+
+
+def queued_drafts(sim: Simulator, rng: np.random.Generator, taken: set[int]) -> list[Draft]:
+    """Open class-2/3 reports that the seed confirms into busy crews' queues (R7.6): 1–3 per crew.
+
+    The crews are some of those holding an order at ``now``; each report is one that crew is skilled
+    for, received within the last hour and waiting for a crew, so it is confirmed (at ``now``, by the
+    seed, through ``confirm_dispatch``) as queued behind the crew's current job.
+    """
+    now = sim.now
+    busy = sorted(c for c, d in sim.active.items() if d.active is not None)
+    picked = [int(c) for c in rng.permutation(busy)[:QUEUED_CREWS]] if busy else []
+    used = set(taken)
+    drafts: list[Draft] = []
+    for crew in sorted(picked):
+        skills = sim.crews[crew].skills
+        for _ in range(int(rng.integers(1, MAX_QUEUED + 1))):
+            for _attempt in range(50):
+                cls = TicketClass.URGENT if rng.random() < 0.7 else TicketClass.SCHEDULED
+                draft = draft_ticket(sim, rng, now - minutes(rng.uniform(5, 60)), _report_of_class(rng, cls),
+                                     street_leak_ok=False, avoid=used)
+                if draft.final_class is cls and draft.skill in skills:
+                    draft.queue_for = crew
+                    drafts.append(draft)
+                    used.add(draft.customer if draft.customer is not None else -1)
+                    break
     return drafts
 
 

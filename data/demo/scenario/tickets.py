@@ -44,6 +44,8 @@ class Draft:
     active: dict[str, Any] | None = None
     last_score: int | None = None
     late: bool = False
+    #: R7.6: the crew (index) whose queue the seed confirms this open ticket into, behind its current job.
+    queue_for: int | None = None
 
 
 def draft_ticket(sim: Simulator, rng: np.random.Generator, received: datetime, report: dict[str, Any], *,

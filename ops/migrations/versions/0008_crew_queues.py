@@ -6,8 +6,8 @@ behind its crew's current one. New columns: ``queue_rank`` (the place in the cre
 the R7.2 acknowledgement clock runs from it). The one-active-order-per-crew index becomes one
 *current* order per crew, and a new partial unique index keeps two queued orders of one crew off
 the same rank. Existing current orders get ``current_since = dispatched_at`` (they became current
-when they were confirmed). The downgrade refuses while any order is queued: turning those into
-current orders would give a crew several, and cancelling them would lose confirmed work silently.
+when they were confirmed). The downgrade cannot keep a queue (a crew would hold several active
+orders): queued orders are cancelled with a reason saying so, and their tickets wait for a crew again.
 
 Revision ID: 0008_crew_queues
 Revises: 0007_class_change_reason
@@ -36,6 +36,8 @@ def _in(statuses: tuple[str, ...]) -> str:
 _ACTIVE_OLD = _in(_CURRENT)
 _ACTIVE_NEW = _in(("queued", *_CURRENT))
 _QUEUED = "status = 'queued'"
+#: The cancel reason of an order that was queued when the database was downgraded below this revision.
+DOWNGRADE_REASON = "queued order cancelled: the database was downgraded below crew queues (0008)"
 
 _orders = sa.table("work_orders", sa.column("status", sa.String()),
                    sa.column("dispatched_at", sa.DateTime(timezone=True)),
@@ -66,10 +68,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    queued = op.get_bind().scalar(sa.select(sa.func.count()).select_from(_orders).where(sa.text(_QUEUED)))
+    bind = op.get_bind()
+    queued = [row[0] for row in bind.execute(sa.text("SELECT ticket_id FROM work_orders WHERE status = 'queued'"))]
     if queued:
-        raise RuntimeError(f"cannot downgrade below 0008_crew_queues: {queued} work order(s) are queued; "
-                           "promote, move or cancel them first")
+        bind.execute(sa.text(
+            "UPDATE work_orders SET status = 'cancelled', queue_rank = NULL, cancelled_at = CURRENT_TIMESTAMP, "
+            "cancel_reason = :reason WHERE status = 'queued'"), {"reason": DOWNGRADE_REASON})
+        bind.execute(sa.text("UPDATE tickets SET status = 'new' WHERE id IN :ids")
+                     .bindparams(sa.bindparam("ids", expanding=True)), {"ids": queued})
     op.drop_index("uq_work_orders_queue_rank", table_name="work_orders")
     op.drop_index("uq_work_orders_one_current_per_crew", table_name="work_orders")
     op.drop_index("uq_work_orders_one_active_per_ticket", table_name="work_orders")
