@@ -36,6 +36,8 @@ def give_crew_an_order(ctx, username: str = "crew") -> int:
         user_id = db.scalar(sa.select(User.id).where(User.username == username))
         page = crew_page(db, user_id)
         assert page is not None, f"the demo user {username} belongs to no crew"
+        for queued in page.next_orders:  # R7.6: the demo may have given the crew a queue too
+            wo.cancel(db, SYSTEM_ACTOR, queued.order_id, "browser test: crew page loop", now)
         if page.order is not None:
             wo.cancel(db, SYSTEM_ACTOR, page.order.order_id, "browser test: crew page loop", now)
         crew = db.get(Crew, page.crew_id)
@@ -56,6 +58,30 @@ def give_crew_an_order(ctx, username: str = "crew") -> int:
         order = wo.confirm_dispatch(db, SYSTEM_ACTOR, ticket.id, crew.id, None, now,
                                     override_reason="browser test: crew page loop")
         return order.id
+
+
+def queue_behind(ctx, order_id: int) -> str:
+    """Through the services: a class-2 ticket confirmed for the same crew, queued behind ``order_id`` (R7.6)."""
+    from ops.db import transaction
+    from ops.models import WorkOrder
+    from ops.permissions import SYSTEM_ACTOR
+    from ops.services import work_orders as wo
+    from ops.services.intake import ReportIn, create_ticket
+
+    now = ctx.clock()
+    with transaction(ctx.sessions) as db:
+        current = db.get(WorkOrder, order_id)
+        report = ReportIn(
+            channel="hotline", reporter_name="Luis Pardo", phone="+56 9 5555 0142", address="Calle Siguiente",
+            door_no="7", lon=current.ticket.lon, lat=current.ticket.lat, symptom="no_gas", started_at=now,
+            odour=False, noise=False, people_on_site=True, ventilated=True, valve_closed=False,
+            urgency="general", description="No gas since this morning", received_at=now,
+        )
+        ticket = create_ticket(db, SYSTEM_ACTOR, report, now=now, locator=ctx.locator).ticket
+        queued = wo.confirm_dispatch(db, SYSTEM_ACTOR, ticket.id, current.crew_id, None, now,
+                                     override_reason="browser test: the crew's queue")
+        assert queued.status.value == "queued"
+        return ticket.ticket_no
 
 
 def _click(dash_duo, selector: str) -> None:
@@ -164,6 +190,22 @@ def test_crew001_acknowledge_depart_arrive_read_and_complete(dash_duo, demo_app)
         assert record.gas_reading_ppm == 35 and record.gas_reading_at == reading.measured_at
         assert record.customer_confirmation.startswith("Ana Rojas; confirmed ")
         assert record.completed_at == order.completed_at
+    assert dash_duo.get_logs() == []
+
+
+def test_crew004_the_crew_sees_its_queue_before_those_orders_become_current(dash_duo, demo_app):
+    """R7.6: the confirmed order waiting behind the current one is listed with its class and address."""
+    ctx = demo_app.server.extensions["gasdispatch"]
+    order_id = give_crew_an_order(ctx)
+    ticket_no = queue_behind(ctx, order_id)
+    dash_duo.start_server(demo_app, navigate=False)
+    dash_duo.driver.set_window_size(*PHONE)
+    log_in(dash_duo, "crew")
+    dash_duo.driver.get(dash_duo.server.url + "/lang/en")
+    dash_duo.driver.get(dash_duo.server.url + "/crew")
+    dash_duo.wait_for_contains_text("#crew-next-orders", ticket_no, timeout=30)
+    text = dash_duo.find_element("#crew-next-orders").text
+    assert "Your queue" in text and "Class 2" in text and "Calle Siguiente" in text and "1." in text
     assert dash_duo.get_logs() == []
 
 
