@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ops import rules, unit_of_work
 from ops.audit import record
 from ops.clock import epoch, from_epoch
+from ops.db import make_session_factory
 from ops.dispatching import build_state
 from ops.errors import ServiceError
 from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
@@ -305,6 +306,12 @@ DEBOUNCE_S = 1.0
 EVENT_SOURCE = "replan_request"
 
 
+def _reading(sessions: sessionmaker[Session]) -> Session:
+    """A session that only reads: on SQLite it does not take the write lock (``ops.db.READ_ONLY_OPTION``),
+    so the check every second and the state read before a search never make a writer wait."""
+    return make_session_factory(sessions.kw["bind"], read_only=True)()
+
+
 def replan(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, *,
            every_s: float | None = REPLAN_EVERY_S, budget_s: float = PLAN_BUDGET_S,
            event_budget_s: float = EVENT_PLAN_BUDGET_S, debounce_s: float = DEBOUNCE_S) -> bool:
@@ -317,7 +324,7 @@ def replan(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork,
     """
     from optimizer.dispatch import plan
 
-    with sessions() as db:
+    with _reading(sessions) as db:
         last = latest_plan_at(db)
         age = None if last is None or now < last else now - last  # a plan from a later clock does not count
         requests = pending_requests(db)
@@ -346,7 +353,7 @@ def replan_on_request(sessions: sessionmaker[Session], now: datetime, network: R
 
     Without requests this is one read and no write: the lease is taken (a write) only to plan.
     """
-    with sessions() as db:
+    with _reading(sessions) as db:
         if not has_requests(db):
             return False
     if not unit_of_work.run(sessions, lambda db: acquire_lease(db, holder, now, ttl_s=ttl_s)):
