@@ -314,9 +314,11 @@ def _reading(sessions: sessionmaker[Session]) -> Session:
 
 def replan(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, *,
            every_s: float | None = REPLAN_EVERY_S, budget_s: float = PLAN_BUDGET_S,
-           event_budget_s: float = EVENT_PLAN_BUDGET_S, debounce_s: float = DEBOUNCE_S) -> bool:
+           event_budget_s: float = EVENT_PLAN_BUDGET_S, debounce_s: float = DEBOUNCE_S,
+           on_request: bool = True) -> bool:
     """Store a new plan in force if the last one is ``every_s`` old, or if events asked for one and the
-    last one is ``debounce_s`` old; ``True`` when it did. ``every_s=None``: on requests only.
+    last one is ``debounce_s`` old; ``True`` when it did. ``every_s=None``: on requests only;
+    ``on_request=False``: on the timer only (requests are left alone).
 
     The state is read in one short session and the plan stored in another: no transaction stays
     open during the search, so crews' steps and intake never wait for it. The requests read before
@@ -327,7 +329,7 @@ def replan(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork,
     with _reading(sessions) as db:
         last = latest_plan_at(db)
         age = None if last is None or now < last else now - last  # a plan from a later clock does not count
-        requests = pending_requests(db)
+        requests = pending_requests(db) if on_request else []
         periodic = every_s is not None and (age is None or age >= timedelta(seconds=every_s))
         if not periodic and not (requests and (age is None or age >= timedelta(seconds=debounce_s))):
             return False
@@ -364,13 +366,14 @@ def replan_on_request(sessions: sessionmaker[Session], now: datetime, network: R
 def tick(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, holder: str, *,
          ttl_s: int = DEFAULT_LEASE_S, feed: StepHook | None = None,
          replan_every_s: float | None = None, plan_budget_s: float = PLAN_BUDGET_S,
-         event_plan_budget_s: float = EVENT_PLAN_BUDGET_S) -> TickReport | None:
+         event_plan_budget_s: float = EVENT_PLAN_BUDGET_S, on_request: bool = True) -> TickReport | None:
     """Take the lease, then run one tick; ``None`` when another process holds the lease.
 
     ``feed`` runs under the same lease, after the escalations have been committed, so that a
     demo feed can never be run twice by two schedulers, and its failure cannot undo an escalation.
     With ``replan_every_s`` the tick also keeps the plan in force fresh (after the escalations,
-    which must not wait for a search), periodically and when events asked for it.
+    which must not wait for a search), periodically and (unless ``on_request`` is false) when events
+    asked for it.
     """
     if not unit_of_work.run(sessions, lambda db: acquire_lease(db, holder, now, ttl_s=ttl_s)):
         return None
@@ -378,7 +381,7 @@ def tick(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, h
     if replan_every_s is not None:
         try:
             report.replanned = replan(sessions, now, network, every_s=replan_every_s, budget_s=plan_budget_s,
-                                      event_budget_s=event_plan_budget_s)
+                                      event_budget_s=event_plan_budget_s, on_request=on_request)
         except Exception:  # recommendations then plan greedily themselves: slower, still right
             log.exception("scheduler: replanning failed")
     if feed is not None:
@@ -395,7 +398,8 @@ def run_forever(sessions: sessionmaker[Session], clock: Callable[[], datetime], 
                 replan_every_s: float | None = REPLAN_EVERY_S, check_s: float | None = REQUEST_CHECK_S,
                 plan_budget_s: float = PLAN_BUDGET_S, event_plan_budget_s: float = EVENT_PLAN_BUDGET_S) -> None:
     """Tick every ``interval_s`` until ``stop`` is set, and between ticks look for replan requests every
-    ``check_s`` (``None``: on the timer only); a failed tick or check is logged, never fatal."""
+    ``check_s`` (``None``: replan on the timer only, as before issue 12); a failed tick or check is
+    logged, never fatal."""
     stop = stop or threading.Event()
     events = check_s is not None and replan_every_s is not None
     next_tick = time.monotonic()
@@ -404,7 +408,7 @@ def run_forever(sessions: sessionmaker[Session], clock: Callable[[], datetime], 
             try:
                 report = tick(sessions, clock(), network, holder, ttl_s=ttl_s, feed=feed,
                               replan_every_s=replan_every_s, plan_budget_s=plan_budget_s,
-                              event_plan_budget_s=event_plan_budget_s)
+                              event_plan_budget_s=event_plan_budget_s, on_request=check_s is not None)
                 if report is not None and report.acted:
                     log.info("scheduler tick: %s", report)
             except Exception:  # one bad tick must not stop the clock for everyone

@@ -185,6 +185,15 @@ def test_the_periodic_replan_stays_and_answers_pending_requests_too(world):
     assert reasons(sessions) == []
 
 
+def test_timer_only_leaves_requests_to_the_periodic_replan(world):
+    """``gasdispatch scheduler --check-interval 0``: the timer alone replans, as before events could ask."""
+    sessions, _ids = world
+    assert replan(sessions, NOW, NETWORK, every_s=60, on_request=False) is True
+    ask(sessions)
+    assert replan(sessions, NOW + timedelta(seconds=30), NETWORK, every_s=60, on_request=False) is False
+    assert replan(sessions, NOW + timedelta(seconds=30), NETWORK, every_s=60) is True  # with events: at once
+
+
 def test_two_schedulers_answer_a_request_once(world):
     sessions, _ids = world
     ask(sessions, 2)
