@@ -31,7 +31,7 @@ class ReplanReason(StrEnum):
     CLASS1 = "class1"              # a new class 1 (saved, or raised to class 1)
     CONFIRM = "confirm"            # a crew was dispatched (by a person or R7.3 auto-dispatch)
     CANCEL = "cancel"              # a crew was withdrawn from an order
-    REASSIGN = "reassign"          # an order moved to another crew
+    REASSIGN = "reassign"          # an order moved: to another crew, or within its crew's queue
     CREW_STATUS = "crew_status"    # a crew went on or off shift, or changed availability
     CREW_FREE = "crew_free"        # a crew finished its order (done or not fixed): it can take work
 

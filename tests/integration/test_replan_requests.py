@@ -102,6 +102,30 @@ def test_confirm_cancel_reassign_and_completion_each_ask_for_a_replan(world):
     assert reasons(sessions) == ["crew_free"]
 
 
+def test_moving_an_order_on_the_board_asks_for_a_replan(world):
+    """R7.6's move: within the crew's queue, to another crew, or back to unassigned: one request each."""
+    from ops.services.queue import move_order
+
+    sessions, ids = world
+    with transaction(sessions) as db:
+        second = World(db, NOW, _n=100).ticket(15, 2)
+        wo.confirm_dispatch(db, SUPERVISOR, ids["ticket"], ids["near"], None, NOW, override_reason="x")
+        queued = wo.confirm_dispatch(db, SUPERVISOR, second.id, ids["near"], None, NOW, override_reason="x")
+        assert queued.status.value == "queued"
+    clear(sessions)
+    with transaction(sessions) as db:
+        move_order(db, SUPERVISOR, queued.id, NOW, crew_id=ids["near"], position=1, reason=None)
+    assert reasons(sessions) == ["reassign"]
+    clear(sessions)
+    with transaction(sessions) as db:
+        moved = move_order(db, SUPERVISOR, queued.id, NOW, crew_id=ids["far"], position=None, reason="closer")
+    assert reasons(sessions) == ["reassign"]
+    clear(sessions)
+    with transaction(sessions) as db:
+        move_order(db, SUPERVISOR, moved.id, NOW, crew_id=None, position=None, reason="customer away")
+    assert reasons(sessions) == ["cancel"]
+
+
 def test_a_crew_changing_status_asks_for_a_replan_and_the_same_status_does_not(world):
     sessions, ids = world
     with transaction(sessions) as db:

@@ -6,7 +6,7 @@ deletes them. One new table and nothing altered, so the downgrade only drops it 
 are a trigger, not a record: the periodic replan covers them).
 
 Revision ID: 0009_replan_requests
-Revises: 0007_class_change_reason
+Revises: 0008_crew_queues
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_replan_requests"
-down_revision: str | None = "0007_class_change_reason"
+down_revision: str | None = "0008_crew_queues"
 branch_labels: str | tuple[str, ...] | None = None
 depends_on: str | tuple[str, ...] | None = None
 
