@@ -1,19 +1,21 @@
-"""``python -m bench [network|solomon|dispatch|board] [--quick]``: run benchmarks, one table each.
+"""``python -m bench [network|solomon|dispatch|board|replan] [--quick]``: run benchmarks, one table each.
 
 Without a name every benchmark runs. Solomon: ``--quick`` runs one instance per family at 2 s (about
 30 s); the full run does all 56 instances at 10 s for both solvers, 2 x 56 x 10 s ≈ 19 minutes on
 one core. Dispatch: --quick runs 3 snapshots without the 60 s reference plans; the full run does 20
 snapshots with them (about 25 minutes). Board: --quick builds 10,000 history tickets and makes 10
 calls per callback (about 2 minutes); the full run builds 100,000 and makes 50 (about 5 minutes).
+Replan: --quick saves 5 class-1 reports with event replans and 2 with the timer-only baseline (about
+3 minutes, most of it the baseline waiting for its once-a-minute replan); the full run 20 and 5 (about 8).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from bench import board_bench, dispatch_bench, network_bench, solomon
+from bench import board_bench, dispatch_bench, network_bench, replan_bench, solomon
 
-NAMES = ("network", "solomon", "dispatch", "board")
+NAMES = ("network", "solomon", "dispatch", "board", "replan")
 
 
 def main() -> None:
@@ -41,6 +43,8 @@ def main() -> None:
             dispatch_bench.run(20, None, quick=False)
     if "board" in names:
         board_bench.run(quick=args.quick)
+    if "replan" in names:
+        replan_bench.run(quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -188,6 +188,17 @@ def _demo_feed(args: argparse.Namespace, area):
     return DemoFeed(area, seed=args.feed_seed, config=config).step
 
 
+def _plan_budgets(args: argparse.Namespace, settings) -> dict[str, float]:
+    """The plan-in-force search budgets: the command line's, else the settings', else the scheduler's own."""
+    budgets = {"plan_budget_s": args.plan_budget if args.plan_budget is not None else settings.plan_budget_s,
+               "event_plan_budget_s": (args.event_plan_budget if args.event_plan_budget is not None
+                                       else settings.event_plan_budget_s)}
+    for name, value in budgets.items():
+        if value is not None and not 0 < value <= 60:
+            raise UserError(f"--{name.removesuffix('_s').replace('_', '-')}: {value:g} s is not between 0 and 60")
+    return {k: v for k, v in budgets.items() if v is not None}
+
+
 def cmd_scheduler(args: argparse.Namespace) -> None:
     """The one clock (R7.2-R7.4): tick every --interval seconds while holding the database lease.
 
@@ -201,13 +212,17 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     from ops.scheduler import run_forever, tick
 
     settings = _settings()
+    budgets = _plan_budgets(args, settings)
+    if args.check_interval < 0:
+        raise UserError(f"--check-interval: {args.check_interval:g} s is negative (0 turns event replans off)")
     area = _load_area(settings)
     sessions = make_session_factory(make_engine(settings.sqlalchemy_url))
     holder = f"{socket.gethostname()}:{os.getpid()}"
     feed = _demo_feed(args, area)
     if args.once:
         try:
-            report = tick(sessions, datetime.now(UTC), area.network, holder, feed=feed, replan_every_s=0)
+            report = tick(sessions, datetime.now(UTC), area.network, holder, feed=feed, replan_every_s=0,
+                          **budgets)
         except DatabaseUnavailable as exc:
             raise UserError(str(exc)) from exc
         print("another process holds the scheduler lease" if report is None else report)
@@ -221,7 +236,7 @@ def cmd_scheduler(args: argparse.Namespace) -> None:
     with_feed = " with the demo feed" if feed is not None else ""
     print(f"scheduler {holder}: ticking every {args.interval:g} s{with_feed} (Ctrl-C to stop)", flush=True)
     run_forever(sessions, lambda: datetime.now(UTC), area.network, holder, interval_s=args.interval, stop=stop,
-                feed=feed)
+                feed=feed, check_s=args.check_interval or None, **budgets)
 
 
 def _print_logins(settings) -> None:
@@ -447,6 +462,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scheduler", help="run the escalation clock (R7.2-R7.4, auto-dispatch); one per deployment")
     p.add_argument("--interval", type=float, default=5.0, help="seconds between ticks (default 5)")
     p.add_argument("--once", action="store_true", help="run one tick and exit")
+    p.add_argument("--check-interval", type=float, default=1.0,
+                   help="seconds between looks for replan requests left by events (default 1; 0: timer only)")
+    p.add_argument("--plan-budget", type=float, default=None,
+                   help="seconds the once-a-minute plan may search (default GASDISPATCH_PLAN_BUDGET_S, else 2)")
+    p.add_argument("--event-plan-budget", type=float, default=None,
+                   help="seconds a plan asked for by an event may search "
+                        "(default GASDISPATCH_EVENT_PLAN_BUDGET_S, else 1.5)")
     p.add_argument("--demo-feed", action="store_true",
                    help="also run the demo's simulated live work (seeded demo databases only; never in production)")
     p.add_argument("--feed-seed", type=int, default=7, help="random seed of the demo feed (default 7)")

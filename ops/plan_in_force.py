@@ -3,7 +3,7 @@
 ``optimizer.recommend`` ranks crews by inserting one ticket into the current routes. Without a plan
 it builds a greedy one first, which at 500 open tickets and 60 crews means a 560 × 560 travel matrix:
 about a second per click. The one clock (``ops.scheduler``) instead stores a plan every
-:data:`REPLAN_EVERY_S`, and :func:`load_plan` hands it to the recommendation, trimmed to the
+:data:`REPLAN_EVERY_S`, and within seconds of an event that asked for one (``ops.services.replan``), and :func:`load_plan` hands it to the recommendation, trimmed to the
 tickets and crews of the current state (a job whose ticket was dispatched or closed since is
 dropped; the times of the rest are up to a minute old, a small and visible approximation that the
 recommendation's explanation names).
@@ -18,11 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ops.models import PlanInForce
+from ops.models import PlanInForce, ReplanRequest
 from ops.recommendations import current_slack
 from optimizer.dispatch_types import DispatchState, Plan, PlannedJob, TicketState, timeline
 
-__all__ = ["MAX_AGE", "REPLAN_EVERY_S", "latest_plan_at", "load_plan", "plan_queue_position", "store_plan"]
+__all__ = ["MAX_AGE", "REPLAN_EVERY_S", "answer_requests", "has_requests", "latest_plan_at", "load_plan",
+           "pending_requests", "plan_queue_position", "plan_version", "store_plan"]
 
 #: How often the scheduler replans the queue.
 REPLAN_EVERY_S = 60
@@ -60,6 +61,32 @@ def store_plan(db: Session, plan: Plan, now: datetime, source: str,
 
 def latest_plan_at(db: Session) -> datetime | None:
     return db.scalar(sa.select(sa.func.max(PlanInForce.created_at)))
+
+
+def plan_version(db: Session) -> int | None:
+    """The newest plan's id: what a board compares to notice a new plan without loading it."""
+    return db.scalar(sa.select(sa.func.max(PlanInForce.id)))
+
+
+def has_requests(db: Session) -> bool:
+    """Whether any replan request waits: the one cheap query the scheduler makes every second."""
+    return db.scalar(sa.select(ReplanRequest.id).limit(1)) is not None
+
+
+def pending_requests(db: Session) -> list[int]:
+    """The ids of the replan requests no plan has answered yet (``ops.services.replan``).
+
+    Read *before* the dispatch state a plan is built from: a request visible here was committed with
+    its event, so the state read after it includes the event.
+    """
+    return list(db.scalars(sa.select(ReplanRequest.id).order_by(ReplanRequest.id)))
+
+
+def answer_requests(db: Session, ids: list[int]) -> None:
+    """Delete the requests a stored plan has answered; by id, not "up to an id": a request whose
+    transaction committed after the state was read (with a lower id on PostgreSQL) stays for the next plan."""
+    if ids:
+        db.execute(sa.delete(ReplanRequest).where(ReplanRequest.id.in_(ids)))
 
 
 def plan_queue_position(db: Session, crew_id: int, ticket_id: int, queued_ticket_ids: list[int],

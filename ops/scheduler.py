@@ -12,6 +12,11 @@ for the first ever tick; both are atomic on SQLite (``BEGIN IMMEDIATE``) and Pos
 unique primary key), so two concurrent ticks cannot both act. A step hook passed to :func:`tick`
 (``gasdispatch scheduler --demo-feed`` passes the demo feed's step) runs under the same lease, so
 the simulated world is fed exactly once however many schedulers run.
+
+Between ticks, :func:`run_forever` looks every second for replan requests that events left
+(``ops.services.replan``): one cheap query, and only when there are some does it take the lease and
+store a new plan in force with the short event budget (:func:`replan_on_request`), at most one per
+:data:`DEBOUNCE_S`, so a burst of events costs one plan. The once-a-minute replan stays.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,11 +36,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from ops import rules, unit_of_work
 from ops.audit import record
 from ops.clock import epoch, from_epoch
+from ops.db import make_session_factory
 from ops.dispatching import build_state
 from ops.errors import ServiceError
 from ops.models import Alert, AlertKind, Recommendation, SchedulerLease, Ticket, WorkOrder
 from ops.permissions import SYSTEM_ACTOR
-from ops.plan_in_force import REPLAN_EVERY_S, latest_plan_at, store_plan
+from ops.plan_in_force import (
+    REPLAN_EVERY_S,
+    answer_requests,
+    has_requests,
+    latest_plan_at,
+    pending_requests,
+    store_plan,
+)
 from ops.queries import at_risk, awaiting_crew, class1_awaiting_departure, crew_on_the_way
 from ops.recommendations import StoredRecommendation
 from ops.services.dispatching import recommend
@@ -43,7 +57,8 @@ from ops.vocabulary import TicketClass, WorkOrderStatus
 from optimizer.dispatch_types import DispatchState
 from optimizer.network import RoadNetwork
 
-__all__ = ["LEASE_NAME", "StepHook", "TickReport", "acquire_lease", "run_escalations", "run_forever", "tick"]
+__all__ = ["DEBOUNCE_S", "EVENT_PLAN_BUDGET_S", "LEASE_NAME", "PLAN_BUDGET_S", "REQUEST_CHECK_S", "StepHook",
+           "TickReport", "acquire_lease", "replan", "replan_on_request", "run_escalations", "run_forever", "tick"]
 
 log = logging.getLogger(__name__)
 
@@ -282,47 +297,97 @@ def run_escalations(db: Session, now: datetime, network: RoadNetwork) -> TickRep
 StepHook = Callable[[sessionmaker[Session], datetime], Any]
 
 
-#: Search time for the background plan; the scheduler's own process, not a web worker, pays it.
+#: Search time for the periodic plan; the scheduler's own process, not a web worker, pays it
+#: (``GASDISPATCH_PLAN_BUDGET_S``).
 PLAN_BUDGET_S = 2.0
+#: Search time for a plan an event asked for: short, so that the plan is in force within seconds
+#: (``GASDISPATCH_EVENT_PLAN_BUDGET_S``). At 500 open tickets and 60 crews the greedy start alone
+#: takes about half a second, so much less than this leaves OR-Tools no time and the plan is greedy.
+EVENT_PLAN_BUDGET_S = 1.5
+#: How often :func:`run_forever` looks for replan requests between ticks.
+REQUEST_CHECK_S = 1.0
+#: The least age of the plan in force before an event replaces it: requests within it are coalesced.
+DEBOUNCE_S = 1.0
+#: The plan's ``source`` when events asked for it (the periodic one is ``"scheduler"``).
+EVENT_SOURCE = "replan_request"
+
+
+def _reading(sessions: sessionmaker[Session]) -> Session:
+    """A session that only reads: on SQLite it does not take the write lock (``ops.db.READ_ONLY_OPTION``),
+    so the check every second and the state read before a search never make a writer wait."""
+    return make_session_factory(sessions.kw["bind"], read_only=True)()
 
 
 def replan(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, *,
-           every_s: float = REPLAN_EVERY_S, budget_s: float = PLAN_BUDGET_S) -> bool:
-    """Store a new plan in force if the last one is ``every_s`` old; ``True`` when it did.
+           every_s: float | None = REPLAN_EVERY_S, budget_s: float = PLAN_BUDGET_S,
+           event_budget_s: float = EVENT_PLAN_BUDGET_S, debounce_s: float = DEBOUNCE_S,
+           on_request: bool = True) -> bool:
+    """Store a new plan in force if the last one is ``every_s`` old, or if events asked for one and the
+    last one is ``debounce_s`` old; ``True`` when it did. ``every_s=None``: on requests only;
+    ``on_request=False``: on the timer only (requests are left alone).
 
     The state is read in one short session and the plan stored in another: no transaction stays
-    open during the search, so crews' steps and intake never wait for it.
+    open during the search, so crews' steps and intake never wait for it. The requests read before
+    the state are deleted with the plan that answers them, and only those.
     """
     from optimizer.dispatch import plan
 
-    with sessions() as db:
+    with _reading(sessions) as db:
         last = latest_plan_at(db)
-        if last is not None and timedelta(0) <= now - last < timedelta(seconds=every_s):
+        age = None if last is None or now < last else now - last  # a plan from a later clock does not count
+        requests = pending_requests(db) if on_request else []
+        periodic = every_s is not None and (age is None or age >= timedelta(seconds=every_s))
+        if not periodic and not (requests and (age is None or age >= timedelta(seconds=debounce_s))):
             return False
         state = build_state(db, now, network)
-    result = plan(state, budget_s)
-    # The minute-by-minute refresh of a cache (five rows kept), not a decision: no audit line, unlike
-    # a person's "Plan all" (ops.services.dispatching.replan), which replaces the plan others work to.
-    unit_of_work.run(sessions, lambda db: store_plan(db, result, now, "scheduler", state))
+    result = plan(state, budget_s if periodic else event_budget_s)
+
+    # The refresh of a cache (five rows kept), not a decision: no audit line, unlike a person's
+    # "Plan all" (ops.services.dispatching.replan), which replaces the plan others work to.
+    def store(db: Session) -> None:
+        store_plan(db, result, now, "scheduler" if periodic else EVENT_SOURCE, state)
+        answer_requests(db, requests)
+
+    unit_of_work.run(sessions, store)
+    if requests:
+        log.info("scheduler: plan in force stored for %d replan request(s)", len(requests))
     return True
+
+
+def replan_on_request(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, holder: str, *,
+                      ttl_s: int = DEFAULT_LEASE_S, event_budget_s: float = EVENT_PLAN_BUDGET_S,
+                      debounce_s: float = DEBOUNCE_S) -> bool | None:
+    """Between ticks: plan if events asked for it; ``None`` when another process holds the lease.
+
+    Without requests this is one read and no write: the lease is taken (a write) only to plan.
+    """
+    with _reading(sessions) as db:
+        if not has_requests(db):
+            return False
+    if not unit_of_work.run(sessions, lambda db: acquire_lease(db, holder, now, ttl_s=ttl_s)):
+        return None
+    return replan(sessions, now, network, every_s=None, event_budget_s=event_budget_s, debounce_s=debounce_s)
 
 
 def tick(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, holder: str, *,
          ttl_s: int = DEFAULT_LEASE_S, feed: StepHook | None = None,
-         replan_every_s: float | None = None) -> TickReport | None:
+         replan_every_s: float | None = None, plan_budget_s: float = PLAN_BUDGET_S,
+         event_plan_budget_s: float = EVENT_PLAN_BUDGET_S, on_request: bool = True) -> TickReport | None:
     """Take the lease, then run one tick; ``None`` when another process holds the lease.
 
     ``feed`` runs under the same lease, after the escalations have been committed, so that a
     demo feed can never be run twice by two schedulers, and its failure cannot undo an escalation.
     With ``replan_every_s`` the tick also keeps the plan in force fresh (after the escalations,
-    which must not wait for a search).
+    which must not wait for a search), periodically and (unless ``on_request`` is false) when events
+    asked for it.
     """
     if not unit_of_work.run(sessions, lambda db: acquire_lease(db, holder, now, ttl_s=ttl_s)):
         return None
     report = unit_of_work.run(sessions, lambda db: run_escalations(db, now, network))
     if replan_every_s is not None:
         try:
-            report.replanned = replan(sessions, now, network, every_s=replan_every_s)
+            report.replanned = replan(sessions, now, network, every_s=replan_every_s, budget_s=plan_budget_s,
+                                      event_budget_s=event_plan_budget_s, on_request=on_request)
         except Exception:  # recommendations then plan greedily themselves: slower, still right
             log.exception("scheduler: replanning failed")
     if feed is not None:
@@ -336,15 +401,30 @@ def tick(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, h
 def run_forever(sessions: sessionmaker[Session], clock: Callable[[], datetime], network: RoadNetwork,
                 holder: str, *, interval_s: float = 5.0, stop: threading.Event | None = None,
                 ttl_s: int = DEFAULT_LEASE_S, feed: StepHook | None = None,
-                replan_every_s: float | None = REPLAN_EVERY_S) -> None:
-    """Tick every ``interval_s`` until ``stop`` is set; a failed tick is logged, never fatal."""
+                replan_every_s: float | None = REPLAN_EVERY_S, check_s: float | None = REQUEST_CHECK_S,
+                plan_budget_s: float = PLAN_BUDGET_S, event_plan_budget_s: float = EVENT_PLAN_BUDGET_S) -> None:
+    """Tick every ``interval_s`` until ``stop`` is set, and between ticks look for replan requests every
+    ``check_s`` (``None``: replan on the timer only, as before issue 12); a failed tick or check is
+    logged, never fatal."""
     stop = stop or threading.Event()
+    events = check_s is not None and replan_every_s is not None
+    next_tick = time.monotonic()
     while not stop.is_set():
-        try:
-            report = tick(sessions, clock(), network, holder, ttl_s=ttl_s, feed=feed,
-                          replan_every_s=replan_every_s)
-            if report is not None and report.acted:
-                log.info("scheduler tick: %s", report)
-        except Exception:  # one bad tick must not stop the clock for everyone
-            log.exception("scheduler tick failed")
-        stop.wait(interval_s)
+        if time.monotonic() >= next_tick:
+            try:
+                report = tick(sessions, clock(), network, holder, ttl_s=ttl_s, feed=feed,
+                              replan_every_s=replan_every_s, plan_budget_s=plan_budget_s,
+                              event_plan_budget_s=event_plan_budget_s, on_request=check_s is not None)
+                if report is not None and report.acted:
+                    log.info("scheduler tick: %s", report)
+            except Exception:  # one bad tick must not stop the clock for everyone
+                log.exception("scheduler tick failed")
+            next_tick = time.monotonic() + interval_s
+        elif events:
+            try:
+                replan_on_request(sessions, clock(), network, holder, ttl_s=ttl_s,
+                                  event_budget_s=event_plan_budget_s)
+            except Exception:  # the next tick replans anyway
+                log.exception("scheduler: replanning on request failed")
+        wait = next_tick - time.monotonic()
+        stop.wait(max(0.0, min(wait, check_s) if events else wait))

@@ -43,6 +43,16 @@ class Settings(BaseSettings):
         description="Whether users reach the app over HTTPS (cookies then get Secure); "
         "unset means: yes in production, no otherwise.",
     )
+    plan_budget_s: float | None = Field(
+        default=None, gt=0, le=60,
+        description="Seconds the scheduler's once-a-minute plan in force may search; unset: "
+        "ops.scheduler.PLAN_BUDGET_S.",
+    )
+    event_plan_budget_s: float | None = Field(
+        default=None, gt=0, le=60,
+        description="Seconds a plan asked for by an event (a new class 1, a confirmation ...) may search; "
+        "short, so that it is in force within seconds; unset: ops.scheduler.EVENT_PLAN_BUDGET_S.",
+    )
     timezone: str = "America/Santiago"
     default_language: Literal["zh_CN", "en"] = "zh_CN"
 

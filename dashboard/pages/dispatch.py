@@ -2,7 +2,9 @@
 the crew list, "Plan all" and the scheduler's alerts (layout and callbacks only).
 
 The 15-s refresh patches markers and grid rows only: the dispatcher's zoom (``uirevision``), grid
-selection and scroll (``getRowId``) stay. The recommendation, which costs an optimizer call, is
+selection and scroll (``getRowId``) stay. A new plan in force (the scheduler replans within seconds of
+an event) triggers the same refresh at once: every second the board asks for the plan's version, one
+tiny query, and refreshes only when it changed. The recommendation, which costs an optimizer call, is
 computed when a ticket is selected or on "Refresh recommendation", never on the clock.
 """
 
@@ -59,6 +61,7 @@ from ops.db import transaction
 from ops.errors import ConflictError, NotFoundError, ServiceError
 from ops.i18n import N_
 from ops.permissions import PermissionDenied
+from ops.plan_in_force import plan_version
 from ops.reads.open_alerts import open_alerts
 from ops.reads.open_queue import Class1Alert, class1_awaiting_departure, crews_on_map, open_tickets
 from ops.reads.order_state import crew_board, crews_on_shift, ticket_brief, ticket_numbers
@@ -71,6 +74,8 @@ dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispa
                    action="board.view")
 
 REFRESH_MS = 15_000
+#: How often the board asks whether a new plan in force was stored (and refreshes only if so).
+PLAN_POLL_MS = 1_000
 #: Seconds the "Plan all" solve may take: long enough for OR-Tools to improve on greedy at a city's
 #: queue, short enough for a dispatcher to wait for at the button.
 PLAN_BUDGET_S = 4.0
@@ -233,9 +238,13 @@ def layout(**_query) -> html.Div:
     figure = map_figure(network.bounds, tickets, crews, _=_, timezone=tz,
                         tile_url=ctx.settings.tile_url, network=network)
     can_ack = may("alert.acknowledge")
+    with ctx.read_session() as session:
+        version = plan_version(session)
     return html.Div(
         [
             dcc.Interval(id="dispatch-refresh", interval=REFRESH_MS),
+            dcc.Interval(id="plan-version-poll", interval=PLAN_POLL_MS),
+            dcc.Store(id="plan-version", data=version),
             dcc.Store(id="dispatch-selected"),
             dcc.Store(id="dispatch-rec"),
             dcc.Store(id="dispatch-changed", data=0),
@@ -323,6 +332,24 @@ clientside_callback(
     Input("class1-ids", "data"),
     State("class1-seen", "data"),
 )
+
+
+@secured_callback(
+    "board.view",
+    output={"version": Output("plan-version", "data"),
+            "changed": Output("dispatch-changed", "data", allow_duplicate=True)},
+    inputs={"tick": Input("plan-version-poll", "n_intervals")},
+    state={"seen": State("plan-version", "data"), "changed": State("dispatch-changed", "data")},
+    prevent_initial_call=True,
+)
+def notice_new_plan(tick: int | None, seen: int | None, changed: int | None) -> dict[str, Any]:
+    """A new plan in force refreshes the board now, not at the next 15-s tick; an unchanged one costs
+    one query and no redraw (the answer is "no update")."""
+    with context().read_session() as session:
+        version = plan_version(session)
+    if version == seen:
+        raise PreventUpdate
+    return {"version": version, "changed": (changed or 0) + 1}
 
 
 # ----------------------------------------------------------------------------- selection

@@ -15,7 +15,7 @@ from ops.models.followups import Complaint, FollowUp, SpotCheck
 from ops.models.geography import Depot, District
 from ops.models.incidents import Incident, IncidentNotice, IncidentTicket
 from ops.models.intake import IdempotencyKey, IntakeCallbackTask
-from ops.models.scheduler import SchedulerLease
+from ops.models.scheduler import ReplanRequest, SchedulerLease
 from ops.models.tickets import ClassChange, SafetyInstruction, Ticket, TicketReporter
 from ops.models.work_orders import (
     ACTIVE_WORK_ORDER_STATUSES,
@@ -55,6 +55,7 @@ __all__ = [
     "PlanInForce",
     "Recommendation",
     "RepairRecord",
+    "ReplanRequest",
     "SafetyInstruction",
     "SchedulerLease",
     "SpotCheck",

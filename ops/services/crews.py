@@ -18,6 +18,7 @@ from ops.audit import record, snapshot
 from ops.errors import ServiceError, check_aware
 from ops.models import Crew, CrewMember, CrewPosition, Depot, User
 from ops.permissions import Actor, require
+from ops.services.replan import ReplanReason, request_replan
 from ops.vocabulary import CrewStatus, ShiftPattern, Skill
 
 __all__ = [
@@ -185,6 +186,8 @@ def set_status(
         raise ServiceError("crew.status_unknown", "status", {"value": repr(status)}) from None
     before = crew.status
     crew.status = new
+    if before != new:  # on or off shift, available or not: who can go where has changed
+        request_replan(session, at, ReplanReason.CREW_STATUS)
     record(
         session, actor_id=actor.user_id, actor_label=actor.label, action="crew.set_status",
         entity="crew", entity_id=crew.id, before={"status": before}, after={"status": new},

@@ -22,6 +22,7 @@ from ops.lifecycle import Step, order_state
 from ops.models import Crew, WorkOrder
 from ops.permissions import Actor
 from ops.queue_ranks import queued_orders, rank_at
+from ops.services.replan import ReplanReason, request_replan
 from ops.services.work_orders import confirm_dispatch
 from ops.vocabulary import WorkOrderStatus
 
@@ -85,10 +86,13 @@ def move_order(db: Session, actor: Actor, order_id: int, now: datetime, *, crew_
             raise ServiceError("reason_required", "reason")
         before = lifecycle.apply(db, actor, order, Step.CANCEL, now, reason=f"unassigned: {text}")
         _audit(db, actor, order, now, before, text, to_crew_id=None)
+        request_replan(db, now, ReplanReason.CANCEL)
         return None
     lifecycle.expect(order, Step.REASSIGN)  # a crew on site is never pulled off its job (R7.6)
     if crew_id == order.crew_id:
-        return _within(db, actor, order, now, position, text, current)
+        moved = _within(db, actor, order, now, position, text, current)
+        request_replan(db, now, ReplanReason.REASSIGN)
+        return moved
     if text is None and (current or crew_id != order.recommended_crew_id):
         raise ServiceError("reason_required", "reason")
     ticket_id = order.ticket_id

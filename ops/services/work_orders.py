@@ -45,6 +45,7 @@ from ops.plan_in_force import plan_queue_position
 from ops.queries import order_is_current
 from ops.queue_ranks import head_rank, queued_orders, rank_at
 from ops.recommendations import StoredRecommendation
+from ops.services.replan import ReplanReason, request_replan
 from ops.vocabulary import (
     CrewStatus,
     RepairResult,
@@ -219,6 +220,8 @@ def confirm_dispatch(
     _audit(db, actor, _action, order, now, after={**order_state(order), "decision": decision,
                                                   "recommended_crew_id": top},
            recommendation=shown, note=note)
+    request_replan(db, now, ReplanReason.REASSIGN if _action in ("order.reassign", "order.move")
+                   else ReplanReason.CONFIRM)
     return order
 
 
@@ -362,6 +365,7 @@ def _close_order(db: Session, actor: Actor, order: WorkOrder, rec: RepairRecord,
     _audit(db, actor, action, order, now, before=before,
            after={**order_state(order), "repair_record": snapshot(rec), "ticket_status": order.ticket.status,
                   "callback_ids": [t.id for t in tasks]}, note=note)
+    request_replan(db, now, ReplanReason.CREW_FREE)
     return order
 
 
@@ -438,7 +442,9 @@ def cancel(db: Session, actor: Actor, order_id: int, reason: str, now: datetime,
     order = _order(db, order_id, version)
     text = _reason(reason, "reason")
     lifecycle.expect(order, Step.CANCEL)
-    return _withdraw(db, actor, order, Step.CANCEL, text, now)
+    _withdraw(db, actor, order, Step.CANCEL, text, now)
+    request_replan(db, now, ReplanReason.CANCEL)
+    return order
 
 
 def _withdraw(db: Session, actor: Actor, order: WorkOrder, step: Step, text: str, now: datetime) -> WorkOrder:

@@ -32,7 +32,8 @@ def test_board_bench_runs_at_a_tiny_size_and_reports_every_callback(tmp_path, mo
     for name, timing in callbacks.items():
         assert timing["n"] == 2, name
         assert 0 < timing["p50"] <= timing["p95"] <= timing["max"], name
-        assert timing["status"] in (200, 204) and timing["bytes"] > 0, name
+        assert timing["status"] in (200, 204), name
+        assert timing["bytes"] > 0 or timing["status"] == 204, name  # "no update" (the plan-version poll) is empty
     assert callbacks[refresh]["status"] == 200 and callbacks[refresh]["sql_per_call"] > 0
     assert size["page"]["grid_rows"] == counts["open_tickets"]
     assert size["healthz"]["p50"] > 0 and size["index"]["p50"] > 0

@@ -16,6 +16,7 @@ from ops.models import ClassChange, Customer, SafetyInstruction, Ticket, TicketR
 from ops.permissions import Actor, require
 from ops.services.intake.create import _apply_deadlines, _callback_task, _deadlines, _script_codes
 from ops.services.intake.report import _PHONE, MAX_TEXT, _channel, _text
+from ops.services.replan import ReplanReason, request_replan
 from ops.vocabulary import Channel, TicketClass
 
 
@@ -74,6 +75,8 @@ def change_class(
     record(db, actor_id=actor.user_id, actor_label=actor.label, action="ticket.change_class", entity="ticket",
            entity_id=ticket.id, before=before,
            after={**snapshot(ticket), "callback_task_id": task.id if task else None}, note=change.reason, at=now)
+    if new is TicketClass.EMERGENCY:  # raised to class 1: as urgent for the plan as a new one
+        request_replan(db, now, ReplanReason.CLASS1)
     return ticket
 
 

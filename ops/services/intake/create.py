@@ -38,6 +38,7 @@ from ops.services.intake.report import (
     ticket_reasons,
     ticket_safety_script,
 )
+from ops.services.replan import ReplanReason, request_replan
 from ops.vocabulary import FollowUpStatus, TicketClass, TicketStatus
 
 
@@ -210,5 +211,7 @@ def create_ticket(
                         "reasons": list(classification.reason_codes)},
         at=now,
     )
+    if TicketClass(final) is TicketClass.EMERGENCY:  # R6.1: a crew departs in 30 min; no stale plan
+        request_replan(db, now, ReplanReason.CLASS1)
     return IntakeResult(ticket=ticket, reasons=classification.reasons, safety_script=script, callback_task=task,
                         location=location, possible_duplicates=tuple(duplicates))
