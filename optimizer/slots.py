@@ -33,7 +33,7 @@ delay has not been absorbed by waiting; after that the precomputed suffix minimu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
@@ -233,6 +233,8 @@ class DayTravel:
         self.nodes = sorted({c.node for c in crews} | {s.node for c in crews for s in c.stops})
 
     def leg(self, a: int, b: int) -> int:
+        if (a, b) not in self._legs:  # a leg made by placing a job (see :func:`place`)
+            self._legs[(a, b)] = int(np.asarray(self.travel.matrix([a], [b], self.hour), dtype=np.int64)[0, 0])
         return self._legs[(a, b)]
 
     def for_job(self, node: int) -> tuple[dict[int, int], dict[int, int]]:
@@ -244,6 +246,44 @@ class DayTravel:
         return dict(zip(self.nodes, to.tolist(), strict=True)), dict(zip(self.nodes, frm.tolist(), strict=True))
 
 
+def _valid_insertions(routes: Sequence[_Route], job: NewJob, slot: Slot, to_job: dict[int, int],
+                      from_job: dict[int, int]) -> list[Insertion]:
+    valid = []
+    for r in routes:
+        n = len(r.crew.stops)
+        for p in range(n + 1):
+            ins = _insert(r, p, slot, job, to_job[int(r.prev_nodes[p])],
+                          from_job[r.crew.stops[p].node] if p < n else 0)
+            if ins is not None:
+                valid.append(ins)
+    return valid
+
+
+def place(crews: Sequence[CrewDay], stop: Stop, day: DayTravel, *, required_skill: str | None = None,
+          margin_s: int = 0) -> tuple[list[CrewDay], Insertion | None]:
+    """Commit a booked job to the day's plan at its cheapest valid insertion (``None``: none is valid).
+
+    Booked class-3 work that no crew holds yet is part of the day's plan before a new job is graded
+    against it: each is placed where it costs least, in the order the caller gives (slot start).
+    """
+    assert stop.earliest_s is not None and stop.latest_s is not None, "a booked job has a slot"
+    job = NewJob(stop.node, stop.service_s, required_skill)
+    slot = Slot(stop.earliest_s, stop.latest_s)
+    skilled = [c for c in crews if required_skill is None or required_skill in c.skills]
+    to_job, from_job = day.for_job(stop.node)
+    valid = _valid_insertions([_route(c, day.leg) for c in skilled], job, slot, to_job, from_job)
+    best = grade_from(slot, valid, margin_s).best
+    if best is None:
+        return list(crews), None
+    out = []
+    for c in crews:
+        if c.crew_id == best.crew_id:
+            c = replace(c, stops=(*c.stops[:best.position], stop, *c.stops[best.position:]))
+        out.append(c)
+    day.nodes = sorted(set(day.nodes) | {stop.node})
+    return out, best
+
+
 def grade_slots(crews: Sequence[CrewDay], job: NewJob, slots: Sequence[Slot], travel: TravelTimes | DayTravel,
                 *, hour: int | None = None, margin_s: int = DEFAULT_MARGIN_S) -> list[SlotGrade]:
     """Grade each slot for ``job`` on one day's roster (see the module docstring for the definitions)."""
@@ -251,15 +291,4 @@ def grade_slots(crews: Sequence[CrewDay], job: NewJob, slots: Sequence[Slot], tr
     skilled = [c for c in crews if job.required_skill is None or job.required_skill in c.skills]
     to_job, from_job = day.for_job(job.node)
     routes = [_route(c, day.leg) for c in skilled]
-    out = []
-    for slot in slots:
-        valid = []
-        for r in routes:
-            n = len(r.crew.stops)
-            for p in range(n + 1):
-                ins = _insert(r, p, slot, job, to_job[int(r.prev_nodes[p])],
-                              from_job[r.crew.stops[p].node] if p < n else 0)
-                if ins is not None:
-                    valid.append(ins)
-        out.append(grade_from(slot, valid, margin_s))
-    return out
+    return [grade_from(slot, _valid_insertions(routes, job, slot, to_job, from_job), margin_s) for slot in slots]

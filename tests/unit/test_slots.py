@@ -182,3 +182,17 @@ def test_day_travel_can_be_reused_for_several_jobs() -> None:
     for node in (0, 12, 24):
         j = NewJob(node, job.service_s)
         assert grade_slots(crews, j, slots, day) == grade_slots(crews, j, slots, TRAVEL)
+
+
+def test_a_placed_booking_takes_the_room_it_needs() -> None:
+    """Once a booked job is placed on the only crew, the same slot can no longer take a second long job."""
+    from optimizer.slots import place
+
+    crew = CrewDay(1, 0, DAY0, DAY0 + 3 * 3600, label="C1")  # room for one 90-min job, not two
+    slot = Slot(DAY0, DAY0 + 7200)
+    day = DayTravel([crew], TRAVEL, None)
+    assert grade_slots([crew], NewJob(24, 5400), [slot], day)[0].grade is Grade.FEASIBLE
+    crews, ins = place([crew], Stop(99, 12, 5400, slot.start_s, slot.end_s), day)
+    assert ins is not None and [s.id for s in crews[0].stops] == [99]
+    assert grade_slots(crews, NewJob(24, 5400), [slot], day)[0].grade is Grade.NOT_POSSIBLE
+    assert grade_slots(crews, NewJob(24, 5400), [slot], TRAVEL)[0].grade is Grade.NOT_POSSIBLE
