@@ -80,6 +80,8 @@ def reschedule_appointment(db: Session, actor: Actor, ticket_id: int, slot_start
     and ``force``. Refused once a crew has set off: the office calls the crew instead.
     """
     require(actor, "ticket.reschedule")
+    if force:
+        require(actor, "appointment.force")
     check_aware(now, "now")
     ticket = db.get(Ticket, ticket_id) if is_id(ticket_id) else None
     if ticket is None:
