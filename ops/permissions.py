@@ -149,6 +149,7 @@ SCOPES: MappingProxyType[str, str] = MappingProxyType({
     "tickets:write": "ticket.create",
     "appointments:read": "appointment.read",
     "appointments:write": "ticket.reschedule",
+    "appointments:force": "appointment.force",  # with tickets:write or appointments:write, supervisors only
     "dispatch": "dispatch.confirm",  # R7.5: only for a supervisor or a dispatcher with the right
     "dispatch:recommend": "dispatch.recommend",
     "dispatch:plan": "dispatch.plan",
