@@ -1,0 +1,71 @@
+"""R6.4 in real headless Chromium: two class-3 tickets booked at the hotline into graded slots."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from ops import rules
+from ops.models import AuditEvent, Ticket
+from tests.browser.test_hotline import _answer, _click, _open_hotline, _wait
+from tests.browser.test_roles_and_languages import log_in
+
+pytestmark = pytest.mark.browser
+
+
+def _book(dash_duo, customer_no: str, taken: set[str]) -> tuple[str, str, str]:
+    """File a maintenance request for ``customer_no`` into the first bookable slot not in ``taken``."""
+    _open_hotline(dash_duo)
+    dash_duo.find_element("#hl-lookup").send_keys(customer_no + "\n")
+    _wait(dash_duo, lambda: dash_duo.find_element("#hl-customer-no").get_attribute("value") == customer_no)
+    dash_duo.wait_for_contains_text("#hl-location-text", "Customer's premises", timeout=15)
+    Select(dash_duo.find_element("#hl-symptom")).select_by_value("maintenance")
+    _answer(dash_duo, "odour", "no")
+    dash_duo.wait_for_contains_text("#hl-proposed", "Class 3")
+    dash_duo.wait_for_element("#hl-slot-grid .hl-slot-btn", timeout=30)
+    buttons = dash_duo.find_elements("#hl-slot-grid .hl-slot-btn")
+    assert len(buttons) == 5 * 6
+    grades = {b.get_attribute("data-grade") for b in buttons}
+    assert grades <= {"feasible", "tight", "not_possible"}
+    for b in buttons:  # colour and words agree; an agent cannot pick a slot no crew can keep
+        word = {"feasible": "feasible", "tight": "tight", "not_possible": "not possible"}[b.get_attribute("data-grade")]
+        assert word in b.text
+        assert (b.get_attribute("disabled") is not None) == (b.get_attribute("data-grade") == "not_possible")
+    assert not dash_duo.find_element("#hl-slot-force-box").is_displayed()  # agents do not force
+    choice = next(b for b in buttons if b.get_attribute("data-grade") != "not_possible"
+                  and b.get_attribute("id") not in taken)
+    grade, key, text = choice.get_attribute("data-grade"), choice.get_attribute("id"), choice.text
+    assert "min ·" in text  # the extra drive minutes and the crew
+    _click(dash_duo, choice)
+    dash_duo.wait_for_contains_text("#hl-slot-chosen", "Chosen", timeout=10)
+    _click(dash_duo, dash_duo.find_element("#hl-save"))
+    dash_duo.wait_for_element("#hl-confirmation", timeout=20)
+    return dash_duo.find_element("#hl-ticket-no").text, key, grade
+
+
+def test_two_class3_tickets_are_booked_into_graded_slots(dash_duo, demo_app, ctx):
+    dash_duo.start_server(demo_app, navigate=False)
+    log_in(dash_duo, "hotline")
+    taken: set[str] = set()
+    booked = []
+    for customer in ("GD000100", "GD000150"):
+        ticket_no, key, grade = _book(dash_duo, customer, taken)
+        taken.add(key)
+        booked.append((ticket_no, key, grade))
+    assert len({t for t, _k, _g in booked}) == 2
+    with ctx.read_session() as db:
+        for ticket_no, key, grade in booked:
+            ticket = db.scalar(sa.select(Ticket).where(Ticket.ticket_no == ticket_no))
+            assert int(ticket.ticket_class) == 3
+            start = datetime.fromisoformat(json.loads(key)["index"])  # the id Dash rendered, as JSON
+            assert rules.Deadlines.from_ticket(ticket).slot_start == start
+            event = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "ticket.create",
+                                                          AuditEvent.entity_id == str(ticket.id)))
+            assert event.recommendation["appointment"]["grade"] == grade
+    assert not dash_duo.driver.find_elements(By.ID, "hl-not-saved")
+    assert dash_duo.get_logs() == []
