@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 
 import pytest
@@ -18,29 +19,41 @@ from tests.browser.test_roles_and_languages import log_in
 pytestmark = pytest.mark.browser
 
 
+_CELLS = """return Array.from(document.querySelectorAll('#hl-slot-grid .hl-slot-btn')).map(b => ({
+    id: b.id, grade: b.dataset.grade, disabled: b.disabled, text: b.innerText, cls: b.className}));"""
+
+
+def _stable_cells(dash_duo) -> list[dict] | None:
+    """The grid's cells once two reads a moment apart agree (no callback is redrawing it)."""
+    first = dash_duo.driver.execute_script(_CELLS)
+    time.sleep(0.5)
+    second = dash_duo.driver.execute_script(_CELLS)
+    return second if first == second and second else None
+
+
 def _book(dash_duo, customer_no: str, taken: set[str]) -> tuple[str, str, str]:
     """File a maintenance request for ``customer_no`` into the first bookable slot not in ``taken``."""
     _open_hotline(dash_duo)
     dash_duo.find_element("#hl-lookup").send_keys(customer_no + "\n")
     _wait(dash_duo, lambda: dash_duo.find_element("#hl-customer-no").get_attribute("value") == customer_no)
     dash_duo.wait_for_contains_text("#hl-location-text", "Customer's premises", timeout=15)
-    Select(dash_duo.find_element("#hl-symptom")).select_by_value("maintenance")
     _answer(dash_duo, "odour", "no")
+    Select(dash_duo.find_element("#hl-symptom")).select_by_value("maintenance")
     dash_duo.wait_for_contains_text("#hl-proposed", "Class 3")
     dash_duo.wait_for_element("#hl-slot-grid .hl-slot-btn", timeout=30)
-    buttons = dash_duo.find_elements("#hl-slot-grid .hl-slot-btn")
-    assert len(buttons) == 5 * 6
-    grades = {b.get_attribute("data-grade") for b in buttons}
-    assert grades <= {"feasible", "tight", "not_possible"}
-    for b in buttons:  # colour and words agree; an agent cannot pick a slot no crew can keep
-        word = {"feasible": "feasible", "tight": "tight", "not_possible": "not possible"}[b.get_attribute("data-grade")]
-        assert word in b.text
-        assert (b.get_attribute("disabled") is not None) == (b.get_attribute("data-grade") == "not_possible")
+    # read the grid in one go (a regrade redraws it while the page settles)
+    cells = _wait(dash_duo, lambda: _stable_cells(dash_duo), timeout=30)
+    assert len(cells) == 5 * 6
+    for c in cells:  # colour and words agree; an agent cannot pick a slot no crew can keep
+        colour, word = {"feasible": ("success", "feasible"), "tight": ("warning", "tight"),
+                        "not_possible": ("secondary", "not possible")}[c["grade"]]
+        assert word in c["text"] and f"-{colour}" in c["cls"]
+        assert c["disabled"] == (c["grade"] == "not_possible")
     assert not dash_duo.find_element("#hl-slot-force-box").is_displayed()  # agents do not force
-    choice = next(b for b in buttons if b.get_attribute("data-grade") != "not_possible"
-                  and b.get_attribute("id") not in taken)
-    grade, key, text = choice.get_attribute("data-grade"), choice.get_attribute("id"), choice.text
+    chosen = next(c for c in cells if c["grade"] != "not_possible" and c["id"] not in taken)
+    grade, key, text = chosen["grade"], chosen["id"], chosen["text"]
     assert "min ·" in text  # the extra drive minutes and the crew
+    choice = dash_duo.driver.find_element(By.XPATH, f"//button[@id='{key}']")
     _click(dash_duo, choice)
     dash_duo.wait_for_contains_text("#hl-slot-chosen", "Chosen", timeout=10)
     _click(dash_duo, dash_duo.find_element("#hl-save"))
