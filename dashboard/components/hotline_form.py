@@ -72,7 +72,9 @@ FORM_STATES: Mapping[str, State] = MappingProxyType({
 
 
 def _call_edits() -> tuple[Input, ...]:
-    written_by_the_page = {"safety", "idempotency_key", "call_start"}
+    # the chosen slot is also written by the page (let go when the grades change); choosing one
+    # follows the symptom, which is an edit already
+    written_by_the_page = {"safety", "idempotency_key", "call_start", "slot"}
     typed = [state for name, state in FORM_STATES.items() if name not in written_by_the_page | {"answers"}]
     typed += FORM_STATES["answers"].values()
     lookup = [Input("hl-lookup", "value"), Input("hl-lookup", "n_submit"), Input("hl-lookup-btn", "n_clicks")]

@@ -361,22 +361,27 @@ def preview(symptom: str | None, answers: dict[str, str | None], urgency: str | 
     Input("hl-symptom", "value"),
     Input("hl-slot-row", "style"),
     State("hl-slot", "data"),
+    State("hl-slot-grades", "data"),
     prevent_initial_call=True,
 )
-def grade_slots(point: dict | None, symptom: str | None, row: dict | None, chosen: str | None) -> tuple[Any, Any]:
-    """Grade the next days' slots for this job at this place; a chosen slot that no longer fits is let go."""
+def grade_slots(point: dict | None, symptom: str | None, row: dict | None, chosen: str | None,
+                graded: list | None) -> tuple[Any, Any]:
+    """Grade the next days' slots for this job at this place; a chosen slot no longer offered is let go."""
+    if graded and set(dash.ctx.triggered_prop_ids) == {"hl-slot-row.style"} and (row or {}).get("display") != "none":
+        raise PreventUpdate  # the live proposal redrew the row (an answer changed): same place, same work
+    let_go = None if chosen is not None else dash.no_update
     if not isinstance(point, dict) or not symptom or (row or {}).get("display") == "none":
-        return [], None
+        return [], let_go
     ctx = context()
     try:
         with ctx.read_session() as db:
             offer = slot_grades(db, ctx.service_area.network, lon=point["lon"], lat=point["lat"], symptom=symptom,
                                 now=ctx.clock())
     except (ServiceError, KeyError, TypeError):
-        return [], None
+        return [], let_go
     grades = grades_data(offer.slots)
-    keep = any(g["start"] == chosen and g["grade"] != "not_possible" for g in grades)
-    return grades, chosen if keep else None
+    keep = any(g["start"] == chosen for g in grades)  # its grade is drawn; saving checks it again
+    return grades, dash.no_update if keep else let_go
 
 
 @secured_callback(

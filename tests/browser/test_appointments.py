@@ -8,6 +8,10 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -29,6 +33,16 @@ def _stable_cells(dash_duo) -> list[dict] | None:
     time.sleep(0.5)
     second = dash_duo.driver.execute_script(_CELLS)
     return second if first == second and second else None
+
+
+def _clicked(dash_duo, key: str) -> bool:
+    """Click the slot; False while the grid's loading overlay (a regrade in flight) is in the way."""
+    try:
+        _click(dash_duo, dash_duo.driver.find_element(By.XPATH, f"//button[@id='{key}']"))
+    except (ElementClickInterceptedException, StaleElementReferenceException):
+        time.sleep(0.3)
+        return False
+    return True
 
 
 def _book(dash_duo, customer_no: str, taken: set[str]) -> tuple[str, str, str]:
@@ -53,8 +67,7 @@ def _book(dash_duo, customer_no: str, taken: set[str]) -> tuple[str, str, str]:
     chosen = next(c for c in cells if c["grade"] != "not_possible" and c["id"] not in taken)
     grade, key, text = chosen["grade"], chosen["id"], chosen["text"]
     assert "min ·" in text  # the extra drive minutes and the crew
-    choice = dash_duo.driver.find_element(By.XPATH, f"//button[@id='{key}']")
-    _click(dash_duo, choice)
+    _wait(dash_duo, lambda: _clicked(dash_duo, key), message="the slot could not be clicked")
     dash_duo.wait_for_contains_text("#hl-slot-chosen", "Chosen", timeout=10)
     _click(dash_duo, dash_duo.find_element("#hl-save"))
     dash_duo.wait_for_element("#hl-confirmation", timeout=20)
