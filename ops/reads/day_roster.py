@@ -28,6 +28,7 @@ from ops.clock import as_utc, epoch
 from ops.dispatching import OPTIMIZER_SKILLS, required_skill, service_seconds
 from ops.models import Crew, Depot, Ticket, WorkOrder
 from ops.queries import order_is_active, ticket_is_open
+from ops.reads.crew_queue import crew_queues
 from ops.shifts import shift_for
 from ops.vocabulary import CrewStatus, Skill, TicketClass, WorkOrderStatus
 from optimizer.dispatch_types import TravelTimes
@@ -56,13 +57,6 @@ def _stop(t: Ticket, node: int, now: datetime) -> Stop:
     return Stop(id=t.id, node=node, service_s=service_seconds(t),
                 earliest_s=epoch(d.slot_start) if d.slot_start is not None else None,
                 latest_s=epoch(due.at) if due is not None else None)
-
-
-def _queue_key(order: WorkOrder) -> tuple:
-    """Current order first, then the queue in its order (``queue_rank`` once crews hold queues)."""
-    status = WorkOrderStatus(order.status)
-    queued = status.value == "queued"
-    return (queued, getattr(order, "queue_rank", None) or 0, order.dispatched_at, order.id)
 
 
 def day_rosters(db: Session, network: RoadNetwork, days: Sequence[date], now: datetime, *,
@@ -104,8 +98,10 @@ def day_rosters(db: Session, network: RoadNetwork, days: Sequence[date], now: da
     def slot_day(t: Ticket) -> date | None:
         return as_utc(t.slot_start).astimezone(zone).date() if t.slot_start is not None else None
 
+    # each crew's current order, then its queue in order (R7.6), as the crew page shows it
+    place_in_queue = {e.order_id: e.position for q in crew_queues(db).values() for e in q.entries}
     by_crew: dict[int, list[WorkOrder]] = {}
-    for o in sorted(orders, key=_queue_key):
+    for o in sorted(orders, key=lambda o: (place_in_queue.get(o.id, 1 << 30), o.id)):
         if o.ticket_id in tickets:
             by_crew.setdefault(o.crew_id, []).append(o)
     held = {o.ticket_id: o.crew_id for o in orders}

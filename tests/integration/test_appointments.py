@@ -232,3 +232,16 @@ def test_a_slot_that_is_over_cannot_be_booked_by_moving(world):
         reschedule_appointment(world.db, AGENT, t.id, local(TODAY, 8), later, reason="x", network=NETWORK)
     assert refused.value.code == "appointment.past"
 
+
+
+def test_a_crews_queue_is_committed_work_in_its_order(world):
+    """R7.6: a class 2 queued behind the current one is on the crew's route too, second."""
+    crew = day_crew(world)
+    first = world.ticket(30, 2, received_at=NOW - timedelta(hours=3, minutes=58))  # due on site in 2 min
+    second = world.ticket(5, 2, received_at=NOW - timedelta(hours=3, minutes=15))  # due in 45 min
+    confirm_dispatch(world.db, SUPERVISOR, first.id, crew.id, None, NOW, override_reason="test")
+    queued = confirm_dispatch(world.db, SUPERVISOR, second.id, crew.id, None, NOW, override_reason="test")
+    assert queued.status.value == "queued"
+    # the installation can only follow both 40-minute jobs: before the second it would make it late
+    g = grades(world, symptom="installation")
+    assert g[8].grade is Grade.FEASIBLE and g[8].arrival >= NOW + timedelta(minutes=80)
