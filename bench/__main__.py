@@ -4,16 +4,17 @@ Without a name every benchmark runs. Solomon: ``--quick`` runs one instance per 
 30 s); the full run does all 56 instances at 10 s for both solvers, 2 x 56 x 10 s ≈ 19 minutes on
 one core. Dispatch: --quick runs 3 snapshots without the 60 s reference plans; the full run does 20
 snapshots with them (about 25 minutes). Board: --quick builds 10,000 history tickets and makes 10
-calls per callback (about 2 minutes); the full run builds 100,000 and makes 50 (about 5 minutes).
+calls per callback (about 2 minutes); the full run builds 100,000 and makes 50 (about 5 minutes). Slots:
+grading one caller's 5 days x 6 appointment slots at 60 crews and 500 open tickets (about 2 minutes).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from bench import board_bench, dispatch_bench, network_bench, solomon
+from bench import board_bench, dispatch_bench, network_bench, slots_bench, solomon
 
-NAMES = ("network", "solomon", "dispatch", "board")
+NAMES = ("network", "solomon", "dispatch", "board", "slots")
 
 
 def main() -> None:
@@ -41,6 +42,8 @@ def main() -> None:
             dispatch_bench.run(20, None, quick=False)
     if "board" in names:
         board_bench.run(quick=args.quick)
+    if "slots" in names:
+        slots_bench.run(quick=args.quick)
 
 
 if __name__ == "__main__":

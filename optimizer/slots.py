@@ -292,3 +292,44 @@ def grade_slots(crews: Sequence[CrewDay], job: NewJob, slots: Sequence[Slot], tr
     to_job, from_job = day.for_job(job.node)
     routes = [_route(c, day.leg) for c in skilled]
     return [grade_from(slot, _valid_insertions(routes, job, slot, to_job, from_job), margin_s) for slot in slots]
+
+
+# ----------------------------------------------------------------------------- travel, kept between calls
+class RowCacheTravel:
+    """Network travel times that keep each source's one-to-all row (float32) for later calls.
+
+    Grading one caller's slots needs the legs of every committed route and the way to and from
+    every booked job: hundreds of Dijkstra runs on a city network (about 10 ms each), yet none of
+    them depend on the caller. Kept here, a later call runs one Dijkstra (from the new job) and reads
+    the rest; ``max_rows`` bounds the memory (a row is 4 bytes per network node), oldest out first.
+    """
+
+    def __init__(self, network, max_rows: int = 1024) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self.network, self.max_rows = network, max_rows
+        self._rows: OrderedDict[tuple[int | None, int], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # pages grade in several threads
+
+    def _ensure(self, nodes: Sequence[int], hour: int | None) -> None:
+        missing = sorted({int(n) for n in nodes if (hour, int(n)) not in self._rows})
+        if missing:
+            from scipy.sparse import csgraph
+
+            dist = csgraph.dijkstra(self.network.graph_at(hour), directed=True, indices=missing)
+            for n, row in zip(missing, np.atleast_2d(dist), strict=True):
+                self._rows[(hour, n)] = np.rint(row).astype(np.float32)
+        for n in nodes:
+            self._rows.move_to_end((hour, int(n)))
+        while len(self._rows) > max(self.max_rows, len(set(nodes))):
+            self._rows.popitem(last=False)
+
+    def matrix(self, from_nodes: Sequence[int], to_nodes: Sequence[int], hour: int | None) -> np.ndarray:
+        frm = [int(n) for n in from_nodes]
+        to = np.asarray(list(to_nodes), dtype=np.int64)
+        if not frm:
+            return np.zeros((0, len(to)), dtype=np.int64)
+        with self._lock:
+            self._ensure(frm, hour)
+            return np.stack([self._rows[(hour, n)][to] for n in frm]).astype(np.int64)

@@ -9,6 +9,8 @@ agent sees as feasible is the slot the service accepts.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -25,9 +27,9 @@ from ops.models import Crew
 from ops.reads.day_roster import day_rosters
 from ops.rules.settings import resolve
 from ops.vocabulary import Symptom, TicketClass
-from optimizer.dispatch_types import NetworkTravel, TravelTimes
+from optimizer.dispatch_types import TravelTimes
 from optimizer.network import RoadNetwork
-from optimizer.slots import Grade, NewJob, Slot, grade_slots
+from optimizer.slots import Grade, NewJob, RowCacheTravel, Slot, grade_slots
 
 __all__ = ["GradedSlot", "SlotOffer", "grade_one_slot", "slot_grades"]
 
@@ -58,6 +60,18 @@ class SlotOffer:
     slots: tuple[GradedSlot, ...]
     #: Booked class-3 tickets on these days that no crew can keep, already (they still hold their place).
     unplaced: int
+
+
+_KEPT: weakref.WeakKeyDictionary[RoadNetwork, RowCacheTravel] = weakref.WeakKeyDictionary()
+_KEPT_LOCK = threading.Lock()
+
+
+def kept_travel(network: RoadNetwork) -> RowCacheTravel:
+    """The network's travel rows, kept for the process: the committed routes' legs do not change per caller."""
+    with _KEPT_LOCK:
+        if network not in _KEPT:
+            _KEPT[network] = RowCacheTravel(network)
+        return _KEPT[network]
 
 
 def _job_kind(symptom: str) -> SimpleNamespace:
@@ -93,7 +107,7 @@ def _grade(db: Session, network: RoadNetwork, lon: float, lat: float, symptom: s
     skill = required_skill(kind)
     job = NewJob(_node(network, lon, lat), service_seconds(kind), skill)
     r = resolve(rule_settings)
-    rosters = day_rosters(db, network, sorted(wanted), now, travel=travel or NetworkTravel(network),
+    rosters = day_rosters(db, network, sorted(wanted), now, travel=travel or kept_travel(network),
                           exclude_ticket_id=exclude_ticket_id, rule_settings=r)
     codes = dict(db.execute(sa.select(Crew.id, Crew.code)).tuples().all())
     out: list[GradedSlot] = []

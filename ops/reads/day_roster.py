@@ -29,13 +29,14 @@ from ops.dispatching import OPTIMIZER_SKILLS, required_skill, service_seconds
 from ops.models import Crew, Depot, Ticket, WorkOrder
 from ops.queries import order_is_active, ticket_is_open
 from ops.reads.crew_queue import crew_queues
+from ops.rules.settings import resolve
 from ops.shifts import shift_for
 from ops.vocabulary import CrewStatus, Skill, TicketClass, WorkOrderStatus
 from optimizer.dispatch_types import TravelTimes
 from optimizer.network import RoadNetwork
 from optimizer.slots import CrewDay, DayTravel, Stop, place
 
-__all__ = ["DayRoster", "day_rosters"]
+__all__ = ["DayRoster", "day_rosters", "travel_hour"]
 
 _SKILLS = frozenset(s.value for s in Skill)
 
@@ -49,6 +50,16 @@ class DayRoster:
     travel: DayTravel
     #: Booked class-3 tickets of the day that no crew can keep (already impossible before any new job).
     unplaced: list[int] = field(default_factory=list)
+
+
+def travel_hour(rule_settings: rules.RuleSettings | None = None) -> int:
+    """The one hour whose traffic times every day's routes: the middle of the appointment hours.
+
+    One hour for all days lets the travel rows computed for one day serve the others (and later
+    calls); a slot's two hours are coarser than the hour-to-hour change of the speed profile.
+    """
+    r = resolve(rule_settings)
+    return (r.appointment_first_hour + r.appointment_last_hour) // 2 % 24
 
 
 def _stop(t: Ticket, node: int, now: datetime) -> Stop:
@@ -108,7 +119,7 @@ def day_rosters(db: Session, network: RoadNetwork, days: Sequence[date], now: da
     now_s = epoch(now)
     out = []
     for day in days:
-        hour = rules.to_local(now, rule_settings).hour if day == today else rules.day_slots(day, rule_settings)[0][0].hour
+        hour = travel_hour(rule_settings)
         crew_days: list[CrewDay] = []
         for c in crews:
             shift = shift_for(c, day, rule_settings)

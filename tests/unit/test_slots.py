@@ -196,3 +196,16 @@ def test_a_placed_booking_takes_the_room_it_needs() -> None:
     assert ins is not None and [s.id for s in crews[0].stops] == [99]
     assert grade_slots(crews, NewJob(24, 5400), [slot], day)[0].grade is Grade.NOT_POSSIBLE
     assert grade_slots(crews, NewJob(24, 5400), [slot], TRAVEL)[0].grade is Grade.NOT_POSSIBLE
+
+
+def test_kept_rows_give_the_network_times_and_the_same_grades() -> None:
+    from optimizer.slots import RowCacheTravel
+
+    kept = RowCacheTravel(GRID, max_rows=4)
+    nodes = [0, 7, 13, 24, 3, 18]
+    assert (kept.matrix(nodes, nodes, None) == TRAVEL.matrix(nodes, nodes, None)).all()
+    assert (kept.matrix(nodes[:2], nodes, None) == TRAVEL.matrix(nodes[:2], nodes, None)).all()  # some evicted
+    rng = random.Random(11)
+    for _ in range(20):
+        crews, job, slots = _world(rng, GRID.n_nodes)
+        assert grade_slots(crews, job, slots, kept) == grade_slots(crews, job, slots, TRAVEL)
