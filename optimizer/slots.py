@@ -231,6 +231,13 @@ class DayTravel:
             ti = {n: k for k, n in enumerate(to)}
             self._legs = {(a, b): int(m[fi[a], ti[b]]) for a, b in pairs}
         self.nodes = sorted({c.node for c in crews} | {s.node for c in crews for s in c.stops})
+        self._routes: dict[CrewDay, _Route] = {}
+
+    def route(self, crew: CrewDay) -> _Route:
+        """The crew's base route, kept: placing one booked job changes one crew's route, not the others'."""
+        if crew not in self._routes:
+            self._routes[crew] = _route(crew, self.leg)
+        return self._routes[crew]
 
     def leg(self, a: int, b: int) -> int:
         if (a, b) not in self._legs:  # a leg made by placing a job (see :func:`place`)
@@ -271,7 +278,7 @@ def place(crews: Sequence[CrewDay], stop: Stop, day: DayTravel, *, required_skil
     slot = Slot(stop.earliest_s, stop.latest_s)
     skilled = [c for c in crews if required_skill is None or required_skill in c.skills]
     to_job, from_job = day.for_job(stop.node)
-    valid = _valid_insertions([_route(c, day.leg) for c in skilled], job, slot, to_job, from_job)
+    valid = _valid_insertions([day.route(c) for c in skilled], job, slot, to_job, from_job)
     best = grade_from(slot, valid, margin_s).best
     if best is None:
         return list(crews), None
@@ -290,7 +297,7 @@ def grade_slots(crews: Sequence[CrewDay], job: NewJob, slots: Sequence[Slot], tr
     day = travel if isinstance(travel, DayTravel) else DayTravel(crews, travel, hour)
     skilled = [c for c in crews if job.required_skill is None or job.required_skill in c.skills]
     to_job, from_job = day.for_job(job.node)
-    routes = [_route(c, day.leg) for c in skilled]
+    routes = [day.route(c) for c in skilled]
     return [grade_from(slot, _valid_insertions(routes, job, slot, to_job, from_job), margin_s) for slot in slots]
 
 
