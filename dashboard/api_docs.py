@@ -115,6 +115,20 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
         "Move the order to another crew, with a reason (R7.3)", m.ReassignIn,
         responses={**_STEP_ANSWERS, 201: ("the new work order", m.WorkOrderOut),
                    404: ("no such work order, crew or recommendation", m.ErrorOut)}),
+    ("get", "/appointments/slots"): Operation(
+        "The next days' appointment slots for a class-3 job, each graded by what it costs the plan (R6.4)",
+        parameters=tuple({"name": name, "in": "query", "required": name in ("lat", "lon", "symptom"), "schema": schema}
+                         for name, schema in m.SlotsQuery.model_json_schema(ref_template=REF)["properties"].items()),
+        responses={200: ("the graded slots", m.SlotsOut),
+                   422: ("a missing or invalid parameter, a point outside the service area, or a date that "
+                         "is not offered: every offending parameter is named", m.ErrorOut)}),
+    ("post", "/tickets/{ticket_id}/appointment"): Operation(
+        "Move a booked class-3 appointment to another offered slot, with the customer's agreement (R6.4)",
+        m.AppointmentIn,
+        responses={200: ("the ticket with its new slot", m.TicketOut), 404: ("no such ticket", m.ErrorOut),
+                   409: ("someone changed the ticket at the same time", m.ErrorOut),
+                   422: ("not a class-3 ticket, a crew has set off, a slot that is not offered or is over, or "
+                         "one no crew can keep without force (supervisors only)", m.ErrorOut)}),
     ("post", "/crews/{code}/positions"): Operation(
         "A crew device's GPS ping (the token is bound to its crew)", m.PositionIn,
         responses={201: ("the ping is recorded", m.PositionOut), 404: ("no such crew", m.ErrorOut)}),

@@ -13,6 +13,7 @@ fuzz test (tests/integration/test_api_fuzz.py) checks every response against the
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -36,6 +37,7 @@ from ops.vocabulary import Judgement, RepairResult, Symptom
 __all__ = [
     "ID_MAX",
     "MODELS",
+    "AppointmentIn",
     "DispatchIn",
     "ErrorOut",
     "MeOut",
@@ -47,6 +49,8 @@ __all__ = [
     "ReassignIn",
     "RecommendationsOut",
     "RepairIn",
+    "SlotsOut",
+    "SlotsQuery",
     "StepIn",
     "TicketIn",
     "TicketListOut",
@@ -152,6 +156,10 @@ class TicketIn(Model):
     urgency: Judgement = Judgement.GENERAL
     special_requests: optional_text(MAX_TEXT) = None
     appointment: Slot | None = Field(None, description="required when the ticket is class 3 (R6.4)")
+    appointment_force: bool = Field(False, description=(
+        "book a slot no crew can keep (GET /appointments/slots grades it not_possible): supervisors only, "
+        "with appointment_reason"))
+    appointment_reason: optional_text(500, "why a slot no crew can keep is booked anyway") = None
     major_leak: bool = Field(False, description="adds the fire and police calls to the safety guidance (R6.2)")
 
 
@@ -359,6 +367,46 @@ class WorkOrderOut(Out):
     eta_seconds_at_dispatch: float | None
 
 
+class SlotsQuery(BaseModel):
+    """``GET /appointments/slots``: query parameters are text, so numbers and dates are parsed from it."""
+
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
+
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+    symptom: Symptom = Field(description="the work asked for; its expected length and skill come from it")
+    date: Annotated[dt.date | None, Field(description=(
+        "one local day (YYYY-MM-DD) among the days offered; without it every offered day"))] = None
+
+
+class AppointmentIn(Model):
+    """Move a booked class-3 appointment to another offered slot, with the customer's agreement (R6.4)."""
+
+    slot_start: Time = Field(description="the start of an offered slot (GET /appointments/slots)")
+    reason: text(500, "what the customer asked and agreed to")
+    force: bool = Field(False, description="book a slot no crew can keep: supervisors only")
+
+
+class GradedSlotOut(Out):
+    start: datetime
+    end: datetime
+    grade: Literal["feasible", "tight", "not_possible"] = Field(description=(
+        "feasible: a crew can keep it with time to spare; tight: with less than the configured margin; "
+        "not_possible: no crew can (only a supervisor may book it, with a reason)"))
+    crew_id: int | None
+    crew_code: str | None
+    extra_drive_minutes: int | None = Field(description="the driving the job adds to that crew's day")
+    slack_minutes: int | None = Field(description="the least time the insertion leaves to spare")
+    arrival: datetime | None = Field(description="when that crew would arrive (it waits if before the slot)")
+
+
+class SlotsOut(Out):
+    service_minutes: int
+    required_skill: str | None
+    unplaced: int = Field(description="booked class-3 jobs on these days that no crew can keep already")
+    slots: list[GradedSlotOut]
+
+
 class PositionOut(Out):
     crew: str
     lon: float
@@ -368,7 +416,8 @@ class PositionOut(Out):
 #: Every model that appears in the document, by the name it has there.
 MODELS: Mapping[str, type[BaseModel]] = {m.__name__: m for m in (
     TicketIn, DispatchIn, StepIn, ReadingIn, RepairIn, ReasonIn, NotFixedIn, ReassignIn, PositionIn, RecommendIn,
-    ErrorOut, MeOut, TicketListOut, TicketOut, RecommendationsOut, WorkOrderOut, PositionOut,
+    AppointmentIn, ErrorOut, MeOut, TicketListOut, TicketOut, RecommendationsOut, WorkOrderOut, PositionOut,
+    SlotsOut,
 )}
 
 
@@ -418,6 +467,14 @@ def problems_of(exc: ValidationError) -> list[Problem]:
             code = _code(error)
             seen[name] = Problem(code, name) if code else Problem("request.invalid", name, {"detail": _detail(error)})
     return list(seen.values())
+
+
+def parse_query(model: type[M], args: Mapping[str, str]) -> M:
+    """Query parameters as ``model``, or a :class:`ServiceError` naming every bad parameter (422)."""
+    try:
+        return model.model_validate(dict(args))
+    except ValidationError as exc:
+        raise ServiceError.of(problems_of(exc)) from None
 
 
 def parse(model: type[M], raw: bytes) -> M:

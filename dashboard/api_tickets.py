@@ -60,7 +60,8 @@ def report_of(data: TicketIn) -> ReportIn:
         lon=location.lon if location else None, lat=location.lat if location else None,
         duration_minutes=data.duration_minutes, description=data.description, urgency=data.urgency,
         special_requests=data.special_requests, appointment_start=slot.start if slot else None,
-        appointment_end=slot.end if slot else None, major_leak=data.major_leak,
+        appointment_end=slot.end if slot else None, appointment_forced=data.appointment_force,
+        appointment_reason=data.appointment_reason, major_leak=data.major_leak,
         **{name: getattr(data, name) for name in ANSWER_FIELDS},
     )
 
@@ -108,7 +109,8 @@ def create_ticket_route() -> ResponseReturnValue:
     actor = g.identity.actor
 
     def file(db: Any) -> tuple[Any, dict[str, Any]]:
-        result = create_ticket(db, actor, report, now=ctx.clock(), locator=ctx.locator, idempotency_key=key)
+        result = create_ticket(db, actor, report, now=ctx.clock(), locator=ctx.locator, idempotency_key=key,
+                               network=ctx.service_area.network)
         return result, _result_json(result)
 
     def replay(db: Any) -> tuple[Any, dict[str, Any]] | None:

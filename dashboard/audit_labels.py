@@ -75,6 +75,7 @@ ACTION_LABELS: dict[str, str] = {
     "ticket.create": N_("Ticket created"),
     "ticket.import": N_("Ticket imported"),
     "ticket.link_report": N_("Report linked"),
+    "ticket.reschedule": N_("Appointment moved"),
     "ticket.safety_instruction": N_("Safety instructions given"),
     "token.create": N_("API token created"),
     "token.revoke": N_("API token revoked"),

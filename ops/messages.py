@@ -59,6 +59,16 @@ MESSAGES: MappingProxyType[str, str] = MappingProxyType({
         "cannot be found: give a customer number, a street of the service area, or a point on the map"),
     "callback_task.not_found": N_("no such call-back task"),
     "callback_task.done": N_("the call-back task is already done"),
+    # -- appointments (class 3) ------------------------------------------------------------------
+    "appointment.not_possible": N_("no crew can keep this slot: choose a slot marked feasible or tight, or a "
+                                   "supervisor may book it with a reason"),
+    "appointment.force_reason": N_("a reason is required to book a slot no crew can keep"),
+    "appointment.not_scheduled": N_("only a class-3 ticket has an appointment"),
+    "appointment.not_movable": N_("the ticket is %(status)s: the appointment can no longer move"),
+    "appointment.not_offered": N_("not the start of an offered appointment slot"),
+    "appointment.past": N_("this slot is over"),
+    "appointment.same_slot": N_("the ticket is already booked into this slot"),
+    "appointment.day_range": N_("must be one of the next %(days)s days"),
     # -- class changes ----------------------------------------------------------------------------
     "class.lower_needs_supervisor": N_("Lowering a class-%(from_class)s ticket to class %(to_class)s needs a "
                                        "supervisor (R6.5)."),

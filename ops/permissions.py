@@ -97,6 +97,11 @@ ACTIONS: MappingProxyType[str, frozenset[Role]] = MappingProxyType({
     "ticket.create": _roles(Role.HOTLINE_AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM),
     # R6.5: the change itself is checked further by ops.rules.check_class_change.
     "ticket.change_class": _roles(Role.HOTLINE_AGENT, Role.DISPATCHER, Role.SUPERVISOR),
+    # R6.4: the graded appointment slots a caller is offered, and moving a booked one with the
+    # customer's agreement; booking a slot no crew can keep is a supervisor's override.
+    "appointment.read": _roles(Role.HOTLINE_AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM),
+    "ticket.reschedule": _roles(Role.HOTLINE_AGENT, Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM),
+    "appointment.force": _roles(Role.SUPERVISOR),
     # R7.1/R7.5: the supervisor confirms; a dispatcher only with the granted right; R7.3 the scheduler.
     "dispatch.confirm": _roles(Role.SUPERVISOR, Role.SYSTEM),
     # R7.1/R13.1: computing *and storing* a recommendation (what a later decision is judged against),
@@ -142,6 +147,9 @@ ACTIONS: MappingProxyType[str, frozenset[Role]] = MappingProxyType({
 SCOPES: MappingProxyType[str, str] = MappingProxyType({
     "tickets:read": "ticket.read",
     "tickets:write": "ticket.create",
+    "appointments:read": "appointment.read",
+    "appointments:write": "ticket.reschedule",
+    "appointments:force": "appointment.force",  # with tickets:write or appointments:write, supervisors only
     "dispatch": "dispatch.confirm",  # R7.5: only for a supervisor or a dispatcher with the right
     "dispatch:recommend": "dispatch.recommend",
     "dispatch:plan": "dispatch.plan",

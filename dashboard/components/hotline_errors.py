@@ -17,7 +17,7 @@ from ops.errors import ServiceError
 ERROR_FIELDS = [
     "reporter_name", "phone", "customer_number", "address", "door_no", "location", "symptom",
     "started_at", "duration_minutes", "description", "special_requests", "urgency", "class",
-    "class_reason", "appointment", "safety_given",
+    "class_reason", "appointment", "appointment_reason", "safety_given",
 ]
 ERROR_FIELDS += [key for key, _text in QUESTIONS if key not in ERROR_FIELDS]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,17 +22,15 @@ from dash import Input, State, dcc, html
 
 from dashboard.components.dispatch_map import CLASS_COLOURS, base_layers
 from dashboard.components.hotline_call import call_start
+from dashboard.components.slot_picker import slot_picker
 from dashboard.context import context
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
+from ops import rules
 from ops.errors import Problems
 from ops.i18n import N_
 from ops.services.intake import ReportIn
 from ops.vocabulary import Answer, Channel, Judgement, Symptom, TicketClass
-
-#: R6.4: the customer chooses a two-hour appointment slot.
-SLOT_HOURS = 2
-SLOT_STARTS = list(range(8, 19, SLOT_HOURS))
 
 #: The questions of R5.2 (odour, noise) and R5.3 (safety state), in the order an agent asks them.
 #: The keys are the ``ReportIn`` fields they fill, and the form's element ids without ``hl-``.
@@ -64,8 +62,9 @@ FORM_STATES: Mapping[str, State] = MappingProxyType({
     "special": State("hl-special", "value"),
     "requested_class": State("hl-class", "value"),
     "class_reason": State("hl-class-reason", "value"),
-    "slot_date": State("hl-slot-date", "value"),
-    "slot_start": State("hl-slot-start", "value"),
+    "slot": State("hl-slot", "data"),
+    "slot_force": State("hl-slot-force", "value"),
+    "slot_reason": State("hl-slot-reason", "value"),
     "safety": State("hl-safety", "data"),
     "idempotency_key": State("hl-idem", "data"),
     "call_start": State("hl-call-start", "data"),
@@ -73,7 +72,9 @@ FORM_STATES: Mapping[str, State] = MappingProxyType({
 
 
 def _call_edits() -> tuple[Input, ...]:
-    written_by_the_page = {"safety", "idempotency_key", "call_start"}
+    # the chosen slot is also written by the page (let go when the grades change); choosing one
+    # follows the symptom, which is an edit already
+    written_by_the_page = {"safety", "idempotency_key", "call_start", "slot"}
     typed = [state for name, state in FORM_STATES.items() if name not in written_by_the_page | {"answers"}]
     typed += FORM_STATES["answers"].values()
     lookup = [Input("hl-lookup", "value"), Input("hl-lookup", "n_submit"), Input("hl-lookup-btn", "n_clicks")]
@@ -179,9 +180,8 @@ def caller_column() -> list:
     ]
 
 
-def fault_column(now: datetime, tz: str) -> list:
+def fault_column(now: datetime, tz: str, *, can_force: bool = False) -> list:
     """What is wrong and how safe it is, with the appointment slot a class-3 ticket needs (R6.4)."""
-    tomorrow = (now.astimezone(ZoneInfo(tz)) + timedelta(days=1)).strftime("%Y-%m-%d")
     return [
         html.H6(_("Fault"), className="mt-1"),
         _field(_("Symptom"), dbc.Select(
@@ -207,18 +207,7 @@ def fault_column(now: datetime, tz: str) -> list:
         dbc.Checklist(id="hl-major", options=[{"label": _("Major leak (call 119/110)"), "value": "major"}],
                       value=[], className="small mb-1"),
         html.Div(
-            [
-                html.Div(_("Appointment slot (class 3)"), className="small fw-semibold"),
-                dbc.Row([
-                    dbc.Col(dbc.Input(id="hl-slot-date", type="date", size="sm", value=tomorrow), md=6),
-                    dbc.Col(dbc.Select(
-                        id="hl-slot-start", size="sm", value=str(SLOT_STARTS[0]),
-                        options=[{"label": f"{h:02d}:00–{h + SLOT_HOURS:02d}:00", "value": str(h)}
-                                 for h in SLOT_STARTS],
-                    ), md=6),
-                ], className="g-2"),
-                _err("appointment"),
-            ],
+            [slot_picker(can_force=can_force), _err("appointment")],
             id="hl-slot-row", style={"display": "none"}, className="mb-1",
         ),
     ]
@@ -289,6 +278,12 @@ def _parse_local(value: str | None, tz: str) -> datetime | None:
         return None
 
 
+def offered_slot_end(start: datetime) -> datetime:
+    """The end of the offered slot that starts at ``start`` (its local day's grid), else a slot's length on."""
+    local = rules.to_local(start)
+    return next((e for s, e in rules.day_slots(local.date()) if s == local), rules.slot_end_for(start))
+
+
 def build_report(form: Mapping[str, Any], tz: str) -> ReportIn:
     """The report the form describes (``form`` holds the values of :data:`FORM_STATES`).
 
@@ -311,10 +306,12 @@ def build_report(form: Mapping[str, Any], tz: str) -> ReportIn:
         except (TypeError, ValueError):
             problems.add("minutes_invalid", "duration_minutes")
     slot_from = slot_to = None
-    slot_date, slot_start = form["slot_date"], form["slot_start"]
-    day = _parse_local(f"{slot_date}T{int(slot_start):02d}:00", tz) if slot_date and slot_start else None
-    if day is not None:
-        slot_from, slot_to = day, day + timedelta(hours=SLOT_HOURS)
+    if isinstance(form["slot"], str):  # the chosen slot's start, written by the picker
+        try:
+            slot_from = datetime.fromisoformat(form["slot"])
+        except ValueError:
+            slot_from = None
+        slot_to = offered_slot_end(slot_from) if slot_from is not None and slot_from.tzinfo else None
     problems.raise_if_any()
     click = map_point(form["click"])
     requested = form["requested_class"]
@@ -325,6 +322,7 @@ def build_report(form: Mapping[str, Any], tz: str) -> ReportIn:
         started_at=started_at, duration_minutes=minutes, **form["answers"],
         description=form["description"] or None, urgency=form["urgency"], special_requests=form["special"] or None,
         appointment_start=slot_from, appointment_end=slot_to, major_leak=bool(form["major"]),
+        appointment_forced=bool(form["slot_force"]), appointment_reason=form["slot_reason"] or None,
         requested_class=int(requested) if requested and requested != "auto" else None,
         class_reason=form["class_reason"] or None, received_at=call_start(form["call_start"]),
         safety_given=tuple((code, datetime.fromisoformat(at)) for code, at in (form["safety"] or {}).items()),

@@ -57,13 +57,15 @@ from dashboard.components.hotline_safety import (
     emergency_call_text,
     script_options,
 )
+from dashboard.components.slot_picker import grades_data, slot_grid
 from dashboard.context import context
 from dashboard.errors import service_error_text
-from dashboard.i18n import _
-from dashboard.security import current_actor, page_layout, secured_callback
+from dashboard.i18n import _, format_datetime
+from dashboard.security import current_actor, may, page_layout, secured_callback
 from ops import unit_of_work
 from ops.errors import ServiceError
 from ops.i18n import N_
+from ops.reads.appointment_slots import slot_grades
 from ops.reads.caller_lookup import CallbackRow, lookup_customers, pending_callback_tasks, summarise
 from ops.rules import safety_script
 from ops.services.intake import (
@@ -107,7 +109,7 @@ def layout(**_query) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(caller_column(), lg=4),
-                    dbc.Col(fault_column(now, tz), lg=4),
+                    dbc.Col(fault_column(now, tz, can_force=may("appointment.force")), lg=4),
                     dbc.Col(decision_column(), lg=4),
                 ],
                 className="g-3",
@@ -346,6 +348,77 @@ def preview(symptom: str | None, answers: dict[str, str | None], urgency: str | 
     )
 
 
+# --------------------------------------------------------------------------------------------
+# R6.4: the appointment slot picker
+# --------------------------------------------------------------------------------------------
+
+
+@secured_callback(
+    "appointment.read",
+    Output("hl-slot-grades", "data"),
+    Output("hl-slot", "data", allow_duplicate=True),
+    Input("hl-point", "data"),
+    Input("hl-symptom", "value"),
+    Input("hl-slot-row", "style"),
+    State("hl-slot", "data"),
+    State("hl-slot-grades", "data"),
+    prevent_initial_call=True,
+)
+def grade_slots(point: dict | None, symptom: str | None, row: dict | None, chosen: str | None,
+                graded: list | None) -> tuple[Any, Any]:
+    """Grade the next days' slots for this job at this place; a chosen slot no longer offered is let go."""
+    if graded and set(dash.ctx.triggered_prop_ids) == {"hl-slot-row.style"} and (row or {}).get("display") != "none":
+        raise PreventUpdate  # the live proposal redrew the row (an answer changed): same place, same work
+    let_go = None if chosen is not None else dash.no_update
+    if not isinstance(point, dict) or not symptom or (row or {}).get("display") == "none":
+        return [], let_go
+    ctx = context()
+    try:
+        with ctx.read_session() as db:
+            offer = slot_grades(db, ctx.service_area.network, lon=point["lon"], lat=point["lat"], symptom=symptom,
+                                now=ctx.clock())
+    except (ServiceError, KeyError, TypeError):
+        return [], let_go
+    grades = grades_data(offer.slots)
+    keep = any(g["start"] == chosen for g in grades)  # its grade is drawn; saving checks it again
+    return grades, dash.no_update if keep else let_go
+
+
+@secured_callback(
+    "appointment.read",
+    Output("hl-slot-grid", "children"),
+    Output("hl-slot-chosen", "children"),
+    Input("hl-slot-grades", "data"),
+    Input("hl-slot", "data"),
+    Input("hl-slot-force", "value"),
+)
+def draw_slots(grades: list[dict] | None, chosen: str | None, force: list[str] | None) -> tuple[Any, Any]:
+    """The graded grid, with the chosen slot filled in and named underneath."""
+    tz = context().settings.timezone
+    if not grades:
+        return html.Span(_("Shown once the place and the work are known."), className="text-muted"), ""
+    picked = next((g for g in grades if g["start"] == chosen), None)
+    said = ""
+    if picked is not None:
+        start = datetime.fromisoformat(picked["start"])
+        said = _("Chosen: {when}").format(when=format_datetime(start, tz, "%Y-%m-%d %H:%M"))
+    return slot_grid(grades, chosen, bool(force), tz), said
+
+
+@secured_callback(
+    "appointment.read",
+    Output("hl-slot", "data"),
+    Input({"type": "hl-slot", "index": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def choose_slot(_clicks: list[int | None]) -> str:
+    """A click on a slot chooses it (a button just drawn fires with no click: ignored)."""
+    trigger = dash.ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(t.get("value") for t in dash.ctx.triggered):
+        raise PreventUpdate
+    return str(trigger["index"])
+
+
 @secured_callback(
     ACTION,
     Output("hl-safety", "data"),
@@ -426,7 +499,8 @@ def save(n_clicks: int | None, **form: Any) -> dict[str, Any]:
         report = build_report(form, tz)
 
         def file(db: Session) -> tuple[Any, Any]:
-            result = create_ticket(db, actor, report, now=ctx.clock(), locator=ctx.locator, idempotency_key=key)
+            result = create_ticket(db, actor, report, now=ctx.clock(), locator=ctx.locator, idempotency_key=key,
+                                   network=ctx.service_area.network)
             return summarise(result.ticket), result.reasons
 
         def replay(db: Session) -> tuple[Any, Any] | None:

@@ -20,6 +20,7 @@ is the import path callers use.
 from __future__ import annotations
 
 from ops.i18n import N_
+from ops.rules.appointments import appointment_days, day_slots, slot_end_for, slot_is_offered
 from ops.rules.callbacks import callback_due, callback_order_key
 from ops.rules.classification import (
     CLASS1_SYMPTOMS,
@@ -92,11 +93,13 @@ __all__ = [
     "RuleTable",
     "SafetyInstruction",
     "TicketDeadlineColumns",
+    "appointment_days",
     "arrival_deadline",
     "callback_due",
     "callback_order_key",
     "check_class_change",
     "classify",
+    "day_slots",
     "deadlines_for",
     "escalation_times",
     "get_rule_settings",
@@ -106,6 +109,8 @@ __all__ = [
     "needs_callback_task",
     "next_deadline",
     "safety_script",
+    "slot_end_for",
+    "slot_is_offered",
     "symptoms_related",
     "to_local",
 ]

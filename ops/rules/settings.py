@@ -36,6 +36,8 @@ _POSITIVE_FIELDS = (
     "duplicate_window_hours",
     "callback_class1_hours",
     "callback_general_hours",
+    "appointment_slot_hours",
+    "appointment_days",
 )
 
 
@@ -76,6 +78,13 @@ class RuleSettings(BaseSettings):
     # R10.2
     callback_class1_hours: int = Field(48, description="R10.2: callback deadline for emergency repairs.")
     callback_general_hours: int = Field(24, description="R10.2: callback deadline for classes 2 and 3.")
+    # R6.4 (product): the appointment slots a class-3 customer is offered, and when one is "tight"
+    appointment_slot_hours: int = Field(2, description="R6.4: length of an appointment slot in hours.")
+    appointment_first_hour: int = Field(8, ge=0, le=23, description="R6.4: local hour the first slot starts.")
+    appointment_last_hour: int = Field(20, ge=1, le=24, description="R6.4: local hour the last slot ends.")
+    appointment_days: int = Field(5, description="R6.4: how many days ahead (today included) slots are offered.")
+    appointment_tight_minutes: int = Field(
+        15, ge=0, description="(product) A slot a crew can keep with less than this to spare is shown as tight.")
     # R6.2 / R12.1
     fire_number: str = Field("119", pattern=r"^\+?[0-9]{2,15}$", description="R6.2: fire service number.")
     police_number: str = Field("110", pattern=r"^\+?[0-9]{2,15}$", description="R6.2: police number.")
@@ -116,6 +125,11 @@ class RuleSettings(BaseSettings):
                     f"{earlier} ({_env_name(earlier)}={a}) must be {relation} "
                     f"{later} ({_env_name(later)}={b})"
                 )
+        span = self.appointment_last_hour - self.appointment_first_hour
+        if span < self.appointment_slot_hours:
+            raise ValueError(
+                f"appointment_first_hour..appointment_last_hour ({self.appointment_first_hour}..."
+                f"{self.appointment_last_hour}) must hold at least one slot of {self.appointment_slot_hours} h")
         return self
 
     @property

@@ -74,8 +74,15 @@ def _started(value: object) -> bool:
 def in_this_world(case, web) -> None:
     """Give a schema-valid report the facts the schema cannot state (see the module docstring)."""
     meta = case.meta
-    if (case.method, case.path) != ("POST", "/tickets") or not isinstance(case.body, dict) \
-            or meta is None or not meta.generation.mode.is_positive:
+    if meta is None or not meta.generation.mode.is_positive:
+        return
+    if (case.method, case.path) == ("GET", "/appointments/slots") and isinstance(case.query, dict):
+        net = web.area.network
+        node = len(str(case.query.get("symptom", ""))) % net.n_nodes
+        case.query.update(lat=float(net.lat[node]), lon=float(net.lon[node]))
+        case.query.pop("date", None)  # the days offered depend on the clock
+        return
+    if (case.method, case.path) != ("POST", "/tickets") or not isinstance(case.body, dict):
         return
     body, net = case.body, web.area.network
     node = len(str(body.get("reporter_name", ""))) % net.n_nodes
@@ -86,6 +93,10 @@ def in_this_world(case, web) -> None:
     if body.get("symptom") in REQUEST_SYMPTOMS:
         body["appointment"] = {"start": (NOW + timedelta(days=1)).isoformat(),
                                "end": (NOW + timedelta(days=1, hours=2)).isoformat()}
+        # the one crew repairs leaks only, so no crew can keep an installation's slot (R6.4): the
+        # token's supervisor books it anyway, as the schema allows
+        body["appointment_force"] = True
+        body["appointment_reason"] = "fuzzed booking"
 
 
 def call(case, web, token: str) -> None:

@@ -157,7 +157,7 @@ def api_routes(web) -> list[tuple[str, str, str]]:
     return routes
 
 
-ACTS_ON_ORDERS = re.compile(r"/workorders/|/dispatch$")
+ACTS_ON_ORDERS = re.compile(r"/workorders/|/dispatch$|/appointment$")
 
 
 def full_token(web, role: Role) -> str:
@@ -185,6 +185,10 @@ def test_every_api_route_is_refused_to_roles_without_its_action(web, role):
             payload = ticket_json(web)
         if path.endswith("/recommendations") and method == "POST":
             payload = {"k": 2}
+        if path.endswith("/appointment"):  # ticket 1 is a class 2: allowed, then refused on its data
+            payload = {"slot_start": (NOW + timedelta(days=1)).isoformat(), "reason": "customer asked"}
+        if path == "/api/v1/appointments/slots":
+            path += f"?lat={lat}&lon={lon}&symptom=installation"
         response = client.open(path, method=method, json=payload, headers={"Authorization": f"Bearer {raw}"})
         if allowed(role_actor(role), action):
             # Routes acting on a dispatch or work order are allowed, then judged on their data
@@ -199,7 +203,7 @@ def test_every_api_route_is_refused_to_roles_without_its_action(web, role):
 # ------------------------------------------------------------------------------ services
 def service_calls(web) -> dict[str, Callable]:
     """One real service call per action, taking (session, actor); each should be refused or pass."""
-    from ops.services import accounts, alerts, crews, dispatching, tokens, work_orders
+    from ops.services import accounts, alerts, appointments, crews, dispatching, tokens, work_orders
     from ops.services.auth import change_password
     from ops.services.bulk_import import (
         CustomerIn,
@@ -253,6 +257,9 @@ def service_calls(web) -> dict[str, Callable]:
         "order.update_status": lambda db, a: work_orders.depart(db, a, 999_999, NOW),
         "repair.file": lambda db, a: work_orders.complete(db, a, 999_999, work_orders.RepairIn(), NOW),
         "alert.acknowledge": lambda db, a: alerts.acknowledge_alert(db, a, 999_999, NOW),
+        # R6.4: forcing a slot no crew can keep; ticket 1 is a class 2, so a supervisor is refused on the data.
+        "appointment.force": lambda db, a: appointments.reschedule_appointment(
+            db, a, 1, NOW + timedelta(days=1), NOW, reason="customer insists", network=web.area.network, force=True),
         "account.self": lambda db, a: change_password(db, a, user_id(db), old_password="not it",
                                                       new_password="another long one", now=NOW),
     }

@@ -16,13 +16,14 @@ def _run(monkeypatch: pytest.MonkeyPatch, *argv: str) -> list[tuple[str, bool | 
     monkeypatch.setattr(cli.dispatch_bench, "run", lambda *a, **k: calls.append(("dispatch", k["quick"])))
     monkeypatch.setattr(cli.board_bench, "run", lambda **k: calls.append(("board", k["quick"])))
     monkeypatch.setattr(cli.replan_bench, "run", lambda **k: calls.append(("replan", k["quick"])))
+    monkeypatch.setattr(cli.slots_bench, "run", lambda **k: calls.append(("slots", k["quick"])))
     monkeypatch.setattr(sys, "argv", ["python -m bench", *argv])
     cli.main()
     return calls
 
 
 def test_no_name_runs_every_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert [n for n, _ in _run(monkeypatch)] == ["network", "solomon", "dispatch", "board", "replan"]
+    assert [n for n, _ in _run(monkeypatch)] == ["network", "solomon", "dispatch", "board", "replan", "slots"]
     assert all(quick for _, quick in _run(monkeypatch, "--quick"))
 
 

@@ -42,6 +42,10 @@ NEW_ROWS: dict[str, set[Role]] = {
     # Issue 11: storing a recommendation and replacing the plan in force (the others preview).
     "dispatch.recommend": {R.DISPATCHER, R.SUPERVISOR, R.SYSTEM},
     "dispatch.plan": {R.DISPATCHER, R.SUPERVISOR, R.SYSTEM},
+    # Issue 12 (R6.4): graded slots, moving a booked one, and forcing a slot no crew can keep.
+    "appointment.read": {R.HOTLINE_AGENT, R.DISPATCHER, R.SUPERVISOR, R.SYSTEM},
+    "ticket.reschedule": {R.HOTLINE_AGENT, R.DISPATCHER, R.SUPERVISOR, R.SYSTEM},
+    "appointment.force": {R.SUPERVISOR},
 }
 
 #: Rows that existed before this issue and must not change.
@@ -77,6 +81,8 @@ def test_scopes_name_existing_actions_as_specified() -> None:
         "crew": "crew.report_position", "kpis:read": "kpi.read", "coverage:read": "coverage.read",
         "admin": "user.manage", "orders:ack": "order.acknowledge", "orders:update": "order.update_status",
         "repairs:file": "repair.file", "dispatch:recommend": "dispatch.recommend", "dispatch:plan": "dispatch.plan",
+        "appointments:read": "appointment.read", "appointments:write": "ticket.reschedule",
+        "appointments:force": "appointment.force",
     }
     assert set(SCOPES.values()) <= set(ACTIONS)
 

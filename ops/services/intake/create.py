@@ -26,6 +26,7 @@ from ops.models import (
     TicketReporter,
 )
 from ops.permissions import Actor, require
+from ops.services.appointments import check_booking, grade_record
 from ops.services.intake.duplicates import find_duplicates
 from ops.services.intake.location import resolve_location
 from ops.services.intake.report import (
@@ -40,6 +41,7 @@ from ops.services.intake.report import (
 )
 from ops.services.replan import ReplanReason, request_replan
 from ops.vocabulary import FollowUpStatus, TicketClass, TicketStatus
+from optimizer.network import RoadNetwork
 
 
 def _owner(actor: Actor) -> str:
@@ -116,11 +118,14 @@ def create_ticket(
     locator: Locator,
     idempotency_key: str | None = None,
     table: rules.RuleTable = rules.DEFAULT_TABLE,
+    network: RoadNetwork | None = None,
 ) -> IntakeResult:
     """Save a report as a ticket: validated, located, classified, with deadlines and an audit event.
 
     Call inside ``ops.db.transaction``; on any error nothing is written. With ``idempotency_key`` a
     retry of the same report returns the first ticket (``replayed=True``) instead of a second one;
+    with the ``network`` a class-3 slot is graded first (R6.4): one that no crew can keep is refused
+    unless a supervisor forces it with a reason (:func:`ops.services.appointments.check_booking`);
     the key is stored under a unique constraint, so even concurrent retries cannot both succeed
     (the loser's transaction raises ``IntegrityError``: call :func:`replay_idempotent` afresh).
     """
@@ -146,6 +151,14 @@ def create_ticket(
             raise ServiceError(exc.code, "class" if exc.field == "ticket_class" else "class_reason",
                                exc.params) from None
     deadlines = _deadlines(final, clean.received_at, report.appointment_start, report.appointment_end)
+    booking = None
+    if network is not None and final is TicketClass.SCHEDULED:
+        assert deadlines.slot_start is not None and deadlines.slot_end is not None
+        graded, forced_reason = check_booking(
+            db, actor, network, lon=location.lon, lat=location.lat, symptom=clean.symptom,
+            start=deadlines.slot_start, end=deadlines.slot_end, now=now, force=report.appointment_forced,
+            reason=report.appointment_reason)
+        booking = grade_record(graded, forced_reason)
 
     district_id = None
     if location.district_code is not None:
@@ -208,7 +221,8 @@ def create_ticket(
                **({"received_at_as_given": report.received_at}
                   if report.received_at is not None and report.received_at != clean.received_at else {})},
         recommendation={"proposed_class": proposed, "rule_version": classification.rule_version,
-                        "reasons": list(classification.reason_codes)},
+                        "reasons": list(classification.reason_codes),
+                        **({"appointment": booking} if booking is not None else {})},
         at=now,
     )
     if TicketClass(final) is TicketClass.EMERGENCY:  # R6.1: a crew departs in 30 min; no stale plan

@@ -72,6 +72,9 @@ class ReportIn:
     special_requests: str | None = None
     appointment_start: datetime | None = None
     appointment_end: datetime | None = None
+    #: R6.4: book a slot no crew can keep (a supervisor's override, with its reason).
+    appointment_forced: bool = False
+    appointment_reason: str | None = None
     received_at: datetime | None = None
     major_leak: bool = False
     requested_class: int | None = None

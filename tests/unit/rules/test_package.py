@@ -8,7 +8,8 @@ import pytest
 
 import ops.rules
 
-FAMILIES = ("settings", "classification", "deadlines", "safety", "escalation", "duplicates", "callbacks")
+FAMILIES = ("settings", "classification", "deadlines", "safety", "escalation", "duplicates", "callbacks",
+            "appointments")
 
 
 @pytest.mark.parametrize("family", FAMILIES)
