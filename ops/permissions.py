@@ -142,6 +142,7 @@ ACTIONS: MappingProxyType[str, frozenset[Role]] = MappingProxyType({
 SCOPES: MappingProxyType[str, str] = MappingProxyType({
     "tickets:read": "ticket.read",
     "tickets:write": "ticket.create",
+    "tickets:class": "ticket.change_class",  # R6.5
     "dispatch": "dispatch.confirm",  # R7.5: only for a supervisor or a dispatcher with the right
     "dispatch:recommend": "dispatch.recommend",
     "dispatch:plan": "dispatch.plan",

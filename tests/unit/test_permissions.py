@@ -73,7 +73,8 @@ def test_account_self_is_every_human_role_and_not_the_system() -> None:
 
 def test_scopes_name_existing_actions_as_specified() -> None:
     assert dict(SCOPES) == {
-        "tickets:read": "ticket.read", "tickets:write": "ticket.create", "dispatch": "dispatch.confirm",
+        "tickets:read": "ticket.read", "tickets:write": "ticket.create", "tickets:class": "ticket.change_class",
+        "dispatch": "dispatch.confirm",
         "crew": "crew.report_position", "kpis:read": "kpi.read", "coverage:read": "coverage.read",
         "admin": "user.manage", "orders:ack": "order.acknowledge", "orders:update": "order.update_status",
         "repairs:file": "repair.file", "dispatch:recommend": "dispatch.recommend", "dispatch:plan": "dispatch.plan",
