@@ -13,7 +13,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ops.models import Alert, AlertKind, Crew, CrewMember, GasReading, Recommendation, Ticket, WorkOrder
+from ops.models import (
+    Alert,
+    AlertKind,
+    Crew,
+    CrewMember,
+    GasReading,
+    Recommendation,
+    Ticket,
+    WorkOrder,
+)
 from ops.queries import order_is_active
 from ops.reads.emergency_contact import EmergencyContact, emergency_contact
 from ops.reads.ticket_head import TicketHead, head_fields
