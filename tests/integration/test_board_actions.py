@@ -206,3 +206,17 @@ def test_r7_2_the_panel_reads_the_next_best_crew_of_an_escalated_order_and_sendi
     with session_factory() as db:
         brief = ticket_brief(db, ticket_no)
         assert brief.order.crew_id == ids["far"] and brief.next_best is None  # the new order is not escalated
+
+
+def test_r4_2_the_crew_page_shows_the_contact_of_the_household_it_is_sent_to(web):
+    from ops.reads.crew_page import crew_page
+
+    with transaction(web.sessions()) as db:
+        wo.confirm_dispatch(db, SYSTEM_ACTOR, web.ticket_id, web.crew_ids["CR01"], None, NOW,
+                            override_reason="the nearest crew")
+    with web.sessions()() as db:
+        user_id = db.scalar(sa.select(User.id).where(User.username == "crew_member"))
+        page = crew_page(db, user_id)
+    assert page.order.ticket_id == web.ticket_id
+    assert page.order.contact is not None and page.order.contact.name == "Marta Díaz"
+    assert page.order.contact.lives_alone and page.order.contact.vulnerable
