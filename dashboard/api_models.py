@@ -214,7 +214,7 @@ class ClassChangeIn(Model):
     """R6.5: raise a class, or lower it (from class 1 only a supervisor); every change says why."""
 
     class_: Literal[1, 2, 3] = Field(alias="class", description="the new class")
-    reason: optional_text(MAX_TEXT, "why: required for every change (R6.5 logs who and why)") = None
+    reason: text(MAX_TEXT, "why: every change needs one (R6.5 logs who and why)")
     appointment: Slot | None = Field(None, description=(
         "lowering to class 3: the customer's appointment slot (R6.4); the booked one is kept otherwise"))
 

@@ -9,8 +9,8 @@ read-only one and a crew device's. Derandomized, so a run is the same on every m
 A report's schema cannot state what only the world knows: where the service area is, which
 customers exist, what time it is. Like the ids of existing records, those facts come from the
 fixture: a schema-valid report is placed at a point of the grid, started before now, without a
-customer number, and a class-3 request gets its slot (the refusals themselves are tested in
-test_api_tickets.py). Nothing else of a generated request is touched.
+customer number, and a class-3 request gets its slot, as does a class change to class 3 (the
+refusals themselves are tested in test_api_tickets.py and test_board_actions.py). Nothing else of a generated request is touched.
 """
 
 from __future__ import annotations
@@ -74,8 +74,14 @@ def _started(value: object) -> bool:
 def in_this_world(case, web) -> None:
     """Give a schema-valid report the facts the schema cannot state (see the module docstring)."""
     meta = case.meta
-    if (case.method, case.path) != ("POST", "/tickets") or not isinstance(case.body, dict) \
-            or meta is None or not meta.generation.mode.is_positive:
+    if not isinstance(case.body, dict) or meta is None or not meta.generation.mode.is_positive:
+        return
+    slot = {"start": (NOW + timedelta(days=1)).isoformat(), "end": (NOW + timedelta(days=1, hours=2)).isoformat()}
+    if (case.method, case.path) == ("POST", "/tickets/{ticket_id}/class"):
+        if case.body.get("class") == 3:  # lowering to class 3 books a slot (R6.4)
+            case.body["appointment"] = slot
+        return
+    if (case.method, case.path) != ("POST", "/tickets"):
         return
     body, net = case.body, web.area.network
     node = len(str(body.get("reporter_name", ""))) % net.n_nodes
@@ -84,8 +90,7 @@ def in_this_world(case, web) -> None:
     if not _started(body.get("started_at")):
         body["started_at"] = (NOW - timedelta(minutes=5)).isoformat()
     if body.get("symptom") in REQUEST_SYMPTOMS:
-        body["appointment"] = {"start": (NOW + timedelta(days=1)).isoformat(),
-                               "end": (NOW + timedelta(days=1, hours=2)).isoformat()}
+        body["appointment"] = slot
 
 
 def call(case, web, token: str) -> None:

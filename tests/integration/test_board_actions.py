@@ -83,7 +83,7 @@ def test_r6_5_class_change_over_the_api_raises_with_a_reason_and_recomputes_the_
         event = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "ticket.change_class"))
         assert event.entity_id == str(web.ticket_id) and event.actor_label.startswith("Hotline Agent via API token")
     same = client.post(url, json={"class": 1, "reason": "again"}, headers=agent)
-    assert same.status_code == 422 and same.get_json()["code"] == "ticket.same_class"
+    assert same.status_code == 409 and same.get_json()["code"] == "ticket.same_class"
 
 
 def test_r6_5_lowering_a_class_1_needs_a_supervisor_and_class_3_its_slot(web):
@@ -118,7 +118,7 @@ def test_the_class_route_needs_its_scope_and_is_documented(web):
     op = doc["paths"]["/tickets/{ticket_id}/class"]["post"]
     assert op["x-scope"] == "tickets:class" and op["x-action"] == "ticket.change_class"
     assert op["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ClassChangeIn")
-    assert {"200", "403", "404", "422"} <= set(op["responses"])
+    assert {"200", "403", "404", "409", "422"} <= set(op["responses"])
     assert "class" in doc["components"]["schemas"]["ClassChangeIn"]["properties"]
     assert "emergency_contact" in doc["components"]["schemas"]["TicketOut"]["properties"]
 

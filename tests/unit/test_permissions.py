@@ -117,7 +117,7 @@ def test_r7_5_dispatch_scope_needs_the_granted_right() -> None:
 
 def test_actions_outside_every_scope_are_refused_to_tokens() -> None:
     admin = token_actor(actor(R.ADMIN, R.SUPERVISOR), set(SCOPES))
-    for action in ("account.self", "token.manage", "audit.view", "ticket.change_class", "user.create"):
+    for action in ("account.self", "token.manage", "audit.view", "crew.set_status", "user.create"):
         assert not allowed(admin, action), action
         with pytest.raises(PermissionDenied, match="token scopes"):
             require(admin, action)
