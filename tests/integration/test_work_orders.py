@@ -131,7 +131,7 @@ def test_full_lifecycle_records_every_timestamp_and_audit_event(world):
         "dispatch.confirm", "order.acknowledge", "order.depart", "order.arrive", "order.reading",
         "order.complete"]
     ack = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "order.acknowledge"))
-    assert ack.after["late"] is True and ack.note
+    assert ack.after["late"] is True  # a value the audit page shows in any language, not an English note
     assert actions(db, "crew", crew.id)[-4:] == ["crew.set_status"] * 4
 
 
