@@ -76,6 +76,13 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
     ("get", "/tickets/{ticket_id}"): Operation(
         "One ticket: status, class, deadlines, reasons",
         responses={200: ("the ticket", m.TicketOut), 404: ("no such ticket", m.ErrorOut)}),
+    ("post", "/tickets/{ticket_id}/class"): Operation(
+        "Change a saved ticket's class with a reason (R6.5); lowering class 1 needs a supervisor", m.ClassChangeIn,
+        responses={200: ("the ticket with its new class and deadlines", m.TicketOut),
+                   404: ("no such ticket", m.ErrorOut),
+                   409: ("the ticket already has this class, or is closed", m.ErrorOut),
+                   422: ("no reason, a lowering the role may not make (class 1 needs a supervisor), or class 3 "
+                         "without an appointment slot when the ticket has none", m.ErrorOut)}),
     ("get", "/tickets/{ticket_id}/recommendations"): Operation(
         "Deprecated, kept for existing clients: POST to the same path computes and stores one (R13.1)",
         deprecated=True,

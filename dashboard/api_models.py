@@ -218,6 +218,15 @@ class NotFixedIn(ReasonIn):
     measures: optional_text(MAX_TEXT) = None
 
 
+class ClassChangeIn(Model):
+    """R6.5: raise a class, or lower it (from class 1 only a supervisor); every change says why."""
+
+    class_: Literal[1, 2, 3] = Field(alias="class", description="the new class")
+    reason: text(MAX_TEXT, "why: every change needs one (R6.5 logs who and why)")
+    appointment: Slot | None = Field(None, description=(
+        "lowering to class 3: the customer's appointment slot (R6.4); the booked one is kept otherwise"))
+
+
 class ReassignIn(ReasonIn):
     crew_id: Id
     recommendation_id: Id | None = None
@@ -304,6 +313,14 @@ class DuplicateOut(Out):
     distance_m: float
 
 
+class EmergencyContactOut(Out):
+    name: str | None
+    phone: str | None
+    note: str | None
+    lives_alone: bool
+    vulnerable: bool
+
+
 class TicketOut(Out):
     id: int
     ticket_no: str
@@ -322,6 +339,8 @@ class TicketOut(Out):
     safety_guidance: list[GuidanceOut] = Field(description="class 1 only: show it to the reporter now (R6.2)")
     callback_task: CallbackTaskOut | None
     possible_duplicates: list[DuplicateOut]
+    emergency_contact: EmergencyContactOut | None = Field(description=(
+        "R4.2: the customer's emergency contact and care flags (lives alone, vulnerable); null if none"))
 
 
 class OptionOut(Out):
@@ -353,6 +372,8 @@ class WorkOrderOut(Out):
     recommended_crew_id: int | None
     recommendation_id: int | None
     decision: str | None
+    missing_skill: str | None = Field(None, description=(
+        "the skill the ticket needs that the chosen crew lacks (an override; the order was still sent)"))
     override_reason: str | None
     auto_dispatched: bool
     pre_alerted_at: datetime | None
@@ -416,7 +437,7 @@ class PositionOut(Out):
 #: Every model that appears in the document, by the name it has there.
 MODELS: Mapping[str, type[BaseModel]] = {m.__name__: m for m in (
     TicketIn, DispatchIn, StepIn, ReadingIn, RepairIn, ReasonIn, NotFixedIn, ReassignIn, PositionIn, RecommendIn,
-    AppointmentIn, ErrorOut, MeOut, TicketListOut, TicketOut, RecommendationsOut, WorkOrderOut, PositionOut,
+    AppointmentIn, ClassChangeIn, ErrorOut, MeOut, TicketListOut, TicketOut, RecommendationsOut, WorkOrderOut, PositionOut,
     SlotsOut,
 )}
 

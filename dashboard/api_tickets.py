@@ -24,14 +24,16 @@ from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from dashboard.api import api, performs, read_body
-from dashboard.api_models import TicketIn
+from dashboard.api_models import ClassChangeIn, TicketIn
 from dashboard.context import context
 from ops import unit_of_work
 from ops.errors import NotFoundError
 from ops.models import IntakeCallbackTask, Ticket
+from ops.reads.emergency_contact import emergency_contact
 from ops.rules import Deadlines
 from ops.services.intake import (
     ReportIn,
+    change_class,
     create_ticket,
     replay_idempotent,
     ticket_reasons,
@@ -72,6 +74,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def ticket_json(ticket: Any, *, callback_task: Any = None, duplicates: tuple = ()) -> dict[str, Any]:
     """The ticket as the API shows it; reasons and guidance are the English source texts (msgids)."""
+    contact = emergency_contact(ticket.customer)  # R4.2: shown on every ticket of the customer
     return {
         "id": ticket.id,
         "ticket_no": ticket.ticket_no,
@@ -92,6 +95,7 @@ def ticket_json(ticket: Any, *, callback_task: Any = None, duplicates: tuple = (
             "id": callback_task.id, "due_at": _iso(callback_task.due_at), "status": callback_task.status.value},
         "possible_duplicates": [{"id": h.ticket.id, "ticket_no": h.ticket.ticket_no,
                                  "distance_m": round(h.distance_m, 1)} for h in duplicates],
+        "emergency_contact": None if contact is None else contact.to_json(),
     }
 
 
@@ -140,3 +144,16 @@ def ticket_status_route(ticket_id: int) -> ResponseReturnValue:
         task = db.scalar(sa.select(IntakeCallbackTask).where(IntakeCallbackTask.ticket_id == ticket_id)
                          .order_by(IntakeCallbackTask.id.desc()))
         return jsonify(ticket_json(ticket, callback_task=task))
+
+
+@api.post("/tickets/<int:ticket_id>/class")
+@performs("ticket.change_class")
+def change_class_route(ticket_id: int) -> ResponseReturnValue:
+    """Change a saved ticket's class (R6.5): the deadlines are recomputed from the report's time."""
+    body = read_body(ClassChangeIn)
+    slot = body.appointment
+    ctx = context()
+    payload = unit_of_work.run(ctx.sessions, lambda db: ticket_json(change_class(
+        db, g.identity.actor, ticket_id, body.class_, body.reason, ctx.clock(),
+        appointment_start=slot.start if slot else None, appointment_end=slot.end if slot else None)))
+    return jsonify(payload)

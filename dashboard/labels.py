@@ -31,6 +31,11 @@ LABELS: dict[str, str] = {
     "completed": N_("Completed"),
     "closed": N_("Closed"),
     "cancelled": N_("Cancelled"),
+    # crew skills (installation shares the symptom's name)
+    "leak_repair": N_("Leak repair"),
+    "meter": N_("Meter work"),
+    "appliance": N_("Appliance work"),
+    "pipework": N_("Pipework"),
     # crew statuses
     "off_shift": N_("Off shift"),
     "available": N_("Available"),

@@ -25,7 +25,7 @@ asks and audits it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -67,6 +67,8 @@ __all__ = [
     "QueueResult",
     "Ranking",
     "build_state",
+    "missing_skill",
+    "needed_skill",
     "plan_whole_queue",
     "rank_crews",
     "required_skill",
@@ -120,16 +122,32 @@ def service_seconds(ticket: Ticket) -> int:
     return minutes * 60
 
 
-def required_skill(ticket: Ticket) -> str | None:
-    """The optimizer skill a ticket needs: leak repair for every class 1, else by the work asked for."""
-    if TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY:
-        return OPTIMIZER_SKILLS[Skill.LEAK_REPAIR]
-    symptom = Symptom(ticket.symptom)
-    if symptom is Symptom.METER_FAULT:
-        return OPTIMIZER_SKILLS[Skill.METER]
-    if symptom in (Symptom.INSTALLATION, Symptom.MODIFICATION):
-        return OPTIMIZER_SKILLS[Skill.INSTALLATION]
+def needed_skill(ticket_class: TicketClass | int, symptom: Symptom | str) -> Skill | None:
+    """The skill a ticket needs: leak repair for every class 1, else by the work asked for.
+
+    One rule for the optimizer (which only ranks crews that have it) and for a dispatcher's override,
+    which may send a crew without it but is told so and has it recorded on the order.
+    """
+    if TicketClass(ticket_class) is TicketClass.EMERGENCY:
+        return Skill.LEAK_REPAIR
+    work = Symptom(symptom)
+    if work is Symptom.METER_FAULT:
+        return Skill.METER
+    if work in (Symptom.INSTALLATION, Symptom.MODIFICATION):
+        return Skill.INSTALLATION
     return None
+
+
+def missing_skill(ticket_class: TicketClass | int, symptom: Symptom | str, crew_skills: Iterable[str]) -> Skill | None:
+    """The skill the ticket needs that a crew with ``crew_skills`` lacks, or ``None`` if it has it."""
+    needed = needed_skill(ticket_class, symptom)
+    return needed if needed is not None and needed.value not in set(crew_skills) else None
+
+
+def required_skill(ticket: Ticket) -> str | None:
+    """The optimizer's name of the skill a ticket needs (:func:`needed_skill`)."""
+    needed = needed_skill(ticket.ticket_class, ticket.symptom)
+    return OPTIMIZER_SKILLS[needed] if needed is not None else None
 
 
 def shift_end(crew: Crew, now: datetime) -> datetime:

@@ -150,6 +150,7 @@ SCOPES: MappingProxyType[str, str] = MappingProxyType({
     "appointments:read": "appointment.read",
     "appointments:write": "ticket.reschedule",
     "appointments:force": "appointment.force",  # with tickets:write or appointments:write, supervisors only
+    "tickets:class": "ticket.change_class",  # R6.5
     "dispatch": "dispatch.confirm",  # R7.5: only for a supervisor or a dispatcher with the right
     "dispatch:recommend": "dispatch.recommend",
     "dispatch:plan": "dispatch.plan",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.components.crew_map import crew_map_figure
 from dashboard.components.dispatch_map import CLASS_COLOURS, time_left_text
+from dashboard.components.emergency_contact import contact_block
 from dashboard.context import context
 from dashboard.errors import problem_text
 from dashboard.i18n import _, format_clock, format_datetime
@@ -158,6 +159,7 @@ def _facts(order: CrewOrder, now: datetime) -> dbc.Card:
             html.Span(" · " + _("Customer no.") + " " + order.customer_number, className="text-muted")
             if order.customer_number else None,
         ], className="mb-2"),
+        contact_block(order.contact, _, "crew-emergency-contact", large=True),
         _safety(order),
     ]
     if order.description:

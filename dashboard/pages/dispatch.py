@@ -39,6 +39,19 @@ from dashboard.components.dispatch_map import (
     time_left_legend,
     time_left_text,
 )
+from dashboard.components.emergency_contact import contact_block
+from dashboard.components.panel_actions import (
+    ACTION_OUT,
+    class_change_frame,
+    class_values,
+    closed_actions,
+    crew_option,
+    order_actions_frame,
+    order_values,
+    skill_confirm,
+    skill_warning,
+    skill_warnings,
+)
 from dashboard.components.recommendation_panel import (
     alert_count,
     alert_items,
@@ -55,6 +68,7 @@ from dashboard.context import context
 from dashboard.errors import field_texts, service_error_text
 from dashboard.i18n import _, format_clock, format_datetime
 from dashboard.labels import label
+from dashboard.pages import dispatch_orders
 from dashboard.security import current_actor, may, page_layout, secured_callback
 from ops import unit_of_work
 from ops.db import transaction
@@ -69,6 +83,7 @@ from ops.recommendations import StoredRecommendation
 from ops.services.alerts import acknowledge_alert
 from ops.services.dispatching import recommend, replan
 from ops.services.work_orders import confirm_dispatch
+from ops.vocabulary import TicketStatus, WorkOrderStatus
 
 dash.register_page(__name__, path="/", name=N_("Dispatch map"), title="Gas Dispatch", order=0,
                    action="board.view")
@@ -189,6 +204,7 @@ def _panel() -> dbc.Card:
                     dcc.Dropdown(id="rec-crew-choice", options=[], clearable=True,
                                  placeholder=_("Choose another crew"), className="small"),
                     html.Div(id="rec-err-crew_id", className="text-danger small", **{"aria-live": "polite"}),
+                    skill_confirm("rec", _),
                 ], md=3),
                 dbc.Col([
                     dbc.Textarea(id="rec-reason", rows=1, maxLength=2000, className="form-control-sm",
@@ -199,6 +215,10 @@ def _panel() -> dbc.Card:
                 dbc.Col(dbc.Button(_("Dispatch chosen crew"), id="rec-dispatch-other", color="outline-danger",
                                    className="w-100 btn-sm", disabled=True), md=3),
             ], className="g-2")),
+            order_actions_frame(_),
+            class_change_frame(_),
+            dcc.Store(id="dispatch-order"),
+            dcc.Store(id="dispatch-ticket"),
             html.Div(id="rec-message", className="mt-2"),
         ], className="p-2"),
     ], id="dispatch-panel", className="mt-2")
@@ -401,6 +421,7 @@ _PANEL_OUT = {
     "map": Output("dispatch-map", "figure", allow_duplicate=True),
     "refresh_disabled": Output("rec-refresh", "disabled", allow_duplicate=True),
     "reason_invalid": Output("rec-reason", "invalid", allow_duplicate=True),
+    **ACTION_OUT,  # reassign, cancel, the next-best crew, the class change (dispatch_orders)
 }
 
 
@@ -409,16 +430,18 @@ def _panel_outputs(header: Any, body: Any, message: Any, halo: Patch, **shown: A
     return {"header": header, "body": body, "actions_hidden": True, "confirm_disabled": True,
             "confirm_label": _("Confirm"), "other_disabled": True, "confirm_why": "", "crew_options": [],
             "crew_choice": None, "reason": "", "reason_error": "", "crew_error": "", "message": message,
-            "selection": None, "map": halo, "refresh_disabled": False, "reason_invalid": False, **shown}
+            "selection": None, "map": halo, "refresh_disabled": False, "reason_invalid": False,
+            **closed_actions(), **shown}
 
 
-def _crew_options(rec: StoredRecommendation, crews: list) -> list[dict[str, str | int]]:
-    """The ranked crews first, then every other crew on shift (the service refuses the rest)."""
+def _crew_options(rec: StoredRecommendation, crews: list, warnings: dict[str, str]) -> list[dict[str, str | int]]:
+    """The ranked crews first, then every other crew on shift (the service refuses the rest); a crew
+    without the ticket's skill is marked (the optimizer never ranks one)."""
     out: list[dict[str, str | int]] = [
         {"label": _("{crew} · option {rank}").format(crew=o.crew_code, rank=o.rank), "value": o.crew_id}
         for o in rec.options]
     seen = {o.crew_id for o in rec.options}
-    out += [{"label": f"{c.code} · {c.name} · {label(c.status)}", "value": c.id} for c in crews if c.id not in seen]
+    out += [crew_option(c, warnings) for c in crews if c.id not in seen]
     return out
 
 
@@ -438,18 +461,25 @@ def _render_panel(ticket_no: str, message: Any = None) -> dict[str, Any]:
             rec = recommend(db, current_actor(), brief.id, now=now, network=ctx.service_area.network,
                             store=may("dispatch.recommend"))
             numbers = ticket_numbers(db, [d.ticket_id for o in rec.options for d in o.displaces])
+        if brief is not None and TicketStatus(brief.status).is_open:
             crews = crews_on_shift(db)
     if brief is None:
         alert = dbc.Alert(_("Ticket {ticket} no longer exists.").format(ticket=ticket_no), color="warning",
                           className="py-1 px-2 mb-0")
         return _panel_outputs(html.B(ticket_no), alert, message, _halo(None, None), refresh_disabled=True)
-    header = ticket_header(brief.ticket_no, brief.ticket_class, brief.symptom, brief.address, brief.received_at,
-                           now, _)
+    header = html.Div([ticket_header(brief.ticket_no, brief.ticket_class, brief.symptom, brief.address,
+                                     brief.received_at, now, _),
+                       contact_block(brief.contact, _, "rec-emergency-contact")])
     halo = _halo(brief.lon, brief.lat)
+    open_ticket = TicketStatus(brief.status).is_open
+    actions = class_values(brief, _) if open_ticket and may("ticket.change_class") else {}
     if rec is None:
         body = (order_view(brief.order, tz, _) if brief.order is not None else
                 dbc.Alert(_("Status") + ": " + label(brief.status), color="secondary", className="py-1 px-2 mb-0"))
-        return _panel_outputs(header, body, message, halo)
+        if open_ticket and brief.order is not None and WorkOrderStatus(brief.order.status).is_active:
+            actions.update(order_values(brief, crews, _, can_cancel=may("order.update_status"),
+                                        can_reassign=may("dispatch.confirm")))
+        return _panel_outputs(header, body, message, halo, **actions)
     can_confirm = may("dispatch.confirm")
     why = "" if can_confirm else _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5).")
     top = rec.top
@@ -457,12 +487,13 @@ def _render_panel(ticket_no: str, message: Any = None) -> dict[str, Any]:
         why = _("{crew} is on another order: confirming puts this ticket in its queue, to be sent when it "
                 "finishes.").format(crew=top.crew_code)
     confirm_label = _("Confirm {crew}").format(crew=top.crew_code) if top is not None else _("Confirm")
+    warnings = skill_warnings(crews, brief.ticket_class, brief.symptom, _)
     store = {"ticket_id": brief.id, "ticket_no": brief.ticket_no, "recommendation_id": rec.recommendation_id,
-             "top": top.crew_id if top is not None else None}
+             "top": top.crew_id if top is not None else None, "unskilled": warnings}
     return _panel_outputs(header, recommendation_view(rec, tz, numbers, _), message, halo, actions_hidden=False,
                           confirm_disabled=not (can_confirm and top is not None),
                           confirm_label=confirm_label, other_disabled=not can_confirm, confirm_why=why,
-                          crew_options=_crew_options(rec, crews), selection=store)
+                          crew_options=_crew_options(rec, crews, warnings), selection=store, **actions)
 
 
 def _halo(lon: float | None, lat: float | None) -> Patch:
@@ -490,11 +521,12 @@ def show_recommendation(ticket_no: str | None, refresh: int | None) -> dict[str,
     output={**_PANEL_OUT, "changed": Output("dispatch-changed", "data", allow_duplicate=True)},
     inputs={"n_top": Input("rec-confirm", "n_clicks"), "n_other": Input("rec-dispatch-other", "n_clicks")},
     state={"rec": State("dispatch-rec", "data"), "chosen": State("rec-crew-choice", "value"),
-           "reason": State("rec-reason", "value"), "changed": State("dispatch-changed", "data")},
+           "reason": State("rec-reason", "value"), "skill_ok": State("rec-skill-ok", "value"),
+           "changed": State("dispatch-changed", "data")},
     prevent_initial_call=True,
 )
 def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: int | None, reason: str | None,
-            changed: int | None) -> dict[str, Any]:
+            skill_ok: list | None, changed: int | None) -> dict[str, Any]:
     """R7.1: confirm the top crew, or another with a reason; the service decides, the panel shows why."""
 
     trigger = dash.ctx.triggered_id
@@ -505,8 +537,11 @@ def confirm(n_top: int | None, n_other: int | None, rec: dict | None, chosen: in
         crew_id, why = rec.get("top"), None
     else:
         crew_id, why = chosen, reason
+    lacking = skill_warning(crew_id, rec.get("unskilled"))
     if crew_id is None:
         errors["crew_id"] = _("Choose a crew.")
+    elif lacking and not skill_ok:  # the confirmation step before sending a crew without the skill
+        errors["crew_id"] = lacking + " " + _("Tick “Send it without this skill” to confirm.")
     else:
         ctx = context()
         try:
@@ -635,3 +670,7 @@ def acknowledge(clicks: list[int | None], changed: int | None):
         return dbc.Alert(service_error_text(exc), color="warning", className="py-1 px-2 mb-0",
                          duration=6000), (changed or 0) + 1
     return "", (changed or 0) + 1
+
+
+# Reassign, cancel, send the next-best crew, change the class, the skill warnings: their own module.
+dispatch_orders.register(_PANEL_OUT, _render_panel)

@@ -20,6 +20,7 @@ from ops import rules
 from ops.models import Alert, AlertKind, Crew, CrewMember, Customer, GasReading, Ticket, WorkOrder
 from ops.queries import awaiting_crew, order_is_current
 from ops.reads.crew_queue import QueueEntry, crew_queues
+from ops.reads.emergency_contact import EmergencyContact, emergency_contact
 from ops.vocabulary import TicketClass
 
 __all__ = ["CrewOrder", "CrewPage", "DeadlineRow", "QueuedTicket", "ReadingRow", "crew_page"]
@@ -77,6 +78,8 @@ class CrewOrder:
     arrived_at: datetime | None
     deadlines: tuple[DeadlineRow, ...]
     readings: tuple[ReadingRow, ...]
+    #: R4.2: whom to call for this household, and whether it needs extra care.
+    contact: EmergencyContact | None = None
 
     @property
     def needs_reading(self) -> bool:
@@ -153,6 +156,7 @@ def _order_row(db: Session, order: WorkOrder) -> CrewOrder:
         acknowledged_at=order.acknowledged_at, departed_at=order.departed_at, arrived_at=order.arrived_at,
         deadlines=_deadlines(ticket, order),
         readings=tuple(ReadingRow(ppm=float(ppm), measured_at=at) for ppm, at in readings),
+        contact=emergency_contact(customer),
     )
 
 

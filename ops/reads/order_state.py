@@ -13,13 +13,23 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ops.models import Crew, CrewMember, GasReading, Recommendation, Ticket, WorkOrder
+from ops.models import (
+    Alert,
+    AlertKind,
+    Crew,
+    CrewMember,
+    GasReading,
+    Recommendation,
+    Ticket,
+    WorkOrder,
+)
 from ops.queries import order_is_current, order_is_queued
+from ops.reads.emergency_contact import EmergencyContact, emergency_contact
 from ops.reads.ticket_head import TicketHead, head_fields
 from ops.vocabulary import CrewStatus, WorkOrderStatus
 
-__all__ = ["CrewBoardRow", "CrewChoice", "OrderRow", "TicketBrief", "active_order_for_crew", "crew_board", "crew_of_user",
-           "crews_on_shift", "latest_recommendation", "orders_for_ticket", "ticket_brief", "ticket_numbers"]
+__all__ = ["CrewBoardRow", "CrewChoice", "NextBestCrew", "OrderRow", "TicketBrief", "active_order_for_crew", "crew_board", "crew_of_user",
+           "crews_on_shift", "latest_recommendation", "next_best_crew", "orders_for_ticket", "ticket_brief", "ticket_numbers"]
 
 #: The next step a crew takes on an order in each status (the crew page's one big button).
 NEXT_STEP: dict[WorkOrderStatus, str] = {
@@ -106,10 +116,38 @@ def crew_of_user(db: Session, user_id: int | None) -> int | None:
 
 # ----------------------------------------------------------------------------- the dispatch page's panel
 @dataclass(frozen=True)
+class NextBestCrew:
+    """R7.2: the crew the scheduler proposed when the order's crew did not acknowledge in time, and
+    the recommendation it was ranked in (what sending it is judged against, R13.1)."""
+
+    crew_id: int
+    crew_code: str
+    recommendation_id: int | None
+
+
+@dataclass(frozen=True)
 class TicketBrief(TicketHead):
     """One ticket as the recommendation panel heads it, with its current (or last) work order."""
 
     order: OrderRow | None
+    #: R4.2: the customer's emergency contact and care flags, if any.
+    contact: EmergencyContact | None = None
+    #: R7.2: the next-best crew proposed for the active order, while its crew has not acknowledged.
+    next_best: NextBestCrew | None = None
+
+
+def next_best_crew(db: Session, order: OrderRow) -> NextBestCrew | None:
+    """The crew proposed by the escalation of an unacknowledged order (the NO_ACK alert's), if any."""
+    if order.escalated_at is None or order.status != WorkOrderStatus.DISPATCHED.value:
+        return None
+    row = db.execute(sa.select(Alert.crew_id, Crew.code, Alert.details).join(Crew, Crew.id == Alert.crew_id)
+                     .where(Alert.kind == AlertKind.NO_ACK, Alert.work_order_id == order.id)
+                     .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(1)).first()
+    if row is None or row.crew_id == order.crew_id:
+        return None
+    rec_id = (row.details or {}).get("recommendation_id")
+    return NextBestCrew(crew_id=row.crew_id, crew_code=row.code,
+                        recommendation_id=rec_id if isinstance(rec_id, int) else None)
 
 
 def ticket_brief(db: Session, ticket_no: str) -> TicketBrief | None:
@@ -120,8 +158,10 @@ def ticket_brief(db: Session, ticket_no: str) -> TicketBrief | None:
     orders = orders_for_ticket(db, ticket.id)
     active = [o for o in orders if WorkOrderStatus(o.status).is_active]
     order = active[-1] if active else (orders[-1] if orders else None)
+    active_order = order if order is not None and WorkOrderStatus(order.status).is_active else None
     return TicketBrief(
-        **head_fields(ticket), order=order,
+        **head_fields(ticket), order=order, contact=emergency_contact(ticket.customer),
+        next_best=next_best_crew(db, active_order) if active_order is not None else None,
     )
 
 
@@ -138,12 +178,15 @@ class CrewChoice:
     code: str
     name: str
     status: str
+    #: ``ops.vocabulary.Skill`` values: the panel warns before sending a crew without the needed one.
+    skills: tuple[str, ...] = ()
 
 
 def crews_on_shift(db: Session) -> list[CrewChoice]:
     """Crews a dispatcher may pick by hand: active and on shift (the service refuses the others)."""
     on_shift = [CrewStatus.AVAILABLE, CrewStatus.DISPATCHED, CrewStatus.EN_ROUTE, CrewStatus.ON_SITE]
-    return [CrewChoice(id=c.id, code=c.code, name=c.name, status=str(c.status)) for c in db.scalars(
+    return [CrewChoice(id=c.id, code=c.code, name=c.name, status=str(c.status), skills=tuple(c.skills or ()))
+            for c in db.scalars(
         sa.select(Crew).where(Crew.active.is_(True), Crew.status.in_(on_shift)).order_by(Crew.code))]
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from ops import lifecycle, rules
 from ops.audit import record, snapshot
+from ops.dispatching import missing_skill
 from ops.errors import ConflictError, NotFoundError, Problems, ServiceError, check_aware, is_id
 from ops.lifecycle import TRANSITIONS, Step, order_state
 from ops.models import (
@@ -153,7 +154,8 @@ def confirm_dispatch(
     """R7.1: send ``crew_id`` to the ticket; choosing other than the top recommendation needs a reason.
 
     The order keeps the recommended crew and the whole recommendation as it was shown (R13.1), and the
-    decision ("followed", "override" or "auto" for R7.3). R7.6: a free crew gets the order as its
+    decision ("followed", "override" or "auto" for R7.3), with ``missing_skill`` when the crew lacks
+    the skill the ticket needs (an override the panel warned about; the order still goes). R7.6: a free crew gets the order as its
     current one; a busy crew gets it queued (status ``queued``, dispatched at this confirmation) at
     ``position`` (1 = next), else where the plan in force puts it, else last. A class 1 never waits
     behind work not started: a crew on its way to class-2/3 work is diverted and that order goes
@@ -201,13 +203,17 @@ def confirm_dispatch(
     option = rec.option_for(crew.id) if rec is not None else None
     shown = None if rec is None else rec.to_record()
     decision = "auto" if auto else ("followed" if top == crew.id else "override")
+    # An override may send a crew without the skill the ticket needs: allowed (the dispatcher was
+    # warned before confirming), but the decision keeps it, so a later review sees it (R13.1).
+    lacking = missing_skill(ticket.ticket_class, ticket.symptom, crew.skills or ())
+    kept = {"decision": decision, **({"missing_skill": lacking.value} if lacking is not None else {})}
     pre_alert = db.scalar(sa.select(Alert.created_at).where(
         Alert.ticket_id == ticket.id, Alert.kind == AlertKind.PRE_ALERT, Alert.crew_id == crew.id)
         .order_by(Alert.id))
     order = WorkOrder(
         ticket_id=ticket.id, crew_id=crew.id,
         recommended_crew_id=top,
-        recommendation=None if shown is None else {**shown, "decision": decision},
+        recommendation=None if shown is None and lacking is None else {**(shown or {}), **kept},
         override_reason=reason if decision == "override" else None, auto_dispatched=auto,
         pre_alerted_at=pre_alert, dispatched_by_id=actor.user_id,
         eta_seconds_at_dispatch=max(0, option.eta_s - rec.now_s) if option is not None and rec is not None else None,
@@ -217,8 +223,7 @@ def confirm_dispatch(
     if auto:
         note = ("auto-dispatched by the system: nobody confirmed a crew within "
                 f"{rules.get_rule_settings().class1_auto_dispatch_minutes} min of the report (R7.3)")
-    _audit(db, actor, _action, order, now, after={**order_state(order), "decision": decision,
-                                                  "recommended_crew_id": top},
+    _audit(db, actor, _action, order, now, after={**order_state(order), **kept, "recommended_crew_id": top},
            recommendation=shown, note=note)
     request_replan(db, now, ReplanReason.REASSIGN if _action in ("order.reassign", "order.move")
                    else ReplanReason.CONFIRM)

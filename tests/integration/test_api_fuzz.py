@@ -9,8 +9,8 @@ read-only one and a crew device's. Derandomized, so a run is the same on every m
 A report's schema cannot state what only the world knows: where the service area is, which
 customers exist, what time it is. Like the ids of existing records, those facts come from the
 fixture: a schema-valid report is placed at a point of the grid, started before now, without a
-customer number, and a class-3 request gets its slot (the refusals themselves are tested in
-test_api_tickets.py). Nothing else of a generated request is touched.
+customer number, and a class-3 request gets its slot, as does a class change to class 3 (the
+refusals themselves are tested in test_api_tickets.py and test_board_actions.py). Nothing else of a generated request is touched.
 """
 
 from __future__ import annotations
@@ -82,7 +82,14 @@ def in_this_world(case, web) -> None:
         case.query.update(lat=float(net.lat[node]), lon=float(net.lon[node]))
         case.query.pop("date", None)  # the days offered depend on the clock
         return
-    if (case.method, case.path) != ("POST", "/tickets") or not isinstance(case.body, dict):
+    if not isinstance(case.body, dict):
+        return
+    slot = {"start": (NOW + timedelta(days=1)).isoformat(), "end": (NOW + timedelta(days=1, hours=2)).isoformat()}
+    if (case.method, case.path) == ("POST", "/tickets/{ticket_id}/class"):
+        if case.body.get("class") == 3:  # lowering to class 3 books a slot (R6.4)
+            case.body["appointment"] = slot
+        return
+    if (case.method, case.path) != ("POST", "/tickets"):
         return
     body, net = case.body, web.area.network
     node = len(str(body.get("reporter_name", ""))) % net.n_nodes
@@ -91,8 +98,7 @@ def in_this_world(case, web) -> None:
     if not _started(body.get("started_at")):
         body["started_at"] = (NOW - timedelta(minutes=5)).isoformat()
     if body.get("symptom") in REQUEST_SYMPTOMS:
-        body["appointment"] = {"start": (NOW + timedelta(days=1)).isoformat(),
-                               "end": (NOW + timedelta(days=1, hours=2)).isoformat()}
+        body["appointment"] = slot
         # the one crew repairs leaks only, so no crew can keep an installation's slot (R6.4): the
         # token's supervisor books it anyway, as the schema allows
         body["appointment_force"] = True

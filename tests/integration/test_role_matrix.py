@@ -157,7 +157,9 @@ def api_routes(web) -> list[tuple[str, str, str]]:
     return routes
 
 
-ACTS_ON_ORDERS = re.compile(r"/workorders/|/dispatch$|/appointment$")
+#: Routes judged on their data once allowed: a dispatch or work-order step, an appointment, a class change (R6.5: the
+#: first allowed role raises ticket 1, the next ones are refused "same class" or need a supervisor).
+ACTS_ON_ORDERS = re.compile(r"/workorders/|/dispatch$|/appointment$|/class$")
 
 
 def full_token(web, role: Role) -> str:
@@ -189,6 +191,8 @@ def test_every_api_route_is_refused_to_roles_without_its_action(web, role):
             payload = {"slot_start": (NOW + timedelta(days=1)).isoformat(), "reason": "customer asked"}
         if path == "/api/v1/appointments/slots":
             path += f"?lat={lat}&lon={lon}&symptom=installation"
+        if path.endswith("/class"):
+            payload = {"class": 1, "reason": "caller smells gas now"}
         response = client.open(path, method=method, json=payload, headers={"Authorization": f"Bearer {raw}"})
         if allowed(role_actor(role), action):
             # Routes acting on a dispatch or work order are allowed, then judged on their data

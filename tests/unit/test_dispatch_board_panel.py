@@ -203,9 +203,13 @@ def page(monkeypatch: pytest.MonkeyPatch):
 def test_page_reads_for_board_view_and_writes_only_with_the_rights_that_allow_them(page):
     _module, registered, actions = page
     assert registered["path"] == "/" and registered["action"] == "board.view"
-    assert actions.count("dispatch.confirm") == 2  # confirm in the panel, confirm selected in Plan all
+    # confirm in the panel, confirm selected in Plan all, reassign (or send the R7.2 next-best crew)
+    assert actions.count("dispatch.confirm") == 3
     assert actions.count("alert.acknowledge") == 1
-    assert set(actions) == {"board.view", "dispatch.confirm", "alert.acknowledge"}
+    assert actions.count("order.update_status") == 1  # cancel an order from the panel
+    assert actions.count("ticket.change_class") == 1  # R6.5 from the panel
+    assert set(actions) == {"board.view", "dispatch.confirm", "alert.acknowledge", "order.update_status",
+                            "ticket.change_class"}
 
 
 def test_a_new_class_1_opens_only_when_nothing_is_selected(page, monkeypatch):

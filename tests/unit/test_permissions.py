@@ -77,7 +77,8 @@ def test_account_self_is_every_human_role_and_not_the_system() -> None:
 
 def test_scopes_name_existing_actions_as_specified() -> None:
     assert dict(SCOPES) == {
-        "tickets:read": "ticket.read", "tickets:write": "ticket.create", "dispatch": "dispatch.confirm",
+        "tickets:read": "ticket.read", "tickets:write": "ticket.create", "tickets:class": "ticket.change_class",
+        "dispatch": "dispatch.confirm",
         "crew": "crew.report_position", "kpis:read": "kpi.read", "coverage:read": "coverage.read",
         "admin": "user.manage", "orders:ack": "order.acknowledge", "orders:update": "order.update_status",
         "repairs:file": "repair.file", "dispatch:recommend": "dispatch.recommend", "dispatch:plan": "dispatch.plan",
@@ -122,7 +123,7 @@ def test_r7_5_dispatch_scope_needs_the_granted_right() -> None:
 
 def test_actions_outside_every_scope_are_refused_to_tokens() -> None:
     admin = token_actor(actor(R.ADMIN, R.SUPERVISOR), set(SCOPES))
-    for action in ("account.self", "token.manage", "audit.view", "ticket.change_class", "user.create"):
+    for action in ("account.self", "token.manage", "audit.view", "crew.set_status", "user.create"):
         assert not allowed(admin, action), action
         with pytest.raises(PermissionDenied, match="token scopes"):
             require(admin, action)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ops import rules
 from ops.audit import record, snapshot
-from ops.errors import NotFoundError, Problems, ServiceError, check_aware
+from ops.errors import ConflictError, NotFoundError, Problems, ServiceError, check_aware
 from ops.models import ClassChange, Customer, SafetyInstruction, Ticket, TicketReporter
 from ops.permissions import Actor, require
 from ops.services.intake.create import _apply_deadlines, _callback_task, _deadlines, _script_codes
@@ -52,9 +52,9 @@ def change_class(
     except (ValueError, TypeError):
         raise ServiceError("not_allowed_value", "class") from None
     if new == ticket.ticket_class:
-        raise ServiceError("ticket.same_class", "class")
+        raise ConflictError("ticket.same_class", "class")  # the ticket's state, not the request, says no
     if not ticket.status.is_open:
-        raise ServiceError("ticket.closed", "ticket_id")
+        raise ConflictError("ticket.closed", "ticket_id")
     try:
         rules.check_class_change(ticket.ticket_class, new, actor_roles=actor.roles, reason=reason)
     except rules.ClassChangeError as exc:
