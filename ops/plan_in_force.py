@@ -22,7 +22,7 @@ from ops.models import PlanInForce
 from ops.recommendations import current_slack
 from optimizer.dispatch_types import DispatchState, Plan, PlannedJob, timeline
 
-__all__ = ["MAX_AGE", "REPLAN_EVERY_S", "latest_plan_at", "load_plan", "store_plan"]
+__all__ = ["MAX_AGE", "REPLAN_EVERY_S", "StoredRoutes", "latest_plan_at", "load_plan", "store_plan", "stored_routes"]
 
 #: How often the scheduler replans the queue.
 REPLAN_EVERY_S = 60
@@ -62,11 +62,39 @@ def latest_plan_at(db: Session) -> datetime | None:
     return db.scalar(sa.select(sa.func.max(PlanInForce.created_at)))
 
 
+def _newest(db: Session, now: datetime, max_age: timedelta) -> PlanInForce | None:
+    return db.scalar(sa.select(PlanInForce).where(PlanInForce.created_at >= now - max_age,
+                                                  PlanInForce.created_at <= now)
+                     .order_by(PlanInForce.created_at.desc(), PlanInForce.id.desc()).limit(1))
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredRoutes:
+    """The plan in force as stored: when and by whom it was made, and each crew's jobs in order."""
+
+    plan_id: int
+    created_at: datetime
+    source: str
+    routes: dict[int, list[PlannedJob]]
+
+
+def stored_routes(db: Session, now: datetime, *, max_age: timedelta = MAX_AGE) -> StoredRoutes | None:
+    """The newest plan no older than ``max_age`` as it was stored, untrimmed and not retimed.
+
+    For readers that show the plan (the schedule board) without building a dispatch state: they
+    drop the jobs whose ticket has since left the crew themselves, as :func:`load_plan` does.
+    """
+    row = _newest(db, now, max_age)
+    if row is None:
+        return None
+    fields = {f.name for f in dataclasses.fields(PlannedJob)}
+    routes = {int(crew_key): [_job(job, fields) for job in jobs] for crew_key, jobs in row.routes.items()}
+    return StoredRoutes(plan_id=row.id, created_at=row.created_at, source=row.source, routes=routes)
+
+
 def load_plan(db: Session, state: DispatchState, now: datetime, *, max_age: timedelta = MAX_AGE) -> Plan | None:
     """The newest stored plan no older than ``max_age``, limited to ``state``'s crews and tickets."""
-    row = db.scalar(sa.select(PlanInForce).where(PlanInForce.created_at >= now - max_age,
-                                                 PlanInForce.created_at <= now)
-                    .order_by(PlanInForce.created_at.desc(), PlanInForce.id.desc()).limit(1))
+    row = _newest(db, now, max_age)
     if row is None:
         return None
     crews = {c.id for c in state.crews}
