@@ -49,10 +49,12 @@ from dashboard.components.recommendation_panel import (
     recommendation_view,
     ticket_header,
 )
+from dashboard.components.schedule_panel import view_tabs
 from dashboard.context import context
 from dashboard.errors import field_texts, service_error_text
 from dashboard.i18n import _, format_clock, format_datetime
 from dashboard.labels import label
+from dashboard.pages.dispatch_schedule import define_callbacks as schedule_board_callbacks
 from dashboard.security import current_actor, may, page_layout, secured_callback
 from ops import unit_of_work
 from ops.db import transaction
@@ -247,8 +249,8 @@ def layout(**_query) -> html.Div:
                 [
                     dbc.Col(
                         [
-                            dcc.Graph(id="dispatch-map", figure=figure, style={"height": "48vh"},
-                                      config={"displaylogo": False, "scrollZoom": True}),
+                            view_tabs(dcc.Graph(id="dispatch-map", figure=figure, style={"height": "48vh"},
+                                                config={"displaylogo": False, "scrollZoom": True}), _),
                             _panel(),
                         ],
                         lg=7,
@@ -285,6 +287,9 @@ def layout(**_query) -> html.Div:
             ),
         ]
     )
+
+
+schedule_board_callbacks()  # the schedule board's tab beside the map (dashboard.pages.dispatch_schedule)
 
 
 # ----------------------------------------------------------------------------- live refresh
