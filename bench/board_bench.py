@@ -84,8 +84,21 @@ def _outputs(output: str) -> list[dict]:
     return result
 
 
+#: Layout values a dispatcher changes before the callbacks measured are worth measuring: the schedule
+#: board is drawn only while its tab is shown.
+SHOWN = {("dispatch-view-tabs", "active_tab"): "view-schedule"}
+#: The schedule board's drawing and its bars: the issue's size is 60 crews × 10 jobs.
+SCHEDULE_OUTPUT = "schedule-graph.figure"
+
+
 def _value(prop: str, component: dict | None, sample: dict) -> Any:
     """What a browser would send for ``prop``: the layout's value, or a realistic user action."""
+    cid = str((component or {}).get("id"))
+    if (cid, prop) in SHOWN:
+        return SHOWN[(cid, prop)]
+    if cid == "schedule-graph" and prop == "clickData":  # a click on a bar: [ticket, order id, kind]
+        return {"points": [{"curveNumber": 3, "customdata": [sample["ticket"], None, "proposed"]}]} \
+            if sample.get("ticket") else None
     if component is not None and prop in component and component[prop] is not None:
         return component[prop]
     if prop == "n_intervals":
@@ -240,11 +253,23 @@ def measure(url: str, var_dir: str, now: datetime, calls: int, browser_loads: in
             continue
         posted = _post(client, body, calls, statements)
         result["callbacks"][name] = posted["timing"]
+        if SCHEDULE_OUTPUT in name:
+            result["schedule"] = schedule_size(posted["json"])
         feed(components, posted["json"])
     sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
     if browser_loads:
         result["browser"] = load_to_interactive(app, browser_loads, DEMO_PASSWORD)
     return result
+
+
+def schedule_size(response: dict | None) -> dict[str, int]:
+    """Crews, bars (drive and work segments) and traces of the schedule board a callback drew."""
+    figure = (((response or {}).get("response") or {}).get("schedule-graph") or {}).get("figure") or {}
+    data = figure.get("data") or []
+    segments = sum(len(t.get("x") or []) for t in data
+                   if t.get("type") == "bar" and t.get("uid") not in ("off-shift", "selected"))
+    crews = len(((figure.get("layout") or {}).get("yaxis") or {}).get("tickvals") or [])
+    return {"crews": crews, "segments": segments, "traces": len(data)}
 
 
 def _post(client: Any, body: dict, calls: int, statements: list[int]) -> dict:
@@ -456,6 +481,8 @@ def _rows(full: dict, ref: dict | None, size: BoardSize, calls: int) -> tuple[li
                      "detail": f"{browser['loads']} loads: " + ", ".join(f"{s:.2f}" for s in browser["samples"])
                                + f" s; DOMContentLoaded {browser['dom_content_loaded']:.2f} s"})
     notes = [f"size: {full['counts']}; built in {full['build_s']:.0f} s; {calls} calls per callback after 1 warm-up",
+             *([f"schedule board drawn: {full['schedule']['crews']} crews, {full['schedule']['segments']} bar "
+                f"segments (drive + work) in {full['schedule']['traces']} traces"] if full.get("schedule") else []),
              f"callbacks on the page: {len(full['callbacks']) - 1} measured; skipped: "
              + ("; ".join(f"{_short(k)} ({v})" for k, v in full["skipped"].items()) or "none")]
     if ref:

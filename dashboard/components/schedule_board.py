@@ -12,7 +12,7 @@ of ``go.Figure`` would cost more than the read itself at that size.
   the class-3 slot;
 - the shift outside its hours is shaded and a vertical line marks now;
 - every point carries ``[ticket number, order id or None, kind]`` as ``customdata``: a click selects
-  the ticket (:func:`ticket_of_click`).
+  the ticket (:func:`ticket_of_click`); every trace has a fixed ``uid`` (its names are translated).
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class _Series:
         self.customdata.append(custom or [])
         self.hovertext.append(hover)
 
-    def trace(self, name: str, colour: str, *, hatched: bool = False, opacity: float = 1.0,
+    def trace(self, uid: str, name: str, colour: str, *, hatched: bool = False, opacity: float = 1.0,
               legend: bool = True, group: str | None = None, hover: bool = True, width: float = BAR_WIDTH,
               outline: str | None = None) -> dict[str, Any]:
         marker: dict[str, Any] = {"color": colour, "opacity": opacity,
@@ -100,7 +100,7 @@ class _Series:
         if hatched:
             marker["pattern"] = dict(HATCH)
         trace: dict[str, Any] = {
-            "type": "bar", "orientation": "h", "name": name, "base": self.base, "x": self.x, "y": self.y,
+            "type": "bar", "orientation": "h", "uid": uid, "name": name, "base": self.base, "x": self.x, "y": self.y,
             "width": width, "marker": marker, "showlegend": legend, "customdata": self.customdata,
         }
         if group:
@@ -155,26 +155,26 @@ def schedule_figure(board: ScheduleBoard, *, _: Translate, timezone: str, select
                 halo.add(bar.depart, bar.end, row, zone, custom)
             last = max(last, bar.end)
 
-    data = [shade.trace(_("Off shift"), OFF_SHIFT_COLOUR, legend=False, hover=False, width=1.0)]
-    data.append(drive[COMMITTED].trace(_("Drive"), DRIVE_COLOUR, group="drive"))
-    data.append(drive[PROPOSED].trace(_("Drive (proposed)"), DRIVE_COLOUR, hatched=True, opacity=0.6,
+    data = [shade.trace("off-shift", _("Off shift"), OFF_SHIFT_COLOUR, legend=False, hover=False, width=1.0)]
+    data.append(drive[COMMITTED].trace("drive-committed", _("Drive"), DRIVE_COLOUR, group="drive"))
+    data.append(drive[PROPOSED].trace("drive-proposed", _("Drive (proposed)"), DRIVE_COLOUR, hatched=True, opacity=0.6,
                                       legend=False, group="drive"))
     for cls in (1, 2, 3):
-        data.append(work[(COMMITTED, cls)].trace(_("Class {n}").format(n=cls), CLASS_COLOURS[cls],
+        data.append(work[(COMMITTED, cls)].trace(f"work-committed-{cls}", _("Class {n}").format(n=cls), CLASS_COLOURS[cls],
                                                  group=f"class{cls}"))
-        data.append(work[(PROPOSED, cls)].trace(_("Class {n} (proposed)").format(n=cls), CLASS_COLOURS[cls],
+        data.append(work[(PROPOSED, cls)].trace(f"work-proposed-{cls}", _("Class {n} (proposed)").format(n=cls), CLASS_COLOURS[cls],
                                                 hatched=True, opacity=0.55, legend=False, group=f"class{cls}"))
-    data.append(late[COMMITTED].trace(_("Late"), LATE_COLOUR, group="late", outline="#58151c"))
-    data.append(late[PROPOSED].trace(_("Late (proposed)"), LATE_COLOUR, hatched=True, opacity=0.6, legend=False,
+    data.append(late[COMMITTED].trace("late-committed", _("Late"), LATE_COLOUR, group="late", outline="#58151c"))
+    data.append(late[PROPOSED].trace("late-proposed", _("Late (proposed)"), LATE_COLOUR, hatched=True, opacity=0.6, legend=False,
                                      group="late", outline="#58151c"))
-    data.append({"type": "scatter", "mode": "lines", "name": _("Slot"), "x": slots["x"], "y": slots["y"],
+    data.append({"type": "scatter", "mode": "lines", "uid": "slot", "name": _("Slot"), "x": slots["x"], "y": slots["y"],
                  "line": {"color": CLASS_COLOURS[3], "width": 3}, "hoverinfo": "skip", "connectgaps": False})
-    data.append({"type": "scatter", "mode": "markers", "name": _("Deadline"), "x": marks["x"], "y": marks["y"],
+    data.append({"type": "scatter", "mode": "markers", "uid": "deadline", "name": _("Deadline"), "x": marks["x"], "y": marks["y"],
                  "marker": {"symbol": "line-ns-open", "size": 18, "line": {"width": 3, "color": marks["color"]},
                             "color": marks["color"]},
                  "hovertext": marks["text"], "hovertemplate": "%{hovertext}<extra></extra>",
                  "customdata": marks["customdata"]})
-    ring = halo.trace(_("Selected"), "rgba(0,0,0,0)", legend=False, hover=False, width=0.9)
+    ring = halo.trace("selected", _("Selected"), "rgba(0,0,0,0)", legend=False, hover=False, width=0.9)
     ring["marker"]["line"] = {"width": 3, "color": SELECTED_COLOUR}
     data.append(ring)
 

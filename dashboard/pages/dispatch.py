@@ -345,7 +345,7 @@ def select_ticket(rows: list[dict] | None, click: dict | None, new_class1: dict 
     """One selection for the grid, the map and a new class 1 (which only opens if nothing is selected)."""
     trigger = dash.ctx.triggered_id
     if trigger == "open-tickets-grid":
-        ticket_no = rows[0].get("ticket") if rows else None
+        ticket_no = rows[0].get("ticket") if isinstance(rows, list) and rows else None  # not {"ids": ...}
         if not ticket_no or ticket_no == current:
             raise PreventUpdate
         return ticket_no, dash.no_update

@@ -104,8 +104,9 @@ def test_trace_count_does_not_grow_with_crews_and_bars():
                    for c in range(60)))
     fig = schedule_figure(big, _=identity, timezone=TZ)
     assert len(fig["data"]) == len(small["data"]) <= 16
-    assert sum(len(t["x"]) for t in fig["data"] if t["type"] == "bar" and t["name"] != "Off shift"
-               and t["name"] != "Selected") == 60 * 10 * 2
+    assert sum(len(t["x"]) for t in fig["data"] if t["type"] == "bar" and t["uid"] not in ("off-shift", "selected")
+               ) == 60 * 10 * 2
+    assert len({t["uid"] for t in fig["data"]}) == len(fig["data"])
     assert fig["layout"]["height"] >= 60 * 25  # every crew gets a readable row
 
 
