@@ -115,6 +115,12 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
         "Move the order to another crew, with a reason (R7.3)", m.ReassignIn,
         responses={**_STEP_ANSWERS, 201: ("the new work order", m.WorkOrderOut),
                    404: ("no such work order, crew or recommendation", m.ErrorOut)}),
+    ("get", "/crews"): Operation("Every active crew: status, position, shift, current order and queue",
+                                 responses={200: ("the crews", m.CrewListOut)}),
+    ("get", "/crews/{crew_id}/schedule"): Operation(
+        "One crew's timeline: its orders in order, then the plan's proposals, with planned start, ETA and end",
+        responses={200: ("the crew's schedule", m.ScheduleOut),
+                   404: ("no such crew", m.ErrorOut)}),
     ("post", "/crews/{code}/positions"): Operation(
         "A crew device's GPS ping (the token is bound to its crew)", m.PositionIn,
         responses={201: ("the ping is recorded", m.PositionOut), 404: ("no such crew", m.ErrorOut)}),

@@ -33,8 +33,8 @@ from ops.rules import Deadlines, arrival_deadline, to_local
 from ops.vocabulary import CrewStatus, TicketClass, TicketStatus
 from optimizer.dispatch_types import PlannedJob
 
-__all__ = ["COMMITTED", "PROPOSED", "Bar", "CrewSchedule", "ScheduleBoard", "crew_schedule", "schedule_board",
-           "shift_window"]
+__all__ = ["COMMITTED", "PROPOSED", "Bar", "CrewRoster", "CrewSchedule", "RosterEntry", "ScheduleBoard",
+           "crew_roster", "crew_schedule", "schedule_board", "shift_window"]
 
 COMMITTED = "committed"
 PROPOSED = "proposed"
@@ -227,9 +227,15 @@ def _estimated(crew_id: int, order: Any, ticket: Any, position: int, ready: date
 
 
 def schedule_board(db: Session, now: datetime, crew_ids: Iterable[int] | None = None) -> ScheduleBoard:
-    """Every active crew on shift (or those of ``crew_ids``) with its timeline at ``now``; four queries."""
-    query = sa.select(Crew).where(Crew.active.is_(True), Crew.status.in_(ON_SHIFT)).order_by(Crew.code)
-    if crew_ids is not None:
+    """Every active crew on shift with its timeline at ``now``; four queries.
+
+    With ``crew_ids``, those active crews whatever their status (an off-shift crew's row shows what it
+    still holds, and the plan proposes nothing for it).
+    """
+    query = sa.select(Crew).where(Crew.active.is_(True)).order_by(Crew.code)
+    if crew_ids is None:
+        query = query.where(Crew.status.in_(ON_SHIFT))
+    else:
         query = query.where(Crew.id.in_(list(crew_ids)))
     crews = db.scalars(query).all()
     committed = _committed_orders(db, [c.id for c in crews])
@@ -266,6 +272,62 @@ def schedule_board(db: Session, now: datetime, crew_ids: Iterable[int] | None = 
 
 
 def crew_schedule(db: Session, crew_id: int, now: datetime) -> CrewSchedule | None:
-    """One crew's row of the board, or ``None`` when the crew is not active and on shift."""
+    """One crew's row of the board, or ``None`` when there is no such active crew."""
     board = schedule_board(db, now, [crew_id])
     return board.crews[0] if board.crews else None
+
+
+# ----------------------------------------------------------------------------- the crew list (API)
+@dataclass(frozen=True)
+class RosterEntry:
+    """A confirmed order in a crew's queue: position 0 is the current one."""
+
+    order_id: int
+    version: int
+    ticket_id: int
+    ticket_no: str
+    ticket_class: int
+    status: str
+    position: int
+    address: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class CrewRoster:
+    id: int
+    code: str
+    name: str
+    status: str
+    lon: float | None
+    lat: float | None
+    position_at: datetime | None
+    shift_start: datetime
+    shift_end: datetime
+    current: RosterEntry | None
+    queue: tuple[RosterEntry, ...]
+
+
+def crew_roster(db: Session, now: datetime) -> list[CrewRoster]:
+    """Every active crew, on shift or not, with its current order and its queue; two queries."""
+    crews = db.scalars(sa.select(Crew).where(Crew.active.is_(True)).order_by(Crew.code)).all()
+    committed = _committed_orders(db, [c.id for c in crews])
+    out = []
+    for crew in crews:
+        entries = []
+        for order, ticket, position in committed.get(crew.id, ()):
+            judged = arrival_deadline(Deadlines.from_ticket(ticket), now)
+            entries.append(RosterEntry(
+                order_id=order.id, version=order.version_id, ticket_id=ticket.id, ticket_no=ticket.ticket_no,
+                ticket_class=int(ticket.ticket_class), status=str(order.status), position=position,
+                address=ticket.address, window_start=ticket.slot_start, window_end=ticket.slot_end,
+                deadline=judged.at if judged is not None else None))
+        start, end = shift_window(crew, now)
+        current = entries[0] if entries and entries[0].position == 0 else None
+        out.append(CrewRoster(
+            id=crew.id, code=crew.code, name=crew.name, status=str(crew.status), lon=crew.last_lon,
+            lat=crew.last_lat, position_at=crew.last_position_at, shift_start=start, shift_end=end,
+            current=current, queue=tuple(e for e in entries if e is not current)))
+    return out

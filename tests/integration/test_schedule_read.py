@@ -106,4 +106,6 @@ def test_shift_window_contains_now_for_a_day_crew(world):
         crew.shift_start_hour, crew.shift_end_hour = 8, 20
         start, end = shift_window(crew, NOW)
         assert start <= NOW <= end and end - start == timedelta(hours=12)
-        assert crew_schedule(db, ids["c"], NOW) is None  # off shift
+        off = crew_schedule(db, ids["c"], NOW)  # asked for by id: shown though off shift, with nothing proposed
+        assert off is not None and off.status == "off_shift" and off.bars == ()
+        assert crew_schedule(db, 999_999, NOW) is None

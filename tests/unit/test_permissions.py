@@ -77,6 +77,7 @@ def test_scopes_name_existing_actions_as_specified() -> None:
         "crew": "crew.report_position", "kpis:read": "kpi.read", "coverage:read": "coverage.read",
         "admin": "user.manage", "orders:ack": "order.acknowledge", "orders:update": "order.update_status",
         "repairs:file": "repair.file", "dispatch:recommend": "dispatch.recommend", "dispatch:plan": "dispatch.plan",
+        "board:read": "board.view",
     }
     assert set(SCOPES.values()) <= set(ACTIONS)
 
