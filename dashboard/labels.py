@@ -23,6 +23,7 @@ LABELS: dict[str, str] = {
     "other": N_("Other"),
     # ticket and work-order statuses
     "new": N_("New"),
+    "queued": N_("Queued"),
     "dispatched": N_("Dispatched"),
     "acknowledged": N_("Acknowledged"),
     "en_route": N_("En route"),

@@ -3,8 +3,11 @@
 :func:`build_state` turns the database at ``now`` into an :class:`optimizer.dispatch_types.DispatchState`
 following the optimizer's conventions for current work (see that module's docstring):
 
-- a crew **on site** sits at its job, busy until arrival + the expected service time, and cannot be
-  interrupted; its ticket is not in the pool (it is carried by ``busy_until``);
+- a crew **on site** sits at its job, busy until arrival + the expected service time (past that, a
+  realistic expected finish, :mod:`ops.expected_finish`), and cannot be interrupted; its ticket is
+  not in the pool (it is carried by ``busy_until``);
+- R7.6: a crew's **queued** orders are committed to it: locked on its route in queue order, behind
+  its current job (locked too when there is a queue), so new work goes after them;
 - a crew **dispatched, acknowledged or en route** to class-2/3 work is where its last GPS ping puts it,
   free now, *interruptible*; its ticket goes back into the pool (``assigned_crew`` set), so a class 1
   can take the crew (R7.1 preemption) and the displaced job is planned again;
@@ -34,9 +37,10 @@ from sqlalchemy.orm import Session
 from ops import rules
 from ops.clock import epoch
 from ops.errors import NotFoundError
+from ops.expected_finish import onsite_durations, remaining_seconds
 from ops.models import Crew, Depot, Ticket, WorkOrder
 from ops.plan_in_force import load_plan
-from ops.queries import order_is_active
+from ops.queries import order_is_current, order_is_queued
 from ops.recommendations import Displaced, Option, StoredRecommendation
 from ops.vocabulary import CrewStatus, Skill, Symptom, TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch import recommend
@@ -153,7 +157,8 @@ def _position(db: Session, crew: Crew) -> tuple[float, float] | None:
     return None
 
 
-def _ticket_state(t: Ticket, node: int, *, assigned_crew: int | None = None, locked: bool = False) -> TicketState:
+def _ticket_state(t: Ticket, node: int, *, assigned_crew: int | None = None, locked: bool = False,
+                  lock_rank: int = 0) -> TicketState:
     def s(value: datetime | None) -> int | None:
         return epoch(value) if value is not None else None
 
@@ -162,55 +167,77 @@ def _ticket_state(t: Ticket, node: int, *, assigned_crew: int | None = None, loc
         id=t.id, ticket_class=int(t.ticket_class), node=node, reported_s=epoch(t.received_at),
         service_s=service_seconds(t), depart_by_s=s(d.depart_by), onsite_target_s=s(d.onsite_target),
         onsite_limit_s=s(d.onsite_limit), slot_start_s=s(d.slot_start), slot_end_s=s(d.slot_end),
-        required_skill=required_skill(t), assigned_crew=assigned_crew, locked=locked,
+        required_skill=required_skill(t), assigned_crew=assigned_crew, locked=locked, lock_rank=lock_rank,
         kind=Symptom(t.symptom).value.replace("_", " "),
     )
 
 
 def build_state(db: Session, now: datetime, network: RoadNetwork, *,
                 travel: TravelTimes | None = None) -> DispatchState:
-    """The dispatch state at ``now``: crews on shift with a known position, and every ticket to plan."""
+    """The dispatch state at ``now``: crews on shift with a known position, and every ticket to plan.
+
+    R7.6: a crew's queued orders are committed to it (locked, in queue order) and its current job
+    before site is locked ahead of them; a queued order of a crew not in the state (off shift, no
+    position) is left out rather than offered to another crew. A crew on site past its job's
+    expected end is busy until a realistic expected finish (:mod:`ops.expected_finish`).
+    """
     crews = db.scalars(sa.select(Crew).where(Crew.active.is_(True), Crew.status.in_(_ON_SHIFT))
                        .order_by(Crew.id)).all()
-    orders = {o.crew_id: o for o in db.scalars(
-        sa.select(WorkOrder).where(order_is_active()))}
+    orders = {o.crew_id: o for o in db.scalars(sa.select(WorkOrder).where(order_is_current()))}
+    queues: dict[int, list[WorkOrder]] = {}
+    for o in db.scalars(sa.select(WorkOrder).where(order_is_queued())
+                        .order_by(WorkOrder.crew_id, WorkOrder.queue_rank, WorkOrder.id)):
+        queues.setdefault(o.crew_id, []).append(o)
     tickets = db.scalars(sa.select(Ticket).where(Ticket.status.in_(_PLANNED_TICKET_STATUSES))
                          .order_by(Ticket.id)).all()
     now_s = epoch(now)
 
     placed = [(c, _position(db, c)) for c in crews]
     placed = [(c, p) for c, p in placed if p is not None]
+    in_state = {c.id for c, _ in placed}
+    orphans = {o.ticket_id for cid, q in queues.items() if cid not in in_state for o in q}
+    tickets = [t for t in tickets if t.id not in orphans]
     points = [p for _, p in placed] + [(t.lon, t.lat) for t in tickets]
     nodes = network.snap([p[0] for p in points], [p[1] for p in points])[0].tolist() if points else []
     crew_nodes = dict(zip((c.id for c, _ in placed), nodes[:len(placed)], strict=True))
     ticket_nodes = dict(zip((t.id for t in tickets), nodes[len(placed):], strict=True))
     by_ticket = {t.id: t for t in tickets}
+    overrunning = [o for o in orders.values() if o.status is WorkOrderStatus.ON_SITE and o.arrived_at is not None
+                   and now_s > epoch(o.arrived_at) + service_seconds(o.ticket)]
+    history = onsite_durations(db, (str(o.ticket.symptom) for o in overrunning), now) if overrunning else {}
 
     crew_states: list[CrewState] = []
-    assigned: dict[int, tuple[int, bool]] = {}  # ticket id → (crew id, locked)
+    assigned: dict[int, tuple[int, bool, int]] = {}  # ticket id → (crew id, locked, lock rank)
     for crew, _ in placed:
-        node, busy, interruptible, current = crew_nodes[crew.id], now_s, False, None
+        node, busy, interruptible, current, overrun = crew_nodes[crew.id], now_s, False, None, 0
         order = orders.get(crew.id)
+        queue = queues.get(crew.id, [])
         if order is not None:
             current = order.ticket_id
             ticket = order.ticket
             if order.status is WorkOrderStatus.ON_SITE:
                 node = int(network.snap(ticket.lon, ticket.lat)[0][0])
-                arrived = order.arrived_at or now
-                busy = max(now_s, epoch(arrived) + service_seconds(ticket))
+                arrived = epoch(order.arrived_at or now)
+                expected = service_seconds(ticket)
+                overrun = max(0, now_s - (arrived + expected))
+                busy = now_s + remaining_seconds(now_s - arrived, expected, history.get(str(ticket.symptom), ()))
             elif ticket.id in by_ticket:
                 class1 = TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY
                 interruptible = not class1
-                assigned[ticket.id] = (crew.id, class1)
+                assigned[ticket.id] = (crew.id, class1 or bool(queue), 0)
+        for rank, queued in enumerate(queue, start=1):
+            if queued.ticket_id in by_ticket:
+                assigned[queued.ticket_id] = (crew.id, True, rank)
         crew_states.append(CrewState(
             id=crew.id, node=int(node), busy_until_s=int(busy), shift_end_s=epoch(shift_end(crew, now)),
             skills=frozenset(OPTIMIZER_SKILLS[Skill(s)] for s in crew.skills if s in _SKILL_VALUES),
-            interruptible=interruptible, current_ticket_id=current, code=crew.code,
+            interruptible=interruptible, current_ticket_id=current, code=crew.code, overrun_s=int(overrun),
         ))
     ticket_states = []
     for t in tickets:
-        crew_id, locked = assigned.get(t.id, (None, False))
-        ticket_states.append(_ticket_state(t, int(ticket_nodes[t.id]), assigned_crew=crew_id, locked=locked))
+        crew_id, locked, rank = assigned.get(t.id, (None, False, 0))
+        ticket_states.append(_ticket_state(t, int(ticket_nodes[t.id]), assigned_crew=crew_id, locked=locked,
+                                           lock_rank=rank))
     return DispatchState(now_s=now_s, hour=rules.to_local(now).hour, crews=tuple(crew_states),
                          tickets=tuple(ticket_states), travel=travel or NetworkTravel(network))
 
@@ -223,8 +250,8 @@ def _option(rank: int, o: CrewOption, codes: Mapping[int, str], busy: frozenset[
         displaces=tuple(Displaced(d.ticket_id, d.ticket_class, int(d.delay_s), d.kind) for d in o.displaced),
         explanation=o.explanation, cost=int(o.cost), cost_delta=int(o.cost_delta), diverted=bool(o.diverted),
         reason=o.reason,  # what the panel translates
-        # On another order it keeps: the crew cannot be confirmed for this ticket until it is free.
-        busy=o.crew_id in busy and not o.diverted,
+        # On another order it keeps: confirming it queues this ticket behind that order (R7.6).
+        busy=o.crew_id in busy and not o.diverted, overrun_s=int(o.overrun_s),
     )
 
 

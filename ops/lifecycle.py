@@ -28,7 +28,7 @@ from ops.audit import record, snapshot
 from ops.errors import ConflictError, ForbiddenError
 from ops.models import Crew, CrewMember, Ticket, WorkOrder
 from ops.permissions import Actor, PermissionDenied, require
-from ops.queries import ACTIVE_ORDER_STATUSES
+from ops.queries import ACTIVE_ORDER_STATUSES, CURRENT_ORDER_STATUSES
 from ops.vocabulary import CrewStatus, RepairResult, Role, TicketStatus, WorkOrderStatus
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "authorize_order",
     "expect",
     "order_state",
+    "promote_next",
 ]
 
 
@@ -48,6 +49,8 @@ class Step(StrEnum):
     """The steps of an order's life; a refused step is named by its key in ``ops.messages.WORDS``."""
 
     DISPATCH = "dispatch"              # R7.1/R7.3: a crew is confirmed for a waiting ticket
+    QUEUE = "queue"                    # R7.6: confirmed for a busy crew, behind its current order
+    PROMOTE = "promote"                # R7.6: the crew's current order ended; the next queued one is current
     ACKNOWLEDGE = "acknowledge"        # R7.2
     DEPART = "depart"                  # R6.1: the class-1 departure clock stops here
     ARRIVE = "arrive"                  # R8.2
@@ -56,7 +59,7 @@ class Step(StrEnum):
     NOT_FIXED = "not_fixed"            # the crew leaves it for a follow-up visit
     CANCEL = "cancel"                  # the office withdraws the crew
     REASSIGN = "reassign"              # the office withdraws the crew to dispatch another (R7.3)
-    PREEMPT = "preempt"                # a class 1 takes the crew from class-2/3 work
+    PREEMPT = "preempt"                # a class 1 takes the crew from class-2/3 work (R7.6: back to its queue's head)
 
 
 #: R9.1: a fixed fault leaves the open queue (awaiting its R10 callback); anything else goes back
@@ -95,6 +98,9 @@ class Transition:
     office_only: bool = False
     #: A crew member may take it only on its own crew's order (the office on any).
     own_crew: bool = False
+    #: Time columns the step clears: R7.6, a diverted order goes back to the queue as if not begun
+    #: (the audit event keeps the interrupted visit's stamps).
+    clears: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> tuple[WorkOrderStatus, ...]:
@@ -114,13 +120,24 @@ class Transition:
 
 
 _ACTIVE = frozenset(ACTIVE_ORDER_STATUSES)
+_QUEUED = frozenset({WorkOrderStatus.QUEUED})
 _BEFORE_SITE = frozenset({WorkOrderStatus.DISPATCHED, WorkOrderStatus.ACKNOWLEDGED, WorkOrderStatus.EN_ROUTE})
 _ON_SITE = frozenset({WorkOrderStatus.ON_SITE})
+#: What a diverted order forgets: it is no longer begun, so neither is its R7.2 clock.
+_VISIT_STAMPS = ("current_since", "acknowledged_at", "departed_at", "arrived_at", "escalated_at")
 
 TRANSITIONS: Mapping[Step, Transition] = MappingProxyType({t.step: t for t in (
     Transition(Step.DISPATCH, frozenset({None}), WorkOrderStatus.DISPATCHED, "dispatch.confirm",
                stamp="dispatched_at", ticket=TicketStatus.DISPATCHED,
                crew=CrewStatus.DISPATCHED),
+    # R7.6: a queued order counts as dispatched at its confirmation (its ticket says so too); its crew
+    # keeps doing what it does.
+    Transition(Step.QUEUE, frozenset({None}), WorkOrderStatus.QUEUED, "dispatch.confirm",
+               stamp="dispatched_at", ticket=TicketStatus.DISPATCHED),
+    # Never authorized on its own: it runs inside the step that ended the crew's current order
+    # (whoever took that step), see :func:`promote_next`.
+    Transition(Step.PROMOTE, _QUEUED, WorkOrderStatus.DISPATCHED, "dispatch.confirm",
+               stamp="current_since", ticket=TicketStatus.DISPATCHED, crew=CrewStatus.DISPATCHED),
     Transition(Step.ACKNOWLEDGE, frozenset({WorkOrderStatus.DISPATCHED}), WorkOrderStatus.ACKNOWLEDGED,
                "order.acknowledge", stamp="acknowledged_at", ticket=TicketStatus.ACKNOWLEDGED, own_crew=True),
     Transition(Step.DEPART, frozenset({WorkOrderStatus.ACKNOWLEDGED}), WorkOrderStatus.EN_ROUTE,
@@ -139,11 +156,12 @@ TRANSITIONS: Mapping[Step, Transition] = MappingProxyType({t.step: t for t in (
     Transition(Step.CANCEL, _ACTIVE, WorkOrderStatus.CANCELLED, "order.update_status", stamp="cancelled_at",
                ticket=TicketStatus.NEW, crew=CrewStatus.AVAILABLE,
                office_only=True),
-    Transition(Step.REASSIGN, _BEFORE_SITE, WorkOrderStatus.CANCELLED, "dispatch.confirm", stamp="cancelled_at",
-               ticket=TicketStatus.NEW, crew=CrewStatus.AVAILABLE,
+    Transition(Step.REASSIGN, _BEFORE_SITE | _QUEUED, WorkOrderStatus.CANCELLED, "dispatch.confirm",
+               stamp="cancelled_at", ticket=TicketStatus.NEW, crew=CrewStatus.AVAILABLE,
                office_only=True),
-    Transition(Step.PREEMPT, _BEFORE_SITE, WorkOrderStatus.CANCELLED, "dispatch.confirm", stamp="cancelled_at",
-               ticket=TicketStatus.NEW),
+    # R7.6: the diverted order goes back to the head of the same crew's queue, not back to the open queue.
+    Transition(Step.PREEMPT, _BEFORE_SITE, WorkOrderStatus.QUEUED, "dispatch.confirm",
+               ticket=TicketStatus.DISPATCHED, clears=_VISIT_STAMPS),
 )})
 
 
@@ -178,30 +196,45 @@ def expect(order: WorkOrder, step: Step) -> None:
 # ----------------------------------------------------------------------------- the move
 def order_state(order: WorkOrder) -> dict[str, Any]:
     """The columns a lifecycle audit event records before and after a step."""
-    return snapshot(order, ["status", "crew_id", "ticket_id", "acknowledged_at", "departed_at", "arrived_at",
-                            "completed_at", "cancelled_at", "escalated_at", "version_id"])
+    return snapshot(order, ["status", "crew_id", "ticket_id", "queue_rank", "current_since", "acknowledged_at",
+                            "departed_at", "arrived_at", "completed_at", "cancelled_at", "escalated_at",
+                            "version_id"])
 
 
 def apply(db: Session, actor: Actor, order: WorkOrder, step: Step, now: datetime, *,
-          result: RepairResult | str | None = None, reason: str | None = None) -> dict[str, Any] | None:
+          result: RepairResult | str | None = None, reason: str | None = None,
+          rank: int | None = None) -> dict[str, Any] | None:
     """Take ``step`` on ``order``: its status and time stamp, its ticket's status and its crew's.
 
     A new order (dispatch) is added to the session. ``result`` is the repair result of a closing
-    step; ``reason`` the cancel reason an order that ends cancelled must carry. The changes are
-    flushed before the crew's status moves, so that a preempted crew's one-active-order slot is
-    free for the order that follows. Returns the order's state before (``None`` for a new order).
+    step; ``reason`` the cancel reason an order that ends cancelled must carry; ``rank`` the queue
+    rank of a step that puts the order in its crew's queue (R7.6). The changes are flushed before
+    the crew's status moves, so that a freed current-order slot is free for the order that follows.
+
+    The crew's status follows only its *current* order: an order entering or leaving the queue
+    leaves it alone. When the crew's current order ends (completed, cancelled, reassigned), its next
+    queued order is promoted in the same transaction (:func:`promote_next`) and the crew goes on to
+    it. Returns the order's state before (``None`` for a new order).
     """
     t = TRANSITIONS[step]
     expect(order, step)
     if t.target is WorkOrderStatus.CANCELLED and not reason:
         raise ValueError(f"the {step} step needs a cancel reason")
+    if (t.target is WorkOrderStatus.QUEUED) != (rank is not None):
+        raise ValueError(f"the {step} step {'needs' if rank is None else 'takes no'} queue rank")
     ticket_status = t.ticket_after(result)
     new = order.status is None
+    was_current = not new and order.status.is_current
     before = None if new else order_state(order)
     if t.target is not None:
         order.status = t.target
+        order.queue_rank = rank
+        if t.target.is_current and not was_current:
+            order.current_since = now
     if t.stamp is not None:
         setattr(order, t.stamp, now)
+    for column in t.clears:
+        setattr(order, column, None)
     if t.target is WorkOrderStatus.CANCELLED:
         order.cancel_reason = reason
     if new:
@@ -210,10 +243,37 @@ def apply(db: Session, actor: Actor, order: WorkOrder, step: Step, now: datetime
     if ticket_status is not None:
         ticket.status = ticket_status
     db.flush()
-    if t.crew is not None:
+    ended = was_current and t.target is not None and not t.target.is_active
+    if ended and promote_next(db, actor, order.crew_id, now) is not None:
+        return before  # the crew goes on to its next order (the promotion set its status)
+    follows = t.target is not None and (t.target.is_current or ended)
+    if t.crew is not None and follows:
         crew = order.crew if order.crew is not None else db.get(Crew, order.crew_id)
         _crew_status(db, actor, crew, t.crew, now, ticket.ticket_no)
     return before
+
+
+def promote_next(db: Session, actor: Actor, crew_id: int, now: datetime) -> WorkOrder | None:
+    """R7.6: the crew's next queued order becomes its current one (``current_since = now``), audited
+    as ``order.promote``; ``None`` when the queue is empty or the crew still has a current order.
+
+    Called in the transaction of the step that ended the current order, after its flush, so the
+    crew's one current-order slot is free; a concurrent promotion of the same order is refused by
+    that unique index (and the version column).
+    """
+    current = db.scalar(sa.select(WorkOrder.id).where(
+        WorkOrder.crew_id == crew_id, WorkOrder.status.in_(CURRENT_ORDER_STATUSES)))
+    if current is not None:
+        return None
+    head = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew_id,
+                                                WorkOrder.status == WorkOrderStatus.QUEUED)
+                     .order_by(WorkOrder.queue_rank, WorkOrder.id).limit(1))
+    if head is None:
+        return None
+    before = apply(db, actor, head, Step.PROMOTE, now)
+    record(db, actor_id=actor.user_id, actor_label=actor.label, action="order.promote", entity="work_order",
+           entity_id=head.id, before=before, after=order_state(head), at=now)
+    return head
 
 
 def _crew_status(db: Session, actor: Actor, crew: Crew, status: CrewStatus, now: datetime,

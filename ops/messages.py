@@ -75,6 +75,8 @@ MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     "crew.not_found": N_("no such crew"),
     "crew.off_shift": N_("the crew is not on shift"),
     "crew.busy": N_("the crew is busy with another work order"),
+    "queue.position": N_("must be a place in the crew's queue: 1 (next) or later"),
+    "queue.nothing_behind": N_("nothing waits in this crew's queue: the order stays its current one"),
     "recommendation.not_found": N_("no such recommendation for this ticket"),
     "dispatch.k_range": N_("the number of crews to rank must be a whole number from 1 to %(max)s"),
     "dispatch.override_reason": N_("a reason is required when the crew is not the top recommendation"),
@@ -164,4 +166,7 @@ WORDS: MappingProxyType[str, str] = MappingProxyType({
     "not_fixed": N_("close as not fixed"),
     "cancel": N_("cancel"),
     "reassign": N_("reassign"),
+    "queue": N_("queue"),
+    "promote": N_("make current"),
+    "preempt": N_("divert"),
 })

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from ops.models import PlanInForce
 from ops.recommendations import current_slack
-from optimizer.dispatch_types import DispatchState, Plan, PlannedJob, timeline
+from optimizer.dispatch_types import DispatchState, Plan, PlannedJob, TicketState, timeline
 
-__all__ = ["MAX_AGE", "REPLAN_EVERY_S", "StoredRoutes", "latest_plan_at", "load_plan", "store_plan", "stored_routes"]
+__all__ = ["MAX_AGE", "REPLAN_EVERY_S", "StoredRoutes", "latest_plan_at", "load_plan", "plan_queue_position",
+           "store_plan", "stored_routes"]
 
 #: How often the scheduler replans the queue.
 REPLAN_EVERY_S = 60
@@ -92,6 +93,21 @@ def stored_routes(db: Session, now: datetime, *, max_age: timedelta = MAX_AGE) -
     return StoredRoutes(plan_id=row.id, created_at=row.created_at, source=row.source, routes=routes)
 
 
+def plan_queue_position(db: Session, crew_id: int, ticket_id: int, queued_ticket_ids: list[int],
+                        now: datetime, *, max_age: timedelta = MAX_AGE) -> int | None:
+    """R7.6: where the plan in force puts ``ticket_id`` in the crew's queue (1 = next), or ``None``.
+
+    The position counts the crew's queued tickets (``queued_ticket_ids``) that the plan's route puts
+    before it; ``None`` when no recent plan routes the ticket to this crew (the caller queues it last).
+    """
+    row = _newest(db, now, max_age)
+    route = [job.get("ticket_id") for job in (row.routes.get(str(crew_id)) or [])] if row is not None else []
+    if ticket_id not in route:
+        return None
+    ahead = set(route[:route.index(ticket_id)])
+    return 1 + sum(1 for t in queued_ticket_ids if t in ahead)
+
+
 def load_plan(db: Session, state: DispatchState, now: datetime, *, max_age: timedelta = MAX_AGE) -> Plan | None:
     """The newest stored plan no older than ``max_age``, limited to ``state``'s crews and tickets."""
     row = _newest(db, now, max_age)
@@ -122,20 +138,24 @@ def _job(stored: dict[str, Any], fields: set[str]) -> PlannedJob:
 
 
 def _start_with_current_orders(state: DispatchState, routes: dict[int, list[PlannedJob]]) -> None:
-    """A crew dispatched since the plan was stored starts its route with that order, retimed from now.
+    """A crew's route starts with the orders it holds: its current order, then its queue (R7.6).
 
-    Without this the crew would look free (its new order is not on its stored route) and be
-    recommended for work it cannot take. Only the crews concerned are retimed: a few one-to-all
-    searches, not the whole matrix.
+    A crew dispatched (or given a queued order) since the plan was stored would otherwise look free
+    and be recommended for work it cannot take. Only the crews concerned are retimed, from now: a
+    few one-to-all searches, not the whole matrix.
     """
     by_id = {t.id: t for t in state.tickets}
-    held = {t.assigned_crew: t for t in state.tickets if t.assigned_crew is not None}
+    held: dict[int, list[TicketState]] = {}
+    for t in state.tickets:
+        if t.assigned_crew is not None:
+            held.setdefault(t.assigned_crew, []).append(t)
     for crew in state.crews:
-        current = held.get(crew.id)
+        committed = sorted(held.get(crew.id, []), key=lambda t: (t.lock_rank, t.id))
         route = routes.get(crew.id, [])
-        if current is None or (route and route[0].ticket_id == current.id):
+        ids = [t.id for t in committed]
+        if not committed or [j.ticket_id for j in route[:len(ids)]] == ids:
             continue
-        tickets = [current, *(by_id[j.ticket_id] for j in route if j.ticket_id != current.id)]
+        tickets = [*committed, *(by_id[j.ticket_id] for j in route if j.ticket_id not in set(ids))]
         nodes = [crew.node, *(t.node for t in tickets)]
         seconds = state.travel.matrix(nodes, nodes, state.hour)
         routes[crew.id] = timeline(state, crew, tickets, seconds, {t.id: i + 1 for i, t in enumerate(tickets)}, 0)

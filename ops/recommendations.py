@@ -85,15 +85,18 @@ class Option:
     cost_delta: int = 0
     #: Taken off its current class-2/3 job for a class 1 (R7.1 preemption).
     diverted: bool = False
-    #: On another order it keeps: it cannot be confirmed for this ticket until it is free.
+    #: On another order it keeps: confirming it puts this ticket in the crew's queue (R7.6).
     busy: bool = False
+    #: On site past its job's expected end by this many seconds: it is sent when it finishes.
+    overrun_s: int = 0
     #: Why this crew, as kind and numbers (the panel translates it); ``None`` in payloads stored before.
     reason: Reason | None = None
     #: Stored keys this version does not know, written back unchanged.
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     _KEYS = frozenset({"rank", "crew_id", "crew_code", "eta", "eta_s", "departure", "departure_s", "slack_s",
-                       "displaces", "explanation", "cost", "cost_delta", "diverted", "busy", "reason"})
+                       "displaces", "explanation", "cost", "cost_delta", "diverted", "busy", "overrun_s",
+                       "reason"})
 
     @property
     def eta(self) -> datetime:
@@ -110,7 +113,7 @@ class Option:
             "departure": self.departure.isoformat(), "departure_s": self.departure_s,
             "slack_s": dict(self.slack_s), "displaces": [d.to_json() for d in self.displaces],
             "explanation": self.explanation, "cost": self.cost, "cost_delta": self.cost_delta,
-            "diverted": self.diverted, "busy": self.busy,
+            "diverted": self.diverted, "busy": self.busy, "overrun_s": self.overrun_s,
             **({"reason": self.reason.to_json()} if self.reason is not None else {}), **self.extra,
         }
 
@@ -128,7 +131,7 @@ class Option:
             displaces=tuple(Displaced.from_json(d) for d in data.get("displaces") or ()),
             explanation=str(data.get("explanation") or ""), cost=int(data.get("cost", 0)),
             cost_delta=int(data.get("cost_delta", 0)), diverted=bool(data.get("diverted", False)),
-            busy=bool(data.get("busy", False)), reason=reason,
+            busy=bool(data.get("busy", False)), overrun_s=int(data.get("overrun_s", 0) or 0), reason=reason,
             # A reason of a kind this version does not know is kept as it was and written back.
             extra={**_rest(data, cls._KEYS),
                    **({"reason": data["reason"]} if reason is None and data.get("reason") is not None else {})},

@@ -200,12 +200,17 @@ def _class1_waiting(db: Session, now: datetime, recommender: _Recommender, repor
 
 
 def _no_acknowledgement(db: Session, now: datetime, recommender: _Recommender, report: TickReport) -> None:
-    """R7.2: no acknowledgement 10 min after dispatch: escalate, alert the supervisor, propose the next crew."""
+    """R7.2: no acknowledgement 10 min after the order became current: escalate, alert, propose the next crew.
+
+    R7.6: the clock runs from ``current_since`` (confirmation for a free crew, promotion for a queued
+    order); a queued order is never escalated, however long it has waited behind its crew's current job.
+    """
     limit = now - timedelta(minutes=rules.get_rule_settings().ack_minutes)
     orders = db.scalars(sa.select(WorkOrder).where(WorkOrder.status == WorkOrderStatus.DISPATCHED,
                                                    WorkOrder.escalated_at.is_(None),
-                                                   WorkOrder.dispatched_at <= limit)
-                        .order_by(WorkOrder.dispatched_at, WorkOrder.id)).all()
+                                                   WorkOrder.current_since.is_not(None),
+                                                   WorkOrder.current_since <= limit)
+                        .order_by(WorkOrder.current_since, WorkOrder.id)).all()
     for order in orders:
         rec = recommender(order.ticket_id)
         proposed = next((o.crew_id for o in rec.options if o.crew_id != order.crew_id), None)
@@ -216,7 +221,8 @@ def _no_acknowledgement(db: Session, now: datetime, recommender: _Recommender, r
                recommendation=rec.to_record(), at=now)
         _raise(db, AlertKind.NO_ACK, order.ticket, now, order=order, crew_id=proposed,
                details={"recommendation_id": rec.recommendation_id, "proposed_crew_id": proposed,
-                        "dispatched_at": order.dispatched_at.isoformat()})
+                        "dispatched_at": order.dispatched_at.isoformat(),
+                        "current_since": order.current_since.isoformat() if order.current_since else None})
         report.escalated.append(order.id)
 
 

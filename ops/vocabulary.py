@@ -84,8 +84,13 @@ class TicketStatus(StrEnum):
 
 
 class WorkOrderStatus(StrEnum):
-    """The lifecycle of one crew's assignment to one ticket (R7–R9)."""
+    """The lifecycle of one crew's assignment to one ticket (R7–R9).
 
+    R7.6: a ``queued`` order is confirmed (it holds its ticket, which counts as dispatched) but waits
+    behind its crew's current order; it becomes ``dispatched`` when it is promoted to current.
+    """
+
+    QUEUED = "queued"
     DISPATCHED = "dispatched"
     ACKNOWLEDGED = "acknowledged"
     EN_ROUTE = "en_route"
@@ -95,7 +100,13 @@ class WorkOrderStatus(StrEnum):
 
     @property
     def is_active(self) -> bool:
+        """The order holds its ticket (queued included): no other order may be confirmed for it."""
         return self not in (WorkOrderStatus.COMPLETED, WorkOrderStatus.CANCELLED)
+
+    @property
+    def is_current(self) -> bool:
+        """The crew's current job (at most one per crew): active and not waiting in the crew's queue."""
+        return self.is_active and self is not WorkOrderStatus.QUEUED
 
 
 class CrewStatus(StrEnum):

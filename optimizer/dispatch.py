@@ -142,6 +142,9 @@ def build_problem(state: DispatchState, previous: Plan | None = None,
             if t.required_skill is not None:
                 allowed[node] = [v for v, c in enumerate(crews) if t.required_skill in c.skills]
             drop[node] = weights.drop_penalty(t)
+    rank_of = {node_of[t.id]: t.lock_rank for t in keep}
+    for chain in locks:  # R7.6: the current job, then the crew's queue in its order
+        chain.sort(key=lambda node: rank_of[node])
     # A job under way is finished even past the shift end (overtime): without this the lock would
     # make the whole model infeasible and every crew would fall back to greedy.
     for v, chain in enumerate(locks):
@@ -336,7 +339,8 @@ def recommend(ticket: TicketState, state: DispatchState, k: int = 3, *, current:
         opt = CrewOption(
             crew_id=x["crew"].id, crew_label=x["crew"].label, eta_s=x["eta"], depart_s=x["depart"],
             slack=slack_of(ticket, x["depart"], x["eta"]), displaced=tuple(x["displaced"]),
-            cost=x["cost"], cost_delta=x["cost"] - best_cost, explanation="", diverted=x["diverted"])
+            cost=x["cost"], cost_delta=x["cost"] - best_cost, explanation="", diverted=x["diverted"],
+            overrun_s=int(x["crew"].overrun_s))
         reason = reason_for(opt, options[0] if i else None, now)
         options.append(replace(opt, explanation=english(reason), reason=reason))
     return Recommendation(ticket.id, tuple(options))
@@ -346,13 +350,24 @@ def _best_insertion(crew: CrewState, ticket: TicketState, jobs: list[PlannedJob]
                     to_t: dict, from_t: dict, state: DispatchState, now: int, weights: Weights) -> dict | None:
     """Cheapest feasible position for ``ticket`` on ``crew``'s route, with what it displaces."""
     first = 0
-    while first < len(jobs) and jobs[first].locked:
-        first += 1
-    if (ticket.ticket_class != CLASS1 and first < len(jobs)
-            and jobs[first].ticket_id == crew.current_ticket_id):
-        first += 1  # only a class 1 diverts a crew from the order it is on (R7.1; the service refuses the rest)
+    if ticket.ticket_class == CLASS1:
+        # R7.6: a class 1 never waits behind work not started. It may go before a crew's current job
+        # (diverting it) when the crew is interruptible, and always before its queued class-2/3 work;
+        # only a job it cannot interrupt (another class 1) stays ahead of it.
+        diverts = crew.interruptible and bool(jobs) and jobs[0].ticket_id == crew.current_ticket_id
+        while first < len(jobs) and jobs[first].locked and not (first == 0 and diverts) \
+                and (by_id[jobs[first].ticket_id].ticket_class == CLASS1
+                     or (jobs[first].ticket_id == crew.current_ticket_id and not crew.interruptible)):
+            first += 1
+    else:
+        while first < len(jobs) and jobs[first].locked:
+            first += 1
+        if first < len(jobs) and jobs[first].ticket_id == crew.current_ticket_id:
+            first += 1  # only a class 1 diverts a crew from the order it is on (R7.1; the service queues the rest)
+    # A class 1 has one place, the one the service gives it: first, or right behind what it cannot interrupt.
+    last = first if ticket.ticket_class == CLASS1 else len(jobs)
     best = None
-    for p in range(first, len(jobs) + 1):
+    for p in range(first, last + 1):
         prev_end = jobs[p - 1].end_s if p else crew_ready_s(state, crew)
         prev_node = by_id[jobs[p - 1].ticket_id].node if p else crew.node
         drive = int(to_t[prev_node])

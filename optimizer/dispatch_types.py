@@ -14,7 +14,13 @@ Conventions for a crew's current work:
   ticket (``assigned_crew`` = the crew, ``locked=False``) goes back into the pool at every re-plan,
   so a class 1 can take the crew;
 - a crew *en route* to a class 1 is not interruptible: its ticket has ``locked=True`` and stays first
-  on that crew's route.
+  on that crew's route;
+- R7.6 crew queues: a crew's queued orders are committed. Their tickets have ``assigned_crew`` = the
+  crew, ``locked=True`` and ``lock_rank`` 1, 2, … in queue order, so they stay on that crew in that
+  order and new work goes after them. A crew with a queue has its current en-route job locked too
+  (``lock_rank`` 0), ahead of the queue; it stays ``interruptible``, which only ``recommend`` reads:
+  a class 1 may still be inserted before it (the crew is diverted, its job goes back to the head of
+  its queue), or, when the crew cannot be diverted, before the queued class-2/3 work.
 """
 
 from __future__ import annotations
@@ -73,6 +79,9 @@ class CrewState:
     interruptible: bool = False
     current_ticket_id: int | None = None
     code: str = ""
+    #: On site past its job's expected end by this many seconds at ``now`` (``busy_until_s`` is then a
+    #: realistic expected finish, not the original estimate); 0 otherwise.
+    overrun_s: int = 0
 
     @property
     def label(self) -> str:
@@ -102,6 +111,8 @@ class TicketState:
     assigned_crew: int | None = None
     locked: bool = False
     kind: str = ""  # what a dispatcher calls it: "meter job", "leak", …
+    #: The place of a locked ticket in its crew's committed chain (0 the current job, 1.. its queue).
+    lock_rank: int = 0
 
     @property
     def label(self) -> str:
@@ -346,6 +357,8 @@ class CrewOption:
     explanation: str  # ``optimizer.explain.english(reason)``, kept for the API and stored rows
     diverted: bool = False
     reason: Reason | None = None
+    #: The crew is on site past its job's expected end by this much (it is sent when it finishes).
+    overrun_s: int = 0
 
 
 @dataclass(frozen=True)

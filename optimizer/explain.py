@@ -17,7 +17,10 @@ Values by kind (durations in seconds):
 - when the option displaces work (any kind but ``nearest_fallback``): ``delay_s``, ``delayed_class``
   and ``delayed_job`` (the worst delayed job: highest class, then longest delay; the job's kind,
   "" if unknown), ``delayed_more`` (how many other jobs it delays) and ``diverting`` (whether the
-  crew is taken off the job it is on).
+  crew is taken off the job it is on);
+- when the crew is on site past its job's expected end (any kind but ``nearest_fallback``):
+  ``overrun_s``, and the sentence ends with :data:`OVERRUN_SENTENCE` ("finishing a job on site, N min
+  over"): the crew leaves when it finishes, at a realistic expected finish (``ops.expected_finish``).
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ def _displacement(opt: CrewOption) -> dict[str, int | str | bool]:
 def reason_for(opt: CrewOption, best: CrewOption | None, now_s: int) -> Reason:
     """Why ``opt`` ranks where it does; ``best`` is the top option (None when ``opt`` is the top)."""
     values: dict[str, int | str | bool] = {"crew": opt.crew_label, **_displacement(opt)}
+    if opt.overrun_s > 0:
+        values["overrun_s"] = int(opt.overrun_s)
     if best is None:
         values["eta_s"] = int(opt.eta_s - now_s)
         wait = int(opt.depart_s - now_s)
@@ -95,6 +100,8 @@ DELAY_CLAUSES: Mapping[tuple[bool, bool], str] = MappingProxyType({
     (False, False): N_("sending it delays a class-%(cls)s job by %(delay)s"),
 })
 MORE_DELAYED = N_("%(delays)s (and %(n)s more)")
+#: Added to any reason of a crew on site past its job's expected end.
+OVERRUN_SENTENCE = N_("%(crew)s is finishing a job on site, %(over)s over.")
 
 
 def minutes(seconds: float, *, up: bool = False) -> tuple[int, int]:
@@ -134,9 +141,12 @@ def render(reason: Reason, translate: Callable[[str], str] = str,
     def t(key: str, up: bool = False) -> str:
         return duration(int(v.get(key, 0)), up)
 
-    return translate(displaced if delays else plain) % {
+    sentence = translate(displaced if delays else plain) % {
         "crew": v.get("crew", ""), "top": v.get("top", ""), "delays": delays, "eta": t("eta_s"),
         "wait": t("wait_s"), "gain": t("gain_s", True), "later": t("later_s", True), "drive": t("drive_s")}
+    if int(v.get("overrun_s", 0) or 0) > 0:
+        sentence += " " + translate(OVERRUN_SENTENCE) % {"crew": v.get("crew", ""), "over": t("overrun_s", True)}
+    return sentence
 
 
 def english(reason: Reason) -> str:

@@ -47,7 +47,7 @@ def greedy_routes(state: DispatchState, *, class1_matching: bool = False,
         routes[crews[i].id].append(t.id)
 
     locked = sorted((t for t in open_t if t.locked and t.assigned_crew in crew_pos),
-                    key=lambda t: t.priority_key())
+                    key=lambda t: (t.lock_rank, t.priority_key()))  # R7.6: a crew's queue in its order
     for t in locked:
         place(t, crew_pos[t.assigned_crew])
     locked_ids = {t.id for t in locked}

@@ -80,6 +80,8 @@ FIELD_LABELS: dict[str, str] = {
 BIG = "w-100 py-3 fs-5 mb-2"
 #: Where the deadlines sit in the page body, for the refresh to patch them alone.
 DEADLINES_INDEX = 2
+#: Where the crew's queue (R7.6) sits in the body of a page with an order, patched like the deadlines.
+NEXT_ORDERS_INDEX = 6
 
 
 # ----------------------------------------------------------------------------- reading
@@ -92,10 +94,13 @@ def _load() -> tuple[CrewPage | None, datetime]:
 
 def _key(page: CrewPage | None) -> list[Any] | None:
     """What identifies the order as shown; the refresh rebuilds the page only when it changes."""
-    if page is None or page.order is None:
-        return None if page is None else [page.crew_id]
+    if page is None:
+        return None
+    queue = [[e.order_id, e.version] for e in page.next_orders]  # R7.6: a new or moved queued order shows
+    if page.order is None:
+        return [page.crew_id, queue]
     o = page.order
-    return [page.crew_id, o.order_id, o.status, o.version, len(o.readings)]
+    return [page.crew_id, o.order_id, o.status, o.version, len(o.readings), queue]
 
 
 def _time(value: datetime | None, now: datetime) -> str:
@@ -296,6 +301,29 @@ def _queue(page: CrewPage, now: datetime) -> html.Div:
                      dbc.ListGroup(items)], id="crew-queue")
 
 
+def _next_orders(page: CrewPage, now: datetime) -> html.Div:
+    """R7.6: the confirmed orders waiting behind the current one, so the crew can plan its shift."""
+    if not page.next_orders:
+        return html.Div(id="crew-next-orders")
+    items = []
+    for e in page.next_orders:
+        if e.window_start is not None and e.window_end is not None:
+            when = _("slot {start}–{end}").format(start=_time(e.window_start, now), end=_time(e.window_end, now))
+        elif e.deadline is not None:
+            when = _("due {time}").format(time=_time(e.deadline, now))
+        else:
+            when = ""
+        items.append(dbc.ListGroupItem([
+            html.Span(f"{e.position}. ", className="fw-bold me-1"),
+            dbc.Badge(_("Class {n}").format(n=e.ticket_class), color=CLASS_COLOURS.get(e.ticket_class, "#6c757d"),
+                      className="me-2"),
+            html.Span(e.ticket_no, className="fw-semibold"),
+            html.Div(" · ".join(p for p in (e.address or "", when) if p), className="small text-muted"),
+        ], id={"type": "crew-next-order", "index": e.order_id}))
+    return html.Div([html.H6(_("Your queue: confirmed, after the current order"), className="mt-3"),
+                     dbc.ListGroup(items, numbered=False)], id="crew-next-orders")
+
+
 def _crew_header(page: CrewPage) -> html.Div:
     return html.Div([
         html.Span(page.crew_code + " · " + page.crew_name, className="fw-bold me-2"),
@@ -318,6 +346,7 @@ def _body(page: CrewPage | None, now: datetime) -> list[Any]:
         return [_crew_header(page),
                 _empty(_("No current work order."),
                        _("A new order appears here by itself; this page checks every 30 seconds."), "crew-no-order"),
+                _next_orders(page, now),
                 _queue(page, now)]
     order = page.order
     body = [
@@ -327,9 +356,11 @@ def _body(page: CrewPage | None, now: datetime) -> list[Any]:
         _steps(order, now),
         _map(page, order),
         _actions(order, now),
+        _next_orders(page, now),
         _queue(page, now),
     ]
     assert body[DEADLINES_INDEX].id == "crew-deadlines"
+    assert body[NEXT_ORDERS_INDEX].id == "crew-next-orders"
     return body
 
 
@@ -552,10 +583,15 @@ def refresh(_n: int | None, key: list[Any] | None):
     a step taken on another phone), so a half-typed repair record is never wiped by the clock."""
     page, now = _load()
     new_key = _key(page)
-    if new_key != key:
+    same_order = page is not None and page.order is not None and key is not None and new_key is not None \
+        and new_key[:-1] == key[:-1]
+    if new_key != key and not same_order:
         return _body(page, now), new_key
     if page is None or page.order is None:
         raise PreventUpdate
     patch = Patch()
     patch[DEADLINES_INDEX] = _deadlines(page.order, now)
+    if new_key != key:  # only the queue changed (R7.6): the form being typed stays as it is
+        patch[NEXT_ORDERS_INDEX] = _next_orders(page, now)
+        return patch, new_key
     return patch, dash.no_update

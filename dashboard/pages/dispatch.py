@@ -431,14 +431,14 @@ def _render_panel(ticket_no: str, message: Any = None) -> dict[str, Any]:
     can_confirm = may("dispatch.confirm")
     why = "" if can_confirm else _("Only a supervisor, or a dispatcher granted the confirm right, may dispatch (R7.5).")
     top = rec.top
-    if can_confirm and top is not None and top.busy:  # R7.1: a crew keeps its order unless a class 1 diverts it
-        why = _("{crew} is on another order: send it once it is free, or choose a crew free now.").format(
-            crew=top.crew_code)
+    if can_confirm and top is not None and top.busy:  # R7.6: a busy crew keeps its order; this one waits behind it
+        why = _("{crew} is on another order: confirming puts this ticket in its queue, to be sent when it "
+                "finishes.").format(crew=top.crew_code)
     confirm_label = _("Confirm {crew}").format(crew=top.crew_code) if top is not None else _("Confirm")
     store = {"ticket_id": brief.id, "ticket_no": brief.ticket_no, "recommendation_id": rec.recommendation_id,
              "top": top.crew_id if top is not None else None}
     return _panel_outputs(header, recommendation_view(rec, tz, numbers, _), message, halo, actions_hidden=False,
-                          confirm_disabled=not (can_confirm and top is not None and not top.busy),
+                          confirm_disabled=not (can_confirm and top is not None),
                           confirm_label=confirm_label, other_disabled=not can_confirm, confirm_why=why,
                           crew_options=_crew_options(rec, crews), selection=store)
 

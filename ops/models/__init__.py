@@ -17,11 +17,19 @@ from ops.models.incidents import Incident, IncidentNotice, IncidentTicket
 from ops.models.intake import IdempotencyKey, IntakeCallbackTask
 from ops.models.scheduler import SchedulerLease
 from ops.models.tickets import ClassChange, SafetyInstruction, Ticket, TicketReporter
-from ops.models.work_orders import ACTIVE_WORK_ORDER_STATUSES, RepairRecord, WorkOrder
+from ops.models.work_orders import (
+    ACTIVE_WORK_ORDER_STATUSES,
+    CURRENT_WORK_ORDER_STATUSES,
+    QUEUE_RANK_GAP,
+    RepairRecord,
+    WorkOrder,
+)
 
 __all__ = [
     "ACTIVE_WORK_ORDER_STATUSES",
+    "CURRENT_WORK_ORDER_STATUSES",
     "NAMING_CONVENTION",
+    "QUEUE_RANK_GAP",
     "Alert",
     "AlertKind",
     "ApiToken",

@@ -15,22 +15,30 @@ if TYPE_CHECKING:
     from ops.models.crews import Crew
     from ops.models.tickets import Ticket
 
-#: Statuses in which a work order holds its ticket and its crew.
+#: Statuses in which a work order holds its ticket (queued included, R7.6).
 ACTIVE_WORK_ORDER_STATUSES: tuple[str, ...] = tuple(s.value for s in WorkOrderStatus if s.is_active)
+#: Statuses in which a work order is its crew's current job (at most one per crew).
+CURRENT_WORK_ORDER_STATUSES: tuple[str, ...] = tuple(s.value for s in WorkOrderStatus if s.is_current)
+#: R7.6: the gap between two neighbours' ranks in a crew's queue, so an insertion rarely renumbers.
+QUEUE_RANK_GAP = 1024
 
-_ACTIVE_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in ACTIVE_WORK_ORDER_STATUSES))
+
+def _in(statuses: tuple[str, ...]) -> str:
+    return "status IN ({})".format(", ".join(f"'{s}'" for s in statuses))
 
 
-def _one_active(name: str, column: str) -> sa.Index:
+_ACTIVE_SQL = _in(ACTIVE_WORK_ORDER_STATUSES)
+_CURRENT_SQL = _in(CURRENT_WORK_ORDER_STATUSES)
+_QUEUED_SQL = f"status = '{WorkOrderStatus.QUEUED.value}'"
+
+
+def _unique_where(name: str, where: str, *columns: str) -> sa.Index:
     """A partial unique index: the database, not the application, refuses a double dispatch.
 
     SQLite ignores ``SELECT ... FOR UPDATE``, so two dispatchers confirming at once could both pass
-    an application-level check; the index makes the second INSERT fail on both databases.
+    an application-level check; the index makes the second write fail on both databases.
     """
-    return sa.Index(
-        name, column, unique=True,
-        sqlite_where=sa.text(_ACTIVE_SQL), postgresql_where=sa.text(_ACTIVE_SQL),
-    )
+    return sa.Index(name, *columns, unique=True, sqlite_where=sa.text(where), postgresql_where=sa.text(where))
 
 
 class WorkOrder(Base):
@@ -63,6 +71,11 @@ class WorkOrder(Base):
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # R7.2
     eta_seconds_at_dispatch: Mapped[int | None] = mapped_column(sa.Integer)
+    #: R7.6: the order's place in its crew's queue (gaps of :data:`QUEUE_RANK_GAP`); set only while queued.
+    queue_rank: Mapped[int | None] = mapped_column(sa.Integer)
+    #: R7.6: when the order became its crew's current job (at confirmation for a free crew, at promotion
+    #: for a queued one); the R7.2 acknowledgement clock and its escalation run from here.
+    current_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version_id}  # noqa: RUF012
@@ -73,13 +86,15 @@ class WorkOrder(Base):
     repair_record: Mapped[RepairRecord | None] = relationship(back_populates="work_order")
 
     __table_args__ = (
-        _one_active("uq_work_orders_one_active_per_ticket", "ticket_id"),
-        _one_active("uq_work_orders_one_active_per_crew", "crew_id"),
+        _unique_where("uq_work_orders_one_active_per_ticket", _ACTIVE_SQL, "ticket_id"),
+        _unique_where("uq_work_orders_one_current_per_crew", _CURRENT_SQL, "crew_id"),
+        _unique_where("uq_work_orders_queue_rank", _QUEUED_SQL, "crew_id", "queue_rank"),
         sa.Index("ix_work_orders_crew_id_status", "crew_id", "status"),
         sa.CheckConstraint(
             "eta_seconds_at_dispatch IS NULL OR eta_seconds_at_dispatch >= 0", name="eta_seconds_at_dispatch"
         ),
         sa.CheckConstraint("status <> 'cancelled' OR cancelled_at IS NOT NULL", name="cancelled_at"),
+        sa.CheckConstraint("(status = 'queued') = (queue_rank IS NOT NULL)", name="queue_rank"),
     )
 
 

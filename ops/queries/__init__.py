@@ -10,18 +10,22 @@ prediction rather than querying.
 
 from ops.queries.facts import (
     ACTIVE_ORDER_STATUSES,
+    CURRENT_ORDER_STATUSES,
     OPEN_TICKET_STATUSES,
     awaiting_crew,
     class1_awaiting_departure,
     crew_has_departed,
     crew_on_the_way,
     order_is_active,
+    order_is_current,
+    order_is_queued,
     ticket_is_open,
 )
 from ops.queries.risk import at_risk
 
 __all__ = [
     "ACTIVE_ORDER_STATUSES",
+    "CURRENT_ORDER_STATUSES",
     "OPEN_TICKET_STATUSES",
     "at_risk",
     "awaiting_crew",
@@ -29,5 +33,7 @@ __all__ = [
     "crew_has_departed",
     "crew_on_the_way",
     "order_is_active",
+    "order_is_current",
+    "order_is_queued",
     "ticket_is_open",
 ]

@@ -12,19 +12,24 @@ from ops.vocabulary import TicketClass, TicketStatus, WorkOrderStatus
 
 __all__ = [
     "ACTIVE_ORDER_STATUSES",
+    "CURRENT_ORDER_STATUSES",
     "OPEN_TICKET_STATUSES",
     "awaiting_crew",
     "class1_awaiting_departure",
     "crew_has_departed",
     "crew_on_the_way",
     "order_is_active",
+    "order_is_current",
+    "order_is_queued",
     "ticket_is_open",
 ]
 
 #: R1.4: a ticket has a next step until it is completed (awaiting its callback), closed or cancelled.
 OPEN_TICKET_STATUSES: tuple[TicketStatus, ...] = tuple(s for s in TicketStatus if s.is_open)
-#: A work order a crew is still working on (at most one per crew, by a partial unique index).
+#: A work order that holds its ticket: the crew's current job or one queued behind it (R7.6).
 ACTIVE_ORDER_STATUSES: tuple[WorkOrderStatus, ...] = tuple(s for s in WorkOrderStatus if s.is_active)
+#: The crew's current job (at most one per crew, by a partial unique index): active and not queued.
+CURRENT_ORDER_STATUSES: tuple[WorkOrderStatus, ...] = tuple(s for s in WorkOrderStatus if s.is_current)
 
 
 def ticket_is_open(ticket: Any = Ticket) -> ColumnElement[bool]:
@@ -33,12 +38,25 @@ def ticket_is_open(ticket: Any = Ticket) -> ColumnElement[bool]:
 
 
 def order_is_active(order: Any = WorkOrder) -> ColumnElement[bool]:
-    """The order is the crew's current work (``order`` may be ``WorkOrder`` or an alias of it)."""
+    """The order holds its ticket, current or queued (``order`` may be ``WorkOrder`` or an alias of it)."""
     return order.status.in_(ACTIVE_ORDER_STATUSES)
 
 
+def order_is_current(order: Any = WorkOrder) -> ColumnElement[bool]:
+    """The order is its crew's current job: what the map, the crew's status and the R7.2 clock follow."""
+    return order.status.in_(CURRENT_ORDER_STATUSES)
+
+
+def order_is_queued(order: Any = WorkOrder) -> ColumnElement[bool]:
+    """R7.6: the order is confirmed and waits in its crew's queue behind the current one."""
+    return order.status == WorkOrderStatus.QUEUED
+
+
 def crew_on_the_way(order: Any = WorkOrder) -> ColumnElement[bool]:
-    """The order is active and its crew has not arrived yet: its arrival can still be late (at risk)."""
+    """The order is active and its crew has not arrived yet: its arrival can still be late (at risk).
+
+    A queued order counts: its crew has yet to reach it, so its deadline can be at risk too.
+    """
     return sa.and_(order_is_active(order), order.status != WorkOrderStatus.ON_SITE)
 
 

@@ -3,9 +3,9 @@
 The page runs on a phone in a van, so it gets everything it shows in one call and plain rows (no ORM
 objects that lazy-load after the session closed). The deadlines are the ones stored on the ticket at
 intake (R6) plus the R7.2 acknowledgement deadline, each with the moment it was met, so the crew sees
-what is still racing a clock and what is done. "Next" lists the open R7.3 pre-alerts addressed to
-the crew: a crew holds one active order at a time (the database enforces it), so the work queued for
-it is what the system has asked it to get ready for.
+what is still racing a clock and what is done. R7.6: the crew sees its queue before those orders
+become current (``next_orders``: address, class, window or deadline), and, apart from it, the open
+R7.3 pre-alerts addressed to it (``queued``: what the system asked it to get ready for, not confirmed).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from ops import rules
 from ops.models import Alert, AlertKind, Crew, CrewMember, Customer, GasReading, Ticket, WorkOrder
-from ops.queries import awaiting_crew, order_is_active
+from ops.queries import awaiting_crew, order_is_current
+from ops.reads.crew_queue import QueueEntry, crew_queues
 from ops.vocabulary import TicketClass
 
 __all__ = ["CrewOrder", "CrewPage", "DeadlineRow", "QueuedTicket", "ReadingRow", "crew_page"]
@@ -107,6 +108,8 @@ class CrewPage:
     position_at: datetime | None
     order: CrewOrder | None
     queued: tuple[QueuedTicket, ...]
+    #: R7.6: the confirmed orders waiting behind the current one, next first.
+    next_orders: tuple[QueueEntry, ...] = ()
 
 
 #: When each deadline of :class:`ops.rules.Deadlines` is met, in the order the crew meets them
@@ -119,7 +122,7 @@ def _deadlines(ticket: Ticket, order: WorkOrder) -> tuple[DeadlineRow, ...]:
     """Every deadline that applies to this order, in the order the crew meets them: the R7.2
     acknowledgement, then the ticket's R6 deadlines as the dispatch board reads them."""
     rows: list[DeadlineRow] = []
-    ack_by = rules.escalation_times(ticket.ticket_class, ticket.received_at, order.dispatched_at).ack_by
+    ack_by = rules.escalation_times(ticket.ticket_class, ticket.received_at, order.current_since).ack_by
     if ack_by is not None:
         rows.append(DeadlineRow("ack_by", ack_by, order.acknowledged_at))
     deadlines = rules.Deadlines.from_ticket(ticket)
@@ -181,11 +184,13 @@ def crew_page(db: Session, user_id: int | None) -> CrewPage | None:
                      .where(CrewMember.user_id == user_id))
     if crew is None:
         return None
-    order = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id, order_is_active()))
+    order = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id, order_is_current()))
     current = _order_row(db, order) if order is not None else None
+    queue = crew_queues(db, [crew.id]).get(crew.id)
     return CrewPage(
         crew_id=crew.id, crew_code=crew.code, crew_name=crew.name, crew_status=str(crew.status),
         member_names=tuple(m.name for m in crew.members), lon=crew.last_lon, lat=crew.last_lat,
         position_at=crew.last_position_at, order=current,
         queued=_queued(db, crew.id, current.ticket_id if current else None),
+        next_orders=queue.queued if queue is not None else (),
     )

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import Crew, District, Ticket, WorkOrder
-from ops.queries import at_risk, order_is_active, ticket_is_open
+from ops.queries import at_risk, order_is_active, order_is_current, ticket_is_open
 from ops.queries import class1_awaiting_departure as awaiting_departure
 from ops.reads.ticket_head import TicketHead, head_fields
 from ops.rules import Deadlines, next_deadline
@@ -95,7 +95,7 @@ def crews_on_map(session: Session) -> list[CrewRow]:
     order = sa.orm.aliased(WorkOrder)
     rows = session.execute(
         sa.select(Crew, Ticket.ticket_no, Ticket.lon, Ticket.lat)
-        .outerjoin(order, sa.and_(order.crew_id == Crew.id, order_is_active(order)))
+        .outerjoin(order, sa.and_(order.crew_id == Crew.id, order_is_current(order)))
         .outerjoin(Ticket, Ticket.id == order.ticket_id)
         .where(Crew.active.is_(True), Crew.last_lon.is_not(None))
         .order_by(Crew.code)

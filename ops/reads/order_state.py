@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import Crew, CrewMember, GasReading, Recommendation, Ticket, WorkOrder
-from ops.queries import order_is_active
+from ops.queries import order_is_current, order_is_queued
 from ops.reads.ticket_head import TicketHead, head_fields
 from ops.vocabulary import CrewStatus, WorkOrderStatus
 
@@ -80,8 +80,9 @@ def _rows(db: Session, where: Any) -> list[OrderRow]:
 
 
 def active_order_for_crew(db: Session, crew_id: int) -> OrderRow | None:
-    """The one order a crew is working on (the partial unique index guarantees at most one)."""
-    rows = _rows(db, sa.and_(WorkOrder.crew_id == crew_id, order_is_active()))
+    """The crew's current order (the partial unique index guarantees at most one); its queued ones
+    (R7.6) are in :func:`ops.reads.crew_queue.crew_queues`."""
+    rows = _rows(db, sa.and_(WorkOrder.crew_id == crew_id, order_is_current()))
     return rows[0] if rows else None
 
 
@@ -159,6 +160,8 @@ class CrewBoardRow:
     #: ``None`` with ``free_now`` False: off shift or unavailable (not coming free on this shift).
     free_at: datetime | None
     free_now: bool
+    #: R7.6: confirmed orders waiting behind the current one (``free_at`` is the end of the current one).
+    queued: int = 0
 
 
 def crew_board(db: Session, now: datetime) -> list[CrewBoardRow]:
@@ -173,11 +176,13 @@ def crew_board(db: Session, now: datetime) -> list[CrewBoardRow]:
 
     rows = db.execute(
         sa.select(Crew, WorkOrder, Ticket)
-        .outerjoin(WorkOrder, sa.and_(WorkOrder.crew_id == Crew.id, order_is_active()))
+        .outerjoin(WorkOrder, sa.and_(WorkOrder.crew_id == Crew.id, order_is_current()))
         .outerjoin(Ticket, Ticket.id == WorkOrder.ticket_id)
         .where(Crew.active.is_(True))
         .order_by(Crew.code)
     ).all()
+    waiting = dict(db.execute(sa.select(WorkOrder.crew_id, sa.func.count()).where(order_is_queued())
+                              .group_by(WorkOrder.crew_id)).tuples().all())
     result = []
     for crew, order, ticket in rows:
         status = CrewStatus(crew.status or CrewStatus.OFF_SHIFT)
@@ -188,7 +193,8 @@ def crew_board(db: Session, now: datetime) -> list[CrewBoardRow]:
             if order.arrived_at is not None:
                 free_at = max(order.arrived_at + service, now)
             else:
-                eta = order.dispatched_at + timedelta(seconds=order.eta_seconds_at_dispatch or 0)
+                eta = (order.current_since or order.dispatched_at) + timedelta(
+                    seconds=order.eta_seconds_at_dispatch or 0)
                 free_at = max(eta, now) + service
         elif status is CrewStatus.AVAILABLE:
             free_now = True
@@ -196,5 +202,6 @@ def crew_board(db: Session, now: datetime) -> list[CrewBoardRow]:
             id=crew.id, code=crew.code, name=crew.name, status=status.value,
             ticket_no=ticket.ticket_no if ticket is not None else None,
             order_status=order.status.value if order is not None else None, free_at=free_at, free_now=free_now,
+            queued=waiting.get(crew.id, 0),
         ))
     return result

@@ -41,7 +41,9 @@ from ops.models import (
 )
 from ops.parts import PARTS
 from ops.permissions import Actor
-from ops.queries import order_is_active
+from ops.plan_in_force import plan_queue_position
+from ops.queries import order_is_current
+from ops.queue_ranks import head_rank, queued_orders, rank_at
 from ops.recommendations import StoredRecommendation
 from ops.vocabulary import (
     CrewStatus,
@@ -96,14 +98,41 @@ def _top_crew(rec: StoredRecommendation | None) -> int | None:
 
 
 def _preempt(db: Session, actor: Actor, previous: WorkOrder, by: Ticket, now: datetime) -> None:
-    """A crew on its way to class-2/3 work is diverted to a class 1: its order goes back to the queue.
+    """R7.6: a crew not yet on site at class-2/3 work is diverted to a class 1; its order goes back to
+    the head of the same crew's queue (its visit's stamps cleared, the audit event keeps them).
 
-    The step flushes, which frees the crew's one-active-order slot before the new order is inserted.
+    The step flushes, which frees the crew's one current-order slot before the new order is inserted.
     """
-    reason = f"preempted by ticket {by.ticket_no}"
-    before = lifecycle.apply(db, actor, previous, Step.PREEMPT, now, reason=reason)
+    before = lifecycle.apply(db, actor, previous, Step.PREEMPT, now, rank=head_rank(db, previous.crew_id))
     _audit(db, actor, "order.preempt", previous, now, before=before,
            after={**order_state(previous), "preempted_by": by.ticket_no})
+
+
+def _emergency(ticket: Ticket) -> bool:
+    return TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY
+
+
+def _queue_index(db: Session, ticket: Ticket, crew: Crew, current: WorkOrder, position: int | None,
+                 now: datetime) -> int:
+    """Where a confirmed order waits in a busy crew's queue (0 = next), R7.6.
+
+    A class 1 goes first (behind any class 1 already queued there: they were confirmed first). Any
+    other goes at ``position`` (1 = next) if given, else where the plan in force puts it, else last.
+    """
+    queue = queued_orders(db, crew.id)
+    if _emergency(ticket):
+        return sum(1 for o in queue if _emergency(o.ticket))
+    if position is None:
+        position = plan_queue_position(db, crew.id, ticket.id, [o.ticket_id for o in queue], now)
+    return len(queue) if position is None else position - 1
+
+
+def _position(value: int | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+        raise ServiceError("queue.position", "position")
+    return value
 
 
 def confirm_dispatch(
@@ -115,19 +144,26 @@ def confirm_dispatch(
     now: datetime,
     override_reason: str | None = None,
     *,
+    position: int | None = None,
     auto: bool = False,
     _action: str = "dispatch.confirm",
+    _reason_checked: bool = False,
 ) -> WorkOrder:
     """R7.1: send ``crew_id`` to the ticket; choosing other than the top recommendation needs a reason.
 
     The order keeps the recommended crew and the whole recommendation as it was shown (R13.1), and the
-    decision ("followed", "override" or "auto" for R7.3). A crew on its way to class-2/3 work that is
-    sent to a class 1 is diverted: its previous order is cancelled with "preempted by ticket N" and
-    that ticket goes back to the queue for a new recommendation. A double dispatch is refused by the
-    database's partial unique indexes (``IntegrityError``), whatever the application checked.
+    decision ("followed", "override" or "auto" for R7.3). R7.6: a free crew gets the order as its
+    current one; a busy crew gets it queued (status ``queued``, dispatched at this confirmation) at
+    ``position`` (1 = next), else where the plan in force puts it, else last. A class 1 never waits
+    behind work not started: a crew on its way to class-2/3 work is diverted and that order goes
+    back to the head of the crew's queue; a crew on site (or on another class 1) is never pulled
+    off, and the class 1 comes first in its queue. A double dispatch (two orders for a ticket, two
+    current orders or one queue rank for a crew) is refused by the database's partial unique
+    indexes (``IntegrityError``, a ``ConflictError`` at the edge), whatever the application checked.
     """
     lifecycle.authorize(actor, Step.DISPATCH)
     check_aware(now, "now")
+    position = _position(position)
     ticket = db.get(Ticket, ticket_id) if is_id(ticket_id) else None
     if ticket is None:
         raise NotFoundError("ticket.not_found", "ticket_id")
@@ -146,17 +182,20 @@ def confirm_dispatch(
         raise ConflictError("crew.off_shift", "crew_id")
     top = _top_crew(rec)
     reason = override_reason.strip() if isinstance(override_reason, str) and override_reason.strip() else None
-    if top != crew.id and reason is None:
+    if top != crew.id and reason is None and not _reason_checked:
         raise ServiceError("dispatch.override_reason", "override_reason")
 
-    busy = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id, order_is_active()))
-    if busy is not None:
-        divertible = (TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY
-                      and TicketClass(busy.ticket.ticket_class) is not TicketClass.EMERGENCY
-                      and TRANSITIONS[Step.PREEMPT].allows(busy.status))
-        if not divertible:
-            raise ConflictError("crew.busy", "crew_id")
-        _preempt(db, actor, busy, ticket, now)
+    current = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id, order_is_current()))
+    if current is None:  # a queue without a current order: its head goes first (R7.6)
+        current = lifecycle.promote_next(db, actor, crew.id, now)
+    rank = None
+    if current is not None:
+        divertible = (_emergency(ticket) and not _emergency(current.ticket)
+                      and TRANSITIONS[Step.PREEMPT].allows(current.status))
+        if divertible:
+            _preempt(db, actor, current, ticket, now)
+        else:
+            rank = rank_at(db, crew.id, _queue_index(db, ticket, crew, current, position, now))
 
     option = rec.option_for(crew.id) if rec is not None else None
     shown = None if rec is None else rec.to_record()
@@ -172,7 +211,7 @@ def confirm_dispatch(
         pre_alerted_at=pre_alert, dispatched_by_id=actor.user_id,
         eta_seconds_at_dispatch=max(0, option.eta_s - rec.now_s) if option is not None and rec is not None else None,
     )
-    lifecycle.apply(db, actor, order, Step.DISPATCH, now)
+    lifecycle.apply(db, actor, order, Step.DISPATCH if rank is None else Step.QUEUE, now, rank=rank)
     note = reason
     if auto:
         note = ("auto-dispatched by the system: nobody confirmed a crew within "
@@ -204,7 +243,7 @@ def _step(db: Session, actor: Actor, step: Step, order_id: int, now: datetime,
 def acknowledge(db: Session, actor: Actor, order_id: int, now: datetime, *, version: int | None = None) -> WorkOrder:
     """R7.2: the crew has the order and is preparing; a late acknowledgement is recorded as such."""
     order, before = _step(db, actor, Step.ACKNOWLEDGE, order_id, now, version)
-    ack_by = rules.escalation_times(order.ticket.ticket_class, order.ticket.received_at, order.dispatched_at).ack_by
+    ack_by = rules.escalation_times(order.ticket.ticket_class, order.ticket.received_at, order.current_since).ack_by
     late = ack_by is not None and now > ack_by
     _audit(db, actor, "order.acknowledge", order, now, before=before,
            after={**order_state(order), "late": late,

@@ -105,12 +105,20 @@ def test_every_check_constraint_of_the_models_is_in_the_database(engine: Engine)
 
 def test_double_dispatch_indexes_are_partial_and_unique(engine: Engine) -> None:
     indexes = {ix["name"]: ix for ix in sa.inspect(engine).get_indexes("work_orders")}
-    for name, column in [("uq_work_orders_one_active_per_ticket", "ticket_id"),
-                         ("uq_work_orders_one_active_per_crew", "crew_id")]:
+    for name, columns in [("uq_work_orders_one_active_per_ticket", ["ticket_id"]),
+                          ("uq_work_orders_one_current_per_crew", ["crew_id"]),
+                          ("uq_work_orders_queue_rank", ["crew_id", "queue_rank"])]:
         assert indexes[name]["unique"]
-        assert indexes[name]["column_names"] == [column]
-        where = str(indexes[name].get("dialect_options", {}).get(f"{engine.dialect.name}_where", ""))
-        assert "dispatched" in where and "on_site" in where
+        assert indexes[name]["column_names"] == columns
+    where = {name: str(indexes[name].get("dialect_options", {}).get(f"{engine.dialect.name}_where", ""))
+             for name in indexes}
+    # R7.6: a queued order holds its ticket but not its crew's one current slot.
+    assert all(s in where["uq_work_orders_one_active_per_ticket"] for s in ("queued", "dispatched", "on_site"))
+    assert "dispatched" in where["uq_work_orders_one_current_per_crew"]
+    assert "on_site" in where["uq_work_orders_one_current_per_crew"]
+    assert "queued" not in where["uq_work_orders_one_current_per_crew"]
+    assert "queued" in where["uq_work_orders_queue_rank"]
+    assert "uq_work_orders_one_active_per_crew" not in indexes
 
 
 def test_downgrade_to_base_removes_every_table_and_trigger(db_url: str) -> None:

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from ops.db import transaction
 from ops.models import Alert, AuditEvent, SchedulerLease, Ticket, WorkOrder
 from ops.reads.open_alerts import open_alerts
-from ops.recommendations import StoredRecommendation
 from ops.scheduler import acquire_lease, run_escalations, tick
 from ops.services import work_orders as wo
 from ops.vocabulary import TicketStatus, WorkOrderStatus
@@ -231,10 +230,8 @@ def test_one_tick_builds_the_dispatch_state_once_and_again_only_after_it_dispatc
     assert len(built) == 2  # the second ticket is ranked without the crew the first one took
 
 
-def test_a_class1_whose_recommended_crews_are_all_busy_is_retried_each_minute_not_each_tick(session_factory):
-    """The crews are ranked (they will be free later) but none can be confirmed now: one try a minute."""
-    from ops.models import Recommendation
-
+def test_r7_6_a_class1_whose_only_crew_is_on_site_is_auto_dispatched_first_in_that_crews_queue(session_factory):
+    """The crew on site gives the earliest arrival: R7.3 sends it, queued first behind the job on site."""
     with transaction(session_factory) as db:
         w = World(db, NOW)
         crew = w.crew(13)
@@ -243,15 +240,19 @@ def test_a_class1_whose_recommended_crews_are_all_busy_is_retried_each_minute_no
         member = w.member(crew)
         wo.acknowledge(db, member, order.id, minutes(-28))
         wo.depart(db, member, order.id, minutes(-27))
-        wo.arrive(db, member, order.id, minutes(-20))  # on site: cannot be diverted
+        wo.arrive(db, member, order.id, minutes(-20))  # on site: cannot be pulled off
+        later = w.ticket(20, 2, received_at=minutes(-25))
+        queued = wo.confirm_dispatch(db, SUPERVISOR, later.id, crew.id, None, minutes(-24), override_reason="x")
         ticket_id = w.ticket(20, 1).id
-    for m in (0, 3, 3.1, 3.5, 3.9):
-        assert tick_at(session_factory, minutes(m)).auto_dispatched == []
+        order_id, queued_id = order.id, queued.id
+    assert tick_at(session_factory, minutes(0)).auto_dispatched == []  # pre-alert only
+    report = tick_at(session_factory, minutes(3))
     with session_factory() as db:
-        recs = db.scalars(sa.select(Recommendation).where(Recommendation.ticket_id == ticket_id)).all()
-        assert len(recs) == 2 and all(StoredRecommendation.from_row(r).options for r in recs)  # at 0 (pre-alert) and at 3 min
-        assert "no_crew" in [a.kind for a in open_alerts(db, ticket_id=ticket_id)]
-    tick_at(session_factory, minutes(4.1))
-    with session_factory() as db:
-        assert db.scalar(sa.select(sa.func.count()).select_from(Recommendation)
-                         .where(Recommendation.ticket_id == ticket_id)) == 3
+        [auto] = db.scalars(sa.select(WorkOrder).where(WorkOrder.ticket_id == ticket_id)).all()
+        assert report.auto_dispatched == [auto.id] and auto.auto_dispatched
+        assert auto.status is WorkOrderStatus.QUEUED and auto.current_since is None
+        assert auto.queue_rank < db.get(WorkOrder, queued_id).queue_rank  # ahead of the class-2 job
+        assert db.get(WorkOrder, order_id).status is WorkOrderStatus.ON_SITE  # never pulled off
+        assert db.get(Ticket, ticket_id).status is TicketStatus.DISPATCHED
+    # R7.2: the queued class 1 is not escalated, however long it waits; its clock starts at promotion.
+    assert tick_at(session_factory, minutes(20)).escalated == []

@@ -28,14 +28,18 @@ TERMINAL = frozenset(s for s in S if not s.is_active)
 BEFORE: dict[Step, tuple[set[S | None], str, bool, bool]] = {
     # step: (from-statuses, action for require(), office only, own crew only)
     Step.DISPATCH: ({None}, "dispatch.confirm", False, False),
+    # R7.6: confirmed for a busy crew; promoted when the crew's current order ends (inside that step).
+    Step.QUEUE: ({None}, "dispatch.confirm", False, False),
+    Step.PROMOTE: ({S.QUEUED}, "dispatch.confirm", False, False),
     Step.ACKNOWLEDGE: ({S.DISPATCHED}, "order.acknowledge", False, True),
     Step.DEPART: ({S.ACKNOWLEDGED}, "order.update_status", False, True),
     Step.ARRIVE: ({S.EN_ROUTE}, "order.update_status", False, True),
     Step.RECORD_READING: ({S.ON_SITE}, "repair.file", False, True),
     Step.COMPLETE: ({S.ON_SITE}, "repair.file", False, True),
     Step.NOT_FIXED: ({S.ON_SITE}, "repair.file", False, True),
-    Step.CANCEL: ({S.DISPATCHED, S.ACKNOWLEDGED, S.EN_ROUTE, S.ON_SITE}, "order.update_status", True, False),
-    Step.REASSIGN: ({S.DISPATCHED, S.ACKNOWLEDGED, S.EN_ROUTE}, "dispatch.confirm", True, False),
+    Step.CANCEL: ({S.QUEUED, S.DISPATCHED, S.ACKNOWLEDGED, S.EN_ROUTE, S.ON_SITE}, "order.update_status", True,
+                  False),
+    Step.REASSIGN: ({S.QUEUED, S.DISPATCHED, S.ACKNOWLEDGED, S.EN_ROUTE}, "dispatch.confirm", True, False),
     Step.PREEMPT: ({S.DISPATCHED, S.ACKNOWLEDGED, S.EN_ROUTE}, "dispatch.confirm", False, False),
 }
 
@@ -83,31 +87,40 @@ def test_a_refused_step_is_named_in_words_the_edge_translates():
     """Dispatch starts from no order (its ticket must be waiting: ``ticket.not_waiting``), and a crew
     is preempted only from a status the row allows, so neither is ever refused with ``order.wrong_step``."""
     assert set(Step) - {Step.DISPATCH, Step.PREEMPT} <= set(WORDS)
+    assert {Step.QUEUE, Step.PROMOTE} <= set(WORDS)
 
 
 def test_stamps_are_order_columns():
     columns = set(WorkOrder.__table__.columns.keys())
     for t in TRANSITIONS.values():
         assert t.stamp is None or t.stamp in columns, t.step
-        assert (t.target is None) == (t.stamp is None), t.step  # a step that moves the order says when
+        assert t.stamp is None or t.stamp not in t.clears, t.step
+        if t.target is None:
+            assert t.stamp is None and not t.clears, t.step
+        else:  # a step that moves the order says when, or (back to a queue, R7.6) forgets its visit
+            assert t.stamp is not None or "current_since" in t.clears, t.step
 
 
 def test_an_active_order_and_its_ticket_read_the_same_and_an_ended_one_frees_the_crew():
     for t in TRANSITIONS.values():
         if t.target is None:
             assert t.ticket_after() is None and t.crew is None
+        elif t.target is S.QUEUED:  # R7.6: counts as dispatched; the crew goes on with what it does
+            assert t.ticket_after() is TicketStatus.DISPATCHED and t.crew is None, t.step
         elif t.target.is_active:
             assert t.ticket_after() is TicketStatus(t.target.value), t.step
             if t.target is S.ACKNOWLEDGED:
                 assert t.crew is None  # the crew stays "dispatched" while it prepares
             else:
                 assert t.crew is CrewStatus(t.target.value), t.step
-        elif t.step is Step.PREEMPT:
-            assert t.crew is None  # the crew goes on, to the class 1 that took it
         else:
             assert t.crew is CrewStatus.AVAILABLE, t.step
-    for step in (Step.CANCEL, Step.REASSIGN, Step.PREEMPT):
-        assert TRANSITIONS[step].ticket_after() is TicketStatus.NEW  # back in the queue
+    for step in (Step.CANCEL, Step.REASSIGN):
+        assert TRANSITIONS[step].ticket_after() is TicketStatus.NEW  # back in the open queue
+    # R7.6: a diverted order stays confirmed, at the head of its crew's queue, its visit forgotten.
+    preempt = TRANSITIONS[Step.PREEMPT]
+    assert preempt.target is S.QUEUED and preempt.ticket_after() is TicketStatus.DISPATCHED
+    assert {"current_since", "acknowledged_at", "departed_at", "escalated_at"} <= set(preempt.clears)
 
 
 def test_the_closing_steps_set_the_ticket_by_the_repair_result():
@@ -126,7 +139,7 @@ def test_a_wrong_step_lists_the_allowed_statuses_in_their_declared_order():
         expect(WorkOrder(status=S.COMPLETED), Step.CANCEL)
     assert (err.value.code, err.value.field) == ("order.wrong_step", "status")
     assert err.value.params == {"step": "cancel", "status": "completed",
-                                "allowed": ["dispatched", "acknowledged", "en_route", "on_site"]}
+                                "allowed": ["queued", "dispatched", "acknowledged", "en_route", "on_site"]}
     expect(WorkOrder(status=S.ON_SITE), Step.CANCEL)
     expect(WorkOrder(), Step.DISPATCH)
     with pytest.raises(ConflictError):

@@ -19,6 +19,13 @@ def test_r7_2_ack_deadline_10_minutes_after_dispatch():
     assert escalation_times(C2, T0, rules=DEFAULTS).ack_by is None
 
 
+def test_r7_6_ack_clock_runs_from_when_the_order_became_current():
+    """A queued order (no ``current_since`` yet) has no clock; once promoted, 10 min from the promotion."""
+    assert escalation_times(C2, T0, None, rules=DEFAULTS).ack_by is None
+    promoted = T0 + timedelta(hours=3)
+    assert escalation_times(C2, T0, current_since=promoted, rules=DEFAULTS).ack_by == promoted + timedelta(minutes=10)
+
+
 def test_r7_3_auto_dispatch_after_3_minutes():
     e = escalation_times(C1, T0, rules=DEFAULTS)
     assert e.auto_dispatch_at == T0 + timedelta(minutes=3)
@@ -37,7 +44,7 @@ def test_r7_3_r7_4_only_for_class1(cls):
 
 
 def test_r7_escalation_needs_aware_times():
-    with pytest.raises(ValueError, match="dispatched_at"):
+    with pytest.raises(ValueError, match="current_since"):
         escalation_times(C1, T0, datetime(2026, 3, 10, 14, 5), rules=DEFAULTS)
     with pytest.raises(ValueError, match="received_at"):
         escalation_times(C1, datetime(2026, 3, 10, 14, 5), rules=DEFAULTS)
