@@ -17,14 +17,15 @@ from flask.typing import ResponseReturnValue
 from dashboard.api import api, performs
 from dashboard.context import context
 from ops.errors import NotFoundError
-from ops.reads.schedule import Bar, CrewRoster, RosterEntry, crew_roster, schedule_board
+from ops.reads.crew_queue import QueueEntry
+from ops.reads.schedule import Bar, CrewRoster, crew_roster, schedule_board
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _entry(e: RosterEntry) -> dict[str, Any]:
+def _entry(e: QueueEntry) -> dict[str, Any]:
     return {"order_id": e.order_id, "ticket_id": e.ticket_id, "ticket_no": e.ticket_no,
             "ticket_class": e.ticket_class, "status": e.status, "position": e.position, "address": e.address,
             "window_start": _iso(e.window_start), "window_end": _iso(e.window_end), "deadline": _iso(e.deadline),

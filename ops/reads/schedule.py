@@ -28,12 +28,12 @@ from ops.clock import from_epoch
 from ops.dispatching import service_seconds, shift_end
 from ops.models import Crew, Ticket, WorkOrder
 from ops.plan_in_force import stored_routes
-from ops.queries import order_is_active
+from ops.reads.crew_queue import CrewQueue, QueueEntry, crew_queues
 from ops.rules import Deadlines, arrival_deadline, to_local
 from ops.vocabulary import CrewStatus, TicketClass, TicketStatus
 from optimizer.dispatch_types import PlannedJob
 
-__all__ = ["COMMITTED", "PROPOSED", "Bar", "CrewRoster", "CrewSchedule", "RosterEntry", "ScheduleBoard",
+__all__ = ["COMMITTED", "PROPOSED", "Bar", "CrewRoster", "CrewSchedule", "ScheduleBoard",
            "crew_roster", "crew_schedule", "schedule_board", "shift_window"]
 
 COMMITTED = "committed"
@@ -142,23 +142,26 @@ def shift_window(crew: Any, now: datetime) -> tuple[datetime, datetime]:
 def _committed_orders(db: Session, crew_ids: Sequence[int]) -> dict[int, list[tuple[Any, Any, int]]]:
     """Each crew's confirmed orders with their tickets, in queue order: (order row, ticket row, position).
 
-    Stand-in until the crew-queue model (``ops.reads.crew_queue``) is merged: a crew holds one
-    active order, its current one (position 0), and no queue.
+    The order and the positions are the crew queues' (:func:`ops.reads.crew_queue.crew_queues`); one
+    more query fetches what the timeline needs besides (the symptom, the ETA stored at dispatch).
     """
     if not crew_ids:
+        return {}
+    placed = {e.order_id: (crew_id, e.position) for crew_id, queue in crew_queues(db, crew_ids).items()
+              for e in queue.entries}
+    if not placed:
         return {}
     rows = db.execute(
         sa.select(WorkOrder.id, WorkOrder.version_id, WorkOrder.crew_id, WorkOrder.status, WorkOrder.dispatched_at,
                   WorkOrder.departed_at, WorkOrder.arrived_at, WorkOrder.eta_seconds_at_dispatch,
                   *_TICKET_COLUMNS)
         .join(Ticket, Ticket.id == WorkOrder.ticket_id)
-        .where(order_is_active(), WorkOrder.crew_id.in_(crew_ids))
-        .order_by(WorkOrder.crew_id, WorkOrder.dispatched_at, WorkOrder.id)
+        .where(WorkOrder.id.in_(list(placed)))
     ).all()
     out: dict[int, list[tuple[Any, Any, int]]] = {}
-    for row in rows:
-        entries = out.setdefault(row.crew_id, [])
-        entries.append((row, row, len(entries)))
+    for row in sorted(rows, key=lambda r: placed[r[0]][1]):
+        crew_id, position = placed[row[0]]
+        out.setdefault(crew_id, []).append((row, row, position))
     return out
 
 
@@ -279,24 +282,9 @@ def crew_schedule(db: Session, crew_id: int, now: datetime) -> CrewSchedule | No
 
 # ----------------------------------------------------------------------------- the crew list (API)
 @dataclass(frozen=True)
-class RosterEntry:
-    """A confirmed order in a crew's queue: position 0 is the current one."""
-
-    order_id: int
-    version: int
-    ticket_id: int
-    ticket_no: str
-    ticket_class: int
-    status: str
-    position: int
-    address: str | None
-    window_start: datetime | None
-    window_end: datetime | None
-    deadline: datetime | None
-
-
-@dataclass(frozen=True)
 class CrewRoster:
+    """A crew as the API lists it: where it is, its shift, its current order and its queue."""
+
     id: int
     code: str
     name: str
@@ -306,28 +294,20 @@ class CrewRoster:
     position_at: datetime | None
     shift_start: datetime
     shift_end: datetime
-    current: RosterEntry | None
-    queue: tuple[RosterEntry, ...]
+    current: QueueEntry | None
+    queue: tuple[QueueEntry, ...]
 
 
 def crew_roster(db: Session, now: datetime) -> list[CrewRoster]:
     """Every active crew, on shift or not, with its current order and its queue; two queries."""
     crews = db.scalars(sa.select(Crew).where(Crew.active.is_(True)).order_by(Crew.code)).all()
-    committed = _committed_orders(db, [c.id for c in crews])
+    queues = crew_queues(db, [c.id for c in crews], now=now)
     out = []
     for crew in crews:
-        entries = []
-        for order, ticket, position in committed.get(crew.id, ()):
-            judged = arrival_deadline(Deadlines.from_ticket(ticket), now)
-            entries.append(RosterEntry(
-                order_id=order.id, version=order.version_id, ticket_id=ticket.id, ticket_no=ticket.ticket_no,
-                ticket_class=int(ticket.ticket_class), status=str(order.status), position=position,
-                address=ticket.address, window_start=ticket.slot_start, window_end=ticket.slot_end,
-                deadline=judged.at if judged is not None else None))
+        queue = queues.get(crew.id) or CrewQueue(crew_id=crew.id, crew_code=crew.code, current=None)
         start, end = shift_window(crew, now)
-        current = entries[0] if entries and entries[0].position == 0 else None
         out.append(CrewRoster(
             id=crew.id, code=crew.code, name=crew.name, status=str(crew.status), lon=crew.last_lon,
             lat=crew.last_lat, position_at=crew.last_position_at, shift_start=start, shift_end=end,
-            current=current, queue=tuple(e for e in entries if e is not current)))
+            current=queue.current, queue=queue.queued))
     return out

@@ -109,3 +109,23 @@ def test_shift_window_contains_now_for_a_day_crew(world):
         off = crew_schedule(db, ids["c"], NOW)  # asked for by id: shown though off shift, with nothing proposed
         assert off is not None and off.status == "off_shift" and off.bars == ()
         assert crew_schedule(db, 999_999, NOW) is None
+
+
+def test_a_queued_order_follows_the_current_one_in_queue_order(world):
+    """R7.6: confirming t2 for busy crew A queues it behind t1; without a plan its times follow t1's end."""
+    sessions, ids = world
+    with transaction(sessions) as db:
+        queued = wo.confirm_dispatch(db, SUPERVISOR, ids["t2"], ids["a"], None, NOW, override_reason="queue it")
+        assert queued.status == "queued"
+    with transaction(sessions) as db:
+        current, second = crew_schedule(db, ids["a"], NOW).bars
+    assert (current.ticket_id, current.position) == (ids["t1"], 0)
+    assert (second.ticket_id, second.position, second.kind, second.status) == (ids["t2"], 1, COMMITTED, "queued")
+    assert second.depart == current.end and not second.planned
+    with transaction(sessions) as db:  # the plan in force times both, in its order
+        store_plan(db, Plan(routes={ids["a"]: [
+            job(ids["t1"], 2, depart_min=0, eta_min=4, end_min=44),
+            job(ids["t2"], 2, depart_min=44, eta_min=50, end_min=90)]}), NOW - timedelta(seconds=10), "scheduler")
+    with transaction(sessions) as db:
+        current, second = crew_schedule(db, ids["a"], NOW).bars
+    assert second.planned and second.eta == NOW + timedelta(minutes=50) and second.order_id is not None
