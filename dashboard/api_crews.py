@@ -11,14 +11,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import jsonify
+from flask import g, jsonify
 from flask.typing import ResponseReturnValue
 
-from dashboard.api import api, performs
+from dashboard.api import api, performs, read_body
+from dashboard.api_models import MoveIn
+from dashboard.api_orders import order_json
 from dashboard.context import context
+from ops import unit_of_work
 from ops.errors import NotFoundError
 from ops.reads.crew_queue import QueueEntry
 from ops.reads.schedule import Bar, CrewRoster, crew_roster, schedule_board
+from ops.scheduler import retime
+from ops.services.queue import move_order
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -70,3 +75,22 @@ def crew_schedule_route(crew_id: int) -> ResponseReturnValue:
     return jsonify({"crew_id": row.crew_id, "code": row.code, "status": row.status,
                     "shift_start": _iso(row.shift_start), "shift_end": _iso(row.shift_end),
                     "plan_at": _iso(board.plan_at), "orders": [_bar(b) for b in row.bars]})
+
+
+@api.post("/workorders/<int:order_id>/move")
+@performs("dispatch.confirm")
+def order_move_route(order_id: int) -> ResponseReturnValue:
+    """Move a confirmed order: another place in its crew's queue, another crew, or (crew_id null) back
+    to unassigned, with a reason where the rules ask for one (R7.6); the plan in force is retimed."""
+    body = read_body(MoveIn)
+    ctx = context()
+    now = ctx.clock()
+
+    def run(db: Any) -> dict[str, Any]:
+        order = move_order(db, g.identity.actor, order_id, now, crew_id=body.crew_id, position=body.position,
+                           reason=body.reason, version=body.version)
+        return {"order": order_json(order) if order is not None else None}
+
+    payload = unit_of_work.run(ctx.sessions, run)
+    retime(ctx.sessions, now, ctx.service_area.network)
+    return jsonify(payload)

@@ -115,6 +115,14 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
         "Move the order to another crew, with a reason (R7.3)", m.ReassignIn,
         responses={**_STEP_ANSWERS, 201: ("the new work order", m.WorkOrderOut),
                    404: ("no such work order, crew or recommendation", m.ErrorOut)}),
+    ("post", "/workorders/{order_id}/move"): Operation(
+        "Move a confirmed order: another place in its crew's queue, another crew, or back to unassigned "
+        "(crew_id null), with a reason where the rules ask for one (R7.6)", m.MoveIn,
+        responses={200: ("moved; the plan in force is retimed", m.MoveOut),
+                   404: ("no such work order or crew", m.ErrorOut),
+                   409: ("a crew on site is never pulled off its job, a stale version, or no queue to go back "
+                         "into", m.ErrorOut),
+                   422: ("invalid body, or no reason where the rules ask for one", m.ErrorOut)}),
     ("get", "/crews"): Operation("Every active crew: status, position, shift, current order and queue",
                                  responses={200: ("the crews", m.CrewListOut)}),
     ("get", "/crews/{crew_id}/schedule"): Operation(

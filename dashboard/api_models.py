@@ -366,6 +366,10 @@ class WorkOrderOut(Out):
     eta_seconds_at_dispatch: float | None
 
 
+class MoveOut(Out):
+    order: WorkOrderOut | None = Field(description="the order that holds the ticket now; null: back to unassigned")
+
+
 class ScheduleOrderOut(Out):
     kind: Literal["committed", "proposed"]
     order_id: int | None = Field(description="null for a proposal of the plan in force")
@@ -438,7 +442,7 @@ class PositionOut(Out):
 MODELS: Mapping[str, type[BaseModel]] = {m.__name__: m for m in (
     TicketIn, DispatchIn, StepIn, ReadingIn, RepairIn, ReasonIn, NotFixedIn, ReassignIn, MoveIn, PositionIn,
     RecommendIn, ErrorOut, MeOut, TicketListOut, TicketOut, RecommendationsOut, WorkOrderOut, PositionOut,
-    CrewListOut, ScheduleOut,
+    CrewListOut, ScheduleOut, MoveOut,
 )}
 
 

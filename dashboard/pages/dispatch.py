@@ -250,7 +250,8 @@ def layout(**_query) -> html.Div:
                     dbc.Col(
                         [
                             view_tabs(dcc.Graph(id="dispatch-map", figure=figure, style={"height": "48vh"},
-                                                config={"displaylogo": False, "scrollZoom": True}), _),
+                                                config={"displaylogo": False, "scrollZoom": True}), _,
+                                      can_move=may("dispatch.confirm")),
                             _panel(),
                         ],
                         lg=7,

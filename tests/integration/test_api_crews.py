@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from dashboard.api_models import CrewListOut, ScheduleOut
 from ops.db import transaction
-from ops.models import Crew
+from ops.models import Crew, Ticket
 from ops.permissions import SYSTEM_ACTOR
 from ops.scheduler import replan
 from ops.services import crews, intake
@@ -94,3 +94,57 @@ def test_openapi_describes_the_board_routes(web):
     crews_op = doc["paths"]["/crews"]["get"]
     assert crews_op["x-scope"] == "board:read" and "CrewListOut" in str(crews_op["responses"]["200"])
     assert "ScheduleOut" in str(doc["paths"]["/crews/{crew_id}/schedule"]["get"]["responses"]["200"])
+
+
+def mover(web) -> dict[str, str]:
+    return token(web, "supervisor", ["dispatch", "board:read"])
+
+
+def schedule_of(client, web, code: str) -> list[dict]:
+    return client.get(f"/api/v1/crews/{web.ids[code]}/schedule", headers=mover(web)).get_json()["orders"]
+
+
+def test_moving_an_order_to_another_crew_needs_a_reason_then_retimes_the_plan(web):
+    client = web.client()
+    url = f"/api/v1/workorders/{web.ids['order']}/move"
+    refused = client.post(url, json={"crew_id": web.ids["CR02"]}, headers=mover(web))
+    assert refused.status_code == 422 and "reason" in refused.get_json()["fields"]  # R7.6: a current order
+    assert [o["ticket_no"] for o in schedule_of(client, web, "CR01") if o["kind"] == "committed"] == [web.ids["t1"]]
+
+    moved = client.post(url, json={"crew_id": web.ids["CR02"], "reason": "CR01 has a flat tyre"}, headers=mover(web))
+    assert moved.status_code == 200, moved.get_json()
+    order = moved.get_json()["order"]
+    assert order["crew_id"] == web.ids["CR02"] and order["status"] == "dispatched"
+    mine = [o for o in schedule_of(client, web, "CR02") if o["ticket_no"] == web.ids["t1"]]
+    # The plan in force was retimed at once: it times the moved order on its new crew.
+    assert mine and mine[0]["kind"] == "committed" and mine[0]["planned"] and mine[0]["position"] == 0
+    assert all(o["ticket_no"] != web.ids["t1"] for o in schedule_of(client, web, "CR01"))
+
+
+def test_back_to_unassigned_and_a_place_in_the_queue(web):
+    client = web.client()
+    with transaction(web.sessions()) as db:  # t2 queued behind t1 on CR01
+        t2 = db.scalar(sa.select(Ticket.id).where(Ticket.ticket_no == web.ids["t2"]))
+        queued = wo.confirm_dispatch(db, SYSTEM_ACTOR, t2, web.ids["CR01"], None, NOW, override_reason="queue")
+        queued_id = queued.id
+    # The current order back into the queue at place 1: the queued one becomes current.
+    url = f"/api/v1/workorders/{web.ids['order']}/move"
+    swapped = client.post(url, json={"crew_id": web.ids["CR01"], "position": 1, "reason": "t2 is on the way"},
+                          headers=mover(web))
+    assert swapped.status_code == 200, swapped.get_json()
+    committed = [(o["ticket_no"], o["position"]) for o in schedule_of(client, web, "CR01") if o["kind"] == "committed"]
+    assert committed == [(web.ids["t2"], 0), (web.ids["t1"], 1)]
+    bad = client.post(f"/api/v1/workorders/{queued_id}/move", json={"crew_id": None, "position": 0},
+                      headers=mover(web))
+    assert bad.status_code == 422 and "position" in bad.get_json()["fields"]
+    gone = client.post(f"/api/v1/workorders/{queued_id}/move", json={"crew_id": None, "reason": "customer away"},
+                       headers=mover(web))
+    assert gone.status_code == 200 and gone.get_json() == {"order": None}
+    with web.sessions()() as db:
+        assert db.scalar(sa.select(Ticket.status).where(Ticket.id == t2)) == "new"
+
+
+def test_moving_needs_the_dispatch_scope(web):
+    response = web.client().post(f"/api/v1/workorders/{web.ids['order']}/move",
+                                 json={"crew_id": None, "reason": "x"}, headers=board_token(web, "supervisor"))
+    assert response.status_code == 403
