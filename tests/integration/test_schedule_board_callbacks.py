@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from ops.db import transaction
-from ops.models import Crew
+from ops.models import Crew, Ticket
 from ops.permissions import SYSTEM_ACTOR
 from ops.services import intake
 from ops.services import work_orders as wo
@@ -92,3 +92,44 @@ def test_roles_that_may_not_view_the_board_are_refused(web):
     client = web.client()
     assert login(client, "crew_member").status_code == 302
     assert _board(client, web, "view-schedule").status_code == 403
+
+
+def _move_body(web, trigger: str, store: dict, crew_id=None, position=None, reason=None) -> dict:
+    key = next(k for k, entry in web.app.callback_map.items() if "schedule-move-message.children" in k)
+    clicks = {"schedule-move-go": None, "schedule-unassign": None, "schedule-confirm": None, trigger: 1}
+    inputs = [{"id": cid, "property": "n_clicks", "value": value} for cid, value in clicks.items()]
+    state = [{"id": "schedule-bar", "property": "data", "value": store},
+             {"id": "schedule-move-crew", "property": "value", "value": crew_id},
+             {"id": "schedule-move-position", "property": "value", "value": position},
+             {"id": "schedule-move-reason", "property": "value", "value": reason},
+             {"id": "dispatch-changed", "property": "data", "value": 3}]
+    body = callback_request(key, inputs, state)
+    body["changedPropIds"] = [f"{trigger}.n_clicks"]
+    return body
+
+
+def test_moving_back_to_unassigned_from_the_board_needs_a_reason_and_the_confirm_right(web):
+    client = web.client()
+    assert login(client, "supervisor").status_code == 302
+    out = _board(client, web, "view-schedule", selected=web.ticket_no).get_json()["response"]
+    store = out["schedule-bar"]["data"]
+    assert store["bar"]["kind"] == "committed" and store["bar"]["ticket_no"] == web.ticket_no
+    assert [c["label"].split(" · ")[0] for c in store["crews"]] == ["CR01"]
+
+    refused = client.post("/_dash-update-component", json=_move_body(web, "schedule-unassign", store)).get_json()
+    assert "reason is required" in refused["response"]["schedule-err-reason"]["children"]
+    assert "dispatch-changed" not in refused["response"]  # nothing changed, nothing redrawn
+    with web.sessions()() as db:
+        assert db.scalar(sa.select(Ticket.status).where(Ticket.ticket_no == web.ticket_no)) == "dispatched"
+
+    viewer = web.client()
+    assert login(viewer, "manager").status_code == 302  # may view the board, may not move
+    assert viewer.post("/_dash-update-component", json=_move_body(web, "schedule-unassign", store,
+                                                                 reason="x")).status_code == 403
+
+    done = client.post("/_dash-update-component", json=_move_body(web, "schedule-unassign", store,
+                                                                 reason="customer not home")).get_json()
+    assert "back with the unassigned" in str(done["response"]["schedule-move-message"]["children"])
+    assert done["response"]["dispatch-changed"]["data"] == 4
+    with web.sessions()() as db:
+        assert db.scalar(sa.select(Ticket.status).where(Ticket.ticket_no == web.ticket_no)) == "new"
