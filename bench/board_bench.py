@@ -42,8 +42,10 @@ from typing import Any
 from bench.board_data import BoardSize, build_board
 from bench.report import report
 
-FULL = BoardSize(open_tickets=500, crews=60, history=100_000)
-QUICK = BoardSize(open_tickets=500, crews=60, history=10_000)
+#: Issue 12: 60 crews each holding 10 confirmed orders (current + queue), besides the 500 open tickets.
+ORDERS_PER_CREW = 10
+FULL = BoardSize(open_tickets=500, crews=60, history=100_000, orders_per_crew=ORDERS_PER_CREW)
+QUICK = BoardSize(open_tickets=500, crews=60, history=10_000, orders_per_crew=ORDERS_PER_CREW)
 #: The plain demo at one day of history (the demo has more than this asks; the counts are reported).
 REFERENCE = BoardSize(open_tickets=20, crews=5, history=0)
 TARGET_P95_S = 0.300
@@ -499,13 +501,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--open", type=int, default=None)
     parser.add_argument("--crews", type=int, default=None)
     parser.add_argument("--history", type=int, default=None)
+    parser.add_argument("--orders-per-crew", type=int, default=None,
+                        help="confirmed orders (current + queued) of each added crew")
     parser.add_argument("--calls", type=int, default=None)
     parser.add_argument("--browser-loads", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None)
     a = parser.parse_args(argv)
     base = QUICK if a.quick else FULL
     size = BoardSize(a.open if a.open is not None else base.open_tickets, a.crews if a.crews is not None else base.crews,
-                     a.history if a.history is not None else base.history)
+                     a.history if a.history is not None else base.history,
+                     a.orders_per_crew if a.orders_per_crew is not None else base.orders_per_crew)
     run(quick=a.quick, size=size, calls=a.calls, browser_loads=a.browser_loads, database_url=a.database_url,
         json_path=a.json)
 
