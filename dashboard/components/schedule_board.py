@@ -44,34 +44,78 @@ BAR_WIDTH = 0.62
 HATCH = {"shape": "/", "fgcolor": "rgba(255,255,255,0.85)", "size": 6, "solidity": 0.35}
 
 
-def _local(value: datetime, zone: ZoneInfo) -> str:
-    """Plotly's date axes have no time zone: the local wall-clock time, as the dispatcher reads it."""
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+class _Clock:
+    """Local wall-clock times, each instant converted once (strftime on thousands of instants was half of
+    the board's time). Plotly's date axes have no time zone: they get the dispatcher's local time."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._seen: dict[datetime, datetime] = {}
+
+    def _at(self, value: datetime) -> datetime:
+        local = self._seen.get(value)
+        if local is None:
+            local = self._seen[value] = value.astimezone(self.zone)
+        return local
+
+    def axis(self, value: datetime) -> str:
+        d = self._at(value)
+        return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+
+    def hhmm(self, value: datetime) -> str:
+        d = self._at(value)
+        return f"{d.hour:02d}:{d.minute:02d}"
 
 
 def _ms(delta: timedelta) -> float:
     return max(delta.total_seconds(), 0.0) * 1000.0
 
 
-def _hover(bar: Bar, crew: CrewSchedule, zone: ZoneInfo, _: Translate, label: Callable[[str], str]) -> str:
-    def clock(value: datetime) -> str:
-        return value.astimezone(zone).strftime("%H:%M")
+class _Words:
+    """Every phrase the hover texts use, translated once per figure: a thousand bars would otherwise
+    ask Flask-Babel for the same dozen messages thousands of times (most of the board's time)."""
 
-    kind = _("committed") if bar.committed else _("proposed by the plan")
-    lines = [f"<b>{escape(bar.ticket_no)}</b> · " + _("Class {n}").format(n=bar.ticket_class)
-             + f" · {escape(label(bar.symptom))}",
-             f"{escape(crew.code)} · {kind}" + (f" · {escape(label(bar.status))}" if bar.committed else ""),
+    def __init__(self, _: Translate, label: Callable[[str], str]) -> None:
+        self.cls = _("Class {n}")
+        self.committed = _("committed")
+        self.proposed = _("proposed by the plan")
+        self.times = _("departs {depart} · ETA {eta} · work {start}–{end}")
+        self.slot = _("slot {start}–{end}")
+        self.deadline = _("deadline {time}")
+        self.late = _("late by {m} min")
+        self.drive = _("drive {start}–{end}")
+        self._label = label
+        self._labels: dict[str, str] = {}
+
+    def label(self, code: str) -> str:
+        if code not in self._labels:
+            self._labels[code] = escape(self._label(code))
+        return self._labels[code]
+
+
+def _hover(bar: Bar, crew: CrewSchedule, clocks: _Clock, words: _Words) -> str:
+    clock = clocks.hhmm
+    kind = words.committed if bar.committed else words.proposed
+    lines = [f"<b>{escape(bar.ticket_no)}</b> · " + words.cls.format(n=bar.ticket_class)
+             + f" · {words.label(bar.symptom)}",
+             f"{escape(crew.code)} · {kind}" + (f" · {words.label(bar.status)}" if bar.committed else ""),
              escape(bar.address),
-             _("departs {depart} · ETA {eta} · work {start}–{end}").format(
-                 depart=clock(bar.depart), eta=clock(bar.eta), start=clock(bar.start), end=clock(bar.end))]
-    if bar.window_start is not None and bar.window_end is not None:
-        lines.append(_("slot {start}–{end}").format(start=clock(bar.window_start), end=clock(bar.window_end)))
-    elif bar.deadline is not None:
-        lines.append(_("deadline {time}").format(time=clock(bar.deadline)))
+             words.times.format(depart=clock(bar.depart), eta=clock(bar.eta), start=clock(bar.start),
+                                end=clock(bar.end))]
+    mark = _mark(bar, clocks, words)
+    if mark:
+        lines.append(mark)
     if bar.late:
         worst = min(bar.slack_s.values())
-        lines.append("<b>" + _("late by {m} min").format(m=-(worst // 60)) + "</b>")
+        lines.append("<b>" + words.late.format(m=-(worst // 60)) + "</b>")
     return "<br>".join(lines)
+
+
+def _mark(bar: Bar, clocks: _Clock, words: _Words) -> str:
+    """The slot (class 3) or the deadline the arrival is judged against."""
+    if bar.window_start is not None and bar.window_end is not None:
+        return words.slot.format(start=clocks.hhmm(bar.window_start), end=clocks.hhmm(bar.window_end))
+    return words.deadline.format(time=clocks.hhmm(bar.deadline)) if bar.deadline is not None else ""
 
 
 class _Series:
@@ -84,9 +128,9 @@ class _Series:
         self.customdata: list[list[Any]] = []
         self.hovertext: list[str] = []
 
-    def add(self, start: datetime, end: datetime, row: int, zone: ZoneInfo, custom: list[Any] | None = None,
+    def add(self, start: datetime, end: datetime, row: int, clock: _Clock, custom: list[Any] | None = None,
             hover: str = "") -> None:
-        self.base.append(_local(start, zone))
+        self.base.append(clock.axis(start))
         self.x.append(_ms(end - start))
         self.y.append(row)
         self.customdata.append(custom or [])
@@ -117,7 +161,8 @@ def schedule_figure(board: ScheduleBoard, *, _: Translate, timezone: str, select
     """The whole board as a plotly figure dict; ``selected`` (a ticket number) is ringed."""
     if label is None:
         from dashboard.labels import label
-    zone = ZoneInfo(timezone)
+    clock = _Clock(ZoneInfo(timezone))
+    words = _Words(_, label)
     crews = board.crews
     n = len(crews)
     row_of = {c.crew_id: n - 1 - i for i, c in enumerate(crews)}  # the first crew on top
@@ -132,27 +177,29 @@ def schedule_figure(board: ScheduleBoard, *, _: Translate, timezone: str, select
     last = board.now
     for crew in crews:
         row = row_of[crew.crew_id]
-        shade.add(crew.shift_start - SHADE, crew.shift_start, row, zone)
-        shade.add(crew.shift_end, crew.shift_end + SHADE, row, zone)
+        shade.add(crew.shift_start - SHADE, crew.shift_start, row, clock)
+        shade.add(crew.shift_end, crew.shift_end + SHADE, row, clock)
         last = max(last, crew.shift_end)
         for bar in crew.bars:
             custom = [bar.ticket_no, bar.order_id, bar.kind]
-            hover = _hover(bar, crew, zone, _, label)
-            if bar.eta > bar.depart:
-                drive[bar.kind].add(bar.depart, bar.eta, row, zone, custom, hover)
+            hover = _hover(bar, crew, clock, words)
+            head = f"<b>{escape(bar.ticket_no)}</b> · "
+            if bar.eta > bar.depart:  # the drive and the mark say only what they add: a smaller figure
+                drive[bar.kind].add(bar.depart, bar.eta, row, clock, custom, head + words.drive.format(
+                    start=clock.hhmm(bar.depart), end=clock.hhmm(bar.eta)))
             target = late[bar.kind] if bar.late else work[(bar.kind, min(max(bar.ticket_class, 1), 3))]
-            target.add(bar.start, bar.end, row, zone, custom, hover)  # a gap after the drive: waiting for a slot
+            target.add(bar.start, bar.end, row, clock, custom, hover)  # a gap after the drive: waiting for a slot
             if bar.deadline is not None:
-                marks["x"].append(_local(bar.deadline, zone))
+                marks["x"].append(clock.axis(bar.deadline))
                 marks["y"].append(row)
                 marks["color"].append(LATE_COLOUR if bar.late else "#212529")
-                marks["text"].append(hover)
+                marks["text"].append(head + _mark(bar, clock, words))
                 marks["customdata"].append(custom)
             if bar.window_start is not None and bar.window_end is not None:
-                slots["x"] += [_local(bar.window_start, zone), _local(bar.window_end, zone), None]
+                slots["x"] += [clock.axis(bar.window_start), clock.axis(bar.window_end), None]
                 slots["y"] += [row - 0.4, row - 0.4, None]
             if selected and bar.ticket_no == selected:
-                halo.add(bar.depart, bar.end, row, zone, custom)
+                halo.add(bar.depart, bar.end, row, clock, custom)
             last = max(last, bar.end)
 
     data = [shade.trace("off-shift", _("Off shift"), OFF_SHIFT_COLOUR, legend=False, hover=False, width=1.0)]
@@ -178,8 +225,8 @@ def schedule_figure(board: ScheduleBoard, *, _: Translate, timezone: str, select
     ring["marker"]["line"] = {"width": 3, "color": SELECTED_COLOUR}
     data.append(ring)
 
-    now = _local(board.now, zone)
-    x_range = [_local(board.now - LOOK_BACK, zone), _local(min(last, board.now + LOOK_AHEAD), zone)]
+    now = clock.axis(board.now)
+    x_range = [clock.axis(board.now - LOOK_BACK), clock.axis(min(last, board.now + LOOK_AHEAD))]
     layout = {
         "barmode": "overlay",
         "height": max(240, ROW_PX * n + FRAME_PX),

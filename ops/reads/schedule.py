@@ -152,15 +152,16 @@ def _committed_orders(db: Session, crew_ids: Sequence[int]) -> dict[int, list[tu
     if not placed:
         return {}
     rows = db.execute(
-        sa.select(WorkOrder.id, WorkOrder.version_id, WorkOrder.crew_id, WorkOrder.status, WorkOrder.dispatched_at,
+        sa.select(WorkOrder.id.label("order_id"), WorkOrder.version_id, WorkOrder.crew_id, WorkOrder.status,
+                  WorkOrder.dispatched_at,
                   WorkOrder.departed_at, WorkOrder.arrived_at, WorkOrder.eta_seconds_at_dispatch,
                   *_TICKET_COLUMNS)
         .join(Ticket, Ticket.id == WorkOrder.ticket_id)
         .where(WorkOrder.id.in_(list(placed)))
     ).all()
     out: dict[int, list[tuple[Any, Any, int]]] = {}
-    for row in sorted(rows, key=lambda r: placed[r[0]][1]):
-        crew_id, position = placed[row[0]]
+    for row in sorted(rows, key=lambda r: placed[r.order_id][1]):
+        crew_id, position = placed[row.order_id]
         out.setdefault(crew_id, []).append((row, row, position))
     return out
 
@@ -195,7 +196,7 @@ def _bar(kind: str, crew_id: int, ticket: Any, position: int, *, order: Any | No
         kind=kind, crew_id=crew_id, ticket_id=ticket.id, ticket_no=ticket.ticket_no,
         ticket_class=int(ticket.ticket_class), symptom=str(ticket.symptom), address=ticket.address,
         lon=ticket.lon, lat=ticket.lat, status=status, position=position,
-        order_id=order.id if order is not None else None,
+        order_id=order.order_id if order is not None else None,
         order_version=order.version_id if order is not None else None,
         depart=depart, eta=eta, start=start, end=end,
         deadline=judged.at if judged is not None else None, deadline_label=judged.label if judged else None,

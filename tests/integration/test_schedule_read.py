@@ -33,6 +33,7 @@ def world(session_factory):
     with transaction(session_factory) as db:
         w = World(db, NOW)
         a, b, c = w.crew(0), w.crew(35), w.crew(20, status=CrewStatus.OFF_SHIFT)
+        w.ticket(4, 2, status="closed")  # so that no ticket's id is also an order's
         t1, t2, t3 = w.ticket(1, 2), w.ticket(2, 2), w.ticket(3, 3)
         order = wo.confirm_dispatch(db, SUPERVISOR, t1.id, a.id, None, NOW - timedelta(minutes=5),
                                     override_reason="nearest")
@@ -51,6 +52,7 @@ def test_without_a_plan_the_current_order_is_estimated_and_nothing_is_proposed(w
     a = next(c for c in board.crews if c.crew_id == ids["a"])
     (bar,) = a.bars
     assert bar.kind == COMMITTED and bar.order_id == ids["order"] and bar.position == 0 and not bar.planned
+    assert bar.ticket_id == ids["t1"] != ids["order"]
     # ETA stored at dispatch (5 min ago + 10 min), then the symptom's service time (no gas: 40 min).
     assert bar.eta == NOW + timedelta(minutes=5)
     assert bar.end - bar.start == timedelta(minutes=40)
