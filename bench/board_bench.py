@@ -99,8 +99,9 @@ def _value(prop: str, component: dict | None, sample: dict) -> Any:
     if (cid, prop) in SHOWN:
         return SHOWN[(cid, prop)]
     if cid == "schedule-graph" and prop == "clickData":  # a click on a bar: [ticket, order id, kind]
-        return {"points": [{"curveNumber": 3, "customdata": [sample["ticket"], None, "proposed"]}]} \
-            if sample.get("ticket") else None
+        # Another ticket than the grid's selection, so that neither selection finds its ticket already chosen.
+        return {"points": [{"curveNumber": 3, "customdata": [sample["board_ticket"], None, "proposed"]}]} \
+            if sample.get("board_ticket") else None
     if component is not None and prop in component and component[prop] is not None:
         return component[prop]
     if prop == "n_intervals":
@@ -156,6 +157,8 @@ def feed(components: dict[str, dict], response: dict | None) -> None:
         for prop, value in (props or {}).items():
             if isinstance(value, dict) and "__dash_patch_update" in value:
                 continue  # a partial update of a figure: the layout's value stands in for it
+            if prop == "selectedRows" and isinstance(value, dict):
+                continue  # a grid told which rows to select ({"ids": ...}): the grid callback gets a user's click
             components.setdefault(cid, {"id": cid})[prop] = value
 
 
@@ -236,7 +239,8 @@ def measure(url: str, var_dir: str, now: datetime, calls: int, browser_loads: in
     components = {str(c["id"]): c for c in walk_ids(layout["json"])}
     grid = components.get("open-tickets-grid", {})
     rows = grid.get("rowData") or []
-    sample = {"rows": rows, "ticket": rows[0]["ticket"] if rows else None}
+    sample = {"rows": rows, "ticket": rows[0]["ticket"] if rows else None,
+              "board_ticket": rows[-1]["ticket"] if len(rows) > 1 else None}
     result["page"] = {"components": len(components), "grid_rows": len(rows)}
     on_page = [d for d in deps if d is not pages and not d.get("clientside_function")
                and {i["id"] for i in d.get("inputs", [])} & set(components)]

@@ -203,7 +203,8 @@ def page(monkeypatch: pytest.MonkeyPatch):
 def test_page_reads_for_board_view_and_writes_only_with_the_rights_that_allow_them(page):
     _module, registered, actions = page
     assert registered["path"] == "/" and registered["action"] == "board.view"
-    assert actions.count("dispatch.confirm") == 2  # confirm in the panel, confirm selected in Plan all
+    # confirm in the panel, confirm selected in Plan all; the schedule board's move form and its move
+    assert actions.count("dispatch.confirm") == 4
     assert actions.count("alert.acknowledge") == 1
     assert set(actions) == {"board.view", "dispatch.confirm", "alert.acknowledge"}
 
