@@ -53,7 +53,7 @@ def click_bar(dash_duo, ticket_no: str) -> None:
         dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", bar)
         try:
             ActionChains(dash_duo.driver).move_to_element(bar).pause(0.5).click().perform()
-            WebDriverWait(dash_duo.driver, 5).until(lambda d: d.execute_script(
+            WebDriverWait(dash_duo.driver, 15).until(lambda d: d.execute_script(
                 "const e = document.getElementById('schedule-selected-ticket'); return e && e.textContent;")
                 == ticket_no)
             return
@@ -153,12 +153,21 @@ def test_schedule002_a_queued_order_moved_to_another_crew_with_a_reason_is_retim
 
     # To the other crew, with the reason the rules ask for (the crew is not the one recommended).
     dash_duo.wait_for_element("#schedule-move:not([hidden])", timeout=10)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});",
-                                   dash_duo.find_element("#schedule-move-crew"))
-    ActionChains(dash_duo.driver).move_to_element(dash_duo.find_element("#schedule-move-crew")).click().perform()
-    option = wait.until(lambda d: d.execute_script(
-        "return [...document.querySelectorAll('.dash-dropdown-options .dash-dropdown-option')]"
-        ".find(o => o.textContent.startsWith(arguments[0])) || null;", codes[crews[1]]), "no option for the crew")
+    find_option = ("return [...document.querySelectorAll('.dash-dropdown-options .dash-dropdown-option')]"
+                   ".find(o => o.textContent.startsWith(arguments[0])) || null;")
+    option = None
+    for _attempt in range(3):  # the options arrive with the selection; open the list until they are there
+        opener = dash_duo.find_element("#schedule-move-crew .dash-dropdown, #schedule-move-crew button, "
+                                       "#schedule-move-crew")
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
+                                       opener)
+        try:
+            option = WebDriverWait(dash_duo.driver, 10).until(
+                lambda d: d.execute_script(find_option, codes[crews[1]]))
+            break
+        except TimeoutException:
+            dash_duo.driver.execute_script("document.body.click();")
+    assert option is not None, "no option for the other crew"
     dash_duo.driver.execute_script("arguments[0].click();", option)
     dash_duo.find_element("#schedule-move-reason").send_keys("the other crew is nearer now")
     dash_duo.driver.execute_script("arguments[0].click();", dash_duo.find_element("#schedule-move-go"))
