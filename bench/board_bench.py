@@ -42,8 +42,10 @@ from typing import Any
 from bench.board_data import BoardSize, build_board
 from bench.report import report
 
-FULL = BoardSize(open_tickets=500, crews=60, history=100_000)
-QUICK = BoardSize(open_tickets=500, crews=60, history=10_000)
+#: Issue 12: 60 crews each holding 10 confirmed orders (current + queue), besides the 500 open tickets.
+ORDERS_PER_CREW = 10
+FULL = BoardSize(open_tickets=500, crews=60, history=100_000, orders_per_crew=ORDERS_PER_CREW)
+QUICK = BoardSize(open_tickets=500, crews=60, history=10_000, orders_per_crew=ORDERS_PER_CREW)
 #: The plain demo at one day of history (the demo has more than this asks; the counts are reported).
 REFERENCE = BoardSize(open_tickets=20, crews=5, history=0)
 TARGET_P95_S = 0.300
@@ -84,8 +86,22 @@ def _outputs(output: str) -> list[dict]:
     return result
 
 
+#: Layout values a dispatcher changes before the callbacks measured are worth measuring: the schedule
+#: board is drawn only while its tab is shown.
+SHOWN = {("dispatch-view-tabs", "active_tab"): "view-schedule"}
+#: The schedule board's drawing and its bars: the issue's size is 60 crews × 10 jobs.
+SCHEDULE_OUTPUT = "schedule-graph.figure"
+
+
 def _value(prop: str, component: dict | None, sample: dict) -> Any:
     """What a browser would send for ``prop``: the layout's value, or a realistic user action."""
+    cid = str((component or {}).get("id"))
+    if (cid, prop) in SHOWN:
+        return SHOWN[(cid, prop)]
+    if cid == "schedule-graph" and prop == "clickData":  # a click on a bar: [ticket, order id, kind]
+        # Another ticket than the grid's selection, so that neither selection finds its ticket already chosen.
+        return {"points": [{"curveNumber": 3, "customdata": [sample["board_ticket"], None, "proposed"]}]} \
+            if sample.get("board_ticket") else None
     if component is not None and prop in component and component[prop] is not None:
         return component[prop]
     if prop == "n_intervals":
@@ -141,6 +157,8 @@ def feed(components: dict[str, dict], response: dict | None) -> None:
         for prop, value in (props or {}).items():
             if isinstance(value, dict) and "__dash_patch_update" in value:
                 continue  # a partial update of a figure: the layout's value stands in for it
+            if prop == "selectedRows" and isinstance(value, dict):
+                continue  # a grid told which rows to select ({"ids": ...}): the grid callback gets a user's click
             components.setdefault(cid, {"id": cid})[prop] = value
 
 
@@ -221,7 +239,8 @@ def measure(url: str, var_dir: str, now: datetime, calls: int, browser_loads: in
     components = {str(c["id"]): c for c in walk_ids(layout["json"])}
     grid = components.get("open-tickets-grid", {})
     rows = grid.get("rowData") or []
-    sample = {"rows": rows, "ticket": rows[0]["ticket"] if rows else None}
+    sample = {"rows": rows, "ticket": rows[0]["ticket"] if rows else None,
+              "board_ticket": rows[-1]["ticket"] if len(rows) > 1 else None}
     result["page"] = {"components": len(components), "grid_rows": len(rows)}
     on_page = [d for d in deps if d is not pages and not d.get("clientside_function")
                and {i["id"] for i in d.get("inputs", [])} & set(components)]
@@ -240,11 +259,23 @@ def measure(url: str, var_dir: str, now: datetime, calls: int, browser_loads: in
             continue
         posted = _post(client, body, calls, statements)
         result["callbacks"][name] = posted["timing"]
+        if SCHEDULE_OUTPUT in name:
+            result["schedule"] = schedule_size(posted["json"])
         feed(components, posted["json"])
     sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
     if browser_loads:
         result["browser"] = load_to_interactive(app, browser_loads, DEMO_PASSWORD)
     return result
+
+
+def schedule_size(response: dict | None) -> dict[str, int]:
+    """Crews, bars (drive and work segments) and traces of the schedule board a callback drew."""
+    figure = (((response or {}).get("response") or {}).get("schedule-graph") or {}).get("figure") or {}
+    data = figure.get("data") or []
+    segments = sum(len(t.get("x") or []) for t in data
+                   if t.get("type") == "bar" and t.get("uid") not in ("off-shift", "selected"))
+    crews = len(((figure.get("layout") or {}).get("yaxis") or {}).get("tickvals") or [])
+    return {"crews": crews, "segments": segments, "traces": len(data)}
 
 
 def _post(client: Any, body: dict, calls: int, statements: list[int]) -> dict:
@@ -456,6 +487,8 @@ def _rows(full: dict, ref: dict | None, size: BoardSize, calls: int) -> tuple[li
                      "detail": f"{browser['loads']} loads: " + ", ".join(f"{s:.2f}" for s in browser["samples"])
                                + f" s; DOMContentLoaded {browser['dom_content_loaded']:.2f} s"})
     notes = [f"size: {full['counts']}; built in {full['build_s']:.0f} s; {calls} calls per callback after 1 warm-up",
+             *([f"schedule board drawn: {full['schedule']['crews']} crews, {full['schedule']['segments']} bar "
+                f"segments (drive + work) in {full['schedule']['traces']} traces"] if full.get("schedule") else []),
              f"callbacks on the page: {len(full['callbacks']) - 1} measured; skipped: "
              + ("; ".join(f"{_short(k)} ({v})" for k, v in full["skipped"].items()) or "none")]
     if ref:
@@ -472,13 +505,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--open", type=int, default=None)
     parser.add_argument("--crews", type=int, default=None)
     parser.add_argument("--history", type=int, default=None)
+    parser.add_argument("--orders-per-crew", type=int, default=None,
+                        help="confirmed orders (current + queued) of each added crew")
     parser.add_argument("--calls", type=int, default=None)
     parser.add_argument("--browser-loads", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None)
     a = parser.parse_args(argv)
     base = QUICK if a.quick else FULL
     size = BoardSize(a.open if a.open is not None else base.open_tickets, a.crews if a.crews is not None else base.crews,
-                     a.history if a.history is not None else base.history)
+                     a.history if a.history is not None else base.history,
+                     a.orders_per_crew if a.orders_per_crew is not None else base.orders_per_crew)
     run(quick=a.quick, size=size, calls=a.calls, browser_loads=a.browser_loads, database_url=a.database_url,
         json_path=a.json)
 

@@ -17,7 +17,11 @@ services row by row would take the better part of an hour:
 - open tickets: reports copied from the history (real customers at real network nodes), received
   in the last hours, with deadlines from ``ops.rules.deadlines_for`` as intake stores them. An open
   queue is mostly class 3 waiting for its appointment: the mix is 2% class 1, 28% class 2, 70%
-  class 3 rather than the arrival mix, because class 1 and 2 leave the queue within hours.
+  class 3 rather than the arrival mix, because class 1 and 2 leave the queue within hours;
+- crew queues (R7.6, ``BoardSize.orders_per_crew``): each added crew holds that many confirmed orders,
+  its current one and the rest queued behind it in rank order, each on a ticket of its own, so the
+  open queue keeps its size and the schedule board draws crews × orders committed bars besides the
+  plan's proposals.
 
 Nothing is cached: the caller owns the database (a temporary SQLite file or a PostgreSQL URL).
 """
@@ -82,14 +86,17 @@ _TICKET_NO = re.compile(r"^GD-(\d{8})-(.+)$")
 
 @dataclass(frozen=True)
 class BoardSize:
-    """What the board holds: open tickets, crews on shift, closed tickets in the history."""
+    """What the board holds: open tickets, crews on shift, closed tickets in the history, and how many
+    confirmed orders each added crew holds (its current one and its queue, R7.6; 0: one at most)."""
 
     open_tickets: int
     crews: int
     history: int
+    orders_per_crew: int = 0
 
     def label(self) -> str:
-        return f"{self.open_tickets} open / {self.crews} crews / {self.history:,} history"
+        queues = f" / {self.orders_per_crew} orders per crew" if self.orders_per_crew else ""
+        return f"{self.open_tickets} open / {self.crews} crews / {self.history:,} history{queues}"
 
 
 def build_board(settings: Settings, area: ServiceArea, size: BoardSize, *, now: datetime, seed: int = 7) -> dict:
@@ -329,6 +336,45 @@ def _grow_board(conn: Connection, area: ServiceArea, size: BoardSize, now: datet
             status, (lon, lat) = CrewStatus.AVAILABLE, _near(net, depots[crew.depot_id], rng)
         conn.execute(sa.update(Crew).where(Crew.id == crew.id).values(
             status=status.value, last_lon=lon, last_lat=lat, last_position_at=now - timedelta(seconds=30)))
+    if size.orders_per_crew:
+        _queues(conn, crews, {c.id for c, _st in busy[:len(new_tickets)]}, size.orders_per_crew, pool, now, zone,
+                rng, next_no + wanted)
+
+
+def _queues(conn: Connection, crews: list[Any], busy: set[int], per_crew: int, pool: list[dict], now: datetime,
+            zone: ZoneInfo, rng: np.random.Generator, next_no: int) -> None:
+    """R7.6: every added crew holds ``per_crew`` confirmed orders: its current one (a free crew is sent
+    to its first) and the rest queued behind it, on tickets of their own (the open queue keeps its size)."""
+    scheduled = [t for t in pool if int(t["ticket_class"]) == int(TicketClass.SCHEDULED)] or pool
+    urgent = [t for t in pool if int(t["ticket_class"]) == int(TicketClass.URGENT)] or pool
+    plan: list[tuple[Any, int, dict]] = []
+    for crew in crews:
+        for place in range(1, per_crew) if crew.id in busy else range(per_crew):  # place 0: the current order
+            cls, templates = (TicketClass.URGENT, urgent) if place % 3 == 0 else (TicketClass.SCHEDULED, scheduled)
+            tpl = templates[int(rng.integers(len(templates)))]
+            ticket = _open_ticket(tpl, cls, now, zone, rng, f"GD-{now.astimezone(zone):%Y%m%d}-Q{next_no + len(plan):05d}")
+            ticket["status"] = TicketStatus.DISPATCHED
+            plan.append((crew, place, ticket))
+    _insert(conn, Ticket.__table__, [t for _c, _p, t in plan])
+    ids = dict(conn.execute(sa.select(Ticket.ticket_no, Ticket.id)
+                            .where(Ticket.ticket_no.in_([t["ticket_no"] for _c, _p, t in plan]))).tuples().all())
+    orders = []
+    for crew, place, ticket in plan:
+        current = place == 0
+        dispatched = now - timedelta(minutes=int(rng.integers(2, 90)))
+        orders.append({"ticket_id": ids[ticket["ticket_no"]], "crew_id": crew.id,
+                       "status": WorkOrderStatus.DISPATCHED if current else WorkOrderStatus.QUEUED,
+                       "recommended_crew_id": crew.id, "recommendation": None, "override_reason": None,
+                       "auto_dispatched": False, "pre_alerted_at": None, "dispatched_at": dispatched,
+                       "dispatched_by_id": None, "acknowledged_at": None, "departed_at": None, "arrived_at": None,
+                       "completed_at": None, "cancelled_at": None, "cancel_reason": None, "escalated_at": None,
+                       "eta_seconds_at_dispatch": 900, "version_id": 1,
+                       "queue_rank": None if current else 1024 * place,
+                       "current_since": dispatched if current else None})
+    _insert(conn, WorkOrder.__table__, orders)
+    free = [c.id for c in crews if c.id not in busy]
+    if free:
+        conn.execute(sa.update(Crew).where(Crew.id.in_(free)).values(status=CrewStatus.DISPATCHED.value))
 
 
 def _event(at: datetime, action: str, entity: str, entity_id: int, after: dict) -> dict:
@@ -399,7 +445,7 @@ def _active_order(net: Any, crew: Any, depot: Any, ticket: dict, status: WorkOrd
              "pre_alerted_at": None, "dispatched_at": dispatched, "dispatched_by_id": None,
              "acknowledged_at": acknowledged, "departed_at": departed, "arrived_at": arrived,
              "completed_at": None, "cancelled_at": None, "cancel_reason": None, "escalated_at": None,
-             "eta_seconds_at_dispatch": 900, "version_id": 1}
+             "eta_seconds_at_dispatch": 900, "version_id": 1, "queue_rank": None, "current_since": dispatched}
     return order, position
 
 

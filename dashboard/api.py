@@ -42,7 +42,8 @@ M = TypeVar("M", bound=BaseModel)
 #: The ``code`` of a refusal made by the HTTP layer rather than a service.
 HTTP_CODES = {400: "not_json", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 #: Path ids and what a service would say about an id that names nothing.
-_PATH_IDS = {"ticket_id": ("ticket.not_found", "ticket_id"), "order_id": ("order.not_found", "work_order_id")}
+_PATH_IDS = {"ticket_id": ("ticket.not_found", "ticket_id"), "order_id": ("order.not_found", "work_order_id"),
+             "crew_id": ("crew.not_found", "crew_id")}
 
 
 def error(status: int, message: str, *, code: str | None = None, fields: dict[str, str] | None = None,
@@ -253,4 +254,4 @@ def report_position(code: str) -> ResponseReturnValue:
 
 
 # The routes in their own modules register on ``api`` when imported; they import it from here.
-from dashboard import api_appointments, api_docs, api_orders, api_tickets  # noqa: E402, F401
+from dashboard import api_appointments, api_crews, api_docs, api_orders, api_tickets  # noqa: E402, F401

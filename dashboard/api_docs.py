@@ -136,6 +136,20 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
                    409: ("someone changed the ticket at the same time", m.ErrorOut),
                    422: ("not a class-3 ticket, a crew has set off, a slot that is not offered or is over, or "
                          "one no crew can keep without force (supervisors only)", m.ErrorOut)}),
+    ("post", "/workorders/{order_id}/move"): Operation(
+        "Move a confirmed order: another place in its crew's queue, another crew, or back to unassigned "
+        "(crew_id null), with a reason where the rules ask for one (R7.6)", m.MoveIn,
+        responses={200: ("moved; the plan in force is retimed", m.MoveOut),
+                   404: ("no such work order or crew", m.ErrorOut),
+                   409: ("a crew on site is never pulled off its job, a stale version, or no queue to go back "
+                         "into", m.ErrorOut),
+                   422: ("invalid body, or no reason where the rules ask for one", m.ErrorOut)}),
+    ("get", "/crews"): Operation("Every active crew: status, position, shift, current order and queue",
+                                 responses={200: ("the crews", m.CrewListOut)}),
+    ("get", "/crews/{crew_id}/schedule"): Operation(
+        "One crew's timeline: its orders in order, then the plan's proposals, with planned start, ETA and end",
+        responses={200: ("the crew's schedule", m.ScheduleOut),
+                   404: ("no such crew", m.ErrorOut)}),
     ("post", "/crews/{code}/positions"): Operation(
         "A crew device's GPS ping (the token is bound to its crew)", m.PositionIn,
         responses={201: ("the ping is recorded", m.PositionOut), 404: ("no such crew", m.ErrorOut)}),

@@ -232,6 +232,13 @@ class ReassignIn(ReasonIn):
     recommendation_id: Id | None = None
 
 
+class MoveIn(StepIn):
+    crew_id: Id | None = Field(description="the crew to move the order to; null = back to unassigned")
+    position: integer(1, 10_000, "place in the crew's queue, 1 = next; the end of the queue if absent") | None = None
+    reason: optional_text(MAX_TEXT, "required where the rules ask for one: moving a current order off its crew, "
+                                    "unassigning, or a crew other than the recommended one") = None
+
+
 class PositionIn(Model):
     lon: Annotated[float, Field(ge=-180, le=180)]
     lat: Annotated[float, Field(ge=-90, le=90)]
@@ -428,6 +435,72 @@ class SlotsOut(Out):
     slots: list[GradedSlotOut]
 
 
+class MoveOut(Out):
+    order: WorkOrderOut | None = Field(description="the order that holds the ticket now; null: back to unassigned")
+
+
+class ScheduleOrderOut(Out):
+    kind: Literal["committed", "proposed"]
+    order_id: int | None = Field(description="null for a proposal of the plan in force")
+    ticket_id: int
+    ticket_no: str
+    ticket_class: int
+    status: str
+    position: int = Field(description="0 = the current order, 1.. = queued (or the proposal's place on the route)")
+    address: str
+    planned_start: datetime = Field(description="when the crew sets off for it")
+    eta: datetime
+    work_start: datetime
+    end: datetime
+    deadline: datetime | None
+    deadline_name: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    late: bool
+    planned: bool = Field(description="times from the plan in force (true) or estimated from the order (false)")
+
+
+class ScheduleOut(Out):
+    crew_id: int
+    code: str
+    status: str
+    shift_start: datetime
+    shift_end: datetime
+    plan_at: datetime | None
+    orders: list[ScheduleOrderOut]
+
+
+class QueueEntryOut(Out):
+    order_id: int
+    ticket_id: int
+    ticket_no: str
+    ticket_class: int
+    status: str
+    position: int
+    address: str | None
+    window_start: datetime | None
+    window_end: datetime | None
+    deadline: datetime | None
+    version: int
+
+
+class CrewOut(Out):
+    id: int
+    code: str
+    name: str
+    status: str
+    position: Point | None
+    position_at: datetime | None
+    shift_start: datetime
+    shift_end: datetime
+    current_order: QueueEntryOut | None
+    queue: list[QueueEntryOut]
+
+
+class CrewListOut(Out):
+    crews: list[CrewOut]
+
+
 class PositionOut(Out):
     crew: str
     lon: float
@@ -436,9 +509,9 @@ class PositionOut(Out):
 
 #: Every model that appears in the document, by the name it has there.
 MODELS: Mapping[str, type[BaseModel]] = {m.__name__: m for m in (
-    TicketIn, DispatchIn, StepIn, ReadingIn, RepairIn, ReasonIn, NotFixedIn, ReassignIn, PositionIn, RecommendIn,
-    AppointmentIn, ClassChangeIn, ErrorOut, MeOut, TicketListOut, TicketOut, RecommendationsOut, WorkOrderOut, PositionOut,
-    SlotsOut,
+    TicketIn, DispatchIn, StepIn, ReadingIn, RepairIn, ReasonIn, NotFixedIn, ReassignIn, MoveIn, PositionIn,
+    RecommendIn, AppointmentIn, ClassChangeIn, ErrorOut, MeOut, TicketListOut, TicketOut, RecommendationsOut,
+    WorkOrderOut, PositionOut, SlotsOut, CrewListOut, ScheduleOut, MoveOut,
 )}
 
 

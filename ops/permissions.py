@@ -154,6 +154,8 @@ SCOPES: MappingProxyType[str, str] = MappingProxyType({
     "dispatch": "dispatch.confirm",  # R7.5: only for a supervisor or a dispatcher with the right
     "dispatch:recommend": "dispatch.recommend",
     "dispatch:plan": "dispatch.plan",
+    # The schedule board's reads: the crews with their queues and each crew's timeline.
+    "board:read": "board.view",
     "crew": "crew.report_position",
     # The crew device's steps on its own orders (a crew member acts only on its own crew's orders).
     "orders:ack": "order.acknowledge",

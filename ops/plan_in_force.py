@@ -22,8 +22,8 @@ from ops.models import PlanInForce, ReplanRequest
 from ops.recommendations import current_slack
 from optimizer.dispatch_types import DispatchState, Plan, PlannedJob, TicketState, timeline
 
-__all__ = ["MAX_AGE", "REPLAN_EVERY_S", "answer_requests", "has_requests", "latest_plan_at", "load_plan",
-           "pending_requests", "plan_queue_position", "plan_version", "store_plan"]
+__all__ = ["MAX_AGE", "REPLAN_EVERY_S", "StoredRoutes", "answer_requests", "has_requests", "latest_plan_at",
+           "load_plan", "pending_requests", "plan_queue_position", "plan_version", "store_plan", "stored_routes"]
 
 #: How often the scheduler replans the queue.
 REPLAN_EVERY_S = 60
@@ -89,6 +89,36 @@ def answer_requests(db: Session, ids: list[int]) -> None:
         db.execute(sa.delete(ReplanRequest).where(ReplanRequest.id.in_(ids)))
 
 
+def _newest(db: Session, now: datetime, max_age: timedelta) -> PlanInForce | None:
+    return db.scalar(sa.select(PlanInForce).where(PlanInForce.created_at >= now - max_age,
+                                                  PlanInForce.created_at <= now)
+                     .order_by(PlanInForce.created_at.desc(), PlanInForce.id.desc()).limit(1))
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredRoutes:
+    """The plan in force as stored: when and by whom it was made, and each crew's jobs in order."""
+
+    plan_id: int
+    created_at: datetime
+    source: str
+    routes: dict[int, list[PlannedJob]]
+
+
+def stored_routes(db: Session, now: datetime, *, max_age: timedelta = MAX_AGE) -> StoredRoutes | None:
+    """The newest plan no older than ``max_age`` as it was stored, untrimmed and not retimed.
+
+    For readers that show the plan (the schedule board) without building a dispatch state: they
+    drop the jobs whose ticket has since left the crew themselves, as :func:`load_plan` does.
+    """
+    row = _newest(db, now, max_age)
+    if row is None:
+        return None
+    fields = {f.name for f in dataclasses.fields(PlannedJob)}
+    routes = {int(crew_key): [_job(job, fields) for job in jobs] for crew_key, jobs in row.routes.items()}
+    return StoredRoutes(plan_id=row.id, created_at=row.created_at, source=row.source, routes=routes)
+
+
 def plan_queue_position(db: Session, crew_id: int, ticket_id: int, queued_ticket_ids: list[int],
                         now: datetime, *, max_age: timedelta = MAX_AGE) -> int | None:
     """R7.6: where the plan in force puts ``ticket_id`` in the crew's queue (1 = next), or ``None``.
@@ -96,9 +126,7 @@ def plan_queue_position(db: Session, crew_id: int, ticket_id: int, queued_ticket
     The position counts the crew's queued tickets (``queued_ticket_ids``) that the plan's route puts
     before it; ``None`` when no recent plan routes the ticket to this crew (the caller queues it last).
     """
-    row = db.scalar(sa.select(PlanInForce).where(PlanInForce.created_at >= now - max_age,
-                                                 PlanInForce.created_at <= now)
-                    .order_by(PlanInForce.created_at.desc(), PlanInForce.id.desc()).limit(1))
+    row = _newest(db, now, max_age)
     route = [job.get("ticket_id") for job in (row.routes.get(str(crew_id)) or [])] if row is not None else []
     if ticket_id not in route:
         return None
@@ -108,9 +136,7 @@ def plan_queue_position(db: Session, crew_id: int, ticket_id: int, queued_ticket
 
 def load_plan(db: Session, state: DispatchState, now: datetime, *, max_age: timedelta = MAX_AGE) -> Plan | None:
     """The newest stored plan no older than ``max_age``, limited to ``state``'s crews and tickets."""
-    row = db.scalar(sa.select(PlanInForce).where(PlanInForce.created_at >= now - max_age,
-                                                 PlanInForce.created_at <= now)
-                    .order_by(PlanInForce.created_at.desc(), PlanInForce.id.desc()).limit(1))
+    row = _newest(db, now, max_age)
     if row is None:
         return None
     crews = {c.id for c in state.crews}

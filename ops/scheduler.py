@@ -369,6 +369,16 @@ def replan_on_request(sessions: sessionmaker[Session], now: datetime, network: R
     return replan(sessions, now, network, every_s=None, event_budget_s=event_budget_s, debounce_s=debounce_s)
 
 
+#: Seconds the plan may take to retime after a dispatcher moved an order: the board waits for it.
+RETIME_BUDGET_S = 1.0
+
+
+def retime(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork) -> None:
+    """A new plan in force at once, after a person moved or confirmed orders on the schedule board, so
+    that every crew's bars show their new ETAs without waiting for the next minute's replan."""
+    replan(sessions, now, network, every_s=0, budget_s=RETIME_BUDGET_S)
+
+
 def tick(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, holder: str, *,
          ttl_s: int = DEFAULT_LEASE_S, feed: StepHook | None = None,
          replan_every_s: float | None = None, plan_budget_s: float = PLAN_BUDGET_S,

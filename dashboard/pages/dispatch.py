@@ -64,11 +64,13 @@ from dashboard.components.recommendation_panel import (
     recommendation_view,
     ticket_header,
 )
+from dashboard.components.schedule_panel import view_tabs
 from dashboard.context import context
 from dashboard.errors import field_texts, service_error_text
 from dashboard.i18n import _, format_clock, format_datetime
 from dashboard.labels import label
 from dashboard.pages import dispatch_orders
+from dashboard.pages.dispatch_schedule import define_callbacks as schedule_board_callbacks
 from dashboard.security import current_actor, may, page_layout, secured_callback
 from ops import unit_of_work
 from ops.db import transaction
@@ -276,8 +278,9 @@ def layout(**_query) -> html.Div:
                 [
                     dbc.Col(
                         [
-                            dcc.Graph(id="dispatch-map", figure=figure, style={"height": "48vh"},
-                                      config={"displaylogo": False, "scrollZoom": True}),
+                            view_tabs(dcc.Graph(id="dispatch-map", figure=figure, style={"height": "48vh"},
+                                                config={"displaylogo": False, "scrollZoom": True}), _,
+                                      can_move=may("dispatch.confirm")),
                             _panel(),
                         ],
                         lg=7,
@@ -314,6 +317,9 @@ def layout(**_query) -> html.Div:
             ),
         ]
     )
+
+
+schedule_board_callbacks()  # the schedule board's tab beside the map (dashboard.pages.dispatch_schedule)
 
 
 # ----------------------------------------------------------------------------- live refresh
@@ -387,7 +393,7 @@ def select_ticket(rows: list[dict] | None, click: dict | None, new_class1: dict 
     """One selection for the grid, the map and a new class 1 (which only opens if nothing is selected)."""
     trigger = dash.ctx.triggered_id
     if trigger == "open-tickets-grid":
-        ticket_no = rows[0].get("ticket") if rows else None
+        ticket_no = rows[0].get("ticket") if isinstance(rows, list) and rows else None  # not {"ids": ...}
         if not ticket_no or ticket_no == current:
             raise PreventUpdate
         return ticket_no, dash.no_update

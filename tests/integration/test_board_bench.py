@@ -15,7 +15,8 @@ def test_board_bench_runs_at_a_tiny_size_and_reports_every_callback(tmp_path, mo
 
     monkeypatch.setattr(report, "RESULTS_DIR", tmp_path / "results")  # not the developer's bench/results
     out = tmp_path / "board.json"
-    board_bench.run(quick=True, size=BoardSize(open_tickets=20, crews=5, history=200), reference=None,
+    board_bench.run(quick=True, size=BoardSize(open_tickets=20, crews=5, history=200, orders_per_crew=3),
+                    reference=None,
                     calls=2, browser_loads=0, database_url="", json_path=out,
                     cache_root=tmp_path / "network")
 
@@ -39,5 +40,8 @@ def test_board_bench_runs_at_a_tiny_size_and_reports_every_callback(tmp_path, mo
     assert size["healthz"]["p50"] > 0 and size["index"]["p50"] > 0
     assert "browser" not in size
     assert saved["worst_p95_s"] == max(t["p95"] for t in callbacks.values())
+    schedule = size["schedule"]  # the board tab was drawn: every crew on shift, each added one with 3 orders
+    assert schedule["crews"] == counts["crews_on_shift"] and schedule["segments"] >= 2 * 3
+    assert any("schedule-graph.figure" in name for name in callbacks)
     cases = [r["case"] for r in saved["rows"]]
     assert any(c.startswith("dispatch-map.figure") for c in cases) and "GET /healthz p50" in cases

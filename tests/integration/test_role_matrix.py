@@ -152,7 +152,8 @@ def api_routes(web) -> list[tuple[str, str, str]]:
         action = getattr(view, "action", None)
         if rule.rule.startswith("/api/v1") and action:
             method = "POST" if "POST" in rule.methods else "GET"
-            path = rule.rule.replace("<code>", "CR01").replace("<int:ticket_id>", "1").replace("<int:order_id>", "1")
+            path = (rule.rule.replace("<code>", "CR01").replace("<int:ticket_id>", "1").replace("<int:order_id>", "1")
+                    .replace("<int:crew_id>", "1"))
             routes.append((method, path, action))
     return routes
 

@@ -203,8 +203,9 @@ def page(monkeypatch: pytest.MonkeyPatch):
 def test_page_reads_for_board_view_and_writes_only_with_the_rights_that_allow_them(page):
     _module, registered, actions = page
     assert registered["path"] == "/" and registered["action"] == "board.view"
-    # confirm in the panel, confirm selected in Plan all, reassign (or send the R7.2 next-best crew)
-    assert actions.count("dispatch.confirm") == 3
+    # confirm in the panel, confirm selected in Plan all, reassign (or send the R7.2 next-best crew);
+    # the schedule board's move form and its move
+    assert actions.count("dispatch.confirm") == 5
     assert actions.count("alert.acknowledge") == 1
     assert actions.count("order.update_status") == 1  # cancel an order from the panel
     assert actions.count("ticket.change_class") == 1  # R6.5 from the panel

@@ -84,6 +84,7 @@ def test_scopes_name_existing_actions_as_specified() -> None:
         "repairs:file": "repair.file", "dispatch:recommend": "dispatch.recommend", "dispatch:plan": "dispatch.plan",
         "appointments:read": "appointment.read", "appointments:write": "ticket.reschedule",
         "appointments:force": "appointment.force",
+        "board:read": "board.view",
     }
     assert set(SCOPES.values()) <= set(ACTIONS)
 

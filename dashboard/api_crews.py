@@ -1,0 +1,96 @@
+"""``/api/v1`` routes of the schedule board: the crews with their queues, one crew's timeline, and
+moving a confirmed order (to another place in its crew's queue, another crew, or back to unassigned).
+
+Thin, like ``api_orders``: the read models are :mod:`ops.reads.schedule`, the move is one service call
+run as a unit of work; afterwards the plan in force is retimed so that the next read of the board
+shows every crew's new ETAs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import g, jsonify
+from flask.typing import ResponseReturnValue
+
+from dashboard.api import api, performs, read_body
+from dashboard.api_models import MoveIn
+from dashboard.api_orders import order_json
+from dashboard.context import context
+from ops import unit_of_work
+from ops.errors import NotFoundError
+from ops.reads.crew_queue import QueueEntry
+from ops.reads.schedule import Bar, CrewRoster, crew_roster, schedule_board
+from ops.scheduler import retime
+from ops.services.queue import move_order
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _entry(e: QueueEntry) -> dict[str, Any]:
+    return {"order_id": e.order_id, "ticket_id": e.ticket_id, "ticket_no": e.ticket_no,
+            "ticket_class": e.ticket_class, "status": e.status, "position": e.position, "address": e.address,
+            "window_start": _iso(e.window_start), "window_end": _iso(e.window_end), "deadline": _iso(e.deadline),
+            "version": e.version}
+
+
+def _crew(c: CrewRoster) -> dict[str, Any]:
+    return {"id": c.id, "code": c.code, "name": c.name, "status": c.status,
+            "position": {"lon": c.lon, "lat": c.lat} if c.lon is not None and c.lat is not None else None,
+            "position_at": _iso(c.position_at), "shift_start": _iso(c.shift_start), "shift_end": _iso(c.shift_end),
+            "current_order": _entry(c.current) if c.current is not None else None,
+            "queue": [_entry(e) for e in c.queue]}
+
+
+def _bar(b: Bar) -> dict[str, Any]:
+    return {"kind": b.kind, "order_id": b.order_id, "ticket_id": b.ticket_id, "ticket_no": b.ticket_no,
+            "ticket_class": b.ticket_class, "status": b.status, "position": b.position, "address": b.address,
+            "planned_start": _iso(b.depart), "eta": _iso(b.eta), "work_start": _iso(b.start), "end": _iso(b.end),
+            "deadline": _iso(b.deadline), "deadline_name": b.deadline_label, "window_start": _iso(b.window_start),
+            "window_end": _iso(b.window_end), "late": b.late, "planned": b.planned}
+
+
+@api.get("/crews")
+@performs("board.view")
+def crews_route() -> ResponseReturnValue:
+    """Every active crew: status, position, shift, current order and queue."""
+    ctx = context()
+    with ctx.read_session() as db:
+        return jsonify({"crews": [_crew(c) for c in crew_roster(db, ctx.clock())]})
+
+
+@api.get("/crews/<int:crew_id>/schedule")
+@performs("board.view")
+def crew_schedule_route(crew_id: int) -> ResponseReturnValue:
+    """One crew's timeline: its orders in order, then the plan's proposals, with start, ETA and end."""
+    ctx = context()
+    with ctx.read_session() as db:
+        board = schedule_board(db, ctx.clock(), [crew_id])
+    if not board.crews:
+        raise NotFoundError("crew.not_found", "crew_id")
+    row = board.crews[0]
+    return jsonify({"crew_id": row.crew_id, "code": row.code, "status": row.status,
+                    "shift_start": _iso(row.shift_start), "shift_end": _iso(row.shift_end),
+                    "plan_at": _iso(board.plan_at), "orders": [_bar(b) for b in row.bars]})
+
+
+@api.post("/workorders/<int:order_id>/move")
+@performs("dispatch.confirm")
+def order_move_route(order_id: int) -> ResponseReturnValue:
+    """Move a confirmed order: another place in its crew's queue, another crew, or (crew_id null) back
+    to unassigned, with a reason where the rules ask for one (R7.6); the plan in force is retimed."""
+    body = read_body(MoveIn)
+    ctx = context()
+    now = ctx.clock()
+
+    def run(db: Any) -> dict[str, Any]:
+        order = move_order(db, g.identity.actor, order_id, now, crew_id=body.crew_id, position=body.position,
+                           reason=body.reason, version=body.version)
+        return {"order": order_json(order) if order is not None else None}
+
+    payload = unit_of_work.run(ctx.sessions, run)
+    retime(ctx.sessions, now, ctx.service_area.network)
+    return jsonify(payload)
