@@ -17,11 +17,18 @@ from zoneinfo import ZoneInfo
 import dash_bootstrap_components as dbc
 from dash import Output, dcc, html
 
-from dashboard.components.hotline_form import SLOT_HOURS, SLOT_STARTS
 from dashboard.labels import label
 from ops.dispatching import missing_skill
+from ops.rules.settings import resolve
 
 Translate = Callable[[str], str]
+
+
+def _slot_hours() -> tuple[int, list[int]]:
+    """The R6.4 slot length and the local start hours, from the rule settings the hotline offers too."""
+    r = resolve(None)
+    step = r.appointment_slot_hours
+    return step, list(range(r.appointment_first_hour, r.appointment_last_hour - step + 1, step))
 
 #: Fields under which the order actions show a service's refusal (the rest go under ``reason``).
 ORDER_FIELDS = ("crew_id", "reason")
@@ -73,6 +80,7 @@ def order_actions_frame(_: Translate) -> html.Div:
 
 def class_change_frame(_: Translate) -> html.Div:
     """R6.5: the new class and why; lowering to class 3 also asks for the appointment slot (R6.4)."""
+    hours, starts = _slot_hours()
     return html.Div([
         dbc.Row([
             dbc.Col([
@@ -90,8 +98,8 @@ def class_change_frame(_: Translate) -> html.Div:
             html.Span(_("Appointment slot (class 3)"), className="small fw-semibold"),
             dbc.Row([
                 dbc.Col(dbc.Input(id="cls-slot-date", type="date", size="sm"), md=6),
-                dbc.Col(dbc.Select(id="cls-slot-start", size="sm", value=str(SLOT_STARTS[0]), options=[
-                    {"label": f"{h:02d}:00–{h + SLOT_HOURS:02d}:00", "value": str(h)} for h in SLOT_STARTS]), md=6),
+                dbc.Col(dbc.Select(id="cls-slot-start", size="sm", value=str(starts[0]), options=[
+                    {"label": f"{h:02d}:00–{h + hours:02d}:00", "value": str(h)} for h in starts]), md=6),
             ], className="g-2"),
             _error("cls-err-appointment"),
         ], id="cls-slot-row", hidden=True, className="mt-1"),
@@ -193,4 +201,4 @@ def slot_from_form(day: str | None, start: str | None, timezone: str) -> tuple[d
         begin = datetime.fromisoformat(f"{day}T{int(start):02d}:00").replace(tzinfo=ZoneInfo(timezone))
     except ValueError:
         return None
-    return begin, begin + timedelta(hours=SLOT_HOURS)
+    return begin, begin + timedelta(hours=_slot_hours()[0])
