@@ -133,9 +133,10 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
         "Move a booked class-3 appointment to another offered slot, with the customer's agreement (R6.4)",
         m.AppointmentIn,
         responses={200: ("the ticket with its new slot", m.TicketOut), 404: ("no such ticket", m.ErrorOut),
-                   409: ("someone changed the ticket at the same time", m.ErrorOut),
-                   422: ("not a class-3 ticket, a crew has set off, a slot that is not offered or is over, or "
-                         "one no crew can keep without force (supervisors only)", m.ErrorOut)}),
+                   409: ("not a class-3 ticket, a crew has set off, or someone changed the ticket at the same "
+                         "time", m.ErrorOut),
+                   422: ("a slot that is not offered or is over, or one no crew can keep without force "
+                         "(supervisors only)", m.ErrorOut)}),
     ("post", "/workorders/{order_id}/move"): Operation(
         "Move a confirmed order: another place in its crew's queue, another crew, or back to unassigned "
         "(crew_id null), with a reason where the rules ask for one (R7.6)", m.MoveIn,

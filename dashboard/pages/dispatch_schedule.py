@@ -19,6 +19,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, Patch, State
 from dash.exceptions import PreventUpdate
 
+from dashboard import security
 from dashboard.components.schedule_board import schedule_figure, ticket_of_click
 from dashboard.components.schedule_panel import (
     MOVE_FIELDS,
@@ -32,7 +33,7 @@ from dashboard.context import context
 from dashboard.errors import field_texts, service_error_text
 from dashboard.i18n import _, format_datetime
 from dashboard.labels import label
-from dashboard.security import current_actor, secured_callback
+from dashboard.security import current_actor
 from ops import unit_of_work
 from ops.errors import ServiceError
 from ops.reads.order_state import latest_recommendation, ticket_brief
@@ -81,7 +82,7 @@ def _refused(exc: ServiceError) -> dict[str, Any]:
 def define_callbacks() -> None:
     """Register the board's callbacks with the app being built (see the module docstring)."""
 
-    @secured_callback(
+    @security.secured_callback(
         "board.view",
         output={"figure": Output("schedule-graph", "figure"), "summary": Output("schedule-summary", "children"),
                 "selected": Output("schedule-selected", "children"), "bar": Output("schedule-bar", "data")},
@@ -96,7 +97,7 @@ def define_callbacks() -> None:
             raise PreventUpdate
         return draw(ticket_no)
 
-    @secured_callback(
+    @security.secured_callback(
         "board.view",
         output={"selected": Output("dispatch-selected", "data", allow_duplicate=True),
                 "rows": Output("open-tickets-grid", "selectedRows", allow_duplicate=True),
@@ -123,7 +124,7 @@ def define_callbacks() -> None:
         return {"selected": ticket_no, "rows": {"ids": [ticket_no]}, "map": centre}
 
 
-    @secured_callback(
+    @security.secured_callback(
         "dispatch.confirm",
         output={"move_hidden": Output("schedule-move", "hidden"),
                 "confirm_hidden": Output("schedule-confirm-row", "hidden"),
@@ -143,7 +144,7 @@ def define_callbacks() -> None:
                 "changed": Output("dispatch-changed", "data", allow_duplicate=True),
                 "reason": Output("schedule-move-reason", "value")}
 
-    @secured_callback(
+    @security.secured_callback(
         "dispatch.confirm",
         output=move_out,
         inputs={"n_move": Input("schedule-move-go", "n_clicks"), "n_unassign": Input("schedule-unassign", "n_clicks"),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ops import rules
 from ops.audit import record
 from ops.clock import as_utc
-from ops.errors import NotFoundError, ServiceError, check_aware, is_id
+from ops.errors import ConflictError, NotFoundError, ServiceError, check_aware, is_id
 from ops.models import Ticket
 from ops.permissions import Actor, require
 from ops.reads.appointment_slots import GradedSlot, grade_one_slot
@@ -87,9 +87,9 @@ def reschedule_appointment(db: Session, actor: Actor, ticket_id: int, slot_start
     if ticket is None:
         raise NotFoundError("ticket.not_found", "ticket_id")
     if TicketClass(ticket.ticket_class) is not TicketClass.SCHEDULED:
-        raise ServiceError("appointment.not_scheduled", "ticket_id")
+        raise ConflictError("appointment.not_scheduled", "ticket_id")  # the ticket's state, not the request
     if ticket.status not in _MOVABLE:
-        raise ServiceError("appointment.not_movable", "ticket_id", {"status": ticket.status.value})
+        raise ConflictError("appointment.not_movable", "ticket_id", {"status": ticket.status.value})
     text = _clean_reason(reason, "reason")
     if text is None:
         raise ServiceError("reason_required", "reason")

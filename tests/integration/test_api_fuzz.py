@@ -85,6 +85,10 @@ def in_this_world(case, web) -> None:
     if not isinstance(case.body, dict):
         return
     slot = {"start": (NOW + timedelta(days=1)).isoformat(), "end": (NOW + timedelta(days=1, hours=2)).isoformat()}
+    if (case.method, case.path) == ("POST", "/tickets/{ticket_id}/appointment"):
+        # another offered slot than the one booked below; the token's supervisor may force it (R6.4)
+        case.body.update(slot_start=(NOW + timedelta(days=2)).isoformat(), force=True)
+        return
     if (case.method, case.path) == ("POST", "/tickets/{ticket_id}/class"):
         if case.body.get("class") == 3:  # lowering to class 3 books a slot (R6.4)
             case.body["appointment"] = slot
