@@ -22,11 +22,13 @@ pytestmark = pytest.mark.browser
 
 
 def free_crews(ctx, n: int) -> list[int]:
-    """Up to ``n`` crews on shift for at least another hour, with no order and available; their ids."""
+    """Up to ``n`` crews on shift for at least another hour, with no order (current or queued) and available;
+    their ids."""
     from ops.db import transaction
     from ops.dispatching import shift_end
     from ops.models import Crew
     from ops.permissions import SYSTEM_ACTOR
+    from ops.queue_ranks import queued_orders
     from ops.reads.order_state import active_order_for_crew
     from ops.services import work_orders as wo
     from ops.services.crews import set_status
@@ -40,6 +42,8 @@ def free_crews(ctx, n: int) -> list[int]:
         for crew in crews:
             if len(freed) == n or shift_end(crew, now) - now < timedelta(hours=1):
                 continue
+            for queued in queued_orders(db, crew.id):  # R7.6: the demo's crews carry queues too
+                wo.cancel(db, SYSTEM_ACTOR, queued.id, "browser test: dispatch board", now)
             order = active_order_for_crew(db, crew.id)
             if order is not None:
                 wo.cancel(db, SYSTEM_ACTOR, order.id, "browser test: dispatch board", now)

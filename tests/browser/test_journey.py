@@ -49,13 +49,13 @@ def report_class1_by_api(base_url: str, token: str, lon: float, lat: float, now:
     return response.json()
 
 
-def crew_login_for(ctx, crew_code: str) -> str:
+def crew_login_for(ctx, crew_code: str, prefix: str = "journey") -> str:
     """The admin gives the confirmed crew a member's login (ops.services.accounts), as on a new phone."""
     from ops.db import transaction
     from ops.permissions import SYSTEM_ACTOR
     from ops.services.accounts import create_user
 
-    username = f"journey-{crew_code.lower()}"
+    username = f"{prefix}-{crew_code.lower()}"
     with transaction(ctx.sessions) as db:
         create_user(db, SYSTEM_ACTOR, username=username, display_name=f"Member of {crew_code}",
                     roles=["crew_member"], password=JOURNEY_PASSWORD, language="en", crew_code=crew_code,

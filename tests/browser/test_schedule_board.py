@@ -120,6 +120,33 @@ return null;
 """, ticket_no)
 
 
+def choose_crew(dash_duo, dropdown: str, code: str) -> None:
+    """Open the crew dropdown ``dropdown`` (a CSS id selector) and pick the option of the crew ``code``."""
+    find_option = ("return [...document.querySelectorAll('.dash-dropdown-options .dash-dropdown-option')]"
+                   ".find(o => o.textContent.startsWith(arguments[0])) || null;")
+    option = None
+    for _attempt in range(3):  # the options arrive with the selection; open the list until they are there
+        opener = dash_duo.find_element(f"{dropdown} .dash-dropdown, {dropdown} button, {dropdown}")
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
+                                       opener)
+        try:
+            option = WebDriverWait(dash_duo.driver, 10).until(lambda d: d.execute_script(find_option, code))
+            break
+        except TimeoutException:
+            dash_duo.driver.execute_script("document.body.click();")
+    assert option is not None, f"no option for the crew {code}"
+    dash_duo.driver.execute_script("arguments[0].click();", option)
+
+
+def move_on_board(dash_duo, code: str, reason: str) -> None:
+    """From the selected bar: move its order to the crew ``code`` with ``reason``; returns once the board says so."""
+    dash_duo.wait_for_element("#schedule-move:not([hidden])", timeout=10)
+    choose_crew(dash_duo, "#schedule-move-crew", code)
+    dash_duo.find_element("#schedule-move-reason").send_keys(reason)
+    dash_duo.driver.execute_script("arguments[0].click();", dash_duo.find_element("#schedule-move-go"))
+    dash_duo.wait_for_contains_text("#schedule-moved", f"moved to {code}", timeout=30)
+
+
 def test_schedule002_a_queued_order_moved_to_another_crew_with_a_reason_is_retimed_at_once(dash_duo, demo_app, ctx):
     from ops.db import transaction
     from ops.models import Crew, Ticket, WorkOrder
@@ -152,26 +179,7 @@ def test_schedule002_a_queued_order_moved_to_another_crew_with_a_reason_is_retim
     eta_before = dash_duo.find_element("#schedule-selected-eta").text
 
     # To the other crew, with the reason the rules ask for (the crew is not the one recommended).
-    dash_duo.wait_for_element("#schedule-move:not([hidden])", timeout=10)
-    find_option = ("return [...document.querySelectorAll('.dash-dropdown-options .dash-dropdown-option')]"
-                   ".find(o => o.textContent.startsWith(arguments[0])) || null;")
-    option = None
-    for _attempt in range(3):  # the options arrive with the selection; open the list until they are there
-        opener = dash_duo.find_element("#schedule-move-crew .dash-dropdown, #schedule-move-crew button, "
-                                       "#schedule-move-crew")
-        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
-                                       opener)
-        try:
-            option = WebDriverWait(dash_duo.driver, 10).until(
-                lambda d: d.execute_script(find_option, codes[crews[1]]))
-            break
-        except TimeoutException:
-            dash_duo.driver.execute_script("document.body.click();")
-    assert option is not None, "no option for the other crew"
-    dash_duo.driver.execute_script("arguments[0].click();", option)
-    dash_duo.find_element("#schedule-move-reason").send_keys("the other crew is nearer now")
-    dash_duo.driver.execute_script("arguments[0].click();", dash_duo.find_element("#schedule-move-go"))
-    dash_duo.wait_for_contains_text("#schedule-moved", f"moved to {codes[crews[1]]}", timeout=30)
+    move_on_board(dash_duo, codes[crews[1]], "the other crew is nearer now")
 
     # The board redraws from the retimed plan: the bar is on the other crew's row, with its new times.
     wait.until(lambda d: (bar_row(dash_duo, second) or [None])[0] == codes[crews[1]], "the bar did not move")

@@ -1,0 +1,132 @@
+"""The README's pictures of the schedule board and the slot picker, taken on a running demo.
+
+    .venv/bin/python scripts/readme_screenshots.py http://127.0.0.1:8050 [--out docs]
+
+They need steps that ``scripts/screenshot.py`` cannot take (a click on a plotly bar, typing into the
+hotline form): the supervisor opens the Schedule board tab and selects the first committed bar of a
+crew with a queue; the hotline agent looks up a customer, files a maintenance request (class 3) and
+waits for the graded slots. Browser console errors are printed, and make the exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+#: The drawn bar of a committed order on a crew that has more than one (the current one and a queue).
+QUEUED_BAR = """
+const gd = document.querySelector('#schedule-graph .js-plotly-plot');
+const perRow = {};
+for (const t of gd.data) {
+  if (t.type === 'bar' && t.customdata && t.uid.startsWith('work-')) { t.y.forEach(y => perRow[y] = (perRow[y] || 0) + 1); }
+}
+for (const group of document.querySelectorAll('#schedule-graph .barlayer .trace')) {
+  const trace = group.__data__ && group.__data__[0] && group.__data__[0].trace;
+  if (!trace || !trace.uid.startsWith('work-')) { continue; }
+  for (const point of group.querySelectorAll('.point')) {
+    const i = point.__data__ && point.__data__.i;
+    if (i !== undefined && perRow[trace.y[i]] > 1) { return point; }
+  }
+}
+return null;
+"""
+
+
+def _driver(width: int, height: int) -> webdriver.Chrome:
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                 f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=options)
+
+
+def _log_in(driver: webdriver.Chrome, root: str, user: str, password: str) -> None:
+    driver.get(root + "/login")
+    driver.find_element(By.ID, "username").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-button").click()
+    WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.ID, "current-user")))
+    driver.get(root + "/lang/en")
+
+
+def _errors(driver: webdriver.Chrome) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def schedule_board(root: str, output: Path, password: str) -> list[str]:
+    """The supervisor's dispatch page, Schedule board tab open, a bar of a crew with a queue selected."""
+    driver = _driver(1600, 1000)
+    try:
+        _log_in(driver, root, "supervisor", password)
+        driver.get(root + "/")
+        wait = WebDriverWait(driver, 40)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#open-tickets-grid .ag-row")))
+        driver.execute_script("[...document.querySelectorAll('#dispatch-view-tabs .nav-link')]"
+                              ".find(a => a.textContent === 'Schedule board').click();")
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#schedule-graph .barlayer .point")))
+        time.sleep(3)
+        bar = wait.until(lambda d: d.execute_script(QUEUED_BAR), "no crew has a queue on the board")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", bar)
+        ActionChains(driver).move_to_element(bar).pause(0.5).click().perform()
+        wait.until(lambda d: d.execute_script(
+            "const e = document.getElementById('schedule-selected-ticket'); return e && e.tagName === 'B';"))
+        time.sleep(3)
+        driver.execute_script("document.getElementById('schedule-tab').scrollIntoView({block: 'start'});")
+        time.sleep(1)
+        driver.save_screenshot(str(output))
+        return _errors(driver)
+    finally:
+        driver.quit()
+
+
+def slot_picker(root: str, output: Path, password: str, customer: str) -> list[str]:
+    """The hotline with a known customer's maintenance request (class 3) and its graded slots."""
+    driver = _driver(1600, 1500)  # tall enough for the caller, the report and the whole grid at once
+    try:
+        _log_in(driver, root, "hotline", password)
+        driver.get(root + "/hotline")
+        wait = WebDriverWait(driver, 40)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#hl-map .js-plotly-plot")))
+        driver.find_element(By.ID, "hl-lookup").send_keys(customer + "\n")
+        wait.until(lambda d: d.find_element(By.ID, "hl-customer-no").get_attribute("value") == customer)
+        driver.execute_script("document.querySelector(\"#hl-odour input[value='no']\").click();")
+        Select(driver.find_element(By.ID, "hl-symptom")).select_by_value("maintenance")
+        wait.until(lambda d: "Class 3" in d.find_element(By.ID, "hl-proposed").text)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#hl-slot-grid .hl-slot-btn")))
+        time.sleep(4)
+        driver.execute_script("window.scrollTo(0, 0);")
+        time.sleep(1)
+        driver.save_screenshot(str(output))
+        return _errors(driver)
+    finally:
+        driver.quit()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url", help="the running app's root, e.g. http://127.0.0.1:8050")
+    parser.add_argument("--out", type=Path, default=Path("docs"))
+    parser.add_argument("--password", default="demo-only-change-me")
+    parser.add_argument("--customer", default="GD000100")
+    args = parser.parse_args()
+    root = args.url.rstrip("/")
+    errors = schedule_board(root, args.out / "schedule-board.png", args.password)
+    errors += slot_picker(root, args.out / "slot-picker.png", args.password, args.customer)
+    for message in errors:
+        print("console error:", message, file=sys.stderr)
+    print(f"saved {args.out}/schedule-board.png and {args.out}/slot-picker.png; {len(errors)} console errors")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
