@@ -40,7 +40,6 @@ def test_board_actions001_change_the_class_then_cancel_the_order_from_the_panel(
     dash_duo.start_server(demo_app, navigate=False)
     log_in(dash_duo, "supervisor")
     dash_duo.driver.get(dash_duo.server.url + "/lang/en")
-    dash_duo.wait_for_element(f'#open-tickets-grid .ag-row[row-id="{ticket_no}"]', timeout=30)
     _select_row(dash_duo, ticket_no)
     dash_duo.wait_for_text_to_equal("#rec-ticket-no", ticket_no, timeout=30)
     dash_duo.wait_for_element("#rec-body .rec-option", timeout=30)

@@ -84,13 +84,16 @@ def _click(dash_duo, selector: str) -> None:
 
 
 def _select_row(dash_duo, ticket_no: str) -> None:
-    """Click the ticket's row in the open-ticket grid (scrolled into view first: the grid is virtual)."""
-    dash_duo.driver.execute_script(
+    """Click the ticket's row in the open-ticket grid, once the grid holds it (its data, not its DOM: the
+    grid is virtual, so a row below the fold is not drawn until it is scrolled into view)."""
+    WebDriverWait(dash_duo.driver, 30).until(lambda driver: driver.execute_script(
         """
-        const api = dash_ag_grid.getApi('open-tickets-grid');
+        let api;
+        try { api = dash_ag_grid.getApi('open-tickets-grid'); } catch (e) { return false; }  // not drawn yet
         const node = api.getRowNode(arguments[0]);
-        api.ensureNodeVisible(node, 'middle');
-        """, ticket_no)
+        if (node) { api.ensureNodeVisible(node, 'middle'); }
+        return Boolean(node);
+        """, ticket_no), f"{ticket_no} never reached the open-ticket grid")
     cell = dash_duo.wait_for_element(f'#open-tickets-grid .ag-row[row-id="{ticket_no}"] [col-id="ticket"]',
                                      timeout=20)
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", cell)
@@ -110,8 +113,6 @@ def test_board001_recommend_refuse_override_without_reason_then_confirm(dash_duo
     dash_duo.start_server(demo_app, navigate=False)
     log_in(dash_duo, "supervisor")
     dash_duo.driver.get(dash_duo.server.url + "/lang/en")
-    dash_duo.wait_for_element(f'#open-tickets-grid .ag-row[row-id="{ticket_no}"]', timeout=30)
-
     _select_row(dash_duo, ticket_no)
     dash_duo.wait_for_text_to_equal("#rec-ticket-no", ticket_no, timeout=30)
     dash_duo.wait_for_element("#rec-body .rec-option", timeout=30)

@@ -52,7 +52,6 @@ def test_zh001_a_refused_dispatch_reads_in_chinese_values_included(dash_duo, dem
     log_in(dash_duo, "supervisor")
     _chinese(dash_duo)
     dash_duo.driver.get(dash_duo.server.url + "/")
-    dash_duo.wait_for_element(f'#open-tickets-grid .ag-row[row-id="{ticket_no}"]', timeout=30)
     _select_row(dash_duo, ticket_no)
     dash_duo.wait_for_element("#rec-body .rec-option", timeout=30)
 

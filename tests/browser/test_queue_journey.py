@@ -65,7 +65,6 @@ def _supervisor_board(dash_duo) -> None:
 
 def _dispatch_chosen_crew(dash_duo, ticket_no: str, code: str, reason: str) -> None:
     """From the recommendation panel: choose the crew ``code`` by hand, give a reason and dispatch it."""
-    dash_duo.wait_for_element(f'#open-tickets-grid .ag-row[row-id="{ticket_no}"]', timeout=30)
     for _attempt in range(4):  # a demo class 1 opens itself while nothing is selected: select ours again
         _select_row(dash_duo, ticket_no)
         try:
