@@ -225,6 +225,8 @@ class ClassChangeIn(Model):
     reason: text(MAX_TEXT, "why: every change needs one (R6.5 logs who and why)")
     appointment: Slot | None = Field(None, description=(
         "lowering to class 3: the customer's appointment slot (R6.4); the booked one is kept otherwise"))
+    appointment_force: bool = Field(False, description=(
+        "book a slot no crew can keep (graded as at intake): supervisors only, the reason is the override's"))
 
 
 class ReassignIn(ReasonIn):

@@ -155,5 +155,6 @@ def change_class_route(ticket_id: int) -> ResponseReturnValue:
     ctx = context()
     payload = unit_of_work.run(ctx.sessions, lambda db: ticket_json(change_class(
         db, g.identity.actor, ticket_id, body.class_, body.reason, ctx.clock(),
-        appointment_start=slot.start if slot else None, appointment_end=slot.end if slot else None)))
+        appointment_start=slot.start if slot else None, appointment_end=slot.end if slot else None,
+        network=ctx.service_area.network, force_slot=body.appointment_force)))
     return jsonify(payload)

@@ -10,25 +10,23 @@ control's refusal is shown under the field the service names (``ord-err-<field>`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
 from dash import Output, dcc, html
 
 from dashboard.labels import label
+from ops import rules
 from ops.dispatching import missing_skill
-from ops.rules.settings import resolve
 
 Translate = Callable[[str], str]
 
 
-def _slot_hours() -> tuple[int, list[int]]:
-    """The R6.4 slot length and the local start hours, from the rule settings the hotline offers too."""
-    r = resolve(None)
-    step = r.appointment_slot_hours
-    return step, list(range(r.appointment_first_hour, r.appointment_last_hour - step + 1, step))
+def _slot_hours() -> list[tuple[int, int]]:
+    """The local (start, end) hours of the R6.4 slots the hotline offers too: every day offers the same
+    wall-clock slots, so today's grid names them."""
+    return [(s.hour, e.hour) for s, e in rules.day_slots(datetime.now(rules.local_zone()).date())]
 
 #: Fields under which the order actions show a service's refusal (the rest go under ``reason``).
 ORDER_FIELDS = ("crew_id", "reason")
@@ -80,7 +78,7 @@ def order_actions_frame(_: Translate) -> html.Div:
 
 def class_change_frame(_: Translate) -> html.Div:
     """R6.5: the new class and why; lowering to class 3 also asks for the appointment slot (R6.4)."""
-    hours, starts = _slot_hours()
+    slots = _slot_hours()
     return html.Div([
         dbc.Row([
             dbc.Col([
@@ -98,8 +96,8 @@ def class_change_frame(_: Translate) -> html.Div:
             html.Span(_("Appointment slot (class 3)"), className="small fw-semibold"),
             dbc.Row([
                 dbc.Col(dbc.Input(id="cls-slot-date", type="date", size="sm"), md=6),
-                dbc.Col(dbc.Select(id="cls-slot-start", size="sm", value=str(starts[0]), options=[
-                    {"label": f"{h:02d}:00–{h + hours:02d}:00", "value": str(h)} for h in starts]), md=6),
+                dbc.Col(dbc.Select(id="cls-slot-start", size="sm", value=str(slots[0][0]), options=[
+                    {"label": f"{h:02d}:00–{end:02d}:00", "value": str(h)} for h, end in slots]), md=6),
             ], className="g-2"),
             _error("cls-err-appointment"),
         ], id="cls-slot-row", hidden=True, className="mt-1"),
@@ -193,12 +191,13 @@ def class_values(brief: Any, _: Translate) -> dict[str, Any]:
             "ticket": {"ticket_id": brief.id, "ticket_no": brief.ticket_no, "class": brief.ticket_class}}
 
 
-def slot_from_form(day: str | None, start: str | None, timezone: str) -> tuple[datetime, datetime] | None:
-    """The two-hour slot the form names, in the configured zone; ``None`` when a part is missing or invalid."""
+def slot_from_form(day: str | None, start: str | None) -> tuple[datetime, datetime] | None:
+    """The offered slot the form names (a local day and a start hour, R6.4); ``None`` when a part is
+    missing, invalid or not the start of an offered slot."""
     if not day or not start:
         return None
     try:
-        begin = datetime.fromisoformat(f"{day}T{int(start):02d}:00").replace(tzinfo=ZoneInfo(timezone))
+        slots, hour = rules.day_slots(date.fromisoformat(day)), int(start)
     except ValueError:
         return None
-    return begin, begin + timedelta(hours=_slot_hours()[0])
+    return next(((s, e) for s, e in slots if s.hour == hour), None)

@@ -157,11 +157,12 @@ def register(panel_out: Mapping[str, Output], render: Callable[..., dict[str, An
         if to_class not in ("1", "2", "3"):
             return _refused(panel_out, {"class_error": _("Choose a class.")}, _("Class not changed."))
         ctx = context()
-        slot = slot_from_form(day, start, ctx.settings.timezone) if to_class == "3" else None
+        slot = slot_from_form(day, start) if to_class == "3" else None
         try:
             unit_of_work.run(ctx.sessions, lambda db: change_class(
                 db, security.current_actor(), int(ticket["ticket_id"]), int(to_class), reason, ctx.clock(),
-                appointment_start=slot[0] if slot else None, appointment_end=slot[1] if slot else None))
+                appointment_start=slot[0] if slot else None, appointment_end=slot[1] if slot else None,
+                network=ctx.service_area.network))
         except ServiceError as exc:
             return _refused(panel_out, _errors(exc, CLASS_FIELDS, _CLASS_ERRORS, "class"), _("Class not changed."))
         return _done(render, ticket["ticket_no"], _("Class changed: {ticket} is now class {n}.").format(

@@ -245,3 +245,29 @@ def test_a_crews_queue_is_committed_work_in_its_order(world):
     # the installation can only follow both 40-minute jobs: before the second it would make it late
     g = grades(world, symptom="installation")
     assert g[8].grade is Grade.FEASIBLE and g[8].arrival >= NOW + timedelta(minutes=80)
+
+
+def test_lowering_to_class_3_grades_the_slot_as_intake_does(world):
+    """R6.5 + R6.4: a class change that books a slot no crew can keep is refused like a booking at
+    intake; a supervisor may force it, and the change's reason is the override's."""
+    day_crew(world)  # 08:00-16:00
+    ticket = world.ticket(35, 2, symptom=Symptom.INSTALLATION)
+    late = dict(appointment_start=local(TODAY, 18), appointment_end=local(TODAY, 20), network=NETWORK)
+    with pytest.raises(ServiceError) as refused:
+        intake.change_class(world.db, AGENT, ticket.id, 3, "the customer asked for a visit", NOW, **late)
+    assert (refused.value.code, refused.value.field) == ("appointment.not_possible", "appointment")
+    with pytest.raises(PermissionDenied):
+        intake.change_class(world.db, AGENT, ticket.id, 3, "asked", NOW, force_slot=True, **late)
+    intake.change_class(world.db, SUPERVISOR, ticket.id, 3, "only evenings", NOW, force_slot=True, **late)
+    event = world.db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "ticket.change_class"))
+    assert event.recommendation["appointment"]["forced_reason"] == "only evenings"
+    assert event.recommendation["appointment"]["grade"] == "not_possible"
+
+
+def test_lowering_to_class_3_into_a_slot_a_crew_can_keep_records_its_grade(world):
+    day_crew(world)
+    ticket = world.ticket(35, 2, symptom=Symptom.INSTALLATION)
+    intake.change_class(world.db, AGENT, ticket.id, 3, "no hurry after all", NOW, network=NETWORK,
+                        appointment_start=local(TODAY, 10), appointment_end=local(TODAY, 12))
+    event = world.db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "ticket.change_class"))
+    assert event.recommendation["appointment"]["grade"] == "feasible"

@@ -89,11 +89,12 @@ def test_closing_the_actions_resets_every_output_they_own():
 
 
 def test_the_appointment_slot_is_two_hours_in_the_configured_zone():
-    start, end = actions.slot_from_form("2026-11-27", "10", "America/Santiago")
+    start, end = actions.slot_from_form("2026-11-27", "10")  # the rules' zone: America/Santiago
     assert start == datetime(2026, 11, 27, 13, 0, tzinfo=UTC) and (end - start).total_seconds() == 7200
-    assert actions.slot_from_form(None, "10", "UTC") is None
-    assert actions.slot_from_form("27/11/2026", "10", "UTC") is None
-    assert actions.slot_from_form("2026-11-27", "x", "UTC") is None
+    assert actions.slot_from_form(None, "10") is None
+    assert actions.slot_from_form("27/11/2026", "10") is None
+    assert actions.slot_from_form("2026-11-27", "x") is None
+    assert actions.slot_from_form("2026-11-27", "11") is None  # not the start of an offered slot
 
 
 def test_r4_2_the_contact_block_shows_the_contact_and_the_care_flags():

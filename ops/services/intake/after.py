@@ -14,10 +14,12 @@ from ops.audit import record, snapshot
 from ops.errors import ConflictError, NotFoundError, Problems, ServiceError, check_aware
 from ops.models import ClassChange, Customer, SafetyInstruction, Ticket, TicketReporter
 from ops.permissions import Actor, require
+from ops.services.appointments import check_booking, grade_record
 from ops.services.intake.create import _apply_deadlines, _callback_task, _deadlines, _script_codes
 from ops.services.intake.report import _PHONE, MAX_TEXT, _channel, _text
 from ops.services.replan import ReplanReason, request_replan
 from ops.vocabulary import Channel, TicketClass
+from optimizer.network import RoadNetwork
 
 
 def _ticket(db: Session, ticket_id: int) -> Ticket:
@@ -37,12 +39,16 @@ def change_class(
     *,
     appointment_start: datetime | None = None,
     appointment_end: datetime | None = None,
+    network: RoadNetwork | None = None,
+    force_slot: bool = False,
 ) -> Ticket:
     """R6.5: raise a class (anyone who takes calls) or lower it (class 1 only by a supervisor), with a reason.
 
     The deadlines are recomputed from the time the report was received, not from now: the caller
-    has been waiting since then. Lowering to class 3 needs an appointment slot (R6.4). Raising a
-    non-voice report to class 1 creates the R6.2 call-back task.
+    has been waiting since then. Lowering to class 3 needs an appointment slot (R6.4), graded as at
+    intake when the ``network`` is given: one no crew can keep needs a supervisor's ``force_slot``
+    (the change's reason is the override's). Raising a non-voice report to class 1 creates the R6.2
+    call-back task.
     """
     require(actor, "ticket.change_class")
     check_aware(now, "now")
@@ -62,6 +68,14 @@ def change_class(
     start = appointment_start if appointment_start is not None else ticket.slot_start
     end = appointment_end if appointment_end is not None else ticket.slot_end
     deadlines = _deadlines(new, ticket.received_at, start, end)
+    booking = None
+    if network is not None and new is TicketClass.SCHEDULED and appointment_start is not None:
+        assert deadlines.slot_start is not None and deadlines.slot_end is not None
+        graded, forced_reason = check_booking(
+            db, actor, network, lon=ticket.lon, lat=ticket.lat, symptom=ticket.symptom,
+            start=deadlines.slot_start, end=deadlines.slot_end, now=now, force=force_slot, reason=reason,
+            reason_field="reason", exclude_ticket_id=ticket.id)
+        booking = grade_record(graded, forced_reason)
     before = snapshot(ticket)
     old = ticket.ticket_class
     ticket.ticket_class = new
@@ -74,7 +88,8 @@ def change_class(
     db.flush()
     record(db, actor_id=actor.user_id, actor_label=actor.label, action="ticket.change_class", entity="ticket",
            entity_id=ticket.id, before=before,
-           after={**snapshot(ticket), "callback_task_id": task.id if task else None}, note=change.reason, at=now)
+           after={**snapshot(ticket), "callback_task_id": task.id if task else None}, note=change.reason,
+           recommendation={"appointment": booking} if booking is not None else None, at=now)
     if new is TicketClass.EMERGENCY:  # raised to class 1: as urgent for the plan as a new one
         request_replan(db, now, ReplanReason.CLASS1)
     return ticket
