@@ -37,7 +37,12 @@ from sqlalchemy.orm import Session
 from ops import rules
 from ops.clock import epoch
 from ops.errors import NotFoundError
-from ops.expected_finish import onsite_durations, remaining_seconds
+from ops.expected_finish import (  # noqa: F401 (the service times are read from here too)
+    CLASS1_MIN_SERVICE_MINUTES,
+    SERVICE_MINUTES,
+    onsite_finishes,
+    service_seconds,
+)
 from ops.models import Crew, Depot, Ticket, WorkOrder
 from ops.plan_in_force import load_plan
 from ops.queries import order_is_current, order_is_queued
@@ -86,40 +91,10 @@ OPTIMIZER_SKILLS: Mapping[Skill, str] = MappingProxyType({
     Skill.PIPEWORK: "pipework",
 })
 
-#: (product) Expected minutes on site per symptom, before any history exists to learn them from.
-#: Class-1 faults include making the site safe (R8.3 reading, isolating the supply) and R8.6 checks;
-#: scheduled work is the length of a typical visit. An operator may tune these; they only shape
-#: the plan (when a crew is next free), never a deadline.
-SERVICE_MINUTES: Mapping[Symptom, int] = MappingProxyType({
-    Symptom.GAS_LEAK: 45,
-    Symptom.PIPE_DAMAGE: 60,
-    Symptom.VALVE_DAMAGE: 45,
-    Symptom.FIRE: 90,
-    Symptom.EXPLOSION: 120,
-    Symptom.NO_GAS: 40,
-    Symptom.ABNORMAL_FLAME: 30,
-    Symptom.METER_FAULT: 30,
-    Symptom.APPLIANCE_FAULT: 40,
-    Symptom.INSTALLATION: 90,
-    Symptom.MODIFICATION: 60,
-    Symptom.CONSULTATION: 30,
-    Symptom.MAINTENANCE: 60,
-    Symptom.OTHER: 45,
-})
-#: A class-1 visit is never planned shorter than this, whatever the symptom that raised it.
-CLASS1_MIN_SERVICE_MINUTES = 45
-
 _ON_SHIFT = (CrewStatus.AVAILABLE, CrewStatus.DISPATCHED, CrewStatus.EN_ROUTE, CrewStatus.ON_SITE)
 _PLANNED_TICKET_STATUSES = (TicketStatus.NEW, TicketStatus.DISPATCHED, TicketStatus.ACKNOWLEDGED,
                             TicketStatus.EN_ROUTE)
 _SKILL_VALUES = frozenset(s.value for s in Skill)
-
-
-def service_seconds(ticket: Ticket) -> int:
-    minutes = SERVICE_MINUTES.get(Symptom(ticket.symptom), 45)
-    if TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY:
-        minutes = max(minutes, CLASS1_MIN_SERVICE_MINUTES)
-    return minutes * 60
 
 
 def needed_skill(ticket_class: TicketClass | int, symptom: Symptom | str) -> Skill | None:
@@ -220,9 +195,8 @@ def build_state(db: Session, now: datetime, network: RoadNetwork, *,
     crew_nodes = dict(zip((c.id for c, _ in placed), nodes[:len(placed)], strict=True))
     ticket_nodes = dict(zip((t.id for t in tickets), nodes[len(placed):], strict=True))
     by_ticket = {t.id: t for t in tickets}
-    overrunning = [o for o in orders.values() if o.status is WorkOrderStatus.ON_SITE and o.arrived_at is not None
-                   and now_s > epoch(o.arrived_at) + service_seconds(o.ticket)]
-    history = onsite_durations(db, (str(o.ticket.symptom) for o in overrunning), now) if overrunning else {}
+    finishes = onsite_finishes(db, ((o.id, o.arrived_at, o.ticket) for o in orders.values()
+                                    if o.status is WorkOrderStatus.ON_SITE and o.arrived_at is not None), now)
 
     crew_states: list[CrewState] = []
     assigned: dict[int, tuple[int, bool, int]] = {}  # ticket id → (crew id, locked, lock rank)
@@ -238,7 +212,7 @@ def build_state(db: Session, now: datetime, network: RoadNetwork, *,
                 arrived = epoch(order.arrived_at or now)
                 expected = service_seconds(ticket)
                 overrun = max(0, now_s - (arrived + expected))
-                busy = now_s + remaining_seconds(now_s - arrived, expected, history.get(str(ticket.symptom), ()))
+                busy = epoch(finishes[order.id])
             elif ticket.id in by_ticket:
                 class1 = TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY
                 interruptible = not class1

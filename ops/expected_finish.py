@@ -22,14 +22,48 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.models import Ticket, WorkOrder
-from ops.vocabulary import WorkOrderStatus
+from ops.vocabulary import Symptom, TicketClass, WorkOrderStatus
 
-__all__ = ["HISTORY_DAYS", "MIN_SAMPLES", "OVERRUN_FLOOR_MINUTES", "onsite_durations", "remaining_seconds"]
+__all__ = ["CLASS1_MIN_SERVICE_MINUTES", "HISTORY_DAYS", "MIN_SAMPLES", "OVERRUN_FLOOR_MINUTES", "SERVICE_MINUTES",
+           "onsite_durations", "onsite_finishes", "remaining_seconds", "service_seconds"]
+
+#: (product) Expected minutes on site per symptom, before any history exists to learn them from.
+#: Class-1 faults include making the site safe (R8.3 reading, isolating the supply) and R8.6 checks;
+#: scheduled work is the length of a typical visit. An operator may tune these; they only shape
+#: the plan (when a crew is next free), never a deadline.
+SERVICE_MINUTES: Mapping[Symptom, int] = MappingProxyType({
+    Symptom.GAS_LEAK: 45,
+    Symptom.PIPE_DAMAGE: 60,
+    Symptom.VALVE_DAMAGE: 45,
+    Symptom.FIRE: 90,
+    Symptom.EXPLOSION: 120,
+    Symptom.NO_GAS: 40,
+    Symptom.ABNORMAL_FLAME: 30,
+    Symptom.METER_FAULT: 30,
+    Symptom.APPLIANCE_FAULT: 40,
+    Symptom.INSTALLATION: 90,
+    Symptom.MODIFICATION: 60,
+    Symptom.CONSULTATION: 30,
+    Symptom.MAINTENANCE: 60,
+    Symptom.OTHER: 45,
+})
+#: A class-1 visit is never planned shorter than this, whatever the symptom that raised it.
+CLASS1_MIN_SERVICE_MINUTES = 45
+
+
+def service_seconds(ticket: Any) -> int:
+    """The planned minutes on site of a ticket (or a row with its ``symptom`` and ``ticket_class``), in seconds."""
+    minutes = SERVICE_MINUTES.get(Symptom(ticket.symptom), 45)
+    if TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY:
+        minutes = max(minutes, CLASS1_MIN_SERVICE_MINUTES)
+    return minutes * 60
 
 #: A crew past its expected end is never planned to finish sooner than this.
 OVERRUN_FLOOR_MINUTES = 10
@@ -37,7 +71,7 @@ OVERRUN_FLOOR_MINUTES = 10
 HISTORY_DAYS = 60
 #: Fewer comparable past jobs than this and the history is not used.
 MIN_SAMPLES = 5
-#: At most this many recent jobs per symptom are read.
+#: At most this many recent jobs are read, newest first (all symptoms asked for together).
 _MAX_ROWS = 5000
 
 
@@ -70,3 +104,18 @@ def onsite_durations(db: Session, symptoms: Iterable[str], now: datetime) -> Map
         if seconds >= 0:
             out.setdefault(str(symptom), []).append(seconds)
     return out
+
+
+def onsite_finishes(db: Session, on_site: Iterable[tuple[int, datetime, Any]], now: datetime) -> dict[int, datetime]:
+    """When each job on site is expected to be done: its crew is busy until then.
+
+    ``on_site`` holds ``(key, arrived_at, ticket)`` (any ticket-like row with ``symptom`` and
+    ``ticket_class``); the answer is keyed the same. The one estimate the planner, the crew list, the
+    schedule board and slot grading share; the history is read only when a job has overrun.
+    """
+    jobs = [(key, max(0, int((now - arrived).total_seconds())), service_seconds(ticket), str(ticket.symptom))
+            for key, arrived, ticket in on_site]
+    over = {symptom for _key, elapsed, expected, symptom in jobs if elapsed >= expected}
+    history = onsite_durations(db, over, now) if over else {}
+    return {key: now + timedelta(seconds=remaining_seconds(elapsed, expected, history.get(symptom, ())))
+            for key, elapsed, expected, symptom in jobs}

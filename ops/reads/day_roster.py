@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ops import rules
 from ops.clock import as_utc, epoch
-from ops.dispatching import OPTIMIZER_SKILLS, required_skill, service_seconds
+from ops.dispatching import OPTIMIZER_SKILLS, required_skill
+from ops.expected_finish import onsite_finishes, service_seconds
 from ops.models import Crew, Depot, Ticket, WorkOrder
 from ops.queries import order_is_active, ticket_is_open
-from ops.reads.crew_queue import crew_queues
 from ops.rules.settings import resolve
 from ops.shifts import shift_for
 from ops.vocabulary import CrewStatus, Skill, TicketClass, WorkOrderStatus
@@ -83,7 +83,8 @@ def day_rosters(db: Session, network: RoadNetwork, days: Sequence[date], now: da
     today = as_utc(now).astimezone(zone).date()
     crews = db.scalars(sa.select(Crew).where(Crew.active.is_(True)).order_by(Crew.id)).all()
     depots = {d.id: (d.lon, d.lat) for d in db.scalars(sa.select(Depot))}
-    orders = db.scalars(sa.select(WorkOrder).where(order_is_active()).order_by(WorkOrder.id)).all()
+    orders = db.scalars(sa.select(WorkOrder).options(selectinload(WorkOrder.ticket))
+                        .where(order_is_active()).order_by(WorkOrder.id)).all()
     first = datetime(min(days).year, min(days).month, min(days).day, tzinfo=zone)
     last = datetime(max(days).year, max(days).month, max(days).day, tzinfo=zone) + timedelta(days=1)
     booked = db.scalars(sa.select(Ticket).where(
@@ -110,12 +111,13 @@ def day_rosters(db: Session, network: RoadNetwork, days: Sequence[date], now: da
         return as_utc(t.slot_start).astimezone(zone).date() if t.slot_start is not None else None
 
     # each crew's current order, then its queue in order (R7.6), as the crew page shows it
-    place_in_queue = {e.order_id: e.position for q in crew_queues(db).values() for e in q.entries}
     by_crew: dict[int, list[WorkOrder]] = {}
-    for o in sorted(orders, key=lambda o: (place_in_queue.get(o.id, 1 << 30), o.id)):
+    for o in sorted(orders, key=lambda o: (o.status is WorkOrderStatus.QUEUED, o.queue_rank or 0, o.id)):
         if o.ticket_id in tickets:
             by_crew.setdefault(o.crew_id, []).append(o)
     held = {o.ticket_id: o.crew_id for o in orders}
+    finishes = onsite_finishes(db, ((o.id, o.arrived_at, o.ticket) for o in orders
+                                    if o.status is WorkOrderStatus.ON_SITE and o.arrived_at is not None), now)
     now_s = epoch(now)
     out = []
     for day in days:
@@ -136,12 +138,16 @@ def day_rosters(db: Session, network: RoadNetwork, days: Sequence[date], now: da
             stops: list[Stop] = []
             for o in by_crew.get(c.id, []):
                 t = tickets[o.ticket_id]
-                later = TicketClass(t.ticket_class) is TicketClass.SCHEDULED and slot_day(t) not in (None, today)
-                if (slot_day(t) if later else today) != day:
+                booked_day = slot_day(t)
+                # a held booking for a later day is that day's work; anything else held, today's (an
+                # overdue class 3 too: the crew still has to do it)
+                later = TicketClass(t.ticket_class) is TicketClass.SCHEDULED and booked_day is not None \
+                    and booked_day > today
+                if (booked_day if later else today) != day:
                     continue
-                if o.status is WorkOrderStatus.ON_SITE:
+                if o.id in finishes:  # on site: the crew is busy until the planner's expected finish
                     at = node[f"t{t.id}"]
-                    start_s = max(start_s, epoch(o.arrived_at or now) + service_seconds(t))
+                    start_s = max(start_s, epoch(finishes[o.id]))
                     continue
                 stops.append(_stop(t, node[f"t{t.id}"], now))
             crew_days.append(CrewDay(

@@ -210,12 +210,13 @@ class CrewBoardRow:
 def crew_board(db: Session, now: datetime) -> list[CrewBoardRow]:
     """Every active crew with its current order and an estimate of when it is next free.
 
-    The estimate is deliberately simple and explainable: on site, the arrival plus the expected
-    service time of the ticket's symptom (``ops.dispatching.SERVICE_MINUTES``); on the way, the ETA
-    stored when it was dispatched plus that service time; available, now. The optimizer's plan is
-    more exact but costs a solve; this list refreshes every few seconds.
+    The estimate is deliberately simple and explainable: on site, the expected finish the planner
+    uses too (:func:`ops.expected_finish.onsite_finishes`: an overrunning crew is not free now); on the
+    way, the ETA stored when it was dispatched plus the symptom's service time
+    (``ops.expected_finish.SERVICE_MINUTES``); available, now. The optimizer's plan is more exact but
+    costs a solve; this list refreshes every few seconds.
     """
-    from ops.dispatching import service_seconds
+    from ops.expected_finish import onsite_finishes, service_seconds
 
     rows = db.execute(
         sa.select(Crew, WorkOrder, Ticket)
@@ -226,19 +227,19 @@ def crew_board(db: Session, now: datetime) -> list[CrewBoardRow]:
     ).all()
     waiting = dict(db.execute(sa.select(WorkOrder.crew_id, sa.func.count()).where(order_is_queued())
                               .group_by(WorkOrder.crew_id)).tuples().all())
+    finishes = onsite_finishes(db, ((order.id, order.arrived_at, ticket) for _crew, order, ticket in rows
+                                    if order is not None and order.arrived_at is not None), now)
     result = []
     for crew, order, ticket in rows:
         status = CrewStatus(crew.status or CrewStatus.OFF_SHIFT)
         free_at: datetime | None = None
         free_now = False
         if order is not None and ticket is not None:
-            service = timedelta(seconds=service_seconds(ticket))
-            if order.arrived_at is not None:
-                free_at = max(order.arrived_at + service, now)
-            else:
-                eta = (order.current_since or order.dispatched_at) + timedelta(
-                    seconds=order.eta_seconds_at_dispatch or 0)
-                free_at = max(eta, now) + service
+            if order.id in finishes:  # on site
+                free_at = finishes[order.id]
+            else:  # the ETA was measured from the confirmation, whatever the order waited in a queue
+                eta = order.dispatched_at + timedelta(seconds=order.eta_seconds_at_dispatch or 0)
+                free_at = max(eta, now) + timedelta(seconds=service_seconds(ticket))
         elif status is CrewStatus.AVAILABLE:
             free_now = True
         result.append(CrewBoardRow(

@@ -25,7 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.clock import from_epoch
-from ops.dispatching import service_seconds, shift_end
+from ops.dispatching import shift_end
+from ops.expected_finish import onsite_finishes, service_seconds
 from ops.models import Crew, Ticket, WorkOrder
 from ops.plan_in_force import stored_routes
 from ops.reads.crew_queue import CrewQueue, QueueEntry, crew_queues
@@ -211,15 +212,17 @@ def _planned(kind: str, crew_id: int, ticket: Any, position: int, job: PlannedJo
                 slack=dict(job.slack), now=now, planned=True, status=status)
 
 
-def _estimated(crew_id: int, order: Any, ticket: Any, position: int, ready: datetime, now: datetime) -> Bar:
-    """A committed order the plan does not know: the crew list's estimate (see the module docstring)."""
+def _estimated(crew_id: int, order: Any, ticket: Any, position: int, ready: datetime, now: datetime,
+               finish: datetime | None) -> Bar:
+    """A committed order the plan does not know: the crew list's estimate (see the module docstring);
+    ``finish`` is when a job on site is expected to be done (:func:`ops.expected_finish.onsite_finishes`)."""
     service = timedelta(seconds=service_seconds(ticket))
     status = str(order.status)
     if order.arrived_at is not None:
         depart = order.departed_at or order.arrived_at
         return _bar(COMMITTED, crew_id, ticket, position, order=order, depart=depart, eta=order.arrived_at,
-                    start=order.arrived_at, end=max(order.arrived_at + service, now), slack=None, now=now,
-                    planned=False, status=status)
+                    start=order.arrived_at, end=finish or max(order.arrived_at + service, now), slack=None,
+                    now=now, planned=False, status=status)
     depart = max(ready, order.departed_at or ready)
     if position == 0 and order.eta_seconds_at_dispatch is not None:
         eta = max(order.dispatched_at + timedelta(seconds=order.eta_seconds_at_dispatch), depart)
@@ -249,6 +252,8 @@ def schedule_board(db: Session, now: datetime, crew_ids: Iterable[int] | None = 
     wanted = {j.ticket_id for c in crews for j in routes.get(c.id, ())} - set(committed_tickets)
     waiting = {t.id: t for t in db.execute(sa.select(*_TICKET_COLUMNS).where(
         Ticket.id.in_(wanted), Ticket.status == TicketStatus.NEW))} if wanted else {}
+    finishes = onsite_finishes(db, ((o.order_id, o.arrived_at, t) for entries in committed.values()
+                                    for o, t, _p in entries if o.arrived_at is not None), now)
 
     rows = []
     for crew in crews:
@@ -261,7 +266,7 @@ def schedule_board(db: Session, now: datetime, crew_ids: Iterable[int] | None = 
                 bar = _planned(COMMITTED, crew.id, ticket, position, job, order=order, now=now,
                                status=str(order.status))
             else:
-                bar = _estimated(crew.id, order, ticket, position, ready, now)
+                bar = _estimated(crew.id, order, ticket, position, ready, now, finishes.get(order.order_id))
             bars.append(bar)
             ready = max(ready, bar.end)
         proposals = [j for j in routes.get(crew.id, ()) if j.ticket_id in waiting]

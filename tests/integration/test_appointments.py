@@ -271,3 +271,16 @@ def test_lowering_to_class_3_into_a_slot_a_crew_can_keep_records_its_grade(world
                         appointment_start=local(TODAY, 10), appointment_end=local(TODAY, 12))
     event = world.db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "ticket.change_class"))
     assert event.recommendation["appointment"]["grade"] == "feasible"
+
+
+def test_a_held_booking_whose_slot_is_over_is_still_that_crews_work_today(world):
+    """An overdue class 3 a crew holds is not dropped from its day: the crew still has to do it."""
+    from ops.reads.appointment_slots import kept_travel
+    from ops.reads.day_roster import day_rosters
+
+    crew = day_crew(world)
+    overdue = booked(world, 30, TODAY - timedelta(days=1), 10)
+    confirm_dispatch(world.db, SUPERVISOR, overdue.id, crew.id, None, NOW, override_reason="test")
+    (roster,) = day_rosters(world.db, NETWORK, [TODAY], NOW, travel=kept_travel(NETWORK))
+    (day,) = [c for c in roster.crews if c.crew_id == crew.id]
+    assert [s.id for s in day.stops] == [overdue.id]

@@ -8,6 +8,7 @@ import pytest
 
 from ops.clock import epoch
 from ops.db import transaction
+from ops.expected_finish import OVERRUN_FLOOR_MINUTES
 from ops.models import Crew, WorkOrder
 from ops.plan_in_force import store_plan
 from ops.reads.schedule import COMMITTED, PROPOSED, crew_schedule, schedule_board, shift_window
@@ -86,7 +87,7 @@ def test_the_plan_in_force_gives_times_and_proposals_and_drops_what_left_the_cre
     assert slot.deadline == slot.window_end
 
 
-def test_a_crew_on_site_works_until_its_expected_finish_or_now_when_it_overran(world):
+def test_a_crew_on_site_works_until_the_planners_expected_finish_even_when_it_overran(world):
     sessions, ids = world
     with transaction(sessions) as db:
         order = db.get(WorkOrder, ids["order"])
@@ -97,7 +98,8 @@ def test_a_crew_on_site_works_until_its_expected_finish_or_now_when_it_overran(w
     with transaction(sessions) as db:
         (bar,) = crew_schedule(db, ids["a"], NOW).bars
     assert bar.eta == NOW - timedelta(minutes=50) and bar.depart == NOW - timedelta(minutes=55)
-    assert bar.end == NOW  # 40 min expected, 50 on site: overrun, it works on until now at least
+    # 40 min expected, 50 on site: the overrun's expected finish (the planner's), never "free now"
+    assert bar.end == NOW + timedelta(minutes=OVERRUN_FLOOR_MINUTES)
     assert bar.slack_s == {} and not bar.late  # arrived: no deadline left to miss
 
 
