@@ -28,7 +28,8 @@ from ops.audit import record, snapshot
 from ops.errors import ConflictError, ForbiddenError
 from ops.models import Crew, CrewMember, Ticket, WorkOrder
 from ops.permissions import Actor, PermissionDenied, require
-from ops.queries import ACTIVE_ORDER_STATUSES, CURRENT_ORDER_STATUSES
+from ops.queries import ACTIVE_ORDER_STATUSES, order_is_current
+from ops.queue_ranks import queued_orders
 from ops.vocabulary import CrewStatus, RepairResult, Role, TicketStatus, WorkOrderStatus
 
 __all__ = [
@@ -261,15 +262,12 @@ def promote_next(db: Session, actor: Actor, crew_id: int, now: datetime) -> Work
     crew's one current-order slot is free; a concurrent promotion of the same order is refused by
     that unique index (and the version column).
     """
-    current = db.scalar(sa.select(WorkOrder.id).where(
-        WorkOrder.crew_id == crew_id, WorkOrder.status.in_(CURRENT_ORDER_STATUSES)))
-    if current is not None:
+    if db.scalar(sa.select(WorkOrder.id).where(WorkOrder.crew_id == crew_id, order_is_current())) is not None:
         return None
-    head = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew_id,
-                                                WorkOrder.status == WorkOrderStatus.QUEUED)
-                     .order_by(WorkOrder.queue_rank, WorkOrder.id).limit(1))
-    if head is None:
+    queue = queued_orders(db, crew_id)
+    if not queue:
         return None
+    head = queue[0]
     before = apply(db, actor, head, Step.PROMOTE, now)
     record(db, actor_id=actor.user_id, actor_label=actor.label, action="order.promote", entity="work_order",
            entity_id=head.id, before=before, after=order_state(head), at=now)

@@ -16,50 +16,26 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ops import lifecycle
-from ops.audit import record
 from ops.errors import ConflictError, NotFoundError, ServiceError, check_aware, is_id
 from ops.lifecycle import Step, order_state
 from ops.models import Crew, WorkOrder
 from ops.permissions import Actor
 from ops.queue_ranks import queued_orders, rank_at
 from ops.services.replan import ReplanReason, request_replan
-from ops.services.work_orders import confirm_dispatch
+from ops.services.work_orders import _audit, _order, _position, _reason, confirm_dispatch
 from ops.vocabulary import WorkOrderStatus
 
 __all__ = ["move_order"]
 
 
-def _order(db: Session, order_id: int, version: int | None) -> WorkOrder:
-    order = db.get(WorkOrder, order_id) if is_id(order_id) else None
-    if order is None:
-        raise NotFoundError("order.not_found", "work_order_id")
-    if version is not None and version != order.version_id:
-        raise ConflictError("order.stale", "version", {"version": order.version_id})
-    return order
-
-
 def _text(reason: str | None) -> str | None:
-    if reason is None:
-        return None
-    if not isinstance(reason, str):
-        raise ServiceError("text_required", "reason")
-    if len(reason) > 2000:
-        raise ServiceError("too_long", "reason")
-    return reason.strip() or None
+    """The reason if one was given: a move asks for one only in some cases (see :func:`move_order`)."""
+    return None if reason is None or (isinstance(reason, str) and not reason.strip()) else _reason(reason, "reason")
 
 
-def _position(value: int | None) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
-        raise ServiceError("queue.position", "position")
-    return value
-
-
-def _audit(db: Session, actor: Actor, order: WorkOrder, now: datetime, before: dict, note: str | None,
-           **extra: object) -> None:
-    record(db, actor_id=actor.user_id, actor_label=actor.label, action="order.move", entity="work_order",
-           entity_id=order.id, before=before, after={**order_state(order), **extra}, note=note, at=now)
+def _audit_move(db: Session, actor: Actor, order: WorkOrder, now: datetime, before: dict | None, note: str | None,
+                **extra: object) -> None:
+    _audit(db, actor, "order.move", order, now, before=before, after={**order_state(order), **extra}, note=note)
 
 
 def move_order(db: Session, actor: Actor, order_id: int, now: datetime, *, crew_id: int | None,
@@ -68,8 +44,9 @@ def move_order(db: Session, actor: Actor, order_id: int, now: datetime, *, crew_
 
     - ``crew_id`` = the order's crew: to ``position`` (1 = next) of its queue. A current order not
       yet on site goes back into the queue and the crew's next order becomes current (with a reason).
-    - another crew: the order is withdrawn and confirmed for that crew at ``position`` (default: the
-      end of its queue; a free crew takes it at once; a class 1 diverts as R7.6 says).
+    - another crew: the order is withdrawn and confirmed for that crew at ``position`` (default: where
+      the plan in force puts it, else last; a free crew takes it at once; a class 1 diverts as R7.6
+      says), against the recommendation the order kept, so the new order keeps it too (R13.1).
     - ``None``: back to unassigned (the order is cancelled, the ticket waits for a crew again).
     """
     lifecycle.authorize(actor, Step.REASSIGN)
@@ -85,7 +62,7 @@ def move_order(db: Session, actor: Actor, order_id: int, now: datetime, *, crew_
         if text is None:
             raise ServiceError("reason_required", "reason")
         before = lifecycle.apply(db, actor, order, Step.CANCEL, now, reason=f"unassigned: {text}")
-        _audit(db, actor, order, now, before, text, to_crew_id=None)
+        _audit_move(db, actor, order, now, before, text, to_crew_id=None)
         request_replan(db, now, ReplanReason.CANCEL)
         return None
     lifecycle.expect(order, Step.REASSIGN)  # a crew on site is never pulled off its job (R7.6)
@@ -97,10 +74,10 @@ def move_order(db: Session, actor: Actor, order_id: int, now: datetime, *, crew_
         raise ServiceError("reason_required", "reason")
     ticket_id = order.ticket_id
     before = lifecycle.apply(db, actor, order, Step.REASSIGN, now, reason=f"moved: {text or 'to another crew'}")
-    _audit(db, actor, order, now, before, text, to_crew_id=crew_id)
-    return confirm_dispatch(db, actor, ticket_id, crew_id, None, now, override_reason=text,
-                            position=position if position is not None else 10_000, _action="order.move",
-                            _reason_checked=True)
+    _audit_move(db, actor, order, now, before, text, to_crew_id=crew_id)
+    shown = (order.recommendation or {}).get("recommendation_id")
+    return confirm_dispatch(db, actor, ticket_id, crew_id, shown, now, override_reason=text, position=position,
+                            _action="order.move")
 
 
 def _within(db: Session, actor: Actor, order: WorkOrder, now: datetime, position: int | None, text: str | None,
@@ -116,7 +93,7 @@ def _within(db: Session, actor: Actor, order: WorkOrder, now: datetime, position
         before = lifecycle.apply(db, actor, order, Step.PREEMPT, now,
                                  rank=rank_at(db, order.crew_id, position, exclude=order.id))
         promoted = lifecycle.promote_next(db, actor, order.crew_id, now)
-        _audit(db, actor, order, now, before, text, to_crew_id=order.crew_id, position=position,
+        _audit_move(db, actor, order, now, before, text, to_crew_id=order.crew_id, position=position,
                promoted_order_id=promoted.id if promoted is not None else None)
         return order
     if order.status is not WorkOrderStatus.QUEUED:  # pragma: no cover - expect() above allows no other
@@ -124,5 +101,5 @@ def _within(db: Session, actor: Actor, order: WorkOrder, now: datetime, position
     before = order_state(order)
     order.queue_rank = rank_at(db, order.crew_id, position - 1, exclude=order.id)
     db.flush()
-    _audit(db, actor, order, now, before, text, to_crew_id=order.crew_id, position=position)
+    _audit_move(db, actor, order, now, before, text, to_crew_id=order.crew_id, position=position)
     return order

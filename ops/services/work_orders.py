@@ -149,7 +149,6 @@ def confirm_dispatch(
     position: int | None = None,
     auto: bool = False,
     _action: str = "dispatch.confirm",
-    _reason_checked: bool = False,
 ) -> WorkOrder:
     """R7.1: send ``crew_id`` to the ticket; choosing other than the top recommendation needs a reason.
 
@@ -185,7 +184,7 @@ def confirm_dispatch(
         raise ConflictError("crew.off_shift", "crew_id")
     top = _top_crew(rec)
     reason = override_reason.strip() if isinstance(override_reason, str) and override_reason.strip() else None
-    if top != crew.id and reason is None and not _reason_checked:
+    if top != crew.id and reason is None:
         raise ServiceError("dispatch.override_reason", "override_reason")
 
     current = db.scalar(sa.select(WorkOrder).where(WorkOrder.crew_id == crew.id, order_is_current()))

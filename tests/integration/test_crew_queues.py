@@ -351,3 +351,22 @@ def test_two_confirmations_racing_for_a_free_crew_never_give_it_two_current_orde
         assert t1.status is TicketStatus.NEW
     else:  # serialised: the second finds the crew busy and queues behind the first
         assert outcome["second"][0] is Q and statuses == sorted([D, Q]), outcome
+
+
+def test_a_move_to_another_crew_keeps_the_recommendation_the_order_was_confirmed_against(world):
+    """R13.1: the new order keeps what the system recommended; moved to that crew it is recorded as
+    followed, to any other crew as an override with the move's reason."""
+    from ops.services.dispatching import recommend
+
+    near, far = world.crew(0), world.crew(35)
+    ticket = world.ticket(1, 2)
+    rec = recommend(world.db, SUPERVISOR, ticket.id, 2, now=NOW, network=NETWORK)
+    assert rec.top.crew_id == near.id
+    first = wo.confirm_dispatch(world.db, SUPERVISOR, ticket.id, far.id, rec.recommendation_id, NOW,
+                                override_reason="far crew asked for it")
+    back = move_order(world.db, SUPERVISOR, first.id, at(1), crew_id=near.id, position=None,
+                      reason="the near crew is free")  # a current order: the move itself needs a reason
+    assert back.recommended_crew_id == near.id and back.recommendation["decision"] == "followed"
+    assert back.recommendation["recommendation_id"] == rec.recommendation_id and back.override_reason is None
+    again = move_order(world.db, SUPERVISOR, back.id, at(2), crew_id=far.id, position=None, reason="swap")
+    assert again.recommendation["decision"] == "override" and again.override_reason == "swap"
