@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from types import MappingProxyType
 
 import numpy as np
@@ -47,6 +47,7 @@ from ops.models import Crew, Depot, Ticket, WorkOrder
 from ops.plan_in_force import load_plan
 from ops.queries import order_is_current, order_is_queued
 from ops.recommendations import Displaced, Option, StoredRecommendation
+from ops.shifts import shift_in_force
 from ops.vocabulary import CrewStatus, Skill, Symptom, TicketClass, TicketStatus, WorkOrderStatus
 from optimizer.dispatch import recommend
 from optimizer.dispatch_types import (
@@ -126,18 +127,8 @@ def required_skill(ticket: Ticket) -> str | None:
 
 
 def shift_end(crew: Crew, now: datetime) -> datetime:
-    """When the crew's current shift ends (local hours, Settings/rules time zone).
-
-    The shift in force is the one that started last before ``now``; a crew still marked on shift
-    after its end gets ``now`` (it can take nothing new), rather than silently tomorrow's shift.
-    """
-    local = rules.to_local(now)
-    start = local.replace(hour=crew.shift_start_hour, minute=0, second=0, microsecond=0)
-    if start > local:
-        start -= timedelta(days=1)
-    length = (crew.shift_end_hour - crew.shift_start_hour) % 24 or 24
-    end = start + timedelta(hours=length)
-    return max(end, local).astimezone(UTC)
+    """When the crew's shift in force ends (:func:`ops.shifts.shift_in_force`; ``now`` once it is over)."""
+    return shift_in_force(crew, now)[1]
 
 
 def _position(db: Session, crew: Crew) -> tuple[float, float] | None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
-from ops.rules import RuleSettings, local_zone
+from ops.rules import RuleSettings, local_zone, to_local
 
-__all__ = ["CrewShiftColumns", "shift_for"]
+__all__ = ["CrewShiftColumns", "shift_for", "shift_in_force"]
 
 
 class CrewShiftColumns(Protocol):
@@ -38,3 +38,17 @@ def shift_for(crew: CrewShiftColumns, day: date, rules: RuleSettings | None = No
     start = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(hours=int(crew.shift_start_hour))
     length = (int(crew.shift_end_hour) - int(crew.shift_start_hour)) % 24 or 24
     return start.astimezone(UTC), (start + timedelta(hours=length)).astimezone(UTC)
+
+
+def shift_in_force(crew: CrewShiftColumns, now: datetime, rules: RuleSettings | None = None) -> tuple[datetime, datetime]:
+    """The shift that started last before ``now`` (today's, or last night's), as (start, end) in UTC.
+
+    Its end is never before ``now``: a crew still marked on shift after its end can take nothing new,
+    rather than silently tomorrow's shift. The planner's shift end and the schedule board's window.
+    """
+    day = to_local(now, rules).date()
+    for started in (day, day - timedelta(days=1)):
+        shift = shift_for(crew, started, rules)
+        if shift is not None and shift[0] <= now:
+            return shift[0], max(shift[1], now)
+    return now, now  # a crew that works no shift (inactive)

@@ -18,24 +18,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.clock import from_epoch
-from ops.dispatching import shift_end
 from ops.expected_finish import onsite_finishes, service_seconds
 from ops.models import Crew, Ticket, WorkOrder
 from ops.plan_in_force import stored_routes
 from ops.reads.crew_queue import CrewQueue, QueueEntry, crew_queues
-from ops.rules import Deadlines, arrival_deadline, to_local
+from ops.rules import Deadlines, arrival_deadline
+from ops.shifts import shift_in_force
 from ops.vocabulary import CrewStatus, TicketClass, TicketStatus
 from optimizer.dispatch_types import PlannedJob
 
 __all__ = ["COMMITTED", "PROPOSED", "Bar", "CrewRoster", "CrewSchedule", "ScheduleBoard",
-           "crew_roster", "crew_schedule", "schedule_board", "shift_window"]
+           "crew_roster", "crew_schedule", "schedule_board"]
 
 COMMITTED = "committed"
 PROPOSED = "proposed"
@@ -126,17 +126,6 @@ class ScheduleBoard:
 
     def bar_of(self, ticket_no: str) -> Bar | None:
         return next((b for c in self.crews for b in c.bars if b.ticket_no == ticket_no), None)
-
-
-def shift_window(crew: Any, now: datetime) -> tuple[datetime, datetime]:
-    """The shift in force at ``now`` as (start, end) in UTC, the end as :func:`ops.dispatching.shift_end`
-    gives it (a crew still on shift past its end: ``now``)."""
-    end = shift_end(crew, now)
-    local = to_local(now)
-    start = local.replace(hour=crew.shift_start_hour, minute=0, second=0, microsecond=0)
-    if start > local:
-        start -= timedelta(days=1)
-    return start.astimezone(UTC), end
 
 
 # ----------------------------------------------------------------------------- reads
@@ -273,7 +262,7 @@ def schedule_board(db: Session, now: datetime, crew_ids: Iterable[int] | None = 
         for i, job in enumerate(proposals, start=1):
             bars.append(_planned(PROPOSED, crew.id, waiting[job.ticket_id], i, job, order=None, now=now,
                                  status=PROPOSED))
-        start, end = shift_window(crew, now)
+        start, end = shift_in_force(crew, now)
         rows.append(CrewSchedule(crew_id=crew.id, code=crew.code, name=crew.name, status=str(crew.status),
                                  shift_start=start, shift_end=end, bars=tuple(bars)))
     return ScheduleBoard(now=now, plan_at=plan.created_at if plan is not None else None,
@@ -311,7 +300,7 @@ def crew_roster(db: Session, now: datetime) -> list[CrewRoster]:
     out = []
     for crew in crews:
         queue = queues.get(crew.id) or CrewQueue(crew_id=crew.id, crew_code=crew.code, current=None)
-        start, end = shift_window(crew, now)
+        start, end = shift_in_force(crew, now)
         out.append(CrewRoster(
             id=crew.id, code=crew.code, name=crew.name, status=str(crew.status), lon=crew.last_lon,
             lat=crew.last_lat, position_at=crew.last_position_at, shift_start=start, shift_end=end,

@@ -11,8 +11,9 @@ from ops.db import transaction
 from ops.expected_finish import OVERRUN_FLOOR_MINUTES
 from ops.models import Crew, WorkOrder
 from ops.plan_in_force import store_plan
-from ops.reads.schedule import COMMITTED, PROPOSED, crew_schedule, schedule_board, shift_window
+from ops.reads.schedule import COMMITTED, PROPOSED, crew_schedule, schedule_board
 from ops.services import work_orders as wo
+from ops.shifts import shift_in_force
 from ops.vocabulary import CrewStatus
 from optimizer.dispatch_types import Plan, PlannedJob
 from tests.integration.dispatch_world import SUPERVISOR, World
@@ -103,12 +104,12 @@ def test_a_crew_on_site_works_until_the_planners_expected_finish_even_when_it_ov
     assert bar.slack_s == {} and not bar.late  # arrived: no deadline left to miss
 
 
-def test_shift_window_contains_now_for_a_day_crew(world):
+def test_the_shift_in_force_contains_now_for_a_day_crew(world):
     sessions, ids = world
     with transaction(sessions) as db:
         crew = db.get(Crew, ids["b"])
         crew.shift_start_hour, crew.shift_end_hour = 8, 20
-        start, end = shift_window(crew, NOW)
+        start, end = shift_in_force(crew, NOW)
         assert start <= NOW <= end and end - start == timedelta(hours=12)
         off = crew_schedule(db, ids["c"], NOW)  # asked for by id: shown though off shift, with nothing proposed
         assert off is not None and off.status == "off_shift" and off.bars == ()
