@@ -373,10 +373,18 @@ def replan_on_request(sessions: sessionmaker[Session], now: datetime, network: R
 RETIME_BUDGET_S = 1.0
 
 
-def retime(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork) -> None:
+def retime(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork) -> bool:
     """A new plan in force at once, after a person moved or confirmed orders on the schedule board, so
-    that every crew's bars show their new ETAs without waiting for the next minute's replan."""
-    replan(sessions, now, network, every_s=0, budget_s=RETIME_BUDGET_S)
+    that every crew's bars show their new ETAs without waiting for the scheduler; ``False`` if it failed.
+
+    Run after the move has committed, so it must not undo it: a failure is logged and the move's
+    replan request stays for the scheduler, which answers it within seconds anyway.
+    """
+    try:
+        return replan(sessions, now, network, every_s=0, budget_s=RETIME_BUDGET_S)
+    except Exception:
+        log.exception("retiming the plan after a move failed; the scheduler will answer the request")
+        return False
 
 
 def tick(sessions: sessionmaker[Session], now: datetime, network: RoadNetwork, holder: str, *,
