@@ -52,13 +52,14 @@ def test_r7_6_the_top_option_of_every_class1_on_the_demo_can_be_confirmed(
             waiting = db.scalars(sa.select(Ticket.id).where(awaiting_crew(), Ticket.ticket_class == 1)
                                  .order_by(Ticket.id)).all()
         assert len(waiting) >= len(sites) >= 1
-        overrun_seen, queued = 0, 0
+        overrun_seen, overrun_sent, queued = 0, 0, 0
         for ticket_id in waiting:
             with transaction(sessions) as db:
                 rec = recommend(db, SUPERVISOR, ticket_id, now=later, network=grid_area.network)
                 assert rec.top is not None, ticket_id
                 overrun_seen += sum(1 for o in rec.options if o.overrun_s > 0)
                 order = wo.confirm_dispatch(db, SUPERVISOR, ticket_id, rec.top.crew_id, rec.recommendation_id, later)
+                overrun_sent += rec.top.overrun_s > 0
                 if order.status is WorkOrderStatus.QUEUED:  # behind a job it may not leave, and first
                     queued += 1
                     queue = crew_queues(db, [order.crew_id])[order.crew_id]
@@ -70,6 +71,7 @@ def test_r7_6_the_top_option_of_every_class1_on_the_demo_can_be_confirmed(
                 else:
                     assert order.status is WorkOrderStatus.DISPATCHED
         assert overrun_seen >= 1  # the crews on site were ranked with their overrun
+        assert overrun_sent >= 1  # and an overrunning crew on top was confirmed (queued first behind its job)
     finally:
         engine.dispose()
 

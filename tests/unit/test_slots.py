@@ -20,7 +20,7 @@ GRID = grid_network(5, 5, spacing_m=300.0)  # 30 s per block
 TRAVEL = NetworkTravel(GRID)
 SECONDS = TRAVEL.matrix(range(GRID.n_nodes), range(GRID.n_nodes), None)
 DAY0 = 8 * 3600
-MARGIN = 15 * 60
+MARGIN = 60 * 60  # wide, so that the random worlds give tight slots too
 INF = float("inf")
 
 
@@ -128,7 +128,7 @@ def test_grades_agree_with_brute_force_on_the_grid(seed: int) -> None:
     for _ in range(15):
         crews, job, slots = _world(rng, GRID.n_nodes)
         seen |= set(_check(crews, job, slots, TRAVEL, lambda a, b: int(SECONDS[a, b])))
-    assert seen
+    assert seen == set(Grade)  # each world set tries every grade, so agreeing is not trivially "all feasible"
 
 
 def test_grades_agree_on_non_metric_travel() -> None:
