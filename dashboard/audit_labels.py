@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dashboard.i18n import _
-from dashboard.labels import LABELS
+from dashboard.labels import LABELS, label
 from ops.i18n import N_
 from ops.reads.audit_search import value_text
 
@@ -90,17 +89,13 @@ ACTION_LABELS: dict[str, str] = {
 
 
 def entity_label(code: str) -> str:
-    message = ENTITY_LABELS.get(code)
-    return _(message) if message else code
+    return label(code, ENTITY_LABELS)
 
 
 def action_label(code: str) -> str:
-    message = ACTION_LABELS.get(code)
-    return _(message) if message else code
+    return label(code, ACTION_LABELS)
 
 
 def shown_value(value: Any) -> str:
     """A changed value as the page shows it: a stored code (a status, a symptom) by its name."""
-    if isinstance(value, str) and value in LABELS:
-        return _(LABELS[value])
-    return value_text(value)
+    return label(value) if isinstance(value, str) and value in LABELS else value_text(value)

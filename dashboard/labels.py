@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dashboard.i18n import _
 from ops.i18n import N_
 
@@ -48,9 +50,9 @@ LABELS: dict[str, str] = {
 }
 
 
-def label(code: str | None) -> str:
-    """The translated display name of a stored code; an unknown code is shown as it is."""
+def label(code: str | None, table: Mapping[str, str] = LABELS) -> str:
+    """The translated display name of a stored code (by ``table``); an unknown code is shown as it is."""
     if not code:
         return ""
-    message = LABELS.get(str(code))
+    message = table.get(str(code))
     return _(message) if message else str(code)

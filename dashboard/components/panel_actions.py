@@ -28,10 +28,6 @@ def _slot_hours() -> list[tuple[int, int]]:
     wall-clock slots, so today's grid names them."""
     return [(s.hour, e.hour) for s, e in rules.day_slots(datetime.now(rules.local_zone()).date())]
 
-#: Fields under which the order actions show a service's refusal (the rest go under ``reason``).
-ORDER_FIELDS = ("crew_id", "reason")
-#: Fields under which the class change shows a refusal (``ticket_id``, e.g. a closed ticket, under ``class``).
-CLASS_FIELDS = ("class", "reason", "appointment")
 
 
 def _error(element_id: str) -> html.Div:
@@ -104,40 +100,39 @@ def class_change_frame(_: Translate) -> html.Div:
     ], id="cls-actions", hidden=True, className="mt-2 pt-2 border-top")
 
 
-#: What the panel shows of these actions, by name: the panel's render and every action redraw them.
-ACTION_OUT: Mapping[str, Output] = {
-    "order_hidden": Output("ord-actions", "hidden", allow_duplicate=True),
-    "order_crews": Output("ord-crew", "options", allow_duplicate=True),
-    "order_crew": Output("ord-crew", "value", allow_duplicate=True),
-    "order_reason": Output("ord-reason", "value", allow_duplicate=True),
-    "order_crew_error": Output("ord-err-crew_id", "children", allow_duplicate=True),
-    "order_reason_error": Output("ord-err-reason", "children", allow_duplicate=True),
-    "reassign_disabled": Output("ord-reassign", "disabled", allow_duplicate=True),
-    "next_best_hidden": Output("ord-next-best", "hidden", allow_duplicate=True),
-    "next_best_crew": Output("ord-next-best-crew", "children", allow_duplicate=True),
-    "order": Output("dispatch-order", "data", allow_duplicate=True),
-    "class_hidden": Output("cls-actions", "hidden", allow_duplicate=True),
-    "class_options": Output("cls-to", "options", allow_duplicate=True),
-    "class_to": Output("cls-to", "value", allow_duplicate=True),
-    "class_reason": Output("cls-reason", "value", allow_duplicate=True),
-    "class_error": Output("cls-err-class", "children", allow_duplicate=True),
-    "class_reason_error": Output("cls-err-reason", "children", allow_duplicate=True),
-    "slot_error": Output("cls-err-appointment", "children", allow_duplicate=True),
-    "ticket": Output("dispatch-ticket", "data", allow_duplicate=True),
-    "rec_skill_hidden": Output("rec-skill-confirm", "hidden", allow_duplicate=True),
-    "rec_skill_ok": Output("rec-skill-ok", "value", allow_duplicate=True),
-    "ord_skill_hidden": Output("ord-skill-confirm", "hidden", allow_duplicate=True),
-    "ord_skill_ok": Output("ord-skill-ok", "value", allow_duplicate=True),
+#: What the panel shows of these actions, by name, and what each shows when the actions are closed
+#: (a ticket that is gone, closed, or that the viewer may not act on): the panel's render and every
+#: action redraw them.
+_ACTIONS: Mapping[str, tuple[Output, Any]] = {
+    "order_hidden": (Output("ord-actions", "hidden", allow_duplicate=True), True),
+    "order_crews": (Output("ord-crew", "options", allow_duplicate=True), []),
+    "order_crew": (Output("ord-crew", "value", allow_duplicate=True), None),
+    "order_reason": (Output("ord-reason", "value", allow_duplicate=True), ""),
+    "order_crew_error": (Output("ord-err-crew_id", "children", allow_duplicate=True), ""),
+    "order_reason_error": (Output("ord-err-reason", "children", allow_duplicate=True), ""),
+    "reassign_disabled": (Output("ord-reassign", "disabled", allow_duplicate=True), True),
+    "next_best_hidden": (Output("ord-next-best", "hidden", allow_duplicate=True), True),
+    "next_best_crew": (Output("ord-next-best-crew", "children", allow_duplicate=True), ""),
+    "order": (Output("dispatch-order", "data", allow_duplicate=True), None),
+    "class_hidden": (Output("cls-actions", "hidden", allow_duplicate=True), True),
+    "class_options": (Output("cls-to", "options", allow_duplicate=True), []),
+    "class_to": (Output("cls-to", "value", allow_duplicate=True), None),
+    "class_reason": (Output("cls-reason", "value", allow_duplicate=True), ""),
+    "class_error": (Output("cls-err-class", "children", allow_duplicate=True), ""),
+    "class_reason_error": (Output("cls-err-reason", "children", allow_duplicate=True), ""),
+    "slot_error": (Output("cls-err-appointment", "children", allow_duplicate=True), ""),
+    "ticket": (Output("dispatch-ticket", "data", allow_duplicate=True), None),
+    "rec_skill_hidden": (Output("rec-skill-confirm", "hidden", allow_duplicate=True), True),
+    "rec_skill_ok": (Output("rec-skill-ok", "value", allow_duplicate=True), []),
+    "ord_skill_hidden": (Output("ord-skill-confirm", "hidden", allow_duplicate=True), True),
+    "ord_skill_ok": (Output("ord-skill-ok", "value", allow_duplicate=True), []),
 }
+ACTION_OUT: Mapping[str, Output] = {name: output for name, (output, _closed) in _ACTIONS.items()}
 
 
 def closed_actions() -> dict[str, Any]:
-    """Every action hidden and cleared: a ticket that is gone, closed, or that the viewer may not act on."""
-    return {"order_hidden": True, "order_crews": [], "order_crew": None, "order_reason": "", "order_crew_error": "",
-            "order_reason_error": "", "reassign_disabled": True, "next_best_hidden": True, "next_best_crew": "",
-            "order": None, "class_hidden": True, "class_options": [], "class_to": None, "class_reason": "",
-            "class_error": "", "class_reason_error": "", "slot_error": "", "ticket": None,
-            "rec_skill_hidden": True, "rec_skill_ok": [], "ord_skill_hidden": True, "ord_skill_ok": []}
+    """Every action hidden and cleared."""
+    return {name: closed for name, (_output, closed) in _ACTIONS.items()}
 
 
 def skill_warnings(crews: Iterable[Any], ticket_class: int, symptom: str, _: Translate) -> dict[str, str]:

@@ -21,6 +21,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.audit_labels import action_label, entity_label, shown_value
 from dashboard.context import context
 from dashboard.i18n import _, format_datetime
+from dashboard.labels import label
 from dashboard.security import page_layout, secured_callback
 from ops.i18n import N_
 from ops.reads.audit_search import (
@@ -53,8 +54,7 @@ FIELD_LABELS: dict[str, str] = {
 
 
 def _field_label(field: str) -> str:
-    message = FIELD_LABELS.get(field)
-    return _(message) if message else field
+    return label(field, FIELD_LABELS)
 
 
 def _grid_rows(rows, timezone: str) -> list[dict[str, Any]]:

@@ -22,8 +22,6 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import security
 from dashboard.components.panel_actions import (
-    CLASS_FIELDS,
-    ORDER_FIELDS,
     skill_warning,
     slot_from_form,
 )
@@ -37,6 +35,7 @@ from ops.services.intake import change_class
 from ops.services.work_orders import cancel, reassign
 
 #: Errors of the order actions and of the class change, by service field → panel output name.
+#: The form fields a refusal can name, and the output that shows it (the rest go under the fallback).
 _ORDER_ERRORS = {"crew_id": "order_crew_error", "reason": "order_reason_error"}
 _CLASS_ERRORS = {"class": "class_error", "reason": "class_reason_error", "appointment": "slot_error"}
 
@@ -48,9 +47,9 @@ def _refused(panel_out: Mapping[str, Output], errors: Mapping[str, str], what: s
                                  color="danger", className="py-1 px-2 mb-0", id="rec-error")}
 
 
-def _errors(exc: ServiceError, fields: tuple[str, ...], names: Mapping[str, str], fallback: str) -> dict[str, str]:
-    texts = field_texts(exc, list(fields), fallback=fallback)
-    return {names[field]: texts.get(field, "") for field in fields}
+def _errors(exc: ServiceError, names: Mapping[str, str], fallback: str) -> dict[str, str]:
+    texts = field_texts(exc, list(names), fallback=fallback)
+    return {output: texts.get(field, "") for field, output in names.items()}
 
 
 def _done(render: Callable[..., dict[str, Any]], ticket_no: str, text: str, changed: int | None) -> dict[str, Any]:
@@ -88,12 +87,10 @@ def register(panel_out: Mapping[str, Output], render: Callable[..., dict[str, An
             unit_of_work.run(ctx.sessions, lambda db: cancel(
                 db, security.current_actor(), int(order["order_id"]), reason, ctx.clock(),
                 version=order.get("version")))
-        except ConflictError as exc:
-            if exc.field in ("status", "version"):
-                return _stale(render, order["ticket_no"], exc, changed)
-            return _refused(panel_out, _errors(exc, ORDER_FIELDS, _ORDER_ERRORS, "reason"), _("Not cancelled."))
         except ServiceError as exc:
-            return _refused(panel_out, _errors(exc, ORDER_FIELDS, _ORDER_ERRORS, "reason"), _("Not cancelled."))
+            if isinstance(exc, ConflictError) and exc.field in ("status", "version"):
+                return _stale(render, order["ticket_no"], exc, changed)
+            return _refused(panel_out, _errors(exc, _ORDER_ERRORS, "reason"), _("Not cancelled."))
         return _done(render, order["ticket_no"], _("Cancelled: {ticket} is back in the queue.").format(
             ticket=order["ticket_no"]), changed)
 
@@ -127,15 +124,13 @@ def register(panel_out: Mapping[str, Output], render: Callable[..., dict[str, An
                 db, security.current_actor(), int(order["order_id"]), int(crew_id), reason, ctx.clock(),
                 recommendation_id=proposal.get("recommendation_id") if send_next else None,
                 version=order.get("version")).crew.code)
-        except ConflictError as exc:
-            if exc.field in ("status", "version"):
+        except ServiceError as exc:
+            if isinstance(exc, ConflictError) and exc.field in ("status", "version"):
                 return _stale(render, order["ticket_no"], exc, changed)
             if exc.code == "conflict":  # refused by the database: another order took the crew first
                 return _refused(panel_out, {"order_crew_error": _(
                     "The crew was just given another order: refresh the recommendation.")}, _("Not reassigned."))
-            return _refused(panel_out, _errors(exc, ORDER_FIELDS, _ORDER_ERRORS, "crew_id"), _("Not reassigned."))
-        except ServiceError as exc:
-            return _refused(panel_out, _errors(exc, ORDER_FIELDS, _ORDER_ERRORS, "crew_id"), _("Not reassigned."))
+            return _refused(panel_out, _errors(exc, _ORDER_ERRORS, "crew_id"), _("Not reassigned."))
         return _done(render, order["ticket_no"], _("Reassigned: crew {crew} takes {ticket}.").format(
             crew=code, ticket=order["ticket_no"]), changed)
 
@@ -164,7 +159,7 @@ def register(panel_out: Mapping[str, Output], render: Callable[..., dict[str, An
                 appointment_start=slot[0] if slot else None, appointment_end=slot[1] if slot else None,
                 network=ctx.service_area.network))
         except ServiceError as exc:
-            return _refused(panel_out, _errors(exc, CLASS_FIELDS, _CLASS_ERRORS, "class"), _("Class not changed."))
+            return _refused(panel_out, _errors(exc, _CLASS_ERRORS, "class"), _("Class not changed."))
         return _done(render, ticket["ticket_no"], _("Class changed: {ticket} is now class {n}.").format(
             ticket=ticket["ticket_no"], n=to_class), changed)
 

@@ -83,11 +83,6 @@ def test_r6_5_the_class_control_offers_the_other_classes():
     assert shown["class_hidden"] is False
 
 
-def test_closing_the_actions_resets_every_output_they_own():
-    assert set(actions.closed_actions()) == set(actions.ACTION_OUT)
-    assert all(out.allow_duplicate for out in actions.ACTION_OUT.values())
-
-
 def test_the_appointment_slot_is_two_hours_in_the_configured_zone():
     start, end = actions.slot_from_form("2026-11-27", "10")  # the rules' zone: America/Santiago
     assert start == datetime(2026, 11, 27, 13, 0, tzinfo=UTC) and (end - start).total_seconds() == 7200
