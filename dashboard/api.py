@@ -10,6 +10,7 @@ allowed it (``ops.services.tokens.TokenIdentity.allowed``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -150,6 +151,11 @@ def _unauthorized(message: str) -> Response:
     response = error(401, message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="gas-dispatch"'
     return response
+
+
+def iso(value: datetime | None) -> str | None:
+    """A time as the API writes it (ISO 8601 with its offset), or ``None``."""
+    return value.isoformat() if value is not None else None
 
 
 def performs(action: str) -> Callable:

@@ -8,13 +8,12 @@ shows every crew's new ETAs.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import g, jsonify
 from flask.typing import ResponseReturnValue
 
-from dashboard.api import api, performs, read_body
+from dashboard.api import api, iso, performs, read_body
 from dashboard.api_models import MoveIn
 from dashboard.api_orders import order_json
 from dashboard.context import context
@@ -26,21 +25,17 @@ from ops.scheduler import retime
 from ops.services.queue import move_order
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _entry(e: QueueEntry) -> dict[str, Any]:
     return {"order_id": e.order_id, "ticket_id": e.ticket_id, "ticket_no": e.ticket_no,
             "ticket_class": e.ticket_class, "status": e.status, "position": e.position, "address": e.address,
-            "window_start": _iso(e.window_start), "window_end": _iso(e.window_end), "deadline": _iso(e.deadline),
+            "window_start": iso(e.window_start), "window_end": iso(e.window_end), "deadline": iso(e.deadline),
             "version": e.version}
 
 
 def _crew(c: CrewRoster) -> dict[str, Any]:
     return {"id": c.id, "code": c.code, "name": c.name, "status": c.status,
             "position": {"lon": c.lon, "lat": c.lat} if c.lon is not None and c.lat is not None else None,
-            "position_at": _iso(c.position_at), "shift_start": _iso(c.shift_start), "shift_end": _iso(c.shift_end),
+            "position_at": iso(c.position_at), "shift_start": iso(c.shift_start), "shift_end": iso(c.shift_end),
             "current_order": _entry(c.current) if c.current is not None else None,
             "queue": [_entry(e) for e in c.queue]}
 
@@ -48,9 +43,9 @@ def _crew(c: CrewRoster) -> dict[str, Any]:
 def _bar(b: Bar) -> dict[str, Any]:
     return {"kind": b.kind, "order_id": b.order_id, "ticket_id": b.ticket_id, "ticket_no": b.ticket_no,
             "ticket_class": b.ticket_class, "status": b.status, "position": b.position, "address": b.address,
-            "planned_start": _iso(b.depart), "eta": _iso(b.eta), "work_start": _iso(b.start), "end": _iso(b.end),
-            "deadline": _iso(b.deadline), "deadline_name": b.deadline_label, "window_start": _iso(b.window_start),
-            "window_end": _iso(b.window_end), "late": b.late, "planned": b.planned}
+            "planned_start": iso(b.depart), "eta": iso(b.eta), "work_start": iso(b.start), "end": iso(b.end),
+            "deadline": iso(b.deadline), "deadline_name": b.deadline_label, "window_start": iso(b.window_start),
+            "window_end": iso(b.window_end), "late": b.late, "planned": b.planned}
 
 
 @api.get("/crews")
@@ -73,8 +68,8 @@ def crew_schedule_route(crew_id: int) -> ResponseReturnValue:
         raise NotFoundError("crew.not_found", "crew_id")
     row = board.crews[0]
     return jsonify({"crew_id": row.crew_id, "code": row.code, "status": row.status,
-                    "shift_start": _iso(row.shift_start), "shift_end": _iso(row.shift_end),
-                    "plan_at": _iso(board.plan_at), "orders": [_bar(b) for b in row.bars]})
+                    "shift_start": iso(row.shift_start), "shift_end": iso(row.shift_end),
+                    "plan_at": iso(board.plan_at), "orders": [_bar(b) for b in row.bars]})
 
 
 @api.post("/workorders/<int:order_id>/move")

@@ -16,7 +16,7 @@ from typing import Any
 from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from dashboard.api import api, performs, read_body
+from dashboard.api import api, iso, performs, read_body
 from dashboard.api_models import (
     DispatchIn,
     NotFixedIn,
@@ -36,10 +36,6 @@ from ops.services import work_orders
 from ops.services.dispatching import MAX_K, recommend
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def order_json(order: Any) -> dict[str, Any]:
     """A work order as the API shows it (the crew page and the dispatch board read the same fields)."""
     shown = order.recommendation or {}  # two top-level keys of the stored copy: no need to type it all
@@ -49,11 +45,11 @@ def order_json(order: Any) -> dict[str, Any]:
         "recommendation_id": shown.get("recommendation_id"),
         "decision": shown.get("decision"), "missing_skill": shown.get("missing_skill"),
         "override_reason": order.override_reason,
-        "auto_dispatched": order.auto_dispatched, "pre_alerted_at": _iso(order.pre_alerted_at),
-        "dispatched_at": _iso(order.dispatched_at), "acknowledged_at": _iso(order.acknowledged_at),
-        "departed_at": _iso(order.departed_at), "arrived_at": _iso(order.arrived_at),
-        "completed_at": _iso(order.completed_at), "cancelled_at": _iso(order.cancelled_at),
-        "cancel_reason": order.cancel_reason, "escalated_at": _iso(order.escalated_at),
+        "auto_dispatched": order.auto_dispatched, "pre_alerted_at": iso(order.pre_alerted_at),
+        "dispatched_at": iso(order.dispatched_at), "acknowledged_at": iso(order.acknowledged_at),
+        "departed_at": iso(order.departed_at), "arrived_at": iso(order.arrived_at),
+        "completed_at": iso(order.completed_at), "cancelled_at": iso(order.cancelled_at),
+        "cancel_reason": order.cancel_reason, "escalated_at": iso(order.escalated_at),
         "eta_seconds_at_dispatch": order.eta_seconds_at_dispatch,
     }
 
@@ -105,7 +101,7 @@ _OPTION_KEYS = ("rank", "crew_id", "crew_code", "eta", "departure", "slack_s", "
 def recommendation_json(rec: StoredRecommendation) -> dict[str, Any]:
     """A stored recommendation as the API shows it: the ``recommendation_id`` that ``/dispatch`` needs."""
     return {
-        "recommendation_id": rec.recommendation_id, "ticket_id": rec.ticket_id, "created_at": _iso(rec.created_at),
+        "recommendation_id": rec.recommendation_id, "ticket_id": rec.ticket_id, "created_at": iso(rec.created_at),
         "used_fallback": rec.used_fallback, "note": rec.note,
         "options": [{key: value for key, value in o.to_json().items() if key in _OPTION_KEYS} for o in rec.options],
     }

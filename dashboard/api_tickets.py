@@ -16,14 +16,13 @@ is a **409**.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from dashboard.api import api, performs, read_body
+from dashboard.api import api, iso, performs, read_body
 from dashboard.api_models import ClassChangeIn, TicketIn
 from dashboard.context import context
 from ops import unit_of_work
@@ -68,10 +67,6 @@ def report_of(data: TicketIn) -> ReportIn:
     )
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def ticket_json(ticket: Any, *, callback_task: Any = None, duplicates: tuple = ()) -> dict[str, Any]:
     """The ticket as the API shows it; reasons and guidance are the English source texts (msgids)."""
     contact = emergency_contact(ticket.customer)  # R4.2: shown on every ticket of the customer
@@ -84,15 +79,15 @@ def ticket_json(ticket: Any, *, callback_task: Any = None, duplicates: tuple = (
         "rule_version": ticket.rule_version,
         "channel": CHANNEL_NAMES[ticket.channel],
         "symptom": ticket.symptom.value,
-        "received_at": _iso(ticket.received_at),
+        "received_at": iso(ticket.received_at),
         "address": ticket.address,
         "location": {"lon": ticket.lon, "lat": ticket.lat, "approximate": ticket.location_approximate},
-        "deadlines": {label: _iso(at) for label, at in Deadlines.from_ticket(ticket).items()},
+        "deadlines": {label: iso(at) for label, at in Deadlines.from_ticket(ticket).items()},
         "classification_reasons": [{"code": r.code, "message": r.message, "rule": r.rule_id}
                                    for r in ticket_reasons(ticket)],
         "safety_guidance": [{"code": s.code, "text": s.render()} for s in ticket_safety_script(ticket)],
         "callback_task": None if callback_task is None else {
-            "id": callback_task.id, "due_at": _iso(callback_task.due_at), "status": callback_task.status.value},
+            "id": callback_task.id, "due_at": iso(callback_task.due_at), "status": callback_task.status.value},
         "possible_duplicates": [{"id": h.ticket.id, "ticket_no": h.ticket.ticket_no,
                                  "distance_m": round(h.distance_m, 1)} for h in duplicates],
         "emergency_contact": None if contact is None else contact.to_json(),

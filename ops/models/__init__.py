@@ -19,7 +19,6 @@ from ops.models.scheduler import ReplanRequest, SchedulerLease
 from ops.models.tickets import ClassChange, SafetyInstruction, Ticket, TicketReporter
 from ops.models.work_orders import (
     ACTIVE_WORK_ORDER_STATUSES,
-    CURRENT_WORK_ORDER_STATUSES,
     QUEUE_RANK_GAP,
     RepairRecord,
     WorkOrder,
@@ -27,7 +26,6 @@ from ops.models.work_orders import (
 
 __all__ = [
     "ACTIVE_WORK_ORDER_STATUSES",
-    "CURRENT_WORK_ORDER_STATUSES",
     "NAMING_CONVENTION",
     "QUEUE_RANK_GAP",
     "Alert",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -152,12 +151,3 @@ def grade_one_slot(db: Session, network: RoadNetwork, *, lon: float, lat: float,
     offer = _grade(db, network, lon, lat, symptom, {day: [(start, end)]}, now, travel=travel,
                    exclude_ticket_id=exclude_ticket_id, rule_settings=rule_settings)
     return offer.slots[0]
-
-
-def slots_by_day(slots: Sequence[GradedSlot], rule_settings: rules.RuleSettings | None = None,
-                 ) -> dict[date, list[GradedSlot]]:
-    """The slots grouped by local day, in order (what the picker draws one row of)."""
-    out: dict[date, list[GradedSlot]] = {}
-    for s in slots:
-        out.setdefault(rules.to_local(s.start, rule_settings).date(), []).append(s)
-    return out

@@ -35,7 +35,7 @@ from ops.vocabulary import CrewStatus, TicketClass, TicketStatus
 from optimizer.dispatch_types import PlannedJob
 
 __all__ = ["COMMITTED", "PROPOSED", "Bar", "CrewRoster", "CrewSchedule", "ScheduleBoard",
-           "crew_roster", "crew_schedule", "schedule_board"]
+           "crew_roster", "schedule_board"]
 
 COMMITTED = "committed"
 PROPOSED = "proposed"
@@ -267,12 +267,6 @@ def schedule_board(db: Session, now: datetime, crew_ids: Iterable[int] | None = 
                                  shift_start=start, shift_end=end, bars=tuple(bars)))
     return ScheduleBoard(now=now, plan_at=plan.created_at if plan is not None else None,
                          plan_source=plan.source if plan is not None else None, crews=tuple(rows))
-
-
-def crew_schedule(db: Session, crew_id: int, now: datetime) -> CrewSchedule | None:
-    """One crew's row of the board, or ``None`` when there is no such active crew."""
-    board = schedule_board(db, now, [crew_id])
-    return board.crews[0] if board.crews else None
 
 
 # ----------------------------------------------------------------------------- the crew list (API)

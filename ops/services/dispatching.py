@@ -33,7 +33,6 @@ __all__ = ["MAX_K", "PREVIEW_ACTION", "adopt_plan", "recommend", "replan"]
 
 #: The most crews one recommendation ranks (the API's ``k``).
 MAX_K = 10
-#: The largest id a database integer column holds: a larger one names no row (and must not reach SQL).
 #: What previewing needs: seeing the board, where the ranking and the plan are shown.
 PREVIEW_ACTION = "board.view"
 

@@ -114,18 +114,17 @@ def _emergency(ticket: Ticket) -> bool:
     return TicketClass(ticket.ticket_class) is TicketClass.EMERGENCY
 
 
-def _queue_index(db: Session, ticket: Ticket, crew: Crew, current: WorkOrder, position: int | None,
-                 now: datetime) -> int:
+def _queue_index(db: Session, ticket: Ticket, crew_id: int, position: int | None, now: datetime) -> int:
     """Where a confirmed order waits in a busy crew's queue (0 = next), R7.6.
 
     A class 1 goes first (behind any class 1 already queued there: they were confirmed first). Any
     other goes at ``position`` (1 = next) if given, else where the plan in force puts it, else last.
     """
-    queue = queued_orders(db, crew.id)
+    queue = queued_orders(db, crew_id)
     if _emergency(ticket):
         return sum(1 for o in queue if _emergency(o.ticket))
     if position is None:
-        position = plan_queue_position(db, crew.id, ticket.id, [o.ticket_id for o in queue], now)
+        position = plan_queue_position(db, crew_id, ticket.id, [o.ticket_id for o in queue], now)
     return len(queue) if position is None else position - 1
 
 
@@ -197,7 +196,7 @@ def confirm_dispatch(
         if divertible:
             _preempt(db, actor, current, ticket, now)
         else:
-            rank = rank_at(db, crew.id, _queue_index(db, ticket, crew, current, position, now))
+            rank = rank_at(db, crew.id, _queue_index(db, ticket, crew.id, position, now))
 
     option = rec.option_for(crew.id) if rec is not None else None
     shown = None if rec is None else rec.to_record()

@@ -11,7 +11,7 @@ from ops.db import transaction
 from ops.expected_finish import OVERRUN_FLOOR_MINUTES
 from ops.models import Crew, WorkOrder
 from ops.plan_in_force import store_plan
-from ops.reads.schedule import COMMITTED, PROPOSED, crew_schedule, schedule_board
+from ops.reads.schedule import COMMITTED, PROPOSED, schedule_board
 from ops.services import work_orders as wo
 from ops.shifts import shift_in_force
 from ops.vocabulary import CrewStatus
@@ -97,7 +97,7 @@ def test_a_crew_on_site_works_until_the_planners_expected_finish_even_when_it_ov
         order.arrived_at = NOW - timedelta(minutes=50)
         order.status = "on_site"
     with transaction(sessions) as db:
-        (bar,) = crew_schedule(db, ids["a"], NOW).bars
+        (bar,) = schedule_board(db, NOW, [ids["a"]]).crews[0].bars
     assert bar.eta == NOW - timedelta(minutes=50) and bar.depart == NOW - timedelta(minutes=55)
     # 40 min expected, 50 on site: the overrun's expected finish (the planner's), never "free now"
     assert bar.end == NOW + timedelta(minutes=OVERRUN_FLOOR_MINUTES)
@@ -111,9 +111,9 @@ def test_the_shift_in_force_contains_now_for_a_day_crew(world):
         crew.shift_start_hour, crew.shift_end_hour = 8, 20
         start, end = shift_in_force(crew, NOW)
         assert start <= NOW <= end and end - start == timedelta(hours=12)
-        off = crew_schedule(db, ids["c"], NOW)  # asked for by id: shown though off shift, with nothing proposed
+        off = schedule_board(db, NOW, [ids["c"]]).crews[0]  # asked for by id: shown though off shift, with nothing proposed
         assert off is not None and off.status == "off_shift" and off.bars == ()
-        assert crew_schedule(db, 999_999, NOW) is None
+        assert schedule_board(db, NOW, [999_999]).crews == ()
 
 
 def test_a_queued_order_follows_the_current_one_in_queue_order(world):
@@ -123,7 +123,7 @@ def test_a_queued_order_follows_the_current_one_in_queue_order(world):
         queued = wo.confirm_dispatch(db, SUPERVISOR, ids["t2"], ids["a"], None, NOW, override_reason="queue it")
         assert queued.status == "queued"
     with transaction(sessions) as db:
-        current, second = crew_schedule(db, ids["a"], NOW).bars
+        current, second = schedule_board(db, NOW, [ids["a"]]).crews[0].bars
     assert (current.ticket_id, current.position) == (ids["t1"], 0)
     assert (second.ticket_id, second.position, second.kind, second.status) == (ids["t2"], 1, COMMITTED, "queued")
     assert second.depart == current.end and not second.planned
@@ -132,5 +132,5 @@ def test_a_queued_order_follows_the_current_one_in_queue_order(world):
             job(ids["t1"], 2, depart_min=0, eta_min=4, end_min=44),
             job(ids["t2"], 2, depart_min=44, eta_min=50, end_min=90)]}), NOW - timedelta(seconds=10), "scheduler")
     with transaction(sessions) as db:
-        current, second = crew_schedule(db, ids["a"], NOW).bars
+        current, second = schedule_board(db, NOW, [ids["a"]]).crews[0].bars
     assert second.planned and second.eta == NOW + timedelta(minutes=50) and second.order_id is not None
