@@ -45,7 +45,7 @@ class Counter:
         self.keys += 1
 
     def click(self, element) -> None:
-        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
         element.click()
         self.clicks += 1
 

@@ -76,7 +76,7 @@ def schedule_board(root: str, output: Path, password: str) -> list[str]:
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#schedule-graph .barlayer .point")))
         time.sleep(3)
         bar = wait.until(lambda d: d.execute_script(QUEUED_BAR), "no crew has a queue on the board")
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", bar)
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", bar)
         ActionChains(driver).move_to_element(bar).pause(0.5).click().perform()
         wait.until(lambda d: d.execute_script(
             "const e = document.getElementById('schedule-selected-ticket'); return e && e.tagName === 'B';"))

@@ -13,3 +13,9 @@ ATTRIBUTION = "© OpenStreetMap contributors (ODbL); network from the Aequilibra
 def forbidden() -> dbc.Alert:
     """What a user sees on a page their roles do not open (the server refuses its callbacks too)."""
     return dbc.Alert(_("You do not have access to this page."), color="warning", id="forbidden", className="mt-3")
+
+
+def row_in_view(row_id: str) -> dict[str, str]:
+    """A grid's ``scrollTo`` that brings a row picked elsewhere (map, board, alert) into the middle of the
+    list: the grid only draws the rows on screen, so a selected row below the fold is otherwise unseen."""
+    return {"rowId": row_id, "rowPosition": "middle"}

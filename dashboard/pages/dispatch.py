@@ -29,6 +29,7 @@ from dash import (
 )
 from dash.exceptions import PreventUpdate
 
+from dashboard.components.common import row_in_view
 from dashboard.components.dispatch_map import (
     TRACE_INDEX,
     crew_legend,
@@ -383,6 +384,7 @@ def notice_new_plan(tick: int | None, seen: int | None, changed: int | None) -> 
     "board.view",
     Output("dispatch-selected", "data"),
     Output("open-tickets-grid", "selectedRows"),
+    Output("open-tickets-grid", "scrollTo"),
     Input("open-tickets-grid", "selectedRows"),
     Input("dispatch-map", "clickData"),
     Input("class1-new", "data"),
@@ -390,13 +392,14 @@ def notice_new_plan(tick: int | None, seen: int | None, changed: int | None) -> 
     prevent_initial_call=True,
 )
 def select_ticket(rows: list[dict] | None, click: dict | None, new_class1: dict | None, current: str | None):
-    """One selection for the grid, the map and a new class 1 (which only opens if nothing is selected)."""
+    """One selection for the grid, the map and a new class 1 (which only opens if nothing is selected);
+    a ticket picked elsewhere is scrolled into the list's view, which only draws the rows on screen."""
     trigger = dash.ctx.triggered_id
     if trigger == "open-tickets-grid":
         ticket_no = rows[0].get("ticket") if isinstance(rows, list) and rows else None  # not {"ids": ...}
         if not ticket_no or ticket_no == current:
             raise PreventUpdate
-        return ticket_no, dash.no_update
+        return ticket_no, dash.no_update, dash.no_update
     if trigger == "dispatch-map":
         ticket_no = ticket_of_click(click)
     elif trigger == "class1-new":
@@ -405,7 +408,7 @@ def select_ticket(rows: list[dict] | None, click: dict | None, new_class1: dict 
         ticket_no = None
     if not ticket_no or ticket_no == current:
         raise PreventUpdate
-    return ticket_no, {"ids": [ticket_no]}
+    return ticket_no, {"ids": [ticket_no]}, row_in_view(ticket_no)
 
 
 #: Everything the recommendation panel shows, by name (the panel and Confirm both redraw it).

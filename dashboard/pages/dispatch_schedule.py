@@ -20,6 +20,7 @@ from dash import Input, Output, Patch, State
 from dash.exceptions import PreventUpdate
 
 from dashboard import security
+from dashboard.components.common import row_in_view
 from dashboard.components.schedule_board import schedule_figure, ticket_of_click
 from dashboard.components.schedule_panel import (
     MOVE_FIELDS,
@@ -101,6 +102,7 @@ def define_callbacks() -> None:
         "board.view",
         output={"selected": Output("dispatch-selected", "data", allow_duplicate=True),
                 "rows": Output("open-tickets-grid", "selectedRows", allow_duplicate=True),
+                "scroll": Output("open-tickets-grid", "scrollTo", allow_duplicate=True),
                 "map": Output("dispatch-map", "figure", allow_duplicate=True)},
         inputs={"click": Input("schedule-graph", "clickData")},
         state={"current": State("dispatch-selected", "data")},
@@ -121,7 +123,7 @@ def define_callbacks() -> None:
         centre["layout"]["map"]["zoom"] = CENTRE_ZOOM
         # A new revision lets the centre win over where the dispatcher last panned the map.
         centre["layout"]["uirevision"] = f"dispatch-map-{ticket_no}"
-        return {"selected": ticket_no, "rows": {"ids": [ticket_no]}, "map": centre}
+        return {"selected": ticket_no, "rows": {"ids": [ticket_no]}, "scroll": row_in_view(ticket_no), "map": centre}
 
 
     @security.secured_callback(

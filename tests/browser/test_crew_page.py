@@ -12,6 +12,7 @@ from datetime import datetime
 import pytest
 import sqlalchemy as sa
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.test_roles_and_languages import log_in
 
@@ -87,12 +88,12 @@ def queue_behind(ctx, order_id: int) -> str:
 def _click(dash_duo, selector: str) -> None:
     """Scroll to the element and click it (in JavaScript: a phone-sized window scrolls while Dash renders)."""
     element = dash_duo.wait_for_element(selector, timeout=20)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();", element)
 
 
 def _type(dash_duo, selector: str, text: str) -> None:
     element = dash_duo.wait_for_element(selector, timeout=20)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
     element.clear()
     element.send_keys(text)
 
@@ -108,7 +109,8 @@ def acknowledge_depart_arrive(dash_duo) -> None:
 def file_repair_record(dash_duo, cause: str, measures: str, customer: str, *,
                        parts: dict[str, str] | None = None) -> None:
     """Fill in the R9 record as the crew does (gas restored, safety advice given, the customer's typed
-    name and tick) and complete it; returns once the page says the crew has no order left."""
+    name and tick) and complete it; returns once the order has left the page: the crew has no order
+    left, or the next one of its queue (R7.6) has become its current order."""
     _type(dash_duo, "#crew-cause", cause)
     _type(dash_duo, "#crew-measures", measures)
     for code, qty in (parts or {}).items():
@@ -118,8 +120,12 @@ def file_repair_record(dash_duo, cause: str, measures: str, customer: str, *,
     _type(dash_duo, "#crew-customer-name", customer)
     _click(dash_duo, "label[for='_dbcprivate_checklist_crew-customer-confirmed_input_yes']")
     dash_duo.wait_for_contains_text("#crew-confirmed-at", ":", timeout=10)
+    done = dash_duo.find_element("#crew-ticket-no").text
     _click(dash_duo, "#crew-complete")
-    dash_duo.wait_for_element("#crew-no-order", timeout=20)
+    WebDriverWait(dash_duo.driver, 20).until(lambda d: d.execute_script(
+        "if (document.getElementById('crew-no-order')) { return true; }"
+        "const t = document.getElementById('crew-ticket-no'); return Boolean(t) && t.textContent !== arguments[0];",
+        done), f"{done} stayed on the crew page after its repair record")
 
 
 def test_crew001_acknowledge_depart_arrive_read_and_complete(dash_duo, demo_app):

@@ -80,12 +80,12 @@ def report_ticket(ctx, crew_id: int, symptom: str = "no_gas") -> str:
 
 def _click(dash_duo, selector: str) -> None:
     element = dash_duo.wait_for_element(selector, timeout=20)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", element)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();", element)
 
 
-def _select_row(dash_duo, ticket_no: str) -> None:
-    """Click the ticket's row in the open-ticket grid, once the grid holds it (its data, not its DOM: the
-    grid is virtual, so a row below the fold is not drawn until it is scrolled into view)."""
+def show_row(dash_duo, ticket_no: str):
+    """The ticket's row in the open-ticket grid, scrolled into view once the grid holds it (its data, not
+    its DOM: the grid is virtual, so a row below the fold is not drawn until it is scrolled into view)."""
     WebDriverWait(dash_duo.driver, 30).until(lambda driver: driver.execute_script(
         """
         let api;
@@ -94,9 +94,13 @@ def _select_row(dash_duo, ticket_no: str) -> None:
         if (node) { api.ensureNodeVisible(node, 'middle'); }
         return Boolean(node);
         """, ticket_no), f"{ticket_no} never reached the open-ticket grid")
-    cell = dash_duo.wait_for_element(f'#open-tickets-grid .ag-row[row-id="{ticket_no}"] [col-id="ticket"]',
-                                     timeout=20)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", cell)
+    return dash_duo.wait_for_element(f'#open-tickets-grid .ag-row[row-id="{ticket_no}"]', timeout=20)
+
+
+def _select_row(dash_duo, ticket_no: str) -> None:
+    """Click the ticket's row in the open-ticket grid, as a dispatcher picks a ticket."""
+    cell = show_row(dash_duo, ticket_no).find_element("css selector", '[col-id="ticket"]')
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();", cell)
 
 
 def _orders(ctx, ticket_no: str) -> list:

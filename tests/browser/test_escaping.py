@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from selenium.webdriver.common.by import By
 
+from tests.browser.test_dispatch_board import show_row
 from tests.browser.test_roles_and_languages import log_in
 
 pytestmark = pytest.mark.browser
@@ -40,8 +41,7 @@ def test_xss001_markup_in_a_report_is_shown_as_text(dash_duo, demo_app):
     ticket_no = add_hostile_ticket(demo_app)
     dash_duo.start_server(demo_app, navigate=False)
     log_in(dash_duo, "dispatcher")
-    dash_duo.wait_for_element("#open-tickets-grid .ag-row", timeout=30)
-    row = dash_duo.driver.find_element(By.CSS_SELECTOR, f"#open-tickets-grid .ag-row[row-id='{ticket_no}']")
+    row = show_row(dash_duo, ticket_no)
     address_cell = row.find_element(By.CSS_SELECTOR, "[col-id='address']")
     assert address_cell.get_attribute("textContent") == EVIL  # the markup, verbatim, as text
     assert not row.find_elements(By.TAG_NAME, "img")

@@ -30,7 +30,7 @@ def _ctx(demo_app):
 
 
 def _click(dash_duo, element) -> None:
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
     element.click()
 
 

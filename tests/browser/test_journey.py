@@ -8,6 +8,7 @@ waits for its R10 callback. Every timestamp and the audit trail are then read fr
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import pytest
@@ -36,7 +37,8 @@ def api_token(ctx, username: str, scopes: list[str]) -> str:
 
 
 def report_class1_by_api(base_url: str, token: str, lon: float, lat: float, now: datetime) -> dict:
-    """What the customer app sends for a smell of gas with people inside (R5, R6.5 → class 1)."""
+    """What the customer app sends for a smell of gas with people inside (R5, R6.5 → class 1); each report
+    its own idempotency key, as each tap of the app's send button of a new report would."""
     body = {
         "channel": "app", "reporter_name": "Ana Rojas", "phone": "+56 9 5555 0142", "address": "Pasaje Tablero",
         "door_no": "7", "symptom": "gas_leak", "started_at": now.isoformat(), "location": {"lon": lon, "lat": lat},
@@ -44,7 +46,7 @@ def report_class1_by_api(base_url: str, token: str, lon: float, lat: float, now:
         "urgency": "emergency", "description": "Strong smell of gas in the kitchen",
     }
     response = requests.post(base_url + "/api/v1/tickets", json=body, timeout=30,
-                             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "journey-1"})
+                             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"journey-{uuid.uuid4()}"})
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -41,8 +41,18 @@ def dispatch_to(ctx, ticket_no: str, crew_id: int) -> None:
     replan(ctx.sessions, ctx.clock(), ctx.service_area.network, every_s=0)
 
 
+#: The ticket of the point plotly shows the hover label of, or null.
+HOVERED = """
+const gd = document.querySelector('#schedule-graph .js-plotly-plot');
+const point = gd && gd._hoverdata && gd._hoverdata[0];
+return point && point.customdata ? point.customdata[0] : null;
+"""
+
+
 def click_bar(dash_duo, ticket_no: str) -> None:
-    """Click the ticket's work bar as a dispatcher would (plotly clicks what the pointer hovers).
+    """Click the ticket's work bar as a dispatcher would: plotly clicks what the pointer hovers, and a
+    deadline tick of another ticket may sit on the bar, so the pointer moves along the bar until the
+    hover label names the ticket, then clicks.
 
     The board redraws when the selection changes, and a class 1 of the demo may open itself right after
     the page loads: a click that lands while the bars are being replaced is tried again.
@@ -50,9 +60,15 @@ def click_bar(dash_duo, ticket_no: str) -> None:
     for _attempt in range(4):
         bar = WebDriverWait(dash_duo.driver, 20).until(lambda d: d.execute_script(FIND_BAR, ticket_no),
                                                        "the ticket's bar is not drawn")
-        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", bar)
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", bar)
         try:
-            ActionChains(dash_duo.driver).move_to_element(bar).pause(0.5).click().perform()
+            width = bar.rect["width"]
+            for fraction in (0.0, -0.3, 0.3, -0.45, 0.45):
+                chain = ActionChains(dash_duo.driver).move_to_element_with_offset(bar, int(width * fraction), 0)
+                chain.pause(0.4).perform()
+                if dash_duo.driver.execute_script(HOVERED) == ticket_no:
+                    ActionChains(dash_duo.driver).click().perform()
+                    break
             WebDriverWait(dash_duo.driver, 15).until(lambda d: d.execute_script(
                 "const e = document.getElementById('schedule-selected-ticket'); return e && e.textContent;")
                 == ticket_no)
@@ -127,7 +143,7 @@ def choose_crew(dash_duo, dropdown: str, code: str) -> None:
     option = None
     for _attempt in range(3):  # the options arrive with the selection; open the list until they are there
         opener = dash_duo.find_element(f"{dropdown} .dash-dropdown, {dropdown} button, {dropdown}")
-        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();",
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();",
                                        opener)
         try:
             option = WebDriverWait(dash_duo.driver, 10).until(lambda d: d.execute_script(find_option, code))
