@@ -17,13 +17,14 @@ def _run(monkeypatch: pytest.MonkeyPatch, *argv: str) -> list[tuple[str, bool | 
     monkeypatch.setattr(cli.board_bench, "run", lambda **k: calls.append(("board", k["quick"])))
     monkeypatch.setattr(cli.replan_bench, "run", lambda **k: calls.append(("replan", k["quick"])))
     monkeypatch.setattr(cli.slots_bench, "run", lambda **k: calls.append(("slots", k["quick"])))
+    monkeypatch.setattr(cli.covering_bench, "run", lambda **k: calls.append(("covering", k["quick"])))
     monkeypatch.setattr(sys, "argv", ["python -m bench", *argv])
     cli.main()
     return calls
 
 
 def test_no_name_runs_every_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert [n for n, _ in _run(monkeypatch)] == ["network", "solomon", "dispatch", "board", "replan", "slots"]
+    assert [n for n, _ in _run(monkeypatch)] == ["network", "solomon", "dispatch", "board", "replan", "slots", "covering"]
     assert all(quick for _, quick in _run(monkeypatch, "--quick"))
 
 
@@ -31,6 +32,7 @@ def test_a_name_runs_only_that_benchmark(monkeypatch: pytest.MonkeyPatch) -> Non
     assert _run(monkeypatch, "board", "--quick") == [("board", True)]
     assert _run(monkeypatch, "board") == [("board", False)]
     assert _run(monkeypatch, "replan", "--quick") == [("replan", True)]
+    assert _run(monkeypatch, "covering", "--quick") == [("covering", True)]
 
 
 def test_an_unknown_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
