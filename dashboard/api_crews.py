@@ -1,5 +1,6 @@
 """``/api/v1`` routes of the schedule board: the crews with their queues, one crew's timeline, and
-moving a confirmed order (to another place in its crew's queue, another crew, or back to unassigned).
+moving a confirmed order (to another place in its crew's queue, another crew, or back to unassigned);
+and a crew's standby position (where the office asks an idle crew to wait).
 
 Thin, like ``api_orders``: the read models are :mod:`ops.reads.schedule`, the move is one service call
 run as a unit of work; afterwards the plan in force is retimed so that the next read of the board
@@ -14,15 +15,17 @@ from flask import g, jsonify
 from flask.typing import ResponseReturnValue
 
 from dashboard.api import api, iso, performs, read_body
-from dashboard.api_models import MoveIn
+from dashboard.api_models import MoveIn, StandbyClearIn, StandbyIn
 from dashboard.api_orders import order_json
 from dashboard.context import context
 from ops import unit_of_work
 from ops.errors import NotFoundError
+from ops.models import Crew
 from ops.reads.crew_queue import QueueEntry
 from ops.reads.schedule import Bar, CrewRoster, crew_roster, schedule_board
 from ops.scheduler import retime
 from ops.services.queue import move_order
+from ops.services.standby import clear_standby, send_standby, standby_state
 
 
 def _entry(e: QueueEntry) -> dict[str, Any]:
@@ -89,3 +92,36 @@ def order_move_route(order_id: int) -> ResponseReturnValue:
     payload = unit_of_work.run(ctx.sessions, run)
     retime(ctx.sessions, now, ctx.service_area.network)
     return jsonify(payload)
+
+
+def _standby(crew: Crew) -> dict[str, Any]:
+    state = standby_state(crew)
+    return {"crew_id": crew.id, "standby": None if state is None else {**state, "since": iso(state["since"])}}
+
+
+@api.post("/crews/<int:crew_id>/standby")
+@performs("crew.standby")
+def crew_standby_route(crew_id: int) -> ResponseReturnValue:
+    """Ask a crew to wait at a position inside the service area, replacing any standby it had."""
+    body = read_body(StandbyIn)
+    ctx = context()
+
+    def run(db: Any) -> dict[str, Any]:
+        crew = send_standby(db, g.identity.actor, crew_id, body.lon, body.lat, note=body.note, now=ctx.clock(),
+                            locator=ctx.locator)
+        return _standby(crew)
+
+    return jsonify(unit_of_work.run(ctx.sessions, run))
+
+
+@api.post("/crews/<int:crew_id>/standby/clear")
+@performs("crew.standby")
+def crew_standby_clear_route(crew_id: int) -> ResponseReturnValue:
+    """Withdraw a crew's standby position (a no-op, not audited, when it has none)."""
+    body = read_body(StandbyClearIn, optional=True)
+    ctx = context()
+
+    def run(db: Any) -> dict[str, Any]:
+        return _standby(clear_standby(db, g.identity.actor, crew_id, now=ctx.clock(), note=body.note))
+
+    return jsonify(unit_of_work.run(ctx.sessions, run))

@@ -151,6 +151,15 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
         "One crew's timeline: its orders in order, then the plan's proposals, with planned start, ETA and end",
         responses={200: ("the crew's schedule", m.ScheduleOut),
                    404: ("no such crew", m.ErrorOut)}),
+    ("post", "/crews/{crew_id}/standby"): Operation(
+        "Ask an idle crew to wait at a position (the coverage page's suggestion); any order clears it", m.StandbyIn,
+        responses={200: ("the crew's standby position", m.StandbyOut), 404: ("no such crew", m.ErrorOut),
+                   422: ("invalid body, a point outside the service area, or a crew no longer active",
+                         m.ErrorOut)}),
+    ("post", "/crews/{crew_id}/standby/clear"): Operation(
+        "Withdraw a crew's standby position", m.StandbyClearIn, body_required=False,
+        responses={200: ("the crew, without a standby position", m.StandbyOut), 404: ("no such crew", m.ErrorOut),
+                   422: ("invalid body or a crew no longer active", m.ErrorOut)}),
     ("post", "/crews/{code}/positions"): Operation(
         "A crew device's GPS ping (the token is bound to its crew)", m.PositionIn,
         responses={201: ("the ping is recorded", m.PositionOut), 404: ("no such crew", m.ErrorOut)}),

@@ -32,6 +32,7 @@ from ops.errors import ID_MAX, Problem, ServiceError
 from ops.parts import PARTS
 from ops.services.dispatching import MAX_K
 from ops.services.intake.report import MAX_KEY_LENGTH, MAX_TEXT
+from ops.services.standby import MAX_NOTE as MAX_STANDBY_NOTE
 from ops.vocabulary import Judgement, RepairResult, Symptom
 
 __all__ = [
@@ -51,6 +52,9 @@ __all__ = [
     "RepairIn",
     "SlotsOut",
     "SlotsQuery",
+    "StandbyClearIn",
+    "StandbyIn",
+    "StandbyOut",
     "StepIn",
     "TicketIn",
     "TicketListOut",
@@ -239,6 +243,16 @@ class MoveIn(StepIn):
     position: integer(1, 10_000, "place in the crew's queue, 1 = next; the end of the queue if absent") | None = None
     reason: optional_text(MAX_TEXT, "required where the rules ask for one: moving a current order off its crew, "
                                     "unassigning, or a crew other than the recommended one") = None
+
+
+class StandbyIn(Model):
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    note: optional_text(MAX_STANDBY_NOTE, "what the crew should know, e.g. why there") = None
+
+
+class StandbyClearIn(Model):
+    note: optional_text(MAX_TEXT, "why the standby is withdrawn") = None
 
 
 class PositionIn(Model):
@@ -503,6 +517,19 @@ class CrewListOut(Out):
     crews: list[CrewOut]
 
 
+class StandbyPositionOut(Out):
+    lon: float
+    lat: float
+    note: str | None
+    since: datetime
+    by: str = Field(description="who sent it, as the audit log names them")
+
+
+class StandbyOut(Out):
+    crew_id: int
+    standby: StandbyPositionOut | None = Field(description="null: the crew has no standby position")
+
+
 class PositionOut(Out):
     crew: str
     lon: float
@@ -513,7 +540,7 @@ class PositionOut(Out):
 MODELS: Mapping[str, type[BaseModel]] = {m.__name__: m for m in (
     TicketIn, DispatchIn, StepIn, ReadingIn, RepairIn, ReasonIn, NotFixedIn, ReassignIn, MoveIn, PositionIn,
     RecommendIn, AppointmentIn, ClassChangeIn, ErrorOut, MeOut, TicketListOut, TicketOut, RecommendationsOut,
-    WorkOrderOut, PositionOut, SlotsOut, CrewListOut, ScheduleOut, MoveOut,
+    WorkOrderOut, PositionOut, SlotsOut, CrewListOut, ScheduleOut, MoveOut, StandbyIn, StandbyClearIn, StandbyOut,
 )}
 
 

@@ -50,6 +50,8 @@ ACTION_LABELS: dict[str, str] = {
     "crew.create": N_("Crew created"),
     "crew.position": N_("Crew position"),
     "crew.set_status": N_("Crew status"),
+    "crew.standby": N_("Standby position sent"),
+    "crew.standby_clear": N_("Standby position cleared"),
     "crew_member.link": N_("Crew member linked"),
     "customer.import": N_("Customer imported"),
     "demo.seed": N_("Demo data loaded"),

@@ -85,6 +85,7 @@ MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     "crew.not_found": N_("no such crew"),
     "crew.off_shift": N_("the crew is not on shift"),
     "crew.busy": N_("the crew is busy with another work order"),
+    "crew.inactive": N_("the crew is no longer active"),
     "queue.position": N_("must be a place in the crew's queue: 1 (next) or later"),
     "queue.nothing_behind": N_("nothing waits in this crew's queue: the order stays its current one"),
     "recommendation.not_found": N_("no such recommendation for this ticket"),

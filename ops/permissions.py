@@ -124,6 +124,8 @@ ACTIONS: MappingProxyType[str, frozenset[Role]] = MappingProxyType({
     # GPS pings and the crew's own status; dispatchers may correct a status by hand.
     "crew.report_position": _roles(Role.CREW_MEMBER, Role.SYSTEM),
     "crew.set_status": _roles(Role.CREW_MEMBER, Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM),
+    # Where an idle crew should wait (the coverage page's suggestion); any order clears it.
+    "crew.standby": _roles(Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM),
     # Pages and API reads. The dispatch board shows live tickets and crews (R1.2, R7).
     "board.view": _roles(Role.DISPATCHER, Role.SUPERVISOR, Role.HOTLINE_AGENT, Role.MANAGER, Role.ADMIN),
     "ticket.read": _roles(
@@ -157,6 +159,7 @@ SCOPES: MappingProxyType[str, str] = MappingProxyType({
     # The schedule board's reads: the crews with their queues and each crew's timeline.
     "board:read": "board.view",
     "crew": "crew.report_position",
+    "crews:standby": "crew.standby",
     # The crew device's steps on its own orders (a crew member acts only on its own crew's orders).
     "orders:ack": "order.acknowledge",
     "orders:update": "order.update_status",

@@ -33,6 +33,15 @@ class Crew(Base):
     last_lat: Mapped[float | None] = mapped_column(sa.Float)
     last_position_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
+    #: Where the office asked the crew to wait (issue 13, "where to stand"): one at a time, on the crew
+    #: itself, since any order clears it and its history is the audit log. Not a work order: no
+    #: callback, no KPI.
+    standby_lon: Mapped[float | None] = mapped_column(sa.Float)
+    standby_lat: Mapped[float | None] = mapped_column(sa.Float)
+    standby_note: Mapped[str | None] = mapped_column(sa.String(500))
+    standby_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The sender's audit label as it was at the time ("dispatcher Li Wei").
+    standby_by: Mapped[str | None] = mapped_column(sa.String(200))
 
     members: Mapped[list[CrewMember]] = relationship(
         back_populates="crew", cascade="all, delete-orphan", order_by="CrewMember.id"
@@ -41,6 +50,11 @@ class Crew(Base):
     __table_args__ = (
         sa.CheckConstraint("shift_start_hour BETWEEN 0 AND 23", name="shift_start_hour"),
         sa.CheckConstraint("shift_end_hour BETWEEN 0 AND 24", name="shift_end_hour"),
+        sa.CheckConstraint(
+            "(standby_lon IS NULL AND standby_lat IS NULL AND standby_since IS NULL) OR "
+            "(standby_lon IS NOT NULL AND standby_lat IS NOT NULL AND standby_since IS NOT NULL)",
+            name="standby_complete",
+        ),
     )
 
 

@@ -47,6 +47,7 @@ from ops.queries import order_is_current
 from ops.queue_ranks import head_rank, queued_orders, rank_at
 from ops.recommendations import StoredRecommendation
 from ops.services.replan import ReplanReason, request_replan
+from ops.services.standby import clear_for_order
 from ops.vocabulary import (
     CrewStatus,
     RepairResult,
@@ -217,6 +218,7 @@ def confirm_dispatch(
         eta_seconds_at_dispatch=max(0, option.eta_s - rec.now_s) if option is not None and rec is not None else None,
     )
     lifecycle.apply(db, actor, order, Step.DISPATCH if rank is None else Step.QUEUE, now, rank=rank)
+    clear_for_order(db, actor, crew, order.id, now)  # work to do: no more waiting where the office said
     note = reason
     if auto:
         note = ("auto-dispatched by the system: nobody confirmed a crew within "

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from dashboard.api_models import CrewListOut, ScheduleOut
+from dashboard.api_models import CrewListOut, ScheduleOut, StandbyOut
 from ops.db import transaction
+from ops.errors import ServiceError
 from ops.models import Crew, Ticket
 from ops.permissions import SYSTEM_ACTOR
 from ops.scheduler import replan
@@ -148,3 +149,59 @@ def test_moving_needs_the_dispatch_scope(web):
     response = web.client().post(f"/api/v1/workorders/{web.ids['order']}/move",
                                  json={"crew_id": None, "reason": "x"}, headers=board_token(web, "supervisor"))
     assert response.status_code == 403
+
+
+# ----------------------------------------------------------------------------- standby positions
+def standby_token(web, username: str = "dispatcher") -> dict[str, str]:
+    return token(web, username, ["crews:standby"])
+
+
+def test_a_standby_is_sent_read_back_and_cleared_by_a_confirmation(web):
+    net, client = web.area.network, web.client()
+    lon, lat = float(net.lon[10]), float(net.lat[10])
+    path = f"/api/v1/crews/{web.ids['CR02']}/standby"
+    response = client.post(path, json={"lon": lon, "lat": lat, "note": "cover the port"}, headers=standby_token(web))
+    assert response.status_code == 200, response.get_json()
+    body = StandbyOut.model_validate(response.get_json()).model_dump()
+    assert body["crew_id"] == web.ids["CR02"]
+    assert (body["standby"]["lon"], body["standby"]["lat"], body["standby"]["note"]) == (lon, lat, "cover the port")
+    assert body["standby"]["by"].startswith("Dispatcher via API token")  # the sender as the audit log names them
+    with web.sessions()() as db:
+        assert db.get(Crew, web.ids["CR02"]).standby_since is not None
+        ticket_id = db.scalar(sa.select(Ticket.id).where(Ticket.ticket_no == web.ids["t2"]))
+    with transaction(web.sessions()) as db:
+        wo.confirm_dispatch(db, SYSTEM_ACTOR, ticket_id, web.ids["CR02"], None, NOW, override_reason="test")
+    with web.sessions()() as db:
+        assert db.get(Crew, web.ids["CR02"]).standby_since is None
+
+
+def test_a_standby_can_be_withdrawn(web):
+    client, net = web.client(), web.area.network
+    path = f"/api/v1/crews/{web.ids['CR02']}/standby"
+    client.post(path, json={"lon": float(net.lon[3]), "lat": float(net.lat[3])}, headers=standby_token(web))
+    cleared = client.post(path + "/clear", json={"note": "not needed"}, headers=standby_token(web))
+    assert cleared.status_code == 200 and cleared.get_json() == {"crew_id": web.ids["CR02"], "standby": None}
+    empty = client.post(path + "/clear", headers=standby_token(web))  # an empty body is fine too
+    assert empty.status_code == 200
+
+
+def test_bad_standby_requests_name_every_bad_field(web):
+    client, headers = web.client(), standby_token(web)
+    path = f"/api/v1/crews/{web.ids['CR02']}/standby"
+    both = client.post(path, json={"lon": 500, "lat": "x"}, headers=headers)
+    assert both.status_code == 422 and set(both.get_json()["fields"]) == {"lon", "lat"}
+    outside = client.post(path, json={"lon": 10.0, "lat": 10.0}, headers=headers)
+    assert outside.status_code == 422 and set(outside.get_json()["fields"]) == {"location"}
+    net = web.area.network
+    missing = client.post("/api/v1/crews/999999/standby", json={"lon": float(net.lon[3]), "lat": float(net.lat[3])},
+                          headers=headers)
+    assert missing.status_code == 404
+
+
+def test_standby_needs_its_scope_and_a_role_that_may(web):
+    net = web.area.network
+    body = {"lon": float(net.lon[3]), "lat": float(net.lat[3])}
+    path = f"/api/v1/crews/{web.ids['CR02']}/standby"
+    assert web.client().post(path, json=body, headers=board_token(web)).status_code == 403  # no scope
+    with pytest.raises(ServiceError):  # a manager's token cannot even carry the scope
+        token(web, "manager", ["crews:standby"])

@@ -9,7 +9,7 @@ read-only one and a crew device's. Derandomized, so a run is the same on every m
 A report's schema cannot state what only the world knows: where the service area is, which
 customers exist, what time it is. Like the ids of existing records, those facts come from the
 fixture: a schema-valid report is placed at a point of the grid, started before now, without a
-customer number, and a class-3 request gets its slot, as does a class change to class 3 (the
+customer number, a standby is sent to a point of the grid, and a class-3 request gets its slot, as does a class change to class 3 (the
 refusals themselves are tested in test_api_tickets.py and test_board_actions.py). Nothing else of a generated request is touched.
 """
 
@@ -92,6 +92,11 @@ def in_this_world(case, web) -> None:
     if (case.method, case.path) == ("POST", "/tickets/{ticket_id}/class"):
         if case.body.get("class") == 3:  # lowering to class 3 books a slot (R6.4)
             case.body["appointment"] = slot
+        return
+    if (case.method, case.path) == ("POST", "/crews/{crew_id}/standby"):
+        net = web.area.network
+        node = len(str(case.body.get("note", ""))) % net.n_nodes
+        case.body.update(lat=float(net.lat[node]), lon=float(net.lon[node]))
         return
     if (case.method, case.path) != ("POST", "/tickets"):
         return

@@ -318,7 +318,7 @@ CREW_QUEUES = "0008_crew_queues"
 def test_crew_queues_backfill_current_since_and_a_downgrade_cancels_queued_orders(db_url: str, build) -> None:
     """Current orders became current when confirmed; a queue cannot survive a downgrade, and says so."""
     from ops.db import make_session_factory
-    from ops.models import Crew, Ticket
+    from ops.models import Ticket
     from tests.integration.conftest import T0
 
     upgrade(db_url, CLASS_CHANGE_REASON)
@@ -330,10 +330,18 @@ def test_crew_queues_backfill_current_since_and_a_downgrade_cancels_queued_order
                       sa.column("cancel_reason"))
     try:
         with make_session_factory(engine)() as db, db.begin():
-            db.add_all([build.ticket(ticket_no=f"Q{i}") for i in range(3)] + [build.crew(), build.crew()])
+            db.add_all([build.ticket(ticket_no=f"Q{i}") for i in range(3)])
+        # The crews as 0007 knew them: the model has columns of later revisions (0010's standby).
+        crews_0007 = sa.table("crews", sa.column("code"), sa.column("name"), sa.column("skills", sa.JSON()),
+                              sa.column("shift_pattern"), sa.column("shift_start_hour"),
+                              sa.column("shift_end_hour"), sa.column("status"), sa.column("active"))
         with engine.begin() as conn:
+            conn.execute(sa.insert(crews_0007).values([
+                {"code": f"Q{i}", "name": f"Crew {i}", "skills": ["leak_repair"], "shift_pattern": "day",
+                 "shift_start_hour": 8, "shift_end_hour": 20, "status": "available", "active": True}
+                for i in range(2)]))
             tickets = conn.scalars(sa.select(Ticket.id).order_by(Ticket.id)).all()
-            crews = conn.scalars(sa.select(Crew.id).order_by(Crew.id)).all()
+            crews = conn.scalars(sa.select(sa.column("id")).select_from(sa.table("crews")).order_by(sa.column("id"))).all()
             old = ["id", "ticket_id", "crew_id", "status", "dispatched_at", "completed_at", "version_id"]
             conn.execute(sa.insert(orders).values([dict(zip(old, row, strict=True)) for row in [
                 (1, tickets[0], crews[0], "en_route", T0, None, 1),
@@ -360,5 +368,40 @@ def test_crew_queues_backfill_current_since_and_a_downgrade_cancels_queued_order
             assert status == "cancelled" and "downgraded" in reason
             assert conn.scalar(sa.text("SELECT status FROM tickets WHERE id = :id"), {"id": tickets[2]}) == "new"
             assert "queue_rank" not in {c["name"] for c in sa.inspect(conn).get_columns("work_orders")}
+    finally:
+        engine.dispose()
+
+
+# ----------------------------------------------------------------------------- 0010: crew standby positions
+CREW_STANDBY = "0010_crew_standby"
+STANDBY_COLUMNS = {"standby_lon", "standby_lat", "standby_note", "standby_since", "standby_by"}
+
+
+def test_crew_standby_columns_come_and_go_keeping_the_crews(db_url: str) -> None:
+    upgrade(db_url, "0009_replan_requests")
+    engine = make_engine(db_url)
+    crews = sa.table("crews", sa.column("id"), sa.column("code"), sa.column("name"), sa.column("skills", sa.JSON()),
+                     sa.column("shift_pattern"), sa.column("shift_start_hour"), sa.column("shift_end_hour"),
+                     sa.column("status"), sa.column("active"))
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(crews).values(code="S1", name="Crew S1", skills=["leak_repair"],
+                                                 shift_pattern="day", shift_start_hour=8, shift_end_hour=20,
+                                                 status="available", active=True))
+        upgrade(db_url, CREW_STANDBY)
+        engine.dispose()
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("crews")}
+        assert columns >= STANDBY_COLUMNS
+        checks = {c["name"] for c in sa.inspect(engine).get_check_constraints("crews")}
+        assert "ck_crews_standby_complete" in checks
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT code, standby_since FROM crews")).all() == [("S1", None)]
+            with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+                conn.execute(sa.text("UPDATE crews SET standby_lon = -71.2"))  # half a standby
+        downgrade(db_url, "0009_replan_requests")
+        engine.dispose()
+        assert STANDBY_COLUMNS.isdisjoint({c["name"] for c in sa.inspect(engine).get_columns("crews")})
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT code FROM crews")).scalars().all() == ["S1"]
     finally:
         engine.dispose()

@@ -194,6 +194,8 @@ def test_every_api_route_is_refused_to_roles_without_its_action(web, role):
             path += f"?lat={lat}&lon={lon}&symptom=installation"
         if path.endswith("/class"):
             payload = {"class": 1, "reason": "caller smells gas now"}
+        if path.endswith("/standby/clear"):
+            payload = {"note": "not needed"}
         response = client.open(path, method=method, json=payload, headers={"Authorization": f"Bearer {raw}"})
         if allowed(role_actor(role), action):
             # Routes acting on a dispatch or work order are allowed, then judged on their data
@@ -208,7 +210,16 @@ def test_every_api_route_is_refused_to_roles_without_its_action(web, role):
 # ------------------------------------------------------------------------------ services
 def service_calls(web) -> dict[str, Callable]:
     """One real service call per action, taking (session, actor); each should be refused or pass."""
-    from ops.services import accounts, alerts, appointments, crews, dispatching, tokens, work_orders
+    from ops.services import (
+        accounts,
+        alerts,
+        appointments,
+        crews,
+        dispatching,
+        standby,
+        tokens,
+        work_orders,
+    )
     from ops.services.auth import change_password
     from ops.services.bulk_import import (
         CustomerIn,
@@ -245,6 +256,8 @@ def service_calls(web) -> dict[str, Callable]:
         "crew.report_position": lambda db, a: crews.record_position(db, a, crew(db), area[0], area[1],
                                                                    NOW + timedelta(seconds=next(stamp))),
         "crew.set_status": lambda db, a: crews.set_status(db, a, crew(db), "available", at=NOW),
+        "crew.standby": lambda db, a: standby.send_standby(db, a, crew(db).id, float(web.area.network.lon[3]), float(web.area.network.lat[3]),
+                                                           now=NOW, locator=locator),
         "user.create": lambda db, a: accounts.create_user(db, a, username=f"new{next(stamp)}", display_name="N",
                                                           roles=["planner"], password="long enough pw", now=NOW),
         "user.grant_right": lambda db, a: accounts.grant_right(db, a, user_id(db, "dispatcher"),

@@ -46,6 +46,8 @@ NEW_ROWS: dict[str, set[Role]] = {
     "appointment.read": {R.HOTLINE_AGENT, R.DISPATCHER, R.SUPERVISOR, R.SYSTEM},
     "ticket.reschedule": {R.HOTLINE_AGENT, R.DISPATCHER, R.SUPERVISOR, R.SYSTEM},
     "appointment.force": {R.SUPERVISOR},
+    # Issue 13: sending an idle crew a standby position ("where to stand").
+    "crew.standby": {R.DISPATCHER, R.SUPERVISOR, R.SYSTEM},
 }
 
 #: Rows that existed before this issue and must not change.
@@ -84,7 +86,7 @@ def test_scopes_name_existing_actions_as_specified() -> None:
         "repairs:file": "repair.file", "dispatch:recommend": "dispatch.recommend", "dispatch:plan": "dispatch.plan",
         "appointments:read": "appointment.read", "appointments:write": "ticket.reschedule",
         "appointments:force": "appointment.force",
-        "board:read": "board.view",
+        "board:read": "board.view", "crews:standby": "crew.standby",
     }
     assert set(SCOPES.values()) <= set(ACTIONS)
 

@@ -17,10 +17,11 @@ from ops.locator import Locator
 from ops.models import Customer
 from ops.services.intake.report import ResolvedLocation
 
-__all__ = ["resolve_location"]
+__all__ = ["resolve_location", "valid_lon_lat"]
 
 
-def _valid_lon_lat(lon: Any, lat: Any) -> bool:
+def valid_lon_lat(lon: Any, lat: Any) -> bool:
+    """Finite numbers within the globe's bounds (JSON ``true`` is no coordinate); shared with standby."""
     for value, bound in ((lon, 180.0), (lat, 90.0)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             return False
@@ -63,7 +64,7 @@ def resolve_location(
             raise ServiceError("location.premises_outside", "location")
         resolved = ResolvedLocation(customer.lon, customer.lat, approximate=False, source="customer")
     elif lon is not None or lat is not None:
-        if not _valid_lon_lat(lon, lat):
+        if not valid_lon_lat(lon, lat):
             raise ServiceError("location.invalid", "location")
         if not locator.inside(float(lon), float(lat)):  # type: ignore[arg-type]
             raise ServiceError("location.outside", "location")
