@@ -82,6 +82,10 @@ def fit_zoom(span_lon: float, span_lat: float, lat: float, width_px: int = 340, 
     return max(8.0, min(16.0, zoom))
 
 
+#: The standby marker's colour: not a ticket class, so none of theirs.
+STANDBY_COLOUR = "#0dcaf0"
+
+
 def crew_map_figure(
     job: tuple[float, float],
     ticket_class: int,
@@ -94,10 +98,40 @@ def crew_map_figure(
     tile_url: str = "",
 ) -> go.Figure:
     """Job marker, crew marker and (while the crew still has to drive) the route, framed to fit."""
+    return _figure(job, CLASS_COLOURS.get(ticket_class, "#1f77b4"), _("Job"), crew, crew_status, _=_,
+                   network=network, show_route=show_route, tile_url=tile_url)
+
+
+def standby_map_figure(
+    standby: tuple[float, float],
+    crew: tuple[float, float] | None,
+    crew_status: str,
+    *,
+    _: Translate,
+    network: RoadNetwork | None = None,
+    tile_url: str = "",
+) -> go.Figure:
+    """Where the office asked the crew to wait, the crew and the drive there: the job map without a job."""
+    return _figure(standby, STANDBY_COLOUR, _("Standby position"), crew, crew_status, _=_, network=network,
+                   show_route=True, tile_url=tile_url)
+
+
+def _figure(
+    target: tuple[float, float],
+    colour: str,
+    name: str,
+    crew: tuple[float, float] | None,
+    crew_status: str,
+    *,
+    _: Translate,
+    network: RoadNetwork | None,
+    show_route: bool,
+    tile_url: str,
+) -> go.Figure:
     fig = go.Figure()
-    lons, lats = [job[0]], [job[1]]
+    lons, lats = [target[0]], [target[1]]
     if crew is not None and show_route:
-        route_lon, route_lat = route_coordinates(network, crew, job)
+        route_lon, route_lat = route_coordinates(network, crew, target)
         fig.add_trace(go.Scattermap(lon=route_lon, lat=route_lat, mode="lines", name=_("Route"),
                                     line={"width": 4, "color": "#6f42c1"}, hoverinfo="skip", showlegend=False))
         lons += route_lon
@@ -110,9 +144,9 @@ def crew_map_figure(
                                     hovertext=[_("Crew")], hoverinfo="text", showlegend=False))
         lons.append(crew[0])
         lats.append(crew[1])
-    fig.add_trace(go.Scattermap(lon=[job[0]], lat=[job[1]], mode="markers", name=_("Job"),
-                                marker={"size": 17, "color": CLASS_COLOURS.get(ticket_class, "#1f77b4")},
-                                hovertext=[_("Job")], hoverinfo="text", showlegend=False))
+    fig.add_trace(go.Scattermap(lon=[target[0]], lat=[target[1]], mode="markers", name=name,
+                                marker={"size": 17, "color": colour}, hovertext=[name], hoverinfo="text",
+                                showlegend=False))
     zoom = fit_zoom(max(lons) - min(lons), max(lats) - min(lats), (max(lats) + min(lats)) / 2)
     fig.update_layout(
         map={"style": "white-bg", "center": {"lon": (max(lons) + min(lons)) / 2, "lat": (max(lats) + min(lats)) / 2},

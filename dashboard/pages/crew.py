@@ -17,7 +17,7 @@ from dash import ALL, Input, Output, Patch, State, dcc, html
 from dash.exceptions import PreventUpdate
 from sqlalchemy.orm import Session
 
-from dashboard.components.crew_map import crew_map_figure
+from dashboard.components.crew_map import crew_map_figure, standby_map_figure
 from dashboard.components.dispatch_map import CLASS_COLOURS, time_left_text
 from dashboard.components.emergency_contact import contact_block
 from dashboard.context import context
@@ -98,8 +98,8 @@ def _key(page: CrewPage | None) -> list[Any] | None:
     if page is None:
         return None
     queue = [[e.order_id, e.version] for e in page.next_orders]  # R7.6: a new or moved queued order shows
-    if page.order is None:
-        return [page.crew_id, queue]
+    if page.order is None:  # a standby sent, changed or cleared shows too (issue 13)
+        return [page.crew_id, queue, page.standby.since.isoformat() if page.standby else None]
     o = page.order
     return [page.crew_id, o.order_id, o.status, o.version, len(o.readings), queue]
 
@@ -183,6 +183,34 @@ def _map(page: CrewPage, order: CrewOrder) -> dcc.Graph:
     )
     return dcc.Graph(id="crew-map", figure=figure, style={"height": "240px"}, className="mb-2",
                      config={"displaylogo": False, "scrollZoom": True, "displayModeBar": False})
+
+
+def _standby(page: CrewPage, now: datetime) -> list[Any]:
+    """Where the office asked an idle crew to wait, with the drive there; nothing without a standby.
+
+    Shown only without a current order: any order clears the standby, so one never sits beside a job.
+    """
+    standby = page.standby
+    if standby is None:
+        return []
+    ctx = context()
+    network = ctx.service_area.network
+    node = int(network.snap(standby.lon, standby.lat)[0][0])
+    street = ctx.service_area.node_street[node] if node < len(ctx.service_area.node_street) else ""
+    place = f"{street} ({standby.lat:.5f}, {standby.lon:.5f})" if street else f"{standby.lat:.5f}, {standby.lon:.5f}"
+    lines: list[Any] = [html.H5(_("Stand by at {place}").format(place=place), className="alert-heading"),
+                        html.Div(_("Sent by {who} at {time}").format(who=standby.by or _("the office"),
+                                                                     time=_time(standby.since, now)),
+                                 className="small")]
+    if standby.note:
+        lines.append(html.Div(standby.note, className="mt-1"))
+    lines.append(html.Div(_("Not a work order: the next order replaces it."), className="small text-muted mt-1"))
+    crew = (page.lon, page.lat) if page.lon is not None and page.lat is not None else None
+    figure = standby_map_figure((standby.lon, standby.lat), crew, page.crew_status, _=_, network=network,
+                                tile_url=ctx.settings.tile_url)
+    return [dbc.Alert(lines, color="info", className="mt-2", id="crew-standby"),
+            dcc.Graph(id="crew-map", figure=figure, style={"height": "240px"}, className="mb-2",
+                      config={"displaylogo": False, "scrollZoom": True, "displayModeBar": False})]
 
 
 def _reading_block(order: CrewOrder, now: datetime) -> html.Div:
@@ -348,6 +376,7 @@ def _body(page: CrewPage | None, now: datetime) -> list[Any]:
         return [_crew_header(page),
                 _empty(_("No current work order."),
                        _("A new order appears here by itself; this page checks every 30 seconds."), "crew-no-order"),
+                *_standby(page, now),
                 _next_orders(page, now),
                 _queue(page, now)]
     order = page.order

@@ -23,7 +23,7 @@ from ops.reads.crew_queue import QueueEntry, crew_queues
 from ops.reads.emergency_contact import EmergencyContact, emergency_contact
 from ops.vocabulary import TicketClass
 
-__all__ = ["CrewOrder", "CrewPage", "DeadlineRow", "QueuedTicket", "ReadingRow", "crew_page"]
+__all__ = ["CrewOrder", "CrewPage", "DeadlineRow", "QueuedTicket", "ReadingRow", "Standby", "crew_page"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,17 @@ class QueuedTicket:
 
 
 @dataclass(frozen=True)
+class Standby:
+    """Where the office asked the crew to wait (issue 13); advice, not a work order."""
+
+    lon: float
+    lat: float
+    note: str | None
+    since: datetime
+    by: str | None
+
+
+@dataclass(frozen=True)
 class CrewPage:
     crew_id: int
     crew_code: str
@@ -113,6 +124,7 @@ class CrewPage:
     queued: tuple[QueuedTicket, ...]
     #: R7.6: the confirmed orders waiting behind the current one, next first.
     next_orders: tuple[QueueEntry, ...] = ()
+    standby: Standby | None = None
 
 
 #: When each deadline of :class:`ops.rules.Deadlines` is met, in the order the crew meets them
@@ -197,4 +209,6 @@ def crew_page(db: Session, user_id: int | None) -> CrewPage | None:
         position_at=crew.last_position_at, order=current,
         queued=_queued(db, crew.id, current.ticket_id if current else None),
         next_orders=queue.queued if queue is not None else (),
+        standby=None if crew.standby_since is None or crew.standby_lon is None or crew.standby_lat is None
+        else Standby(crew.standby_lon, crew.standby_lat, crew.standby_note, crew.standby_since, crew.standby_by),
     )

@@ -115,3 +115,20 @@ def test_r7_3_open_pre_alerts_are_the_queue(world):
     page = crew_page(world.db, crew.members[0].user_id)
     assert [q.ticket_no for q in page.queued] == [waiting.ticket_no]
     assert page.queued[0].alerted_at == NOW
+
+
+def test_the_crew_page_carries_the_standby_until_an_order_clears_it(world):
+    from ops.services.standby import send_standby
+    from tests.integration.dispatch_world import node_lonlat
+    from tests.integration.test_standby import LOCATOR
+
+    crew = world.crew(13)
+    member = world.member(crew)
+    assert crew_page(world.db, member.user_id).standby is None
+    send_standby(world.db, SUPERVISOR, crew.id, *node_lonlat(20), note="near the hospital", now=NOW, locator=LOCATOR)
+    standby = crew_page(world.db, member.user_id).standby
+    assert (standby.lon, standby.lat) == node_lonlat(20) and standby.note == "near the hospital"
+    assert standby.since == NOW and standby.by == "supervisor Li"
+    t = world.ticket(14, 2)
+    wo.confirm_dispatch(world.db, SUPERVISOR, t.id, crew.id, None, NOW + timedelta(minutes=1), override_reason="x")
+    assert crew_page(world.db, member.user_id).standby is None

@@ -158,3 +158,24 @@ def test_the_database_refuses_half_a_standby(world):
     crew.standby_lon = -71.25
     with pytest.raises(sa.exc.IntegrityError):
         world.db.flush()
+
+
+def test_the_crew_sees_its_standby_on_its_page_with_the_map(tmp_path):
+    from data.area_locator import AreaLocator
+    from tests.integration.test_role_matrix import rendered_page
+    from tests.integration.web_fixtures import NOW as WEB_NOW
+    from tests.integration.web_fixtures import build_web_app, login
+
+    web = build_web_app(tmp_path)
+    net = web.area.network
+    with transaction(web.sessions()) as db:
+        crew_id = db.scalar(sa.select(Crew.id).where(Crew.code == "CR01"))
+    client = web.client()
+    assert login(client, "crew_member").status_code == 302
+    assert "crew-standby" not in rendered_page(client, "/crew")
+    with transaction(web.sessions()) as db:
+        send_standby(db, DISPATCHER, crew_id, float(net.lon[5]), float(net.lat[5]), note="by the school",
+                     now=WEB_NOW, locator=AreaLocator(web.area))
+    page = rendered_page(client, "/crew")
+    assert "crew-standby" in page and "Stand by at" in page and "by the school" in page
+    assert "dispatcher Wu" in page and "Standby position" in page  # who sent it; the map's marker

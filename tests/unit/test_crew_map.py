@@ -44,3 +44,20 @@ def test_route_turns_at_the_junctions_between_crew_and_job():
 
 def test_no_network_no_route():
     assert route_coordinates(None, (0.0, 0.0), (1.0, 1.0)) == ([], [])
+
+
+def test_the_standby_map_shows_the_crew_the_place_and_the_drive_there():
+    from dashboard.components.crew_map import STANDBY_COLOUR, standby_map_figure
+
+    net = grid_network(3, 3, spacing_m=500)
+    crew, place = _along(net, 0, 1, 0.1), _along(net, 5, 8, 0.9)
+    fig = standby_map_figure(place, crew, "available", _=lambda s: s.upper(), network=net)
+    by_name = {t.name: t for t in fig.data if t.name}
+    assert set(by_name) == {"ROUTE", "CREW", "STANDBY POSITION"}  # translated through the given gettext
+    target = by_name["STANDBY POSITION"]
+    assert (target.lon[0], target.lat[0]) == place and target.marker.color == STANDBY_COLOUR
+    route = by_name["ROUTE"]
+    assert (route.lon[0], route.lat[0]) == crew and (route.lon[-1], route.lat[-1]) == place
+    # Without a known crew position: the place alone, no route.
+    alone = standby_map_figure(place, None, "available", _=str, network=net)
+    assert [t.name for t in alone.data] == ["Standby position"]
