@@ -154,6 +154,7 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
     ("post", "/crews/{crew_id}/standby"): Operation(
         "Ask an idle crew to wait at a position (the coverage page's suggestion); any order clears it", m.StandbyIn,
         responses={200: ("the crew's standby position", m.StandbyOut), 404: ("no such crew", m.ErrorOut),
+                   409: ("the crew holds an order, current or queued", m.ErrorOut),
                    422: ("invalid body, a point outside the service area, or a crew no longer active",
                          m.ErrorOut)}),
     ("post", "/crews/{crew_id}/standby/clear"): Operation(

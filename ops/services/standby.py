@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ops.audit import record
-from ops.errors import NotFoundError, ServiceError, check_aware, is_id
+from ops.errors import ConflictError, NotFoundError, ServiceError, check_aware, is_id
 from ops.locator import Locator
-from ops.models import Crew
+from ops.models import Crew, WorkOrder
 from ops.permissions import Actor, require
+from ops.queries import order_is_active
 from ops.services.intake.location import valid_lon_lat
 
 __all__ = ["MAX_NOTE", "clear_for_order", "clear_standby", "send_standby", "standby_state"]
@@ -61,7 +63,8 @@ def send_standby(db: Session, actor: Actor, crew_id: int, lon: float, lat: float
     """Ask ``crew_id`` to wait at (``lon``, ``lat``), replacing any standby it had; audited.
 
     The point must lie in the service area (as a reported leak must), since a crew cannot be routed
-    to a place off the network; the crew must exist and be active.
+    to a place off the network; the crew must exist, be active and hold no order, current or queued
+    (a crew with work has nowhere to wait, and its next order would clear the standby anyway).
     """
     require(actor, "crew.standby")
     check_aware(now, "now")
@@ -75,6 +78,8 @@ def send_standby(db: Session, actor: Actor, crew_id: int, lon: float, lat: float
     if text and len(text) > MAX_NOTE:
         raise ServiceError("text.max_length", "note", {"max": MAX_NOTE})
     crew = _crew(db, crew_id)
+    if db.scalar(sa.select(WorkOrder.id).where(WorkOrder.crew_id == crew.id, order_is_active()).limit(1)):
+        raise ConflictError("crew.busy", "crew_id")
     before = standby_state(crew)
     crew.standby_lon, crew.standby_lat = float(lon), float(lat)
     crew.standby_note, crew.standby_since, crew.standby_by = text or None, now, actor.label

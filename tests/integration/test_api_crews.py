@@ -205,3 +205,10 @@ def test_standby_needs_its_scope_and_a_role_that_may(web):
     assert web.client().post(path, json=body, headers=board_token(web)).status_code == 403  # no scope
     with pytest.raises(ServiceError):  # a manager's token cannot even carry the scope
         token(web, "manager", ["crews:standby"])
+
+
+def test_a_crew_with_an_order_gets_no_standby_over_the_api(web):
+    net = web.area.network
+    response = web.client().post(f"/api/v1/crews/{web.ids['CR01']}/standby",
+                                 json={"lon": float(net.lon[3]), "lat": float(net.lat[3])}, headers=standby_token(web))
+    assert response.status_code == 409 and response.get_json()["code"] == "crew.busy"

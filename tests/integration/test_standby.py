@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from ops.db import transaction
-from ops.errors import NotFoundError, ServiceError
+from ops.errors import ConflictError, NotFoundError, ServiceError
 from ops.models import AuditEvent, Crew
 from ops.permissions import SYSTEM_ACTOR, Actor, PermissionDenied
 from ops.services import work_orders as wo
@@ -137,20 +137,34 @@ def test_a_confirmed_order_clears_the_standby_in_its_transaction(session_factory
         assert event.at == NOW + timedelta(minutes=1)
 
 
-def test_a_queued_order_and_a_moved_order_clear_the_standby_too(world):
+def test_a_crew_with_an_order_gets_no_standby(world):
     busy = world.crew(13)
-    first = wo.confirm_dispatch(world.db, SUPERVISOR, world.ticket(14, 2).id, busy.id, None, NOW,
+    wo.confirm_dispatch(world.db, SUPERVISOR, world.ticket(14, 2).id, busy.id, None, NOW, override_reason="closest")
+    with pytest.raises(ConflictError) as refused:
+        send_standby(world.db, DISPATCHER, busy.id, *node_lonlat(20), now=NOW, locator=LOCATOR)
+    assert (refused.value.code, refused.value.field) == ("crew.busy", "crew_id") and busy.standby_since is None
+
+
+def test_a_moved_order_clears_the_standby_of_the_crew_it_goes_to(world):
+    first_crew, other = world.crew(13), world.crew(30)
+    first = wo.confirm_dispatch(world.db, SUPERVISOR, world.ticket(14, 2).id, first_crew.id, None, NOW,
                                 override_reason="closest")
-    send_standby(world.db, DISPATCHER, busy.id, *node_lonlat(20), now=NOW, locator=LOCATOR)  # odd, but allowed
-    queued = wo.confirm_dispatch(world.db, SUPERVISOR, world.ticket(15, 3).id, busy.id, None,
-                                 NOW + timedelta(minutes=1), override_reason="same street")
-    assert queued.status.value == "queued" and busy.standby_since is None
-    other = world.crew(30)
     send_standby(world.db, DISPATCHER, other.id, *node_lonlat(21), now=NOW, locator=LOCATOR)
     moved = move_order(world.db, SUPERVISOR, first.id, NOW + timedelta(minutes=2), crew_id=other.id,
                        position=None, reason="closer")
     assert moved.crew_id == other.id and other.standby_since is None
-    assert len(events(world.db, "crew.standby_clear")) == 2
+    [event] = events(world.db, "crew.standby_clear")
+    assert event.entity_id == str(other.id) and event.after == {"cleared_by_order": moved.id}
+
+
+def test_an_order_queued_behind_a_later_standby_clears_it(world):
+    """A standby sent straight to the database (an import, an older version) still yields to a queued order."""
+    busy = world.crew(13)
+    wo.confirm_dispatch(world.db, SUPERVISOR, world.ticket(14, 2).id, busy.id, None, NOW, override_reason="closest")
+    busy.standby_lon, busy.standby_lat, busy.standby_since = *node_lonlat(20), NOW
+    queued = wo.confirm_dispatch(world.db, SUPERVISOR, world.ticket(15, 3).id, busy.id, None,
+                                 NOW + timedelta(minutes=1), override_reason="same street")
+    assert queued.status.value == "queued" and busy.standby_since is None
 
 
 def test_the_database_refuses_half_a_standby(world):
