@@ -225,7 +225,8 @@ def mclp(
     start = greedy_mclp(cover, weights, p, fixed=fixed)
     reduced, w = _merge_patterns(cover, weights)
     value = covered_weight(cover, weights, start)
-    if p == 0 or value >= float(w.sum()):
+    coverable = float(w.sum())
+    if p == 0 or value >= coverable - 1e-9 * max(1.0, coverable):  # greedy reached every coverable point
         return CoveringResult(start, value, value / total if total else 0.0, "optimal")
     lower = np.zeros(n)
     lower[list(set(fixed))] = 1.0
