@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -155,3 +156,21 @@ def test_suggest_positions_with_hexes_on_a_grid() -> None:
     plan = suggest_positions(net, [0, 1], weights, 0.5, hex_resolution=10)
     assert plan.covered_after >= plan.covered_before
     assert plan.share_after > plan.share_before
+
+
+def test_where_to_stand_on_a_user_osm_pbf_extract(tmp_path):
+    """The small extract the loader tests use: main roads exist there, and the plan keeps its guarantee."""
+    import pyrosm
+
+    from data.osm_pbf import load_osm_pbf
+
+    net = load_osm_pbf(Path(pyrosm.get_data("test_pbf")), tmp_path).network
+    cand = candidate_nodes(net, [0], n=40)
+    assert cand[0] == 0 and len(set(cand.tolist())) == len(cand)
+    arterial_ends = set(np.repeat(np.arange(net.n_nodes), np.diff(net.graph.indptr))[net.arc_arterial].tolist())
+    arterial_ends |= set(net.graph.indices[net.arc_arterial].tolist())
+    assert arterial_ends and set(cand[1:].tolist()) <= arterial_ends  # all but the depot on main roads
+    weights = np.ones(net.n_nodes)  # no population in an extract: road nodes
+    crews = [0, 0, 1]
+    plan = suggest_positions(net, crews, weights, 1.0, hour=8, candidates=cand)
+    assert plan.covered_after >= plan.covered_before and plan.share_after <= 1.0
