@@ -70,6 +70,8 @@ BUSY_MAX = 0.95
 #: ... and, without any history, taken as this: a utility crew spends about a fifth of its shift on
 #: repairs in a normal week (the staffing notes' simulation at 5 crews); the report says it was not fitted.
 DEFAULT_BUSY_FRACTION = 0.2
+#: The period of tickets the risk view counts when none is chosen.
+DEMAND_PERIOD = timedelta(days=28)
 
 
 @dataclass(frozen=True)
