@@ -611,7 +611,8 @@ class DemandOut(Out):
 MODELS: Mapping[str, type[BaseModel]] = {m.__name__: m for m in (
     TicketIn, DispatchIn, StepIn, ReadingIn, RepairIn, ReasonIn, NotFixedIn, ReassignIn, MoveIn, PositionIn,
     RecommendIn, AppointmentIn, ClassChangeIn, ErrorOut, MeOut, TicketListOut, TicketOut, RecommendationsOut,
-    WorkOrderOut, PositionOut, SlotsOut, CrewListOut, ScheduleOut, MoveOut, CoverageOut, DemandOut,
+    WorkOrderOut, PositionOut, SlotsOut, CrewListOut, ScheduleOut, MoveOut, CoverageQuery, DemandQuery, CoverageOut,
+    DemandOut,
 )}
 
 
