@@ -8,6 +8,7 @@ page reads too. Hexes go out as a GeoJSON FeatureCollection with string ids and 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import jsonify, request
@@ -84,7 +85,10 @@ def coverage_demand_route() -> ResponseReturnValue:
     ctx = context()
     now = ctx.clock()
     until = params.until or now
-    since = params.since or until - DEMAND_PERIOD
+    try:
+        since = params.since or until - DEMAND_PERIOD
+    except OverflowError:  # an ``until`` in the first weeks of year 1
+        since = datetime.min.replace(tzinfo=UTC)
     network = ctx.service_area.network
     with ctx.read_session() as db:
         report = coverage(db, network, now, _query(params))

@@ -14,6 +14,7 @@ fuzz test (tests/integration/test_api_fuzz.py) checks every response against the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -531,11 +532,21 @@ class CoverageQuery(BaseModel):
     resolution: integer(coverage_read.RESOLUTIONS.start, coverage_read.RESOLUTIONS.stop - 1, "H3 resolution") = 8
 
 
+def _not_a_number(value: Any) -> Any:
+    """Query text is parsed leniently, and pydantic reads "0.5" as a Unix time: a time must be written out."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", value):
+        raise ValueError("a time in ISO 8601 with its UTC offset, not a number")
+    return value
+
+
+QueryTime = Annotated[Time, BeforeValidator(_not_a_number)]
+
+
 class DemandQuery(CoverageQuery):
     """``GET /coverage/demand``: the coverage parameters plus the period of the tickets counted."""
 
-    since: Time | None = Field(None, description="default: 28 days before until")
-    until: Time | None = Field(None, description="default: now")
+    since: QueryTime | None = Field(None, description="default: 28 days before until")
+    until: QueryTime | None = Field(None, description="default: now")
 
 
 class CoverageSourceOut(Out):
