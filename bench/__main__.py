@@ -1,4 +1,4 @@
-"""``python -m bench [network|solomon|dispatch|board|replan|slots] [--quick]``: run benchmarks, one table each.
+"""``python -m bench [network|solomon|dispatch|board|replan|slots|coverage] [--quick]``: run benchmarks, one table each.
 
 Without a name every benchmark runs. Solomon: ``--quick`` runs one instance per family at 2 s (about
 30 s); the full run does all 56 instances at 10 s for both solvers, 2 x 56 x 10 s ≈ 19 minutes on
@@ -8,15 +8,25 @@ calls per callback (about 2 minutes); the full run builds 100,000 and makes 50 (
 Replan: --quick saves 5 class-1 reports with event replans and 2 with the timer-only baseline (about
 3 minutes, most of it the baseline waiting for its once-a-minute replan); the full run 20 and 5 (about 8). Slots:
 grading one caller's 5 days x 6 appointment slots at 60 crews and 500 open tickets (about 2 minutes).
+Coverage: the heatmap and the what-if of each of 60 crews at H3 resolution 9, with a naive baseline, and
+the coverage reader on the demo grown to 60 crews (--quick times the baseline on 10 crews; about 1 minute).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from bench import board_bench, dispatch_bench, network_bench, replan_bench, slots_bench, solomon
+from bench import (
+    board_bench,
+    coverage_bench,
+    dispatch_bench,
+    network_bench,
+    replan_bench,
+    slots_bench,
+    solomon,
+)
 
-NAMES = ("network", "solomon", "dispatch", "board", "replan", "slots")
+NAMES = ("network", "solomon", "dispatch", "board", "replan", "slots", "coverage")
 
 
 def main() -> None:
@@ -48,6 +58,8 @@ def main() -> None:
         replan_bench.run(quick=args.quick)
     if "slots" in names:
         slots_bench.run(quick=args.quick)
+    if "coverage" in names:
+        coverage_bench.run(quick=args.quick)
 
 
 if __name__ == "__main__":
