@@ -27,10 +27,13 @@ __all__ = [
     "Nearest",
     "crew_times",
     "expected_coverage",
+    "expected_from_counts",
     "hex_index",
     "hex_median",
     "hex_sum",
     "nearest",
+    "nearest_minutes",
+    "reach_counts",
     "reverse_times",
     "weighted_quantile",
     "weighted_share",
@@ -53,6 +56,35 @@ def crew_times(network: RoadNetwork, nodes: np.ndarray | list[int], *, hour: int
         return np.full((0, network.n_nodes), np.inf)
     seconds = csgraph.dijkstra(network.graph_at(hour), directed=True, indices=nodes, limit=float(limit_min) * 60.0)
     return np.atleast_2d(seconds) / 60.0
+
+
+def nearest_minutes(network: RoadNetwork, nodes: np.ndarray | list[int], *, hour: int | None = None) -> np.ndarray:
+    """Minutes from the nearest source to every node (``inf`` if none reaches it), without the matrix.
+
+    One search seeded from every source at once (``min_only``): on Coquimbo with 60 crews about 2 ms
+    against 80 ms for the full matrix, so the heatmap and a what-if (the same search without the
+    crews taken off) never need :func:`crew_times`.
+    """
+    nodes = np.unique(np.asarray(nodes, dtype=np.int64))
+    if len(nodes) == 0:
+        return np.full(network.n_nodes, np.inf)
+    return csgraph.dijkstra(network.graph_at(hour), directed=True, indices=nodes, min_only=True) / 60.0
+
+
+def reach_counts(network: RoadNetwork, nodes: np.ndarray | list[int], minutes: float, *,
+                 hour: int | None = None) -> np.ndarray:
+    """How many sources reach each node within ``minutes`` (two crews on one node count twice).
+
+    What MEXCLP's expected coverage needs, and all it needs: each search stops at ``minutes``, so a
+    15-minute threshold explores a fraction of the graph a full matrix would.
+    """
+    nodes = np.asarray(nodes, dtype=np.int64)
+    if len(nodes) == 0:
+        return np.zeros(network.n_nodes, dtype=np.int64)
+    # The search runs a hair past the threshold; the count compares minutes, as crew_times' callers do.
+    seconds = np.atleast_2d(csgraph.dijkstra(network.graph_at(hour), directed=True, indices=nodes,
+                                             limit=float(minutes) * 60.0 * (1 + 1e-9)))
+    return (seconds / 60.0 <= minutes).sum(axis=0)
 
 
 def reverse_times(network: RoadNetwork, node: int, *, hour: int | None = None) -> np.ndarray:
@@ -109,9 +141,13 @@ def expected_coverage(times: np.ndarray, minutes: float, busy: float) -> np.ndar
     busy independently (Daskin 1983). Batta, Dolan & Krishnamurthy (1989) showed this misstates the
     hypercube's figure while ranking positions alike: it is the quick view, not a prediction.
     """
+    return expected_from_counts((times <= minutes).sum(axis=0), busy)
+
+
+def expected_from_counts(k: np.ndarray, busy: float) -> np.ndarray:
+    """1 − q^k from the number of crews within reach per node (see :func:`reach_counts`)."""
     if not 0.0 <= busy < 1.0:
         raise ValueError(f"busy fraction must lie in [0, 1), got {busy}")
-    k = (times <= minutes).sum(axis=0)
     return 1.0 - np.power(busy, k)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,16 +30,15 @@ from ops.vocabulary import CrewStatus, ShiftPattern
 from optimizer.coverage import (
     DEFAULT_LIMIT_MIN,
     HexIndex,
-    crew_times,
-    expected_coverage,
+    expected_from_counts,
     hex_index,
     hex_median,
     hex_sum,
-    nearest,
+    nearest_minutes,
+    reach_counts,
     reverse_times,
     weighted_quantile,
     weighted_share,
-    without,
 )
 from optimizer.network import RoadNetwork
 
@@ -222,23 +222,21 @@ def coverage(db: Session, network: RoadNetwork, now: datetime, query: CoverageQu
     gone = [i for i, s in enumerate(sources)
             if (query.exclude_crew is not None and s.crew_id == query.exclude_crew)
             or (query.exclude_depot is not None and s.depot_id == query.exclude_depot)]
-    times = cached_crew_times(network, [s.node for s in sources], hour)
-    near = nearest(times)
-    before = near.best
-    if len(gone) == 1:
-        after = without(near, times, gone[0])
-    elif gone:
-        after = nearest(np.delete(times, gone, axis=0)).best
-    else:
-        after = before
-    kept_times = np.delete(times, gone, axis=0) if gone else times
+    nodes = [s.node for s in sources]
+    kept = [n for i, n in enumerate(nodes) if i not in gone]
+    before = cached_search(network, ("nearest", hour, tuple(nodes)),
+                           lambda: nearest_minutes(network, nodes, hour=hour))
+    after = cached_search(network, ("nearest", hour, tuple(kept)),
+                          lambda: nearest_minutes(network, kept, hour=hour)) if gone else before
 
     areas = node_districts(db, network)
     customers = customers_per_node(db, network)
     kind, weights = node_weights(areas.population, customers)
     busy, fitted = busy_fraction(db, now)
     limit = query.minutes
-    expected = expected_coverage(kept_times, limit, busy)
+    counts = cached_search(network, ("reach", hour, tuple(kept), limit),
+                           lambda: reach_counts(network, kept, limit, hour=hour))
+    expected = expected_from_counts(counts, busy)
     total_weight = float(weights.sum())
 
     def shares(minutes: np.ndarray) -> dict[str, float]:
@@ -358,24 +356,25 @@ def _placed(network: RoadNetwork, rows: list[tuple[int, str, float, float, int |
             for r, n in zip(rows, nodes.tolist(), strict=True)]
 
 
-_TIMES: weakref.WeakKeyDictionary[RoadNetwork, OrderedDict[tuple, np.ndarray]] = weakref.WeakKeyDictionary()
-_TIMES_KEPT = 16
+_SEARCHES: weakref.WeakKeyDictionary[RoadNetwork, OrderedDict[tuple, np.ndarray]] = weakref.WeakKeyDictionary()
+_SEARCHES_KEPT = 32
 
 
-def cached_crew_times(network: RoadNetwork, nodes: list[int], hour: int) -> np.ndarray:
-    """:func:`optimizer.coverage.crew_times` to the full search limit, kept for the last few crew sets.
+def cached_search(network: RoadNetwork, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """A per-node search result (nearest minutes, reach counts) for ``key`` (its kind, the hour, the
+    crews' nodes, ...), kept for the last few keys.
 
-    Changing the minutes, the what-if or the resolution on the page reuses the matrix; only a crew
-    moving, a different crew set or another hour searches again.
+    Changing the view or the resolution on the page reuses the searches; a crew moving, another crew
+    set, another hour or threshold searches again, which costs milliseconds (one seeded search for
+    the nearest crew; searches stopped at the threshold for the reach counts).
     """
-    per_net = _TIMES.setdefault(network, OrderedDict())
-    key = (hour, tuple(nodes))
+    per_net = _SEARCHES.setdefault(network, OrderedDict())
     found = per_net.get(key)
     if found is None:
-        found = crew_times(network, nodes, hour=hour, limit_min=MINUTES_MAX)
+        found = compute()
         found.setflags(write=False)
         per_net[key] = found
-        while len(per_net) > _TIMES_KEPT:
+        while len(per_net) > _SEARCHES_KEPT:
             per_net.popitem(last=False)
     else:
         per_net.move_to_end(key)

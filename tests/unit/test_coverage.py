@@ -12,10 +12,13 @@ from scipy.sparse import csgraph
 from optimizer.coverage import (
     crew_times,
     expected_coverage,
+    expected_from_counts,
     hex_index,
     hex_median,
     hex_sum,
     nearest,
+    nearest_minutes,
+    reach_counts,
     reverse_times,
     weighted_quantile,
     weighted_share,
@@ -44,6 +47,22 @@ def test_nearest_crew_times_match_brute_force_dijkstra():
     assert times[0, 8] == pytest.approx(20 / 60)
     assert (near.best_source >= 0).all()
     np.testing.assert_allclose(near.best, times[near.best_source, np.arange(GRID.n_nodes)])
+
+
+def test_one_seeded_search_gives_the_nearest_crew_times_of_the_brute_force():
+    sources = [0, 17, 40, 17]  # a crew on the node of another counts once in the nearest time
+    np.testing.assert_allclose(nearest_minutes(GRID, sources), brute_nearest(GRID, sources))
+    assert np.isinf(nearest_minutes(GRID, [])).all()
+
+
+@pytest.mark.parametrize("minutes", [0.2, 0.5, 1.0, 5.0])
+def test_reach_counts_match_the_matrix_and_give_mexclp(minutes):
+    sources = [3, 20, 38, 20]  # two crews on node 20: both count
+    times = crew_times(GRID, sources)
+    counts = reach_counts(GRID, sources, minutes)
+    np.testing.assert_array_equal(counts, (times <= minutes).sum(axis=0))
+    np.testing.assert_allclose(expected_from_counts(counts, 0.3), expected_coverage(times, minutes, 0.3))
+    assert counts[20] >= 2
 
 
 def test_second_best_is_the_best_of_the_other_sources():
