@@ -1,4 +1,4 @@
-"""``python -m bench [network|solomon|dispatch|board|replan|slots|covering] [--quick]``: run benchmarks, one table each.
+"""``python -m bench [network|solomon|dispatch|board|replan|slots|coverage|covering] [--quick]``: run benchmarks, one table each.
 
 Without a name every benchmark runs. Solomon: ``--quick`` runs one instance per family at 2 s (about
 30 s); the full run does all 56 instances at 10 s for both solvers, 2 x 56 x 10 s ≈ 19 minutes on
@@ -8,6 +8,8 @@ calls per callback (about 2 minutes); the full run builds 100,000 and makes 50 (
 Replan: --quick saves 5 class-1 reports with event replans and 2 with the timer-only baseline (about
 3 minutes, most of it the baseline waiting for its once-a-minute replan); the full run 20 and 5 (about 8). Slots:
 grading one caller's 5 days x 6 appointment slots at 60 crews and 500 open tickets (about 2 minutes).
+Coverage: the heatmap and the what-if of each of 60 crews at H3 resolution 9, with a naive baseline, and
+the coverage reader on the demo grown to 60 crews (--quick times the baseline on 10 crews; about 1 minute).
 Covering: MCLP and MEXCLP with 500 candidates and 60 crews on Coquimbo, greedy baseline (about a minute).
 """
 
@@ -17,6 +19,7 @@ import argparse
 
 from bench import (
     board_bench,
+    coverage_bench,
     covering_bench,
     dispatch_bench,
     network_bench,
@@ -25,7 +28,7 @@ from bench import (
     solomon,
 )
 
-NAMES = ("network", "solomon", "dispatch", "board", "replan", "slots", "covering")
+NAMES = ("network", "solomon", "dispatch", "board", "replan", "slots", "coverage", "covering")
 
 
 def main() -> None:
@@ -57,6 +60,8 @@ def main() -> None:
         replan_bench.run(quick=args.quick)
     if "slots" in names:
         slots_bench.run(quick=args.quick)
+    if "coverage" in names:
+        coverage_bench.run(quick=args.quick)
     if "covering" in names:
         covering_bench.run(quick=args.quick)
 

@@ -260,4 +260,11 @@ def report_position(code: str) -> ResponseReturnValue:
 
 
 # The routes in their own modules register on ``api`` when imported; they import it from here.
-from dashboard import api_appointments, api_crews, api_docs, api_orders, api_tickets  # noqa: E402, F401
+from dashboard import (  # noqa: E402, F401
+    api_appointments,
+    api_coverage,
+    api_crews,
+    api_docs,
+    api_orders,
+    api_tickets,
+)

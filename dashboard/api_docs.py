@@ -50,6 +50,12 @@ _STEP_ANSWERS: Mapping[int, Answer] = {
 }
 _RECOMMENDATIONS = ("the ranked crews, stored; recommendation_id is what /dispatch needs", m.RecommendationsOut)
 
+def _query_parameters(model: type[BaseModel]) -> tuple[dict[str, Any], ...]:
+    """A query model's fields as OpenAPI parameters (all optional: each has a default)."""
+    return tuple({"name": name, "in": "query", "required": False, "schema": schema}
+                 for name, schema in model.model_json_schema(ref_template=REF)["properties"].items())
+
+
 #: By (method, path as documented). Paths name what the route does, not how its view is called, so an
 #: entry survives a view's rename, and a route added in another branch is described once it lands.
 ROUTES: Mapping[tuple[str, str], Operation] = {
@@ -161,6 +167,19 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
         "Withdraw a crew's standby position", m.StandbyClearIn, body_required=False,
         responses={200: ("the crew, without a standby position", m.StandbyOut), 404: ("no such crew", m.ErrorOut),
                    422: ("invalid body or a crew no longer active", m.ErrorOut)}),
+    ("get", "/coverage"): Operation(
+        "Drive time from the nearest crew per H3 hexagon (live or planned), the shares of population and "
+        "customers within the threshold, the 90th-percentile time, MEXCLP's expected coverage and the what-if",
+        parameters=_query_parameters(m.CoverageQuery),
+        responses={200: ("the coverage report; hexes as a GeoJSON FeatureCollection", m.CoverageOut),
+                   422: ("a bad parameter (minutes, mode, scope, shift, weekday, hour, resolution) or an unknown "
+                         "crew or depot: every offending parameter is named", m.ErrorOut)}),
+    ("get", "/coverage/demand"): Operation(
+        "Class-1 and class-2 tickets per hexagon over a period, and the risk hexes (class-1 demand where "
+        "coverage is poor) with their tickets",
+        parameters=_query_parameters(m.DemandQuery),
+        responses={200: ("demand and risk hexes", m.DemandOut),
+                   422: ("a bad parameter or period: every offending parameter is named", m.ErrorOut)}),
     ("post", "/crews/{code}/positions"): Operation(
         "A crew device's GPS ping (the token is bound to its crew)", m.PositionIn,
         responses={201: ("the ping is recorded", m.PositionOut), 404: ("no such crew", m.ErrorOut)}),

@@ -133,7 +133,7 @@ ACTIONS: MappingProxyType[str, frozenset[Role]] = MappingProxyType({
         Role.MANAGER, Role.CREW_MEMBER, Role.ADMIN, Role.SYSTEM,
     ),
     "kpi.read": _roles(Role.MANAGER, Role.PLANNER, Role.SUPERVISOR, Role.ADMIN),  # R14
-    "coverage.read": _roles(Role.MANAGER, Role.PLANNER, Role.SUPERVISOR, Role.ADMIN),
+    "coverage.read": _roles(Role.MANAGER, Role.PLANNER, Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN),
     # R13.1: those who trace late responses and violations to the people responsible.
     "audit.view": _roles(Role.SUPERVISOR, Role.MANAGER, Role.QUALITY_INSPECTOR, Role.ADMIN),
     # Accounts: disable/enable, set roles, revoke rights, reset passwords. The system role is the

@@ -218,7 +218,8 @@ def authenticate_token(
     if touch:
         touch_token(session, token.id, now=now)
     user_actor = actor_for_user(user)
-    label = f"{user_actor.label} via API token #{token.id} {token.name!r}"[:200]
+    # Stored in every audit event it writes and shown as is in any language: no English words in it.
+    label = f"{user_actor.label} · API #{token.id} {token.name!r}"[:200]
     return TokenIdentity(
         token_id=token.id, name=token.name, user_id=user.id, actor=token_actor(user_actor, scopes, label=label),
         user_actor=user_actor, scopes=scopes, crew_id=crew_id, last_used_at=last_used_at,

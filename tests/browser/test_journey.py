@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from tests.browser.test_crew_page import PHONE, _type, acknowledge_depart_arrive, file_repair_record
 from tests.browser.test_crew_page import _click as click_on_phone
-from tests.browser.test_dispatch_board import _select_row, free_crews
+from tests.browser.test_dispatch_board import _select_row, free_crews, quiet_board
 from tests.browser.test_roles_and_languages import log_in
 
 pytestmark = pytest.mark.browser
@@ -70,6 +70,7 @@ def test_journey001_class1_from_report_to_repair_record_and_callback(dash_duo, d
     from ops.reads.open_queue import open_tickets
     from ops.vocabulary import TicketStatus, WorkOrderStatus
 
+    quiet_board(ctx)
     crews = free_crews(ctx, 3)
     with ctx.read_session() as db:
         near = db.get(Crew, crews[0])

@@ -21,7 +21,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.test_appointments import _book
 from tests.browser.test_crew_page import PHONE
-from tests.browser.test_dispatch_board import _click, _select_row, free_crews, report_ticket
+from tests.browser.test_dispatch_board import (
+    _click,
+    _select_row,
+    free_crews,
+    quiet_board,
+    report_ticket,
+)
 from tests.browser.test_journey import (
     JOURNEY_PASSWORD,
     api_token,
@@ -118,6 +124,7 @@ return out;
 def test_queue_journey001_book_queue_move_and_divert(dash_duo, demo_app, ctx):
     from ops.models import Crew, Ticket, WorkOrder
 
+    quiet_board(ctx)
     a, b = free_crews(ctx, 2)
     with ctx.read_session() as db:
         codes = dict(db.execute(sa.select(Crew.id, Crew.code).where(Crew.id.in_((a, b)))).tuples().all())

@@ -165,7 +165,7 @@ def test_a_standby_is_sent_read_back_and_cleared_by_a_confirmation(web):
     body = StandbyOut.model_validate(response.get_json()).model_dump()
     assert body["crew_id"] == web.ids["CR02"]
     assert (body["standby"]["lon"], body["standby"]["lat"], body["standby"]["note"]) == (lon, lat, "cover the port")
-    assert body["standby"]["by"].startswith("Dispatcher via API token")  # the sender as the audit log names them
+    assert body["standby"]["by"].startswith("Dispatcher · API #")  # the sender as the audit log names them
     with web.sessions()() as db:
         assert db.get(Crew, web.ids["CR02"]).standby_since is not None
         ticket_id = db.scalar(sa.select(Ticket.id).where(Ticket.ticket_no == web.ids["t2"]))

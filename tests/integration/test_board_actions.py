@@ -81,7 +81,7 @@ def test_r6_5_class_change_over_the_api_raises_with_a_reason_and_recomputes_the_
         change = db.scalar(sa.select(ClassChange).where(ClassChange.ticket_id == web.ticket_id))
         assert (int(change.from_class), int(change.to_class), change.reason) == (2, 1, "the caller now smells gas")
         event = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "ticket.change_class"))
-        assert event.entity_id == str(web.ticket_id) and event.actor_label.startswith("Hotline Agent via API token")
+        assert event.entity_id == str(web.ticket_id) and event.actor_label.startswith("Hotline Agent · API #")
     same = client.post(url, json={"class": 1, "reason": "again"}, headers=agent)
     assert same.status_code == 409 and same.get_json()["code"] == "ticket.same_class"
 

@@ -32,7 +32,6 @@ NOT_YET_IMPLEMENTED = {
     "callback.record": "callbacks issue",
     "complaint.create": "complaints issue",
     "kpi.read": "manager KPIs issue",
-    "coverage.read": "coverage issue",
 }
 
 

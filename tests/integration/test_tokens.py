@@ -90,7 +90,7 @@ def test_a_token_acts_as_its_user_narrowed_to_its_scopes(session_factory, users,
     # ... and a service handed the token's actor refuses on its own.
     with pytest.raises(PermissionDenied):
         require(identity.actor, "ticket.create")
-    assert "API token" in identity.actor.label and identity.actor.user_id == users["hu"]
+    assert identity.actor.label == f"Hu · API #{token_id} 'script'" and identity.actor.user_id == users["hu"]
 
 
 def test_r13_1_a_scope_the_user_may_not_use_is_refused_at_creation(session_factory, users, admin, t0) -> None:

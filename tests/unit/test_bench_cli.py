@@ -17,6 +17,7 @@ def _run(monkeypatch: pytest.MonkeyPatch, *argv: str) -> list[tuple[str, bool | 
     monkeypatch.setattr(cli.board_bench, "run", lambda **k: calls.append(("board", k["quick"])))
     monkeypatch.setattr(cli.replan_bench, "run", lambda **k: calls.append(("replan", k["quick"])))
     monkeypatch.setattr(cli.slots_bench, "run", lambda **k: calls.append(("slots", k["quick"])))
+    monkeypatch.setattr(cli.coverage_bench, "run", lambda **k: calls.append(("coverage", k["quick"])))
     monkeypatch.setattr(cli.covering_bench, "run", lambda **k: calls.append(("covering", k["quick"])))
     monkeypatch.setattr(sys, "argv", ["python -m bench", *argv])
     cli.main()
@@ -24,7 +25,8 @@ def _run(monkeypatch: pytest.MonkeyPatch, *argv: str) -> list[tuple[str, bool | 
 
 
 def test_no_name_runs_every_benchmark(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert [n for n, _ in _run(monkeypatch)] == ["network", "solomon", "dispatch", "board", "replan", "slots", "covering"]
+    assert [n for n, _ in _run(monkeypatch)] == ["network", "solomon", "dispatch", "board", "replan", "slots",
+                                              "coverage", "covering"]
     assert all(quick for _, quick in _run(monkeypatch, "--quick"))
 
 

@@ -34,7 +34,7 @@ NEW_ROWS: dict[str, set[Role]] = {
     "ticket.read": {R.HOTLINE_AGENT, R.DISPATCHER, R.SUPERVISOR, R.CALLBACK_AGENT, R.QUALITY_INSPECTOR,
                     R.MANAGER, R.CREW_MEMBER, R.ADMIN, R.SYSTEM},
     "kpi.read": {R.MANAGER, R.PLANNER, R.SUPERVISOR, R.ADMIN},
-    "coverage.read": {R.MANAGER, R.PLANNER, R.SUPERVISOR, R.ADMIN},
+    "coverage.read": {R.MANAGER, R.PLANNER, R.SUPERVISOR, R.DISPATCHER, R.ADMIN},
     "audit.view": {R.SUPERVISOR, R.MANAGER, R.QUALITY_INSPECTOR, R.ADMIN},
     "user.manage": {R.ADMIN, R.SYSTEM},
     "token.manage": {R.ADMIN, R.SYSTEM},

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+import numpy as np
 import shapely
 import sqlalchemy as sa
 from shapely.geometry import shape
@@ -49,9 +50,18 @@ class DistrictLocator:
     """Which stored district contains a point (the first by code when polygons overlap)."""
 
     def __init__(self, session: Session) -> None:
-        rows = session.execute(
+        self._build(session.execute(
             sa.select(District.id, District.geometry_geojson).order_by(District.code)
-        ).all()
+        ).all())
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[tuple[int, str | None]]) -> DistrictLocator:
+        """From (id, GeoJSON text) rows already read, ordered by code (the coverage reader's own query)."""
+        locator = cls.__new__(cls)
+        locator._build(rows)
+        return locator
+
+    def _build(self, rows: Iterable[tuple[int, str | None]]) -> None:
         self._ids: list[int] = []
         geoms = []
         for district_id, geojson in rows:
@@ -72,6 +82,18 @@ class DistrictLocator:
             return None
         hits = self._tree.query(shapely.Point(lon, lat), predicate="intersects")
         return self._ids[int(min(hits))] if len(hits) else None
+
+    def locate_many(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """:meth:`locate` for many points in one tree query: district ids, -1 outside every district."""
+        found = np.full(len(lon), -1, dtype=np.int64)
+        if self._tree is None or len(lon) == 0:
+            return found
+        points, hits = self._tree.query(shapely.points(lon, lat), predicate="intersects")
+        first = np.full(len(lon), len(self._ids), dtype=np.int64)
+        np.minimum.at(first, points, hits)  # the first by code, as in locate()
+        inside = first < len(self._ids)
+        found[inside] = np.asarray(self._ids, dtype=np.int64)[first[inside]]
+        return found
 
 
 def audit_imported(session: Session, actor: Actor, *, action: str, entity: str, entity_id: int,
