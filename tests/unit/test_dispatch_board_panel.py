@@ -218,11 +218,13 @@ def test_a_new_class_1_opens_only_when_nothing_is_selected(page, monkeypatch):
 
     module, _registered, _actions = page
     monkeypatch.setattr(dash, "ctx", SimpleNamespace(triggered_id="class1-new"))
-    assert module.select_ticket(None, None, {"ticket": "GD-1"}, None) == ("GD-1", {"ids": ["GD-1"]})
+    # The list selects the new class 1 and scrolls it into view (the grid draws only the rows on screen).
+    assert module.select_ticket(None, None, {"ticket": "GD-1"}, None) == (
+        "GD-1", {"ids": ["GD-1"]}, {"rowId": "GD-1", "rowPosition": "middle"})
     with pytest.raises(dash.exceptions.PreventUpdate):
         module.select_ticket(None, None, {"ticket": "GD-1"}, "GD-7")
     monkeypatch.setattr(dash, "ctx", SimpleNamespace(triggered_id="open-tickets-grid"))
-    assert module.select_ticket([{"ticket": "GD-3"}], None, None, "GD-7") == ("GD-3", dash.no_update)
+    assert module.select_ticket([{"ticket": "GD-3"}], None, None, "GD-7") == ("GD-3", dash.no_update, dash.no_update)
     with pytest.raises(dash.exceptions.PreventUpdate):  # a refresh re-announcing the same row
         module.select_ticket([{"ticket": "GD-3"}], None, None, "GD-3")
 
