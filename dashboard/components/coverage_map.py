@@ -79,8 +79,8 @@ def expected_bands(expected: Sequence[float]) -> np.ndarray:
 
 
 def expected_labels(_: Translate) -> list[str]:
-    names = [_("≥ {p}%").format(p=round(p * 100)) for p in EXPECTED_BANDS]
-    names.append(_("< {p}%").format(p=round(EXPECTED_BANDS[-1] * 100)))
+    names = [_("at least {p}%").format(p=round(p * 100)) for p in EXPECTED_BANDS]
+    names.append(_("under {p}%").format(p=round(EXPECTED_BANDS[-1] * 100)))
     return names
 
 
