@@ -164,7 +164,7 @@ def coverage_figure(report: CoverageReport, demand_hexes: Sequence[DemandHex], *
         zmin=-0.5, zmax=len(colours) - 0.5, colorscale=stepped_scale(colours), marker={"opacity": HEX_OPACITY,
                                                                                        "line": {"width": 0.3}},
         colorbar={"title": {"text": title}, "tickvals": list(range(len(colours))), "ticktext": names,
-                  "x": 0.99, "xanchor": "right", "y": 0.99, "yanchor": "top", "len": 0.45, "thickness": 14,
+                  "x": 0.99, "xanchor": "right", "y": 0.9, "yanchor": "top", "len": 0.45, "thickness": 14,
                   "bgcolor": "rgba(255,255,255,0.85)"},
         hovertext=[hex_hover(h, _) for h in hexes], hovertemplate="%{hovertext}<extra></extra>",
         customdata=[h.hex_id for h in hexes],
