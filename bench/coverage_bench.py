@@ -16,6 +16,9 @@ baseline measured in the same run:
   must give the same per-node minutes.
 - ``reader``: :func:`ops.reads.coverage.coverage` whole, database reads included, on the demo world grown
   to 60 crews on shift (the page's server time after a control change; target 1 s).
+- ``page update``: what the coverage page's callback does after a control change: the reader, the
+  class-1/2 demand of 28 days, the risk hexes, the figure and the headline built and the figure
+  serialised to JSON (:mod:`dashboard.components.coverage_map`, ``coverage_table``); target 1 s.
 """
 
 from __future__ import annotations
@@ -170,13 +173,36 @@ def _reader_rows(area, repeats: int, notes: list[str]) -> list[dict]:
                 timed(lambda c=c: coverage(db, area.network, now, CoverageQuery(
                     minutes=MINUTES, scope="on_shift", resolution=RESOLUTION, hour=12, exclude_crew=c)), 1)[0]
                 for c in what_ifs) if what_ifs else 0.0
+            what_if_crew = crew_ids[0] if crew_ids else None
+            t_page, _ = timed(lambda: _page_update(db, area.network, now, CoverageQuery(
+                minutes=15, scope="on_shift", resolution=RESOLUTION, hour=12, exclude_crew=what_if_crew)), repeats)
         engine.dispose()
     n = len(report_.sources)
     for case, seconds, detail in [
         (f"reader, first call ({n} crews)", first, "node weights, hexes and searches built"),
         ("reader, a control changed (minutes)", t_control, "weights cached; nearest and reach searched again; DB read again"),
         ("reader, what-if of one crew", t_what_if, f"median over {len(what_ifs)} crews"),
+        ("page update (reader + demand + figure + JSON)", t_page, "the coverage page's callback after a control"),
     ]:
         rows.append({"case": case, "seconds": seconds, "baseline": f"target {READER_TARGET_S:.0f} s",
                      "ratio": seconds / READER_TARGET_S, "detail": detail})
     return rows
+
+
+def _page_update(db, network, now, query) -> str:
+    """The coverage page's callback body without Flask: reader, demand, risk, figure, headline, JSON."""
+    import plotly.io as pio
+
+    from dashboard.components.coverage_map import coverage_figure
+    from dashboard.components.coverage_table import headline, risk_rows
+    from ops.reads.coverage import DEMAND_PERIOD, coverage, demand, risk_hexes
+
+    def same(text: str) -> str:
+        return text
+
+    report_ = coverage(db, network, now, query)
+    hexes = demand(db, network, now, now - DEMAND_PERIOD, now, resolution=query.resolution)
+    figure = coverage_figure(report_, hexes, view="minutes", show_demand=True, bounds=network.bounds, _=same)
+    risk_rows(risk_hexes(report_, hexes), same)
+    headline(report_, same)
+    return pio.to_json(figure)

@@ -1,11 +1,12 @@
-"""The README's pictures of the schedule board and the slot picker, taken on a running demo.
+"""The README's pictures of the schedule board, the slot picker and the coverage page, taken on a running demo.
 
     .venv/bin/python scripts/readme_screenshots.py http://127.0.0.1:8050 [--out docs]
 
 They need steps that ``scripts/screenshot.py`` cannot take (a click on a plotly bar, typing into the
 hotline form): the supervisor opens the Schedule board tab and selects the first committed bar of a
 crew with a queue; the hotline agent looks up a customer, files a maintenance request (class 3) and
-waits for the graded slots. Browser console errors are printed, and make the exit status 1.
+waits for the graded slots; the manager opens the coverage page live (every crew on shift) and planned
+(the night crews at 15 minutes, one crew taken off). Browser console errors are printed, and make the exit status 1.
 """
 
 from __future__ import annotations
@@ -112,19 +113,62 @@ def slot_picker(root: str, output: Path, password: str, customer: str) -> list[s
         driver.quit()
 
 
+def _choose(driver: webdriver.Chrome, dropdown: str, text: str) -> None:
+    """Open a dropdown and click the option whose label starts with ``text``."""
+    find = ("return [...document.querySelectorAll('.dash-dropdown-options .dash-dropdown-option')]"
+            ".find(o => o.textContent.startsWith(arguments[0])) || null;")
+    opener = driver.find_element(By.CSS_SELECTOR, f"{dropdown} .dash-dropdown, {dropdown} button, {dropdown}")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click();",
+                          opener)
+    option = WebDriverWait(driver, 20).until(lambda d: d.execute_script(find, text))
+    driver.execute_script("arguments[0].click();", option)
+
+
+def coverage_page(root: str, output: Path, password: str, *, planned: bool) -> list[str]:
+    """The manager's coverage page: live with every crew on shift, or the planned night crews at 15 min
+    with the crew of the first option taken off (changed hexagons outlined)."""
+    driver = _driver(1600, 1250)
+    try:
+        _log_in(driver, root, "manager", password)
+        driver.get(root + "/coverage")
+        wait = WebDriverWait(driver, 40)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#cov-map .js-plotly-plot")))
+        time.sleep(2)
+        if planned:
+            driver.execute_script("document.querySelector(\"#cov-minutes input[value='15']\").click();")
+            driver.execute_script("document.querySelector(\"#cov-mode input[value='plan']\").click();")
+            _choose(driver, "#cov-shift", "Night")
+            time.sleep(3)
+            _choose(driver, "#cov-exclude-crew", "CR")
+            wait.until(ec.presence_of_element_located((By.ID, "cov-lost")))
+        else:
+            driver.execute_script("document.getElementById('cov-scope').click();")
+        time.sleep(4)
+        driver.execute_script("window.scrollTo(0, 0);")
+        time.sleep(1)
+        driver.save_screenshot(str(output))
+        return _errors(driver)
+    finally:
+        driver.quit()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("url", help="the running app's root, e.g. http://127.0.0.1:8050")
     parser.add_argument("--out", type=Path, default=Path("docs"))
     parser.add_argument("--password", default="demo-only-change-me")
     parser.add_argument("--customer", default="GD000100")
+    parser.add_argument("--only", choices=["coverage"], help="take only these pictures")
     args = parser.parse_args()
     root = args.url.rstrip("/")
-    errors = schedule_board(root, args.out / "schedule-board.png", args.password)
-    errors += slot_picker(root, args.out / "slot-picker.png", args.password, args.customer)
+    errors = [] if args.only else schedule_board(root, args.out / "schedule-board.png", args.password)
+    errors += [] if args.only else slot_picker(root, args.out / "slot-picker.png", args.password, args.customer)
+    errors += coverage_page(root, args.out / "coverage-live.png", args.password, planned=False)
+    errors += coverage_page(root, args.out / "coverage-planned.png", args.password, planned=True)
     for message in errors:
         print("console error:", message, file=sys.stderr)
-    print(f"saved {args.out}/schedule-board.png and {args.out}/slot-picker.png; {len(errors)} console errors")
+    print(f"saved {args.out}/schedule-board.png, slot-picker.png, coverage-live.png and coverage-planned.png; "
+          f"{len(errors)} console errors")
     return 1 if errors else 0
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "RiskHex",
     "coverage",
     "demand",
+    "depot_names",
     "reachable_crews",
     "risk_hexes",
     "validate",
@@ -379,6 +380,13 @@ def cached_search(network: RoadNetwork, key: tuple, compute: Callable[[], np.nda
     else:
         per_net.move_to_end(key)
     return found
+
+
+def depot_names(db: Session, ids: list[int]) -> dict[int, str]:
+    """Depot names by id, for the planned what-if's choice of a depot to take off."""
+    if not ids:
+        return {}
+    return dict(db.execute(sa.select(Depot.id, Depot.name).where(Depot.id.in_(ids))).tuples().all())
 
 
 # ----------------------------------------------------------------------------- busy fraction

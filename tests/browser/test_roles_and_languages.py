@@ -33,7 +33,7 @@ DEMO_USERS = {
 LANDING = {
     Role.HOTLINE_AGENT: "/", Role.DISPATCHER: "/", Role.SUPERVISOR: "/", Role.MANAGER: "/", Role.ADMIN: "/",
     Role.CREW_MEMBER: "/crew", Role.QUALITY_INSPECTOR: "/audit", Role.CALLBACK_AGENT: "/account",
-    Role.PLANNER: "/account",
+    Role.PLANNER: "/coverage",
 }
 
 

@@ -315,12 +315,12 @@ def test_every_action_is_tested_on_some_path_or_scheduled(web):
 
 
 # ------------------------------------------------------------------------------ landing page
-#: Where each role starts after logging in: the first navbar page it may view. Planners and callback
-#: agents have no operational page yet (later issues), so they start on "My account".
+#: Where each role starts after logging in: the first navbar page it may view. Planners start on the
+#: coverage page; callback agents have no operational page yet (a later issue), so they start on "My account".
 LANDING = {
     Role.HOTLINE_AGENT: "/", Role.DISPATCHER: "/", Role.SUPERVISOR: "/", Role.MANAGER: "/", Role.ADMIN: "/",
     Role.CREW_MEMBER: "/crew", Role.QUALITY_INSPECTOR: "/audit", Role.CALLBACK_AGENT: "/account",
-    Role.PLANNER: "/account",
+    Role.PLANNER: "/coverage",
 }
 
 
