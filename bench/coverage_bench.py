@@ -16,6 +16,9 @@ baseline measured in the same run:
   must give the same per-node minutes.
 - ``reader``: :func:`ops.reads.coverage.coverage` whole, database reads included, on the demo world grown
   to 60 crews on shift (the page's server time after a control change; target 1 s).
+- ``where to stand``: :func:`ops.reads.standing.suggest_standing` whole on the same world (database reads,
+  weights, candidates on main roads, the MIP, the check on nodes, the assignment), MCLP and MEXCLP, every
+  idle crew free to move and the busy ones fixed; target 2 s each.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from bench.report import report, timed
 HEATMAP_TARGET_S = 0.050
 WHAT_IF_TARGET_S = 1.0
 READER_TARGET_S = 1.0
+STANDING_TARGET_S = 2.0
 CREWS = 60
 RESOLUTION = 9
 MINUTES = 30
@@ -147,6 +151,7 @@ def _reader_rows(area, repeats: int, notes: list[str]) -> list[dict]:
     from bench.board_data import BoardSize, build_board
     from ops.db import make_engine, make_session_factory
     from ops.reads.coverage import CoverageQuery, coverage
+    from ops.reads.standing import suggest_standing
     from ops.settings import Settings
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -170,6 +175,16 @@ def _reader_rows(area, repeats: int, notes: list[str]) -> list[dict]:
                 timed(lambda c=c: coverage(db, area.network, now, CoverageQuery(
                     minutes=MINUTES, scope="on_shift", resolution=RESOLUTION, hour=12, exclude_crew=c)), 1)[0]
                 for c in what_ifs) if what_ifs else 0.0
+            standing = []
+            for minutes in (15, MINUTES):
+                for model in ("mclp", "mexclp"):
+                    query = CoverageQuery(minutes=minutes, scope="on_shift", resolution=RESOLUTION, hour=12)
+                    samples = []
+                    for _ in range(max(1, repeats // 5)):
+                        start = time.perf_counter()
+                        plan = suggest_standing(db, area.network, now, query, model=model, streets=area.node_street)
+                        samples.append(time.perf_counter() - start)
+                    standing.append((minutes, model, statistics.median(samples), plan))
         engine.dispose()
     n = len(report_.sources)
     for case, seconds, detail in [
@@ -179,4 +194,10 @@ def _reader_rows(area, repeats: int, notes: list[str]) -> list[dict]:
     ]:
         rows.append({"case": case, "seconds": seconds, "baseline": f"target {READER_TARGET_S:.0f} s",
                      "ratio": seconds / READER_TARGET_S, "detail": detail})
+    for minutes, model, seconds, plan in standing:
+        rows.append({"case": f"where to stand, {model.upper()} {minutes} min ({len(plan.movable)} idle, "
+                             f"{len(plan.fixed)} fixed)", "seconds": seconds,
+                     "baseline": f"target {STANDING_TARGET_S:.0f} s", "ratio": seconds / STANDING_TARGET_S,
+                     "detail": f"{plan.status}; share {plan.share_before:.4f} standing still -> "
+                               f"{plan.share_after:.4f}, {len(plan.moves)} moves"})
     return rows
