@@ -19,6 +19,9 @@ baseline measured in the same run:
 - ``page update``: what the coverage page's callback does after a control change: the reader, the
   class-1/2 demand of 28 days, the risk hexes, the figure and the headline built and the figure
   serialised to JSON (:mod:`dashboard.components.coverage_map`, ``coverage_table``); target 1 s.
+- ``where to stand``: :func:`ops.reads.standing.suggest_standing` whole on the same world (database reads,
+  weights, candidates on main roads, the MIP, the check on nodes, the assignment), MCLP and MEXCLP, every
+  idle crew free to move and the busy ones fixed; target 2 s each.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from bench.report import report, timed
 HEATMAP_TARGET_S = 0.050
 WHAT_IF_TARGET_S = 1.0
 READER_TARGET_S = 1.0
+STANDING_TARGET_S = 2.0
 CREWS = 60
 RESOLUTION = 9
 MINUTES = 30
@@ -150,6 +154,7 @@ def _reader_rows(area, repeats: int, notes: list[str]) -> list[dict]:
     from bench.board_data import BoardSize, build_board
     from ops.db import make_engine, make_session_factory
     from ops.reads.coverage import CoverageQuery, coverage
+    from ops.reads.standing import suggest_standing
     from ops.settings import Settings
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -176,6 +181,16 @@ def _reader_rows(area, repeats: int, notes: list[str]) -> list[dict]:
             what_if_crew = crew_ids[0] if crew_ids else None
             t_page, _ = timed(lambda: _page_update(db, area.network, now, CoverageQuery(
                 minutes=15, scope="on_shift", resolution=RESOLUTION, hour=12, exclude_crew=what_if_crew)), repeats)
+            standing = []
+            for minutes in (15, MINUTES):
+                for model in ("mclp", "mexclp"):
+                    query = CoverageQuery(minutes=minutes, scope="on_shift", resolution=RESOLUTION, hour=12)
+                    samples = []
+                    for _ in range(max(1, repeats // 5)):
+                        start = time.perf_counter()
+                        plan = suggest_standing(db, area.network, now, query, model=model, streets=area.node_street)
+                        samples.append(time.perf_counter() - start)
+                    standing.append((minutes, model, statistics.median(samples), plan))
         engine.dispose()
     n = len(report_.sources)
     for case, seconds, detail in [
@@ -186,6 +201,12 @@ def _reader_rows(area, repeats: int, notes: list[str]) -> list[dict]:
     ]:
         rows.append({"case": case, "seconds": seconds, "baseline": f"target {READER_TARGET_S:.0f} s",
                      "ratio": seconds / READER_TARGET_S, "detail": detail})
+    for minutes, model, seconds, plan in standing:
+        rows.append({"case": f"where to stand, {model.upper()} {minutes} min ({len(plan.movable)} idle, "
+                             f"{len(plan.fixed)} fixed)", "seconds": seconds,
+                     "baseline": f"target {STANDING_TARGET_S:.0f} s", "ratio": seconds / STANDING_TARGET_S,
+                     "detail": f"{plan.status}; share {plan.share_before:.4f} standing still -> "
+                               f"{plan.share_after:.4f}, {len(plan.moves)} moves"})
     return rows
 
 

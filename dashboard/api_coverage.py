@@ -1,4 +1,5 @@
-"""``/api/v1/coverage`` and ``/api/v1/coverage/demand``: who can reach where within T minutes, and the risk.
+"""``/api/v1/coverage``, ``/coverage/demand`` and ``/coverage/positions``: who can reach where within T
+minutes, the risk, and where the idle crews should wait.
 
 Thin, like the other route modules: parameters are checked against :mod:`dashboard.api_models` (a 422
 names every bad one), then :func:`ops.reads.coverage.coverage` computes the report that the coverage
@@ -17,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from dashboard.api import api, iso, performs
 from dashboard.api_models import CoverageQuery as CoverageParams
 from dashboard.api_models import DemandQuery, parse_query
+from dashboard.api_models_coverage import PositionsQuery
 from dashboard.context import context
 from ops.reads.coverage import (
     DEMAND_PERIOD,
@@ -28,6 +30,7 @@ from ops.reads.coverage import (
     demand,
     risk_hexes,
 )
+from ops.reads.standing import StandingSuggestion, suggest_standing
 
 
 def _query(params: CoverageParams) -> CoverageQuery:
@@ -96,3 +99,31 @@ def coverage_demand_route() -> ResponseReturnValue:
     return jsonify({"since": iso(since), "until": iso(until), "demand": [asdict(d) for d in hexes],
                     "risk": [asdict(r) for r in risk_hexes(report, hexes)]})
 
+
+
+def positions_json(plan: StandingSuggestion) -> dict[str, Any]:
+    """The suggestion as the API renders it."""
+    moves = [{"crew_id": m.crew_id, "code": m.code, "from_lon": m.from_lon, "from_lat": m.from_lat,
+              "to_lon": m.to_lon, "to_lat": m.to_lat, "street": m.street, "district": m.district,
+              "minutes": m.minutes} for m in plan.moves]
+    return {
+        "minutes": plan.query.minutes, "hour": plan.hour, "model": plan.model, "weight_kind": plan.weight_kind,
+        "busy_fraction": plan.busy_fraction, "busy_fitted": plan.busy_fitted, "moves": moves,
+        "movable": [_source(s) for s in plan.movable], "fixed": [_source(s) for s in plan.fixed],
+        "share_before": plan.share_before, "share_after": plan.share_after,
+        "covered_before": plan.covered_before, "covered_after": plan.covered_after,
+        "gain": plan.share_after - plan.share_before, "status": plan.status,
+    }
+
+
+@api.get("/coverage/positions")
+@performs("coverage.read")
+def coverage_positions_route() -> ResponseReturnValue:
+    """Where the idle crews should wait to cover most within the threshold, and the coverage gained."""
+    params = parse_query(PositionsQuery, request.args)
+    ctx = context()
+    area = ctx.service_area
+    with ctx.read_session() as db:
+        plan = suggest_standing(db, area.network, ctx.clock(), _query(params), crews=params.crews,
+                                model=params.model, streets=area.node_street)
+    return jsonify(positions_json(plan))

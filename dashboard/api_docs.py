@@ -21,6 +21,7 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.routing import Rule
 
 from dashboard import api_models as m
+from dashboard import api_models_coverage as mc
 from dashboard.api import MAX_BODY_BYTES, PREFIX, api
 from ops.permissions import SCOPES
 
@@ -180,6 +181,15 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
         parameters=_query_parameters(m.DemandQuery),
         responses={200: ("demand and risk hexes", m.DemandOut),
                    422: ("a bad parameter or period: every offending parameter is named", m.ErrorOut)}),
+    ("get", "/coverage/positions"): Operation(
+        "Where the idle crews should wait (MCLP, or MEXCLP with the fitted busy fraction) to cover most "
+        "within the threshold; busy crews stay where they are and still count; the coverage standing still "
+        "against after the moves",
+        parameters=_query_parameters(mc.PositionsQuery),
+        responses={200: ("the suggested moves and the coverage gained", mc.PositionsOut),
+                   422: ("a bad parameter (minutes, mode, scope, shift, weekday, hour, resolution, crews, model), "
+                         "an unknown crew or depot, or more crews than are idle: every offending parameter is named",
+                         m.ErrorOut)}),
     ("post", "/crews/{code}/positions"): Operation(
         "A crew device's GPS ping (the token is bound to its crew)", m.PositionIn,
         responses={201: ("the ping is recorded", m.PositionOut), 404: ("no such crew", m.ErrorOut)}),
@@ -239,7 +249,8 @@ def _operation(rule: Rule, method: str, path: str, view: Any) -> dict[str, Any]:
 
 def schemas() -> dict[str, Any]:
     """``components.schemas``: every model and the models and enums they use, referenced by name."""
-    _, top = models_json_schema([(model, "validation") for model in m.MODELS.values()], ref_template=REF)
+    models = (*m.MODELS.values(), *mc.MODELS.values())
+    _, top = models_json_schema([(model, "validation") for model in models], ref_template=REF)
     return top["$defs"]
 
 

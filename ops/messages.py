@@ -126,6 +126,10 @@ MESSAGES: MappingProxyType[str, str] = MappingProxyType({
     "coverage.resolution": N_("must be an H3 resolution from %(min)s to %(max)s"),
     "coverage.crew_unknown": N_("no crew with id %(value)s"),
     "coverage.period": N_("the period must end after it starts"),
+    # -- where to stand (ops.reads.standing) -------------------------------------------------------
+    "coverage.crews": N_("must be a whole number of crews, at least 1"),
+    "coverage.crews_idle": N_("only %(max)s idle crews can be moved"),
+    "coverage.model": N_("must be mclp or mexclp"),
     "crew.code_required": N_("a crew needs a code"),
     "crew.name_required": N_("a crew needs a name"),
     "crew.code_taken": N_("a crew with code %(code)s already exists"),

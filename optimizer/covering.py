@@ -370,7 +370,7 @@ def _hex_anchors(network: RoadNetwork, nodes: np.ndarray, weights: np.ndarray,
 def suggest_positions(
     network: RoadNetwork, crew_nodes: Sequence[int], weights: np.ndarray, minutes: float, *,
     hour: int | None = None, candidates: Sequence[int] | None = None, busy: float | None = None,
-    hex_resolution: int | None = 9, time_limit_s: float = 5.0,
+    hex_resolution: int | None = 9, time_limit_s: float = 5.0, fixed_nodes: Sequence[int] = (),
 ) -> PositionPlan:
     """Waiting places for the idle crews at ``crew_nodes`` and which crew drives where.
 
@@ -385,8 +385,14 @@ def suggest_positions(
     and a choice that covers less node weight than standing still (cell anchors err at the edges, or
     the time limit stopped the solver) is dropped for standing still. So a plan never loses
     coverage. The crews are matched to the chosen places minimising total drive (linear assignment).
+
+    ``fixed_nodes`` are crews that stay where they are (busy on a job, or not asked to move): their
+    coverage counts on both sides and shapes where the others go, but they never get a move. The
+    plan's figures (``covered_*``, ``share_*``) include them; ``positions`` and ``moves`` are the
+    movable crews' only.
     """
     crew_nodes = np.asarray(crew_nodes, dtype=np.int64)
+    fixed_nodes = np.asarray(fixed_nodes, dtype=np.int64).reshape(-1)
     weights = np.asarray(weights, dtype=float)
     if weights.shape != (network.n_nodes,):
         raise ValueError(f"weights needs one value per network node ({network.n_nodes})")
@@ -395,7 +401,10 @@ def suggest_positions(
     if busy is not None and not 0.0 <= busy < 1.0:
         raise ValueError(f"busy must lie in [0, 1), got {busy}")
     base = candidate_nodes(network) if candidates is None else np.asarray(candidates, dtype=np.int64)
-    cand = np.asarray(list(dict.fromkeys([*crew_nodes.tolist(), *base.tolist()])), dtype=np.int64)
+    cand = np.asarray(list(dict.fromkeys([*fixed_nodes.tolist(), *crew_nodes.tolist(), *base.tolist()])),
+                      dtype=np.int64)
+    at = {int(c): i for i, c in enumerate(cand)}
+    fixed_rows = [at[int(f)] for f in fixed_nodes]
     demand = np.flatnonzero(weights > 0)
     if hex_resolution is None or len(demand) == 0:
         anchors, anchor_w = demand, weights[demand]
@@ -405,19 +414,28 @@ def suggest_positions(
     cover = cover_matrix(network, cand, anchors, minutes, hour=hour)
     if busy is None:
         model = "mclp"
-        result = mclp(cover, anchor_w, p, time_limit_s=time_limit_s)
+        # Two crews at one place cover no more than one: MCLP holds each place once.
+        held = list(dict.fromkeys(fixed_rows))
+        result = mclp(cover, anchor_w, p + len(held), fixed=held, time_limit_s=time_limit_s)
     else:
         model = "mexclp"
-        result = mexclp(cover, anchor_w, p, busy, max_per_site=max(p, 1), time_limit_s=time_limit_s)
-    proposed = cand[list(result.chosen)] if len(result.chosen) == p else crew_nodes
+        held = fixed_rows
+        total_p = p + len(held)
+        result = mexclp(cover, anchor_w, total_p, busy, max_per_site=max(total_p, 1), fixed=held,
+                        time_limit_s=time_limit_s)
+    free = list(result.chosen)
+    for r in held:  # what is left once the fixed crews' places are taken out is where the movable go
+        if r in free:
+            free.remove(r)
+    proposed = cand[free] if len(free) == p and len(result.chosen) == p + len(held) else crew_nodes
 
-    places = np.unique(np.concatenate([crew_nodes, proposed]))
+    places = np.unique(np.concatenate([crew_nodes, proposed, fixed_nodes]))
     exact = cover_matrix(network, places, demand, minutes, hour=hour)
     row = {int(c): i for i, c in enumerate(places)}
     w = weights[demand]
 
     def measure(nodes: np.ndarray) -> float:
-        rows = [row[int(c)] for c in nodes]
+        rows = [row[int(c)] for c in [*nodes.tolist(), *fixed_nodes.tolist()]]
         return covered_weight(exact, w, rows) if busy is None else expected_covered_weight(exact, w, rows, busy)
 
     before, after = measure(crew_nodes), measure(proposed)

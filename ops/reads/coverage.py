@@ -53,6 +53,7 @@ __all__ = [
     "coverage",
     "demand",
     "depot_names",
+    "excluded",
     "reachable_crews",
     "risk_hexes",
     "validate",
@@ -220,9 +221,7 @@ def coverage(db: Session, network: RoadNetwork, now: datetime, query: CoverageQu
     hour = query.hour if query.hour is not None else to_local(now).hour
     sources = _live_sources(db, network, query.scope) if query.mode == "live" else \
         _plan_sources(db, network, now, query)
-    gone = [i for i, s in enumerate(sources)
-            if (query.exclude_crew is not None and s.crew_id == query.exclude_crew)
-            or (query.exclude_depot is not None and s.depot_id == query.exclude_depot)]
+    gone = [i for i, s in enumerate(sources) if excluded(query, s)]
     nodes = [s.node for s in sources]
     kept = [n for i, n in enumerate(nodes) if i not in gone]
     before = cached_search(network, ("nearest", hour, tuple(nodes)),
@@ -270,6 +269,12 @@ def coverage(db: Session, network: RoadNetwork, now: datetime, query: CoverageQu
         busy_fitted=fitted, expected_share=float((weights * expected).sum() / total_weight) if total_weight else 0.0,
         **what_if,
     )
+
+
+def excluded(query: CoverageQuery, source: CoverageSource) -> bool:
+    """Whether the what-if of ``query`` takes ``source`` away (its crew, or its depot's crews)."""
+    return ((query.exclude_crew is not None and source.crew_id == query.exclude_crew)
+            or (query.exclude_depot is not None and source.depot_id == query.exclude_depot))
 
 
 def tiers(minutes: np.ndarray, limit: int) -> np.ndarray:

@@ -91,13 +91,15 @@ def in_this_world(case, web) -> None:
         case.query.update(lat=float(net.lat[node]), lon=float(net.lon[node]))
         case.query.pop("date", None)  # the days offered depend on the clock
         return
-    if (case.method, case.path) in (("GET", "/coverage"), ("GET", "/coverage/demand")) \
-            and isinstance(case.query, dict):
+    if (case.method, case.path) in (("GET", "/coverage"), ("GET", "/coverage/demand"),
+                                    ("GET", "/coverage/positions")) and isinstance(case.query, dict):
         # the world's one crew and depot (an unknown one is a 422, tested in test_api_coverage.py) and a
-        # period that ends after it starts
+        # period that ends after it starts; how many crews are idle depends on what the other cases did
+        # to the one crew (more than are idle is a 422, tested in test_api_positions.py)
         for name in ("exclude_crew", "exclude_depot"):
             if name in case.query:
                 case.query[name] = 1
+        case.query.pop("crews", None)
         since, until = case.query.get("since"), case.query.get("until")
         if since is not None and not _before(since, until):
             case.query.pop("since")

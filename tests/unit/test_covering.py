@@ -174,3 +174,40 @@ def test_where_to_stand_on_a_user_osm_pbf_extract(tmp_path):
     crews = [0, 0, 1]
     plan = suggest_positions(net, crews, weights, 1.0, hour=8, candidates=cand)
     assert plan.covered_after >= plan.covered_before and plan.share_after <= 1.0
+
+
+@pytest.mark.parametrize("busy", [None, 0.4])
+def test_fixed_crews_stay_put_count_and_the_rest_go_to_the_enumerated_optimum(busy: float | None) -> None:
+    """Two movable crews and one fixed one on a 6 × 6 grid: every pair of places tried by hand."""
+    net = grid_network(6, 6)
+    rng = np.random.default_rng(7)
+    weights = rng.integers(0, 4, net.n_nodes).astype(float)
+    fixed, movable, minutes = [35], [0, 1], 0.3
+    plan = suggest_positions(net, movable, weights, minutes, busy=busy, hex_resolution=None,
+                             candidates=np.arange(net.n_nodes), fixed_nodes=fixed)
+    demand = np.flatnonzero(weights > 0)
+    cov = cover_matrix(net, np.arange(net.n_nodes), demand, minutes)
+    w = weights[demand]
+
+    def value(places: tuple[int, ...]) -> float:
+        rows = [*places, *fixed]
+        return covered_weight(cov, w, rows) if busy is None else expected_covered_weight(cov, w, rows, busy)
+
+    pairs = (itertools.combinations(range(net.n_nodes), 2) if busy is None
+             else itertools.combinations_with_replacement(range(net.n_nodes), 2))
+    best = max(value(pair) for pair in pairs)
+    assert plan.covered_before == pytest.approx(value(tuple(movable)))
+    assert plan.covered_after == pytest.approx(best)
+    assert plan.covered_after == pytest.approx(value(plan.positions))
+    assert len(plan.positions) == 2 and {m.crew for m in plan.moves} <= {0, 1}
+    # Without the fixed crew the same crews would be judged on less: its coverage is in both figures.
+    alone = suggest_positions(net, movable, weights, minutes, busy=busy, hex_resolution=None,
+                              candidates=np.arange(net.n_nodes))
+    assert alone.covered_before < plan.covered_before
+
+
+def test_only_fixed_crews_means_no_moves() -> None:
+    net = grid_network(4, 4)
+    plan = suggest_positions(net, [], np.ones(net.n_nodes), 0.2, hex_resolution=None, fixed_nodes=[0, 15])
+    assert plan.moves == [] and plan.positions == ()
+    assert plan.covered_before == plan.covered_after > 0
