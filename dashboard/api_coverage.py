@@ -16,9 +16,9 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from dashboard.api import api, iso, performs
-from dashboard.api_models import CoverageQuery as CoverageParams
-from dashboard.api_models import DemandQuery, parse_query
-from dashboard.api_models_coverage import PositionsQuery
+from dashboard.api_models import parse_query
+from dashboard.api_models_coverage import CoverageQuery as CoverageParams
+from dashboard.api_models_coverage import DemandQuery, PositionsQuery
 from dashboard.context import context
 from ops.reads.coverage import (
     DEMAND_PERIOD,

@@ -171,15 +171,15 @@ ROUTES: Mapping[tuple[str, str], Operation] = {
     ("get", "/coverage"): Operation(
         "Drive time from the nearest crew per H3 hexagon (live or planned), the shares of population and "
         "customers within the threshold, the 90th-percentile time, MEXCLP's expected coverage and the what-if",
-        parameters=_query_parameters(m.CoverageQuery),
-        responses={200: ("the coverage report; hexes as a GeoJSON FeatureCollection", m.CoverageOut),
+        parameters=_query_parameters(mc.CoverageQuery),
+        responses={200: ("the coverage report; hexes as a GeoJSON FeatureCollection", mc.CoverageOut),
                    422: ("a bad parameter (minutes, mode, scope, shift, weekday, hour, resolution) or an unknown "
                          "crew or depot: every offending parameter is named", m.ErrorOut)}),
     ("get", "/coverage/demand"): Operation(
         "Class-1 and class-2 tickets per hexagon over a period, and the risk hexes (class-1 demand where "
         "coverage is poor) with their tickets",
-        parameters=_query_parameters(m.DemandQuery),
-        responses={200: ("demand and risk hexes", m.DemandOut),
+        parameters=_query_parameters(mc.DemandQuery),
+        responses={200: ("demand and risk hexes", mc.DemandOut),
                    422: ("a bad parameter or period: every offending parameter is named", m.ErrorOut)}),
     ("get", "/coverage/positions"): Operation(
         "Where the idle crews should wait (MCLP, or MEXCLP with the fitted busy fraction) to cover most "

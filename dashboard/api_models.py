@@ -14,7 +14,6 @@ fuzz test (tests/integration/test_api_fuzz.py) checks every response against the
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -31,20 +30,15 @@ from pydantic import (
 
 from ops.errors import ID_MAX, Problem, ServiceError
 from ops.parts import PARTS
-from ops.reads import coverage as coverage_read
 from ops.services.dispatching import MAX_K
 from ops.services.intake.report import MAX_KEY_LENGTH, MAX_TEXT
 from ops.services.standby import MAX_NOTE as MAX_STANDBY_NOTE
-from ops.vocabulary import Judgement, RepairResult, ShiftPattern, Symptom
+from ops.vocabulary import Judgement, RepairResult, Symptom
 
 __all__ = [
     "ID_MAX",
     "MODELS",
     "AppointmentIn",
-    "CoverageOut",
-    "CoverageQuery",
-    "DemandOut",
-    "DemandQuery",
     "DispatchIn",
     "ErrorOut",
     "MeOut",
@@ -65,8 +59,10 @@ __all__ = [
     "TicketIn",
     "TicketListOut",
     "TicketOut",
+    "Time",
     "WorkOrderOut",
     "parse",
+    "parse_query",
 ]
 
 #: The largest value of an INTEGER column (ids, versions, counts): PostgreSQL's is 32-bit. A larger
@@ -542,115 +538,11 @@ class PositionOut(Out):
     lat: float
 
 
-# ----------------------------------------------------------------------------- coverage
-class CoverageQuery(BaseModel):
-    """``GET /coverage``: query parameters are text, so numbers are parsed from it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    minutes: integer(1, coverage_read.MINUTES_MAX, "the drive-time threshold T") = 30
-    mode: Literal[coverage_read.MODES] = Field("live", description="live positions, or the depots of a planned shift")
-    scope: Literal[coverage_read.SCOPES] = Field("available", description="live: available crews, or all on shift")
-    shift: ShiftPattern | None = Field(None, description="plan: the shift pattern (default: every crew of the day)")
-    weekday: integer(0, 6, "plan: 0 = Monday; default today") | None = None
-    hour: integer(0, 23, "local hour whose road speeds are used; default now") | None = None
-    exclude_crew: integer(1, ID_MAX, "what-if: this crew is unavailable") | None = None
-    exclude_depot: integer(1, ID_MAX, "what-if: this depot's crews are unavailable") | None = None
-    resolution: integer(coverage_read.RESOLUTIONS.start, coverage_read.RESOLUTIONS.stop - 1, "H3 resolution") = 8
-
-
-def _not_a_number(value: Any) -> Any:
-    """Query text is parsed leniently, and pydantic reads "0.5" as a Unix time: a time must be written out."""
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", value):
-        raise ValueError("a time in ISO 8601 with its UTC offset, not a number")
-    return value
-
-
-QueryTime = Annotated[Time, BeforeValidator(_not_a_number)]
-
-
-class DemandQuery(CoverageQuery):
-    """``GET /coverage/demand``: the coverage parameters plus the period of the tickets counted."""
-
-    since: QueryTime | None = Field(None, description="default: 28 days before until")
-    until: QueryTime | None = Field(None, description="default: now")
-
-
-class CoverageSourceOut(Out):
-    crew_id: int
-    code: str
-    lon: float
-    lat: float
-
-
-class HexFeatureOut(Out):
-    type: Literal["Feature"]
-    id: str = Field(description="the H3 cell id, as a string (64-bit ids do not fit a JavaScript number)")
-    geometry: dict[str, Any] = Field(description="a Polygon whose ring is [lng, lat] pairs")
-    properties: dict[str, Any] = Field(description="minutes (null: not reached), minutes_before, population, "
-                                                   "customers, nodes, expected, district, tier")
-
-
-class HexCollectionOut(Out):
-    type: Literal["FeatureCollection"]
-    features: list[HexFeatureOut]
-
-
-class CoverageOut(Out):
-    minutes: int
-    hour: int
-    weight_kind: Literal["population", "customers", "nodes"] = Field(description="what the shares weigh")
-    population_share: float = Field(description="share of the population within minutes")
-    customer_share: float = Field(description="share of the customers within minutes")
-    share: float = Field(description="share of weight_kind within minutes")
-    population_share_15: float
-    population_share_30: float
-    customer_share_15: float
-    customer_share_30: float
-    p90_minutes: float | None = Field(description="the time within which 90% of weight_kind is reached")
-    busy_fraction: float
-    busy_fitted: bool = Field(description="false: no history, a default busy fraction was used")
-    expected_share: float = Field(description="MEXCLP: mean chance that a free crew is within minutes")
-    sources: list[CoverageSourceOut]
-    excluded: list[CoverageSourceOut]
-    baseline_population_share: float | None
-    baseline_customer_share: float | None
-    lost_population: float
-    lost_customers: int
-    changed_hexes: list[str]
-    hexes: HexCollectionOut
-
-
-class RiskHexOut(Out):
-    hex_id: str
-    district: str | None
-    class1: int
-    minutes: float | None
-    expected: float
-    population: float
-    ticket_ids: list[int]
-
-
-class DemandHexOut(Out):
-    hex_id: str
-    class1: int
-    class2: int
-    ticket_ids: list[int]
-
-
-class DemandOut(Out):
-    since: str
-    until: str
-    demand: list[DemandHexOut]
-    risk: list[RiskHexOut]
-
-
 #: Every model that appears in the document, by the name it has there.
 MODELS: Mapping[str, type[BaseModel]] = {m.__name__: m for m in (
     TicketIn, DispatchIn, StepIn, ReadingIn, RepairIn, ReasonIn, NotFixedIn, ReassignIn, MoveIn, PositionIn,
     RecommendIn, AppointmentIn, ClassChangeIn, ErrorOut, MeOut, TicketListOut, TicketOut, RecommendationsOut,
-    WorkOrderOut, PositionOut, SlotsOut, CrewListOut, ScheduleOut, MoveOut, CoverageQuery, DemandQuery, CoverageOut,
-    DemandOut, StandbyIn, StandbyClearIn, StandbyOut,
+    WorkOrderOut, PositionOut, SlotsOut, CrewListOut, ScheduleOut, MoveOut, StandbyIn, StandbyClearIn, StandbyOut,
 )}
 
 
