@@ -54,9 +54,12 @@ __all__ = [
     "demand",
     "depot_names",
     "excluded",
+    "live_sources",
+    "plan_sources",
     "reachable_crews",
     "risk_hexes",
     "validate",
+    "whole_number",
 ]
 
 MINUTES_MAX = DEFAULT_LIMIT_MIN
@@ -182,7 +185,7 @@ class RiskHex:
 def validate(db: Session, query: CoverageQuery) -> None:
     """Refuse a query naming every bad parameter at once (422 at the API, a message on the page)."""
     found = Problems()
-    if not _whole(query.minutes) or not 1 <= query.minutes <= MINUTES_MAX:
+    if not whole_number(query.minutes) or not 1 <= query.minutes <= MINUTES_MAX:
         found.add("coverage.minutes", "minutes", {"max": MINUTES_MAX})
     if query.mode not in MODES:
         found.add("coverage.mode", "mode")
@@ -190,22 +193,23 @@ def validate(db: Session, query: CoverageQuery) -> None:
         found.add("coverage.scope", "scope")
     if query.shift is not None and query.shift not in {p.value for p in ShiftPattern}:
         found.add("coverage.shift", "shift", {"value": query.shift})
-    if query.weekday is not None and (not _whole(query.weekday) or not 0 <= query.weekday <= 6):
+    if query.weekday is not None and (not whole_number(query.weekday) or not 0 <= query.weekday <= 6):
         found.add("coverage.weekday", "weekday")
-    if query.hour is not None and (not _whole(query.hour) or not 0 <= query.hour <= 23):
+    if query.hour is not None and (not whole_number(query.hour) or not 0 <= query.hour <= 23):
         found.add("coverage.hour", "hour")
-    if not _whole(query.resolution) or query.resolution not in RESOLUTIONS:
+    if not whole_number(query.resolution) or query.resolution not in RESOLUTIONS:
         found.add("coverage.resolution", "resolution", {"min": RESOLUTIONS.start, "max": RESOLUTIONS.stop - 1})
     if query.exclude_crew is not None and (
-            not _whole(query.exclude_crew) or db.get(Crew, query.exclude_crew) is None):
+            not whole_number(query.exclude_crew) or db.get(Crew, query.exclude_crew) is None):
         found.add("coverage.crew_unknown", "exclude_crew", {"value": query.exclude_crew})
     if query.exclude_depot is not None and (
-            not _whole(query.exclude_depot) or db.get(Depot, query.exclude_depot) is None):
+            not whole_number(query.exclude_depot) or db.get(Depot, query.exclude_depot) is None):
         found.add("depot.not_found", "exclude_depot", {"value": query.exclude_depot})
     found.raise_if_any()
 
 
-def _whole(value: object) -> bool:
+def whole_number(value: object) -> bool:
+    """A whole number an INTEGER column can hold (``True`` is not a number of anything)."""
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**31
 
 
@@ -219,8 +223,8 @@ def coverage(db: Session, network: RoadNetwork, now: datetime, query: CoverageQu
     check_aware(now, "now")
     validate(db, query)
     hour = query.hour if query.hour is not None else to_local(now).hour
-    sources = _live_sources(db, network, query.scope) if query.mode == "live" else \
-        _plan_sources(db, network, now, query)
+    sources = live_sources(db, network, query.scope) if query.mode == "live" else \
+        plan_sources(db, network, now, query)
     gone = [i for i, s in enumerate(sources) if excluded(query, s)]
     nodes = [s.node for s in sources]
     kept = [n for i, n in enumerate(nodes) if i not in gone]
@@ -326,7 +330,7 @@ def _hex_districts(index: HexIndex, node_district: np.ndarray, n_districts: int)
 
 
 # ----------------------------------------------------------------------------- sources
-def _live_sources(db: Session, network: RoadNetwork, scope: str) -> list[CoverageSource]:
+def live_sources(db: Session, network: RoadNetwork, scope: str) -> list[CoverageSource]:
     """Crews at their last known position: the available ones, or every crew on shift."""
     statuses = (CrewStatus.AVAILABLE,) if scope == "available" else ON_SHIFT
     rows = db.execute(sa.select(Crew.id, Crew.code, Crew.last_lon, Crew.last_lat, Crew.depot_id)
@@ -342,7 +346,7 @@ def plan_day(now: datetime, weekday: int | None) -> datetime:
     return today + timedelta(days=ahead)
 
 
-def _plan_sources(db: Session, network: RoadNetwork, now: datetime, query: CoverageQuery) -> list[CoverageSource]:
+def plan_sources(db: Session, network: RoadNetwork, now: datetime, query: CoverageQuery) -> list[CoverageSource]:
     """Crews whose roster works the chosen shift on the chosen weekday, placed at their depot."""
     day = plan_day(now, query.weekday)
     stmt = (sa.select(Crew, Depot.lon, Depot.lat).join(Depot, Crew.depot_id == Depot.id)
@@ -426,9 +430,9 @@ def reachable_crews(db: Session, network: RoadNetwork, now: datetime, lon: float
                     hour: int | None = None) -> list[ReachableCrew]:
     """Crews on shift that can reach (lon, lat) within ``minutes``, fastest first (one reverse search)."""
     found = Problems()
-    if not _whole(minutes) or not 1 <= minutes <= MINUTES_MAX:
+    if not whole_number(minutes) or not 1 <= minutes <= MINUTES_MAX:
         found.add("coverage.minutes", "minutes", {"max": MINUTES_MAX})
-    if hour is not None and (not _whole(hour) or not 0 <= hour <= 23):
+    if hour is not None and (not whole_number(hour) or not 0 <= hour <= 23):
         found.add("coverage.hour", "hour")
     if not (isinstance(lon, int | float) and isinstance(lat, int | float) and -180 <= lon <= 180
             and -90 <= lat <= 90):
@@ -460,7 +464,7 @@ def demand(db: Session, network: RoadNetwork, now: datetime, since: datetime, un
     found = Problems()
     if until <= since:
         found.add("coverage.period", "until")
-    if not _whole(resolution) or resolution not in RESOLUTIONS:
+    if not whole_number(resolution) or resolution not in RESOLUTIONS:
         found.add("coverage.resolution", "resolution", {"min": RESOLUTIONS.start, "max": RESOLUTIONS.stop - 1})
     found.raise_if_any()
     rows = db.execute(sa.select(Ticket.id, Ticket.ticket_class, Ticket.lon, Ticket.lat)

@@ -36,12 +36,12 @@ from ops.queries import order_is_active
 from ops.reads.coverage import (
     CoverageQuery,
     CoverageSource,
-    _live_sources,
-    _plan_sources,
-    _whole,
     busy_fraction,
     excluded,
+    live_sources,
+    plan_sources,
     validate,
+    whole_number,
 )
 from ops.rules import to_local
 from ops.vocabulary import CrewStatus
@@ -105,7 +105,7 @@ def _check(db: Session, query: CoverageQuery, crews: int | None, model: str) -> 
     except ServiceError as exc:
         for p in exc.problems:
             found.add(p.code, p.field, p.params)
-    if crews is not None and (not _whole(crews) or crews < 1):
+    if crews is not None and (not whole_number(crews) or crews < 1):
         found.add("coverage.crews", "crews")
     if model not in MODELS:
         found.add("coverage.model", "model")
@@ -152,11 +152,11 @@ def suggest_standing(
     _check(db, query, crews, model)
     hour = query.hour if query.hour is not None else to_local(now).hour
     if query.mode == "live":
-        sources = [s for s in _live_sources(db, network, query.scope) if not excluded(query, s)]
+        sources = [s for s in live_sources(db, network, query.scope) if not excluded(query, s)]
         idle = _idle_ids(db)
         movable = [s for s in sources if s.crew_id in idle]
     else:
-        sources = [s for s in _plan_sources(db, network, now, query) if not excluded(query, s)]
+        sources = [s for s in plan_sources(db, network, now, query) if not excluded(query, s)]
         movable = list(sources)
     if crews is not None and crews > len(movable):
         raise ServiceError("coverage.crews_idle", "crews", {"max": len(movable)})
