@@ -119,7 +119,7 @@ class HexCoverage:
     expected: float                   # MEXCLP: mean over its nodes of P(some free crew within T)
     boundary: list[list[float]]       # [[lng, lat], ...] closed ring (GeoJSON order)
     minutes_before: float | None = None  # what-if: the minutes with every crew available
-    tier: int = 0                     # 0: ≤ 15 min, 1: ≤ 30, 2: ≤ T (when T > 30), 3: beyond
+    tier: int = 0                     # the band of tiers(): thresholds 15, 30 and T in order, then beyond
     tier_before: int = 0
 
 
