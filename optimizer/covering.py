@@ -33,7 +33,13 @@ import numpy as np
 from ortools.linear_solver import linear_solver_pb2, pywraplp
 from scipy.optimize import linear_sum_assignment
 
-from optimizer.coverage import crew_times, expected_from_counts, hex_index
+from optimizer.coverage import (
+    crew_times,
+    expected_from_counts,
+    hex_index,
+    nearest_minutes,
+    reach_counts,
+)
 from optimizer.network import RoadNetwork
 
 __all__ = [
@@ -429,14 +435,18 @@ def suggest_positions(
             free.remove(r)
     proposed = cand[free] if len(free) == p and len(result.chosen) == p + len(held) else crew_nodes
 
-    places = np.unique(np.concatenate([crew_nodes, proposed, fixed_nodes]))
-    exact = cover_matrix(network, places, demand, minutes, hour=hour)
-    row = {int(c): i for i, c in enumerate(places)}
     w = weights[demand]
 
     def measure(nodes: np.ndarray) -> float:
-        rows = [row[int(c)] for c in [*nodes.tolist(), *fixed_nodes.tolist()]]
-        return covered_weight(exact, w, rows) if busy is None else expected_covered_weight(exact, w, rows, busy)
+        """The verdict on the road nodes, as the coverage map computes it: one seeded search for MCLP's
+        covered weight, searches stopped at the threshold for MEXCLP's crews within reach."""
+        held = np.concatenate([nodes, fixed_nodes])
+        if len(held) == 0:
+            return 0.0
+        if busy is None:
+            return float(w[nearest_minutes(network, held, hour=hour)[demand] <= minutes].sum())
+        counts = reach_counts(network, held, minutes, hour=hour)[demand]
+        return float((w * expected_from_counts(counts, busy)).sum())
 
     before, after = measure(crew_nodes), measure(proposed)
     targets, status = proposed, result.status
