@@ -32,7 +32,7 @@ from ops.reads.coverage import (
 
 Translate = Callable[[str], str]
 
-TRACE_INDEX = {"hexes": 0, "changed": 1, "demand": 2, "crews": 3, "excluded": 4, "selected": 5}
+TRACE_INDEX = {"hexes": 0, "changed": 1, "demand": 2, "crews": 3, "excluded": 4, "selected": 5, "moves": 6}
 #: Colours of the bands within a threshold, nearest first, then beyond the last one and unreachable.
 WITHIN_COLOURS = ("#1a9850", "#a6d96a", "#fee08b")
 BEYOND_COLOUR = "#d73027"
@@ -43,6 +43,8 @@ EXPECTED_COLOURS = ("#1a9850", "#a6d96a", "#fee08b", "#d73027")
 CHANGED_STYLE = {"width": 3, "color": "#6f42c1"}
 SELECTED_STYLE = {"width": 4, "color": "#0d6efd"}
 HEX_OPACITY = 0.55
+#: The suggested moves of the "Where to stand" card (lines from each crew, a dot at its waiting place).
+MOVE_COLOUR = "#0d6efd"
 
 
 def thresholds(limit: int) -> list[int]:
@@ -178,6 +180,9 @@ def coverage_figure(report: CoverageReport, demand_hexes: Sequence[DemandHex], *
     fig.add_trace(crew_trace(report.excluded, _("Taken off"), "#d63384"))
     fig.add_trace(go.Scattermap(name=_("Selected hexagon"), mode="lines", line=SELECTED_STYLE, hoverinfo="skip",
                                 showlegend=False, **selected_outline(selected, by_id)))
+    fig.add_trace(go.Scattermap(name=_("Suggested moves"), mode="lines+markers", lon=[], lat=[],
+                                line={"width": 3, "color": MOVE_COLOUR}, marker={"size": [], "color": MOVE_COLOUR},
+                                hovertemplate="%{hovertext}<extra></extra>", showlegend=False))
     lon0, lat0, lon1, lat1 = bounds
     fig.update_layout(
         map={"style": "white-bg", "center": {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2}, "zoom": 11,

@@ -17,9 +17,10 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, State, dcc, html, no_update
+from dash import ALL, Input, Output, Patch, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from dashboard.api_coverage import positions_json
 from dashboard.components.coverage_map import TRACE_INDEX, clicked_hex, coverage_figure, hex_ring
 from dashboard.components.coverage_table import (
     control_errors,
@@ -30,9 +31,22 @@ from dashboard.components.coverage_table import (
     risk_columns,
     risk_rows,
 )
+from dashboard.components.standing_card import (
+    SEND_TYPE,
+    SENT,
+    STANDBY_NOTE,
+    crew_count,
+    hint,
+    move_lines,
+    moves_list,
+)
+from dashboard.components.standing_card import card as standing_card
 from dashboard.context import context
+from dashboard.errors import service_error_text
 from dashboard.i18n import _, format_datetime
-from dashboard.security import page_layout, secured_callback
+from dashboard.security import current_actor, may, page_layout, secured_callback
+from ops import unit_of_work
+from ops.coverage_weights import node_districts
 from ops.errors import ServiceError
 from ops.i18n import N_
 from ops.reads.audit_search import local_period
@@ -49,11 +63,14 @@ from ops.reads.coverage import (
     risk_hexes,
 )
 from ops.reads.order_state import ticket_numbers
+from ops.reads.standing import suggest_standing
+from ops.services.standby import send_standby
 
 dash.register_page(__name__, path="/coverage", name=N_("Coverage"), title="Gas Dispatch", order=70,
                    action="coverage.read")
 
 ACTION = "coverage.read"
+SEND_ACTION = "crew.standby"
 WEEKDAYS = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
             N_("Sunday"))
 CUSTOM = "custom"
@@ -190,6 +207,7 @@ def _side_cards() -> list[dbc.Card]:
         dbc.Card([dbc.CardHeader(_("Tickets in the selected risk hexagon"), className="py-1 px-2 small fw-semibold"),
                   dbc.CardBody(html.Div(_("Select a row of the risk table."), className="small text-muted"),
                                id="cov-tickets", className="p-2")], className="mb-2"),
+        standing_card(_),
     ]
 
 
@@ -204,6 +222,7 @@ def layout(**_query) -> html.Div:
     return html.Div([
         dcc.Store(id="cov-query", data=first["query"]),
         dcc.Store(id="cov-selected"),
+        dcc.Store(id="cov-stand-data"),
         dcc.Download(id="cov-download"),
         html.H4(_("Coverage"), className="mt-1"),
         html.P(_("Drive time from the nearest crew on the road network, per hexagon, at the chosen hour's "
@@ -252,7 +271,9 @@ def mode_controls(mode: Any) -> dict[str, bool]:
     output={"figure": Output("cov-map", "figure"), "headline": Output("cov-headline", "children"),
             "risk": Output("cov-risk", "rowData"), "message": Output("cov-message", "children"),
             "crews": Output("cov-exclude-crew", "options"), "depots": Output("cov-exclude-depot", "options"),
-            "query": Output("cov-query", "data")},
+            "query": Output("cov-query", "data"),
+            "stand": Output("cov-stand-result", "children", allow_duplicate=True),
+            "stand_data": Output("cov-stand-data", "data", allow_duplicate=True)},
     inputs={"minutes_choice": Input("cov-minutes", "value"), "custom": Input("cov-minutes-custom", "value"),
             "mode": Input("cov-mode", "value"), "every_crew": Input("cov-scope", "value"),
             "shift": Input("cov-shift", "value"), "weekday": Input("cov-weekday", "value"),
@@ -271,13 +292,14 @@ def update(minutes_choice, custom, mode, every_crew, shift, weekday, hour, resol
         raise PreventUpdate  # "Other" chosen, nothing typed yet
     query = control_query(minutes_choice, custom, mode, every_crew, shift, weekday, hour, resolution,
                           exclude_crew, exclude_depot)
+    cleared = {"stand": hint(_), "stand_data": None}  # a suggestion belongs to the controls it was made for
     try:
-        return _render(query, start, end, view, show_demand)
+        return {**_render(query, start, end, view, show_demand), **cleared}
     except ServiceError as exc:
         alert = dbc.Alert([html.B(_("Not updated: ")), "; ".join(control_errors(exc, _))], color="danger",
                           id="cov-error", className="py-1 px-2 small mb-2")
-        return {"figure": no_update, "headline": no_update, "risk": no_update, "message": alert,
-                "crews": no_update, "depots": no_update, "query": no_update}
+        return {"figure": _moves_patch(None), "headline": no_update, "risk": no_update, "message": alert,
+                "crews": no_update, "depots": no_update, "query": no_update, **cleared}
 
 
 @secured_callback(
@@ -293,10 +315,10 @@ def select_hex(click, rows, query) -> dict[str, Any]:
     from_grid = dash.ctx.triggered_id == "cov-risk"
     hex_id = (rows[0].get("hex") if rows and isinstance(rows[0], dict) else None) if from_grid else clicked_hex(click)
     ring = hex_ring(hex_id) if isinstance(hex_id, str) else None
-    if ring is None or not isinstance(query, dict):
+    if ring is None:
         raise PreventUpdate
     ctx = context()
-    base = CoverageQuery(**{k: v for k, v in query.items() if k in CoverageQuery.__dataclass_fields__})
+    base = _base(query)
     lon, lat = ring.centre
     patch = Patch()
     patch["data"][TRACE_INDEX["selected"]]["lon"] = ring.lon
@@ -316,13 +338,16 @@ def select_hex(click, rows, query) -> dict[str, Any]:
     return {"selected": hex_id, "reach": reach, "tickets": tickets, "figure": patch}
 
 
-def _export(query: Any) -> CoverageReport:
+def _base(query: Any) -> CoverageQuery:
     if not isinstance(query, dict):
         raise PreventUpdate
+    return CoverageQuery(**{k: v for k, v in query.items() if k in CoverageQuery.__dataclass_fields__})
+
+
+def _export(query: Any) -> CoverageReport:
     ctx = context()
-    base = CoverageQuery(**{k: v for k, v in query.items() if k in CoverageQuery.__dataclass_fields__})
     with ctx.read_session() as db:
-        return coverage(db, ctx.service_area.network, ctx.clock(), base)
+        return coverage(db, ctx.service_area.network, ctx.clock(), _base(query))
 
 
 def _stamp() -> str:
@@ -358,3 +383,93 @@ def export_xlsx(n_clicks, query) -> dict[str, Any]:
     data = hex_xlsx(_export(query))
     return {"download": dcc.send_bytes(lambda out: out.write(data), f"coverage-{_stamp()}.xlsx")}
 
+
+
+# ----------------------------------------------------------------------------- where to stand
+def _moves_patch(plan: dict[str, Any] | None) -> Patch:
+    """The moves trace of the map set to ``plan``'s moves (none: cleared); the other traces stay."""
+    patch = Patch()
+    for key, value in move_lines(plan).items():
+        patch["data"][TRACE_INDEX["moves"]][key] = value
+    return patch
+
+
+def _with_origins(plan: dict[str, Any], db: Any) -> dict[str, Any]:
+    """The API's suggestion with the street and district each crew leaves, for the card's "from → to"."""
+    area = context().service_area
+    moves = plan["moves"]
+    if not moves:
+        return plan
+    nodes = area.network.snap([m["from_lon"] for m in moves], [m["from_lat"] for m in moves])[0].tolist()
+    districts = node_districts(db, area.network)
+    for move, node in zip(moves, nodes, strict=True):
+        i = int(districts.node_district[node])
+        move["from_street"] = area.node_street[node] or None if area.node_street else None
+        move["from_district"] = districts.codes[i] if i >= 0 else None
+    return plan
+
+
+@secured_callback(
+    ACTION,
+    output={"result": Output("cov-stand-result", "children", allow_duplicate=True),
+            "data": Output("cov-stand-data", "data", allow_duplicate=True),
+            "figure": Output("cov-map", "figure", allow_duplicate=True)},
+    inputs={"n_clicks": Input("cov-stand-go", "n_clicks"), "model": Input("cov-stand-model", "value"),
+            "crews": Input("cov-stand-crews", "value")},
+    state={"query": State("cov-query", "data")},
+    prevent_initial_call=True,
+)
+def suggest(n_clicks, model, crews, query) -> dict[str, Any]:
+    """Suggest waiting places for the map's query; changing the model or the count clears the last suggestion."""
+    if dash.ctx.triggered_id != "cov-stand-go":
+        return {"result": hint(_), "data": None, "figure": _moves_patch(None)}
+    if not n_clicks:
+        raise PreventUpdate
+    ctx = context()
+    try:
+        with ctx.read_session() as db:
+            plan = _with_origins(positions_json(suggest_standing(
+                db, ctx.service_area.network, ctx.clock(), _base(query), crews=crew_count(crews), model=model,
+                streets=ctx.service_area.node_street)), db)
+    except ServiceError as exc:
+        error = html.Div("; ".join(control_errors(exc, _)), className="small text-danger", id="cov-stand-error")
+        return {"result": error, "data": None, "figure": _moves_patch(None)}
+    data = {"plan": plan, "results": {}}
+    return {"result": moves_list(plan, {}, may(SEND_ACTION), _), "data": data, "figure": _moves_patch(plan)}
+
+
+@secured_callback(
+    SEND_ACTION,
+    output={"result": Output("cov-stand-result", "children", allow_duplicate=True),
+            "data": Output("cov-stand-data", "data", allow_duplicate=True)},
+    inputs={"one": Input({"type": SEND_TYPE, "crew": ALL}, "n_clicks"),
+            "every": Input("cov-stand-send-all", "n_clicks")},
+    state={"data": State("cov-stand-data", "data")},
+    prevent_initial_call=True,
+)
+def send(one, every, data) -> dict[str, Any]:
+    """Send one suggested move (or every one not sent yet) as the crew's standby, each in its own transaction.
+
+    One crew's refusal (it got an order meanwhile) must not hold back the others, so each move is its
+    own unit of work and its result is shown on its row.
+    """
+    trigger = dash.ctx.triggered_id
+    fired = dash.ctx.triggered[0]["value"] if dash.ctx.triggered else None
+    if not fired or not isinstance(data, dict) or not isinstance(data.get("plan"), dict):
+        raise PreventUpdate  # a button drawn anew, not clicked
+    plan, results = data["plan"], dict(data.get("results") or {})
+    if isinstance(trigger, dict):
+        chosen = [m for m in plan["moves"] if m["crew_id"] == trigger.get("crew")]
+    else:
+        chosen = [m for m in plan["moves"] if results.get(str(m["crew_id"])) != SENT]
+    ctx = context()
+    actor = current_actor()
+    for move in chosen:
+        try:
+            unit_of_work.run(ctx.sessions, lambda db, m=move: send_standby(
+                db, actor, m["crew_id"], m["to_lon"], m["to_lat"], note=STANDBY_NOTE, now=ctx.clock(),
+                locator=ctx.locator))
+            results[str(move["crew_id"])] = SENT
+        except ServiceError as exc:
+            results[str(move["crew_id"])] = service_error_text(exc)
+    return {"result": moves_list(plan, results, may(SEND_ACTION), _), "data": {"plan": plan, "results": results}}

@@ -167,7 +167,7 @@ def test_control_errors_name_the_control():
 def test_control_query(monkeypatch):
     page, registered, actions = load_page(monkeypatch, "coverage")
     assert registered["path"] == "/coverage" and registered["action"] == "coverage.read"
-    assert set(actions) == {"coverage.read"}
+    assert set(actions) == {"coverage.read", "crew.standby"}  # viewing, and sending a suggested standby
     q = page.control_query("custom", 45.0, "plan", True, "night", 2, "7", 9, 3, 4)
     assert q == CoverageQuery(minutes=45, mode="plan", scope="on_shift", shift="night", weekday=2, hour=7,
                               exclude_crew=3, exclude_depot=4, resolution=9)
@@ -176,3 +176,37 @@ def test_control_query(monkeypatch):
     assert page.control_query("custom", 500, "live", False, None, None, None, 8, None, None).minutes == 500
     assert page.control_query("custom", 2.5, "live", False, None, None, None, 8, None, None).minutes == 2.5
     assert np.isscalar(page.control_query(30, None, "live", False, None, None, None, None, None, None).resolution)
+
+
+# ----------------------------------------------------------------------------- where to stand
+def test_move_lines_draw_each_move_from_the_crew_with_a_dot_only_at_its_place():
+    from dashboard.components.standing_card import move_lines
+
+    plan = {"moves": [{"code": "CR01", "from_lon": 1.0, "from_lat": 2.0, "to_lon": 3.0, "to_lat": 4.0},
+                      {"code": "CR02", "from_lon": 5.0, "from_lat": 6.0, "to_lon": 7.0, "to_lat": 8.0}]}
+    lines = move_lines(plan)
+    assert lines["lon"] == [1.0, 3.0, None, 5.0, 7.0, None] and lines["lat"] == [2.0, 4.0, None, 6.0, 8.0, None]
+    assert lines["marker"]["size"] == [0, 11, 0, 0, 11, 0]
+    assert move_lines(None)["lon"] == [] and move_lines({"moves": []})["marker"]["size"] == []
+    fig = coverage_figure(report(), [], view="minutes", show_demand=False, bounds=(0, 0, 1, 1), _=same)
+    assert fig.data[TRACE_INDEX["moves"]].name == "Suggested moves" and len(fig.data) == len(TRACE_INDEX)
+
+
+def test_moves_list_shows_before_after_and_disables_sending_with_the_reason():
+    from dashboard.components.standing_card import crew_count, moves_list
+
+    move = {"crew_id": 7, "code": "CR07", "from_street": "Calle A", "from_district": "D1", "street": None,
+            "district": "D2", "minutes": 4.4}
+    plan = {"model": "mexclp", "weight_kind": "population", "share_before": 0.5, "share_after": 0.625,
+            "covered_before": 1000.0, "covered_after": 1250.0, "busy_fraction": 0.25, "busy_fitted": True,
+            "moves": [move]}
+    text = str(moves_list(plan, {}, False, same))
+    assert "50.0%" in text and "62.5%" in text and "1,250 expected people" in text
+    assert "busy fraction of 25.0% fitted" in text
+    assert "Calle A (D1) → unnamed road (D2), 4 min" in text
+    assert "Only dispatchers and supervisors may send a standby." in text and "disabled=True" in text
+    sent = str(moves_list(plan, {"7": "sent"}, True, same))
+    assert "Sent as standby" in sent and "cov-stand-reason" not in sent
+    refused = str(moves_list(plan, {"7": "the crew has an order"}, True, same))
+    assert "Refused: the crew has an order" in refused
+    assert crew_count(None) is None and crew_count("") is None and crew_count(3.0) == 3 and crew_count(2.5) == 2.5
