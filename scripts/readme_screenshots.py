@@ -6,7 +6,8 @@ They need steps that ``scripts/screenshot.py`` cannot take (a click on a plotly 
 hotline form): the supervisor opens the Schedule board tab and selects the first committed bar of a
 crew with a queue; the hotline agent looks up a customer, files a maintenance request (class 3) and
 waits for the graded slots; the manager opens the coverage page live (every crew on shift) and planned
-(the night crews at 15 minutes, one crew taken off). Browser console errors are printed, and make the exit status 1.
+(the night crews at 15 minutes, one crew taken off); the dispatcher asks where the idle crews should
+stand. Browser console errors are printed, and make the exit status 1.
 """
 
 from __future__ import annotations
@@ -152,22 +153,47 @@ def coverage_page(root: str, output: Path, password: str, *, planned: bool) -> l
         driver.quit()
 
 
+def standing_card(root: str, output: Path, password: str, minutes: int = 10) -> list[str]:
+    """The dispatcher's where-to-stand card: at ``minutes``, Suggest, and the moves listed and drawn
+    (needs idle crews: on a fresh demo every crew is at work, and the card says so)."""
+    driver = _driver(1600, 1250)
+    try:
+        _log_in(driver, root, "dispatcher", password)
+        driver.get(root + "/coverage")
+        wait = WebDriverWait(driver, 60)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#cov-map .js-plotly-plot")))
+        driver.execute_script("document.querySelector(\"#cov-minutes input[value='custom']\").click();")
+        driver.find_element(By.ID, "cov-minutes-custom").send_keys(f"{minutes}\n")
+        wait.until(ec.text_to_be_present_in_element((By.ID, "cov-headline"), f"T = {minutes} min"))
+        driver.execute_script("document.getElementById('cov-stand-go').click();")
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#cov-stand-moves li, #cov-stand-none"))
+        time.sleep(2)
+        driver.execute_script("window.scrollTo(0, 0);")
+        driver.save_screenshot(str(output))
+        return _errors(driver)
+    finally:
+        driver.quit()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("url", help="the running app's root, e.g. http://127.0.0.1:8050")
     parser.add_argument("--out", type=Path, default=Path("docs"))
     parser.add_argument("--password", default="demo-only-change-me")
     parser.add_argument("--customer", default="GD000100")
-    parser.add_argument("--only", choices=["coverage"], help="take only these pictures")
+    parser.add_argument("--only", choices=["coverage", "standing"], help="take only these pictures")
     args = parser.parse_args()
     root = args.url.rstrip("/")
     errors = [] if args.only else schedule_board(root, args.out / "schedule-board.png", args.password)
     errors += [] if args.only else slot_picker(root, args.out / "slot-picker.png", args.password, args.customer)
-    errors += coverage_page(root, args.out / "coverage-live.png", args.password, planned=False)
-    errors += coverage_page(root, args.out / "coverage-planned.png", args.password, planned=True)
+    if args.only != "standing":
+        errors += coverage_page(root, args.out / "coverage-live.png", args.password, planned=False)
+        errors += coverage_page(root, args.out / "coverage-planned.png", args.password, planned=True)
+    if args.only in (None, "standing"):
+        errors += standing_card(root, args.out / "coverage-standing.png", args.password)
     for message in errors:
         print("console error:", message, file=sys.stderr)
-    print(f"saved {args.out}/schedule-board.png, slot-picker.png, coverage-live.png and coverage-planned.png; "
+    print(f"saved the pictures in {args.out} (schedule board, slot picker, coverage live/planned/standing); "
           f"{len(errors)} console errors")
     return 1 if errors else 0
 
