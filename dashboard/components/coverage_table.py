@@ -19,7 +19,7 @@ from dashboard.errors import problem_text
 from dashboard.labels import label
 from ops.errors import ServiceError
 from ops.i18n import N_
-from ops.reads.coverage import BUSY_HISTORY, CoverageReport, ReachableCrew, RiskHex
+from ops.reads.coverage import BUSY_HISTORY, CoverageQuery, CoverageReport, ReachableCrew, RiskHex
 
 Translate = Callable[[str], str]
 
@@ -87,8 +87,20 @@ def headline(report: CoverageReport, _: Translate) -> html.Div:
         _("Expected coverage") + ": " + busy.format(p=pct(report.busy_fraction), d=BUSY_HISTORY.days)]
     if what_if:
         words.append(_("What-if: {crews} taken off.").format(crews=", ".join(s.code for s in report.excluded)))
-    return html.Div([dbc.Row(cols, className="g-2 mb-1"),
+    # An empty map is not a verdict on the area: say why nothing is covered and what to change.
+    empty = None if report.sources or what_if else dbc.Alert(
+        _no_crew_reason(report.query, _), color="info", className="py-1 px-2 small mb-2", id="cov-no-crew")
+    return html.Div([dbc.Row(cols, className="g-2 mb-1"), empty,
                      html.Div(" ".join(words), className="small text-muted mb-2", id="cov-weight")])
+
+
+def _no_crew_reason(query: CoverageQuery, _: Translate) -> str:
+    if query.mode == "plan":
+        return _("No crew works this shift on this weekday: choose another shift or weekday.")
+    if query.scope == "available":
+        return _("No crew is available now (every crew on shift is at work): switch on "
+                 "\"Every crew on shift, not only available ones\" or look at a planned shift.")
+    return _("No crew is on shift now: look at a planned shift.")
 
 
 def risk_rows(risk: Sequence[RiskHex], _: Translate) -> list[dict[str, Any]]:

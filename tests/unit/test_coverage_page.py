@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 
 import h3
@@ -150,6 +151,18 @@ def test_headline_shows_the_baseline_and_the_loss_in_a_what_if():
     assert "with every crew: 100.0%" in text and "CR02" in text and "1 hexagons change band" in text
     assert "default busy fraction of 20.0%" in text and "weighted by population" in text
     assert "cov-lost" not in str(headline(report(), same))
+
+
+@pytest.mark.parametrize(("query", "says"), [
+    (CoverageQuery(minutes=15), "No crew is available now"),
+    (CoverageQuery(minutes=15, scope="on_shift"), "No crew is on shift now"),
+    (CoverageQuery(minutes=15, mode="plan", shift="night"), "No crew works this shift"),
+])
+def test_an_empty_view_says_why_and_what_to_change(query, says):
+    empty = dataclasses.replace(report(), query=query, sources=[])
+    text = str(headline(empty, same))
+    assert "cov-no-crew" in text and says in text
+    assert "cov-no-crew" not in str(headline(report(), same))  # a map with crews needs no excuse
 
 
 def test_control_errors_name_the_control():
