@@ -225,8 +225,10 @@ def hypercube_exact(
         vals.append(np.full(int(ok.sum()), lam[j]))
     r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     out = np.bincount(r, weights=v, minlength=size)
-    gen = coo_matrix((np.concatenate([v, -out]), (np.concatenate([r, states]), np.concatenate([c, states]))),
-                     shape=(size, size)).tocsr()
+    gen = coo_matrix(
+        (np.concatenate([v, -out]), (np.concatenate([r, states]), np.concatenate([c, states]))),
+        shape=(size, size),
+    ).tocsr()
     # π Q = 0 is Qᵀ πᵀ = 0; replace the last balance equation by Σπ = 1.
     a = gen.T.tolil()
     a[size - 1, :] = np.ones(size)
