@@ -105,7 +105,8 @@ def positions_json(plan: StandingSuggestion) -> dict[str, Any]:
     """The suggestion as the API renders it."""
     moves = [{"crew_id": m.crew_id, "code": m.code, "from_lon": m.from_lon, "from_lat": m.from_lat,
               "to_lon": m.to_lon, "to_lat": m.to_lat, "street": m.street, "district": m.district,
-              "minutes": m.minutes} for m in plan.moves]
+              "from_street": m.from_street, "from_district": m.from_district, "minutes": m.minutes}
+             for m in plan.moves]
     return {
         "minutes": plan.query.minutes, "hour": plan.hour, "model": plan.model, "weight_kind": plan.weight_kind,
         "busy_fraction": plan.busy_fraction, "busy_fitted": plan.busy_fitted, "moves": moves,

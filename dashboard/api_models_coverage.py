@@ -150,6 +150,8 @@ class StandingMoveOut(Out):
     to_lat: float
     street: str | None = Field(description="a street at the waiting place, when the map names one")
     district: str | None = Field(description="code of the district holding the waiting place")
+    from_street: str | None = Field(description="a street where the crew is now, when the map names one")
+    from_district: str | None = Field(description="code of the district the crew leaves")
     minutes: float = Field(description="the drive there at the hour's speeds")
 
 

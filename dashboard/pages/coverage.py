@@ -46,7 +46,6 @@ from dashboard.errors import service_error_text
 from dashboard.i18n import _, format_datetime
 from dashboard.security import current_actor, may, page_layout, secured_callback
 from ops import unit_of_work
-from ops.coverage_weights import node_districts
 from ops.errors import ServiceError
 from ops.i18n import N_
 from ops.reads.audit_search import local_period
@@ -394,21 +393,6 @@ def _moves_patch(plan: dict[str, Any] | None) -> Patch:
     return patch
 
 
-def _with_origins(plan: dict[str, Any], db: Any) -> dict[str, Any]:
-    """The API's suggestion with the street and district each crew leaves, for the card's "from → to"."""
-    area = context().service_area
-    moves = plan["moves"]
-    if not moves:
-        return plan
-    nodes = area.network.snap([m["from_lon"] for m in moves], [m["from_lat"] for m in moves])[0].tolist()
-    districts = node_districts(db, area.network)
-    for move, node in zip(moves, nodes, strict=True):
-        i = int(districts.node_district[node])
-        move["from_street"] = area.node_street[node] or None if area.node_street else None
-        move["from_district"] = districts.codes[i] if i >= 0 else None
-    return plan
-
-
 @secured_callback(
     ACTION,
     output={"result": Output("cov-stand-result", "children", allow_duplicate=True),
@@ -428,9 +412,9 @@ def suggest(n_clicks, model, crews, query) -> dict[str, Any]:
     ctx = context()
     try:
         with ctx.read_session() as db:
-            plan = _with_origins(positions_json(suggest_standing(
+            plan = positions_json(suggest_standing(
                 db, ctx.service_area.network, ctx.clock(), _base(query), crews=crew_count(crews), model=model,
-                streets=ctx.service_area.node_street)), db)
+                streets=ctx.service_area.node_street))
     except ServiceError as exc:
         error = html.Div("; ".join(control_errors(exc, _)), className="small text-danger", id="cov-stand-error")
         return {"result": error, "data": None, "figure": _moves_patch(None)}

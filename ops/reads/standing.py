@@ -70,6 +70,8 @@ class StandingMove:
     street: str | None     # a street at the target node (None: unnamed, or no names given)
     district: str | None   # code of the district holding the target node
     minutes: float
+    from_street: str | None = None    # the same for the node the crew leaves
+    from_district: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,11 +183,14 @@ def suggest_standing(
         i = int(areas.node_district[node])
         return areas.codes[i] if i >= 0 else None
 
+    def street(node: int) -> str | None:
+        return (streets[node] or None) if streets is not None else None
+
     moves = [StandingMove(
         crew_id=movable[m.crew].crew_id, code=movable[m.crew].code, from_lon=movable[m.crew].lon,
         from_lat=movable[m.crew].lat, to_lon=float(network.lon[m.to_node]), to_lat=float(network.lat[m.to_node]),
-        to_node=m.to_node, street=(streets[m.to_node] or None) if streets is not None else None,
-        district=district(m.to_node), minutes=round(m.minutes, 2)) for m in plan.moves]
+        to_node=m.to_node, street=street(m.to_node), district=district(m.to_node), minutes=round(m.minutes, 2),
+        from_street=street(m.from_node), from_district=district(m.from_node)) for m in plan.moves]
     return StandingSuggestion(
         query=query, hour=hour, model=plan.model, weight_kind=kind, busy_fraction=busy, busy_fitted=fitted,
         movable=movable, fixed=fixed, moves=moves, covered_before=plan.covered_before,

@@ -99,6 +99,7 @@ def test_busy_crews_and_crews_with_a_queued_order_are_not_moved(db, districts):
     assert {s.code for s in plan.fixed} == {"Q", "S", "E"}
     assert [m.code for m in plan.moves] == ["A"]  # four crews in one corner: A has better places to be
     assert plan.moves[0].street == f"street {plan.moves[0].to_node}"
+    assert plan.moves[0].from_street == f"street {node(0, 0)}" and plan.moves[0].from_district == "W"
     fixed = [node(0, 1), node(1, 0), node(2, 0)]
     best = max(covered([a, *fixed], 5) for a in range(NET.n_nodes))
     assert plan.covered_after == pytest.approx(best) and plan.covered_after >= plan.covered_before
