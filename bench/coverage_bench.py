@@ -12,8 +12,7 @@ baseline measured in the same run:
   (:func:`optimizer.coverage.reach_counts`), against counting in the full matrix.
 - ``what-if x 60``: every crew removed in turn, each a seeded search from the 59 others (the reader's
   way), against the naive what-if (a new full matrix from the 59 others for each crew; ``--quick``: 10 of
-  them, scaled to 60) and against :func:`optimizer.coverage.without` on a matrix already held. All three
-  must give the same per-node minutes.
+  them, scaled to 60). Both must give the same per-node minutes.
 - ``reader``: :func:`ops.reads.coverage.coverage` whole, database reads included, on the demo world grown
   to 60 crews on shift (the page's server time after a control change; target 1 s).
 - ``page update``: what the coverage page's callback does after a control change: the reader, the
@@ -61,15 +60,12 @@ def run(*, quick: bool = False, cache_root: Path | None = None) -> dict:
     from ops.settings import get_settings
     from optimizer.coverage import (
         crew_times,
-        expected_coverage,
         expected_from_counts,
         hex_index,
         hex_median,
-        nearest,
         nearest_minutes,
         reach_counts,
         weighted_share,
-        without,
     )
 
     repeats = 5 if quick else 20
@@ -85,9 +81,9 @@ def run(*, quick: bool = False, cache_root: Path | None = None) -> dict:
     net.graph_at(hour)  # the hourly graph is built once per process, as in the app
 
     t_cold, _ = timed(lambda: heatmap(index, nearest_minutes(net, crews, hour=hour), weights), repeats)
-    t_matrix, _ = timed(lambda: heatmap(index, nearest(crew_times(net, crews, hour=hour)).best, weights), repeats)
+    t_matrix, _ = timed(lambda: heatmap(index, crew_times(net, crews, hour=hour).min(axis=0), weights), repeats)
     times = crew_times(net, crews, hour=hour)
-    same = bool(np.allclose(nearest_minutes(net, crews, hour=hour), nearest(times).best))
+    same = bool(np.allclose(nearest_minutes(net, crews, hour=hour), times.min(axis=0)))
     rows.append({"case": f"heatmap, cold ({CREWS} crews, seeded search)", "seconds": t_cold,
                  "baseline": f"full matrix {t_matrix * 1000:.0f} ms", "ratio": t_cold / t_matrix,
                  "detail": (f"{len(index.hex_ids)} hexes at res {RESOLUTION}; target {HEATMAP_TARGET_S * 1000:.0f} ms, "
@@ -96,10 +92,12 @@ def run(*, quick: bool = False, cache_root: Path | None = None) -> dict:
 
     busy = 0.2
     t_expected, _ = timed(lambda: expected_from_counts(reach_counts(net, crews, MINUTES, hour=hour), busy), repeats)
-    t_expected_matrix, _ = timed(lambda: expected_coverage(crew_times(net, crews, hour=hour), MINUTES, busy),
-                                 max(3, repeats // 4))
+    def expected_from_matrix():
+        return expected_from_counts((crew_times(net, crews, hour=hour) <= MINUTES).sum(axis=0), busy)
+
+    t_expected_matrix, _ = timed(expected_from_matrix, max(3, repeats // 4))
     agree_expected = bool(np.allclose(expected_from_counts(reach_counts(net, crews, MINUTES, hour=hour), busy),
-                                      expected_coverage(times, MINUTES, busy)))
+                                      expected_from_matrix()))
     rows.append({"case": f"expected coverage (MEXCLP, {MINUTES} min)", "seconds": t_expected,
                  "baseline": f"full matrix {t_expected_matrix * 1000:.0f} ms", "ratio": t_expected / t_expected_matrix,
                  "detail": "searches stop at the threshold; "
@@ -113,22 +111,15 @@ def run(*, quick: bool = False, cache_root: Path | None = None) -> dict:
         return out
 
     t_what_if, _ = timed(what_if_all, max(3, repeats // 4))
-    near = nearest(times)
-
-    def what_if_held():
-        return [hex_median(index, without(near, times, k)) for k in range(CREWS)]
-
-    t_held, _ = timed(what_if_held, max(3, repeats // 4))
     naive_n = 10 if quick else CREWS
     agree, naive = same and agree_expected, []
     for k in range(naive_n):
         start = time.perf_counter()
         rest = np.delete(crews, k)
-        slow = nearest(crew_times(net, rest, hour=hour)).best
+        slow = crew_times(net, rest, hour=hour).min(axis=0)
         hex_median(index, slow)
         weighted_share(slow, weights, MINUTES)
         naive.append(time.perf_counter() - start)
-        agree &= bool(np.allclose(slow, without(near, times, k)))
         agree &= bool(np.allclose(slow, nearest_minutes(net, rest, hour=hour)))
     naive_total = statistics.mean(naive) * CREWS
     rows.append({"case": f"what-if x {CREWS} crews (seeded search each)", "seconds": t_what_if,
@@ -136,9 +127,6 @@ def run(*, quick: bool = False, cache_root: Path | None = None) -> dict:
                  "detail": (f"target {WHAT_IF_TARGET_S:.0f} s, meets: {t_what_if <= WHAT_IF_TARGET_S}; "
                             + ("same minutes as the baseline" if agree else "MINUTES DIFFER FROM THE BASELINE")
                             + (f"; baseline timed on {naive_n} crews, scaled" if naive_n < CREWS else ""))})
-    rows.append({"case": f"what-if x {CREWS} crews (without, matrix held)", "seconds": t_held,
-                 "baseline": f"naive matrix each {naive_total:.2f} s", "ratio": t_held / naive_total,
-                 "detail": "needs the 60 x nodes matrix first"})
 
     notes = [f"network: {net.n_nodes} nodes, {net.n_arcs} arcs; hour {hour} speeds; res {RESOLUTION}: "
              f"{len(index.hex_ids)} hexes"]

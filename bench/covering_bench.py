@@ -22,12 +22,12 @@ import numpy as np
 from bench.report import report, timed
 from data.coquimbo import load_coquimbo
 from optimizer.covering import (
-    _hex_anchors,
     candidate_nodes,
     cover_matrix,
     covered_weight,
     expected_covered_weight,
     greedy_mclp,
+    hex_anchors,
     mclp,
     mexclp,
     suggest_positions,
@@ -48,7 +48,7 @@ def run(*, quick: bool = False) -> None:
     crews = rng.choice(net.n_nodes, CREWS, replace=False)
     weights = np.ones(net.n_nodes)
     cand = candidate_nodes(net, [], CANDIDATES)
-    anchors, anchor_w = _hex_anchors(net, np.arange(net.n_nodes), weights, 9)
+    anchors, anchor_w = hex_anchors(net, np.arange(net.n_nodes), weights, 9)
     total = float(anchor_w.sum())
     rows: list[dict] = []
     for minutes in ((5,) if quick else (5, 10)):

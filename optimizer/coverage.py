@@ -1,9 +1,10 @@
 """Coverage on the road network: how long the nearest crew needs to reach every node, and what-ifs.
 
-The heavy part is one multi-source Dijkstra from the crews' nodes to every node (forward graph,
-crew → place, the direction a crew drives). Everything after it is numpy over that matrix:
-the best and second-best crew per node make "what if crew k were unavailable" an O(nodes) update
-instead of a new search, and MEXCLP's expected coverage (Daskin 1983) counts the crews within reach.
+The searches run on the forward graph (crew → place, the direction a crew drives) and never build
+the crew × node matrix a map does not need: the nearest crew's minutes are one search seeded from
+every crew at once (a what-if is the same search without the crews taken off), and MEXCLP's
+expected coverage (Daskin 1983) needs only how many crews reach each node, from searches stopped
+at the threshold. :func:`crew_times` (the matrix) is for the covering models' candidate places.
 
 Places are road nodes. They are grouped into H3 hexagons for drawing, with ids as **strings** (the
 64-bit integer ids exceed 2^53 and are rounded in a browser) and boundaries as GeoJSON [lng, lat]
@@ -24,20 +25,16 @@ from optimizer.network import RoadNetwork
 __all__ = [
     "DEFAULT_LIMIT_MIN",
     "HexIndex",
-    "Nearest",
     "crew_times",
-    "expected_coverage",
     "expected_from_counts",
     "hex_index",
     "hex_median",
     "hex_sum",
-    "nearest",
     "nearest_minutes",
     "reach_counts",
     "reverse_times",
     "weighted_quantile",
     "weighted_share",
-    "without",
 ]
 
 #: Searches stop here: a place no crew reaches in three hours is "not covered", whatever the exact time.
@@ -95,57 +92,11 @@ def reverse_times(network: RoadNetwork, node: int, *, hour: int | None = None) -
     return network.one_to_all(int(node), hour=hour, reverse=True) / 60.0
 
 
-@dataclass(frozen=True)
-class Nearest:
-    """Per node: the best and second-best minutes over the sources, and which source is best (-1: none)."""
-
-    best: np.ndarray
-    second: np.ndarray
-    best_source: np.ndarray
-
-
-def nearest(times: np.ndarray) -> Nearest:
-    """Best and second-best source per node of a times matrix (sources × nodes)."""
-    n_src, n_nodes = times.shape
-    if n_src == 0:
-        inf = np.full(n_nodes, np.inf)
-        return Nearest(inf, inf.copy(), np.full(n_nodes, -1, dtype=np.int64))
-    if n_src == 1:
-        return Nearest(times[0].copy(), np.full(n_nodes, np.inf), np.zeros(n_nodes, dtype=np.int64))
-    two = np.argpartition(times, 1, axis=0)[:2]
-    cols = np.arange(n_nodes)
-    a, b = times[two[0], cols], times[two[1], cols]
-    first_is_best = a <= b
-    best = np.where(first_is_best, a, b)
-    second = np.where(first_is_best, b, a)
-    src = np.where(first_is_best, two[0], two[1]).astype(np.int64)
-    src[~np.isfinite(best)] = -1
-    return Nearest(best, second, src)
-
-
-def without(near: Nearest, times: np.ndarray, k: int) -> np.ndarray:
-    """Best minutes per node once source ``k`` is unavailable, in O(nodes).
-
-    Only the nodes whose best source is ``k`` change, and they fall back to their second best, which
-    by construction comes from another source. ``times`` is kept in the signature so that a caller
-    holding only the matrix can check the result; it is not read.
-    """
-    del times
-    return np.where(near.best_source == k, near.second, near.best)
-
-
-def expected_coverage(times: np.ndarray, minutes: float, busy: float) -> np.ndarray:
-    """Per node, the chance that some free crew reaches it within ``minutes``: 1 − q^k (MEXCLP).
-
-    ``k`` is the number of sources within reach and ``q`` the system-wide busy fraction, each crew
-    busy independently (Daskin 1983). Batta, Dolan & Krishnamurthy (1989) showed this misstates the
-    hypercube's figure while ranking positions alike: it is the quick view, not a prediction.
-    """
-    return expected_from_counts((times <= minutes).sum(axis=0), busy)
-
-
 def expected_from_counts(k: np.ndarray, busy: float) -> np.ndarray:
-    """1 − q^k from the number of crews within reach per node (see :func:`reach_counts`)."""
+    """Per node, the chance that some free crew reaches it in time: 1 − q^k, ``k`` the crews within reach
+    (:func:`reach_counts`) and ``q`` the system-wide busy fraction, each crew busy independently (Daskin
+    1983). Batta, Dolan & Krishnamurthy (1989) showed this misstates the hypercube's figure while ranking
+    positions alike: it is the quick view, not a prediction."""
     if not 0.0 <= busy < 1.0:
         raise ValueError(f"busy fraction must lie in [0, 1), got {busy}")
     return 1.0 - np.power(busy, k)

@@ -51,6 +51,7 @@ __all__ = [
     "covered_weight",
     "expected_covered_weight",
     "greedy_mclp",
+    "hex_anchors",
     "mclp",
     "mexclp",
     "suggest_positions",
@@ -355,7 +356,7 @@ def cover_matrix(
     return times[:, demand] <= minutes
 
 
-def _hex_anchors(network: RoadNetwork, nodes: np.ndarray, weights: np.ndarray,
+def hex_anchors(network: RoadNetwork, nodes: np.ndarray, weights: np.ndarray,
                  resolution: int) -> tuple[np.ndarray, np.ndarray]:
     """Demand nodes grouped into the coverage map's H3 cells: each cell's weight, and its anchor node
     (the cell's demand node nearest the cell's weighted centre), which stands for the cell in the
@@ -415,7 +416,7 @@ def suggest_positions(
     if hex_resolution is None or len(demand) == 0:
         anchors, anchor_w = demand, weights[demand]
     else:
-        anchors, anchor_w = _hex_anchors(network, demand, weights[demand], hex_resolution)
+        anchors, anchor_w = hex_anchors(network, demand, weights[demand], hex_resolution)
     p = len(crew_nodes)
     cover = cover_matrix(network, cand, anchors, minutes, hour=hour)
     if busy is None:

@@ -11,18 +11,15 @@ from scipy.sparse import csgraph
 
 from optimizer.coverage import (
     crew_times,
-    expected_coverage,
     expected_from_counts,
     hex_index,
     hex_median,
     hex_sum,
-    nearest,
     nearest_minutes,
     reach_counts,
     reverse_times,
     weighted_quantile,
     weighted_share,
-    without,
 )
 from optimizer.network import grid_network
 
@@ -37,16 +34,13 @@ def brute_nearest(net, sources):
     return best
 
 
-def test_nearest_crew_times_match_brute_force_dijkstra():
+def test_crew_times_match_brute_force_dijkstra():
     sources = [0, 17, 40, 17]
     times = crew_times(GRID, sources)
     assert times.shape == (4, GRID.n_nodes)
-    near = nearest(times)
-    np.testing.assert_allclose(near.best, brute_nearest(GRID, sources))
+    np.testing.assert_allclose(times.min(axis=0), brute_nearest(GRID, sources))
     # Each arc is 10 s: from node 0 to node 8 (one row up, one column right) is 20 s.
     assert times[0, 8] == pytest.approx(20 / 60)
-    assert (near.best_source >= 0).all()
-    np.testing.assert_allclose(near.best, times[near.best_source, np.arange(GRID.n_nodes)])
 
 
 def test_one_seeded_search_gives_the_nearest_crew_times_of_the_brute_force():
@@ -61,16 +55,7 @@ def test_reach_counts_match_the_matrix_and_give_mexclp(minutes):
     times = crew_times(GRID, sources)
     counts = reach_counts(GRID, sources, minutes)
     np.testing.assert_array_equal(counts, (times <= minutes).sum(axis=0))
-    np.testing.assert_allclose(expected_from_counts(counts, 0.3), expected_coverage(times, minutes, 0.3))
     assert counts[20] >= 2
-
-
-def test_second_best_is_the_best_of_the_other_sources():
-    times = crew_times(GRID, [3, 20, 38])
-    near = nearest(times)
-    for j in range(GRID.n_nodes):
-        others = np.delete(times[:, j], near.best_source[j])
-        assert near.second[j] == pytest.approx(others.min())
 
 
 def test_limit_leaves_far_nodes_unreached():
@@ -80,47 +65,40 @@ def test_limit_leaves_far_nodes_unreached():
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, 3])
-def test_without_matches_recomputation(k):
+def test_a_what_if_is_the_seeded_search_without_the_crew(k):
     sources = [0, 9, 33, 41]
-    times = crew_times(GRID, sources)
     rest = [s for i, s in enumerate(sources) if i != k]
-    np.testing.assert_allclose(without(nearest(times), times, k), brute_nearest(GRID, rest))
-
-
-def test_without_handles_two_crews_on_one_node():
-    times = crew_times(GRID, [5, 5, 30])
-    near = nearest(times)
-    np.testing.assert_allclose(without(near, times, int(near.best_source[5])), near.best)
+    np.testing.assert_allclose(nearest_minutes(GRID, rest), brute_nearest(GRID, rest))
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, GRID.n_nodes - 1), min_size=1, max_size=6),
        st.integers(0, 5), st.sampled_from([0.3, 0.5, 1.0]))
 def test_removing_a_crew_never_raises_any_hexs_coverage(sources, k, minutes):
+    """The reader's what-if path: the seeded search and the reach counts without crew ``k``."""
     k = k % len(sources)
-    times = crew_times(GRID, sources)
-    near = nearest(times)
-    after = without(near, times, k)
-    assert (after >= near.best).all()
+    rest = sources[:k] + sources[k + 1:]
+    before, after = nearest_minutes(GRID, sources), nearest_minutes(GRID, rest)
+    assert (after >= before).all()
     index = hex_index(GRID, 10)
-    assert (hex_median(index, after) >= hex_median(index, near.best)).all()
+    assert (hex_median(index, after) >= hex_median(index, before)).all()
     weights = np.arange(GRID.n_nodes, dtype=float)
-    assert weighted_share(after, weights, minutes) <= weighted_share(near.best, weights, minutes)
-    rest = np.delete(times, k, axis=0)
-    assert (expected_coverage(rest, minutes, 0.3) <= expected_coverage(times, minutes, 0.3) + 1e-12).all()
+    assert weighted_share(after, weights, minutes) <= weighted_share(before, weights, minutes)
+    expected_before = expected_from_counts(reach_counts(GRID, sources, minutes), 0.3)
+    expected_after = expected_from_counts(reach_counts(GRID, rest, minutes), 0.3)
+    assert (expected_after <= expected_before + 1e-12).all()
 
 
 def test_expected_coverage_by_hand():
-    # Node 0: both crews within 5 min; node 1: one; node 2: none.
-    times = np.array([[1.0, 4.0, 9.0], [2.0, 7.0, np.inf]])
-    got = expected_coverage(times, 5, 0.4)
+    # Node 0: both crews within reach; node 1: one; node 2: none.
+    got = expected_from_counts(np.array([2, 1, 0]), 0.4)
     np.testing.assert_allclose(got, [1 - 0.4 ** 2, 1 - 0.4, 0.0])
     assert got[0] == pytest.approx(0.84)
 
 
 def test_expected_coverage_refuses_a_busy_fraction_of_one():
     with pytest.raises(ValueError):
-        expected_coverage(np.zeros((1, 2)), 5, 1.0)
+        expected_from_counts(np.zeros(2, dtype=int), 1.0)
 
 
 def test_weighted_shares_and_p90_by_hand():
