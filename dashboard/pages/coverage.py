@@ -357,29 +357,19 @@ def _stamp() -> str:
 @secured_callback(
     ACTION,
     output={"download": Output("cov-download", "data", allow_duplicate=True)},
-    inputs={"n_clicks": Input("cov-export-csv", "n_clicks")},
+    inputs={"csv": Input("cov-export-csv", "n_clicks"), "xlsx": Input("cov-export-xlsx", "n_clicks")},
     state={"query": State("cov-query", "data")},
     prevent_initial_call=True,
 )
-def export_csv(n_clicks, query) -> dict[str, Any]:
-    """The hexes of the last good map as CSV (ids as text)."""
-    if not n_clicks:
+def export(csv, xlsx, query) -> dict[str, Any]:
+    """The hexes of the last good map as CSV (ids as text) or as an Excel workbook."""
+    as_csv = dash.ctx.triggered_id == "cov-export-csv"
+    if not (csv if as_csv else xlsx):
         raise PreventUpdate
-    return {"download": dcc.send_string(hex_csv(_export(query)), f"coverage-{_stamp()}.csv")}
-
-
-@secured_callback(
-    ACTION,
-    output={"download": Output("cov-download", "data", allow_duplicate=True)},
-    inputs={"n_clicks": Input("cov-export-xlsx", "n_clicks")},
-    state={"query": State("cov-query", "data")},
-    prevent_initial_call=True,
-)
-def export_xlsx(n_clicks, query) -> dict[str, Any]:
-    """The hexes of the last good map as an Excel workbook."""
-    if not n_clicks:
-        raise PreventUpdate
-    data = hex_xlsx(_export(query))
+    table = _export(query)
+    if as_csv:
+        return {"download": dcc.send_string(hex_csv(table), f"coverage-{_stamp()}.csv")}
+    data = hex_xlsx(table)
     return {"download": dcc.send_bytes(lambda out: out.write(data), f"coverage-{_stamp()}.xlsx")}
 
 

@@ -83,7 +83,7 @@ def test_exports_hold_every_hexagon(web, client):
     csv_out = post(client, web, "cov-export-csv", {"cov-export-csv.n_clicks": 1}, {"cov-query.data": query})
     text = csv_out["cov-download"]["data"]["content"]
     assert text.splitlines()[0].startswith("hex_id,district,minutes")
-    xlsx = post(client, web, "cov-export-xlsx", {"cov-export-xlsx.n_clicks": 1}, {"cov-query.data": query})
+    xlsx = post(client, web, "cov-export-csv", {"cov-export-xlsx.n_clicks": 1}, {"cov-query.data": query})
     sheet = load_workbook(io.BytesIO(base64.b64decode(xlsx["cov-download"]["data"]["content"]))).active
     assert sheet.max_row == len(text.splitlines())
     assert sheet.cell(1, 1).value == "hex_id" and isinstance(sheet.cell(2, 1).value, str)
