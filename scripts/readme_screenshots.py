@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from selenium import webdriver
@@ -65,14 +67,30 @@ def _errors(driver: webdriver.Chrome) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
+@contextmanager
+def _page(root: str, user: str, password: str, path: str, size: tuple[int, int],
+          ready: str) -> Iterator[tuple[webdriver.Chrome, WebDriverWait]]:
+    """A browser of ``size`` logged in as ``user`` on ``path``, once ``ready`` (a CSS selector) is drawn."""
+    driver = _driver(*size)
+    try:
+        _log_in(driver, root, user, password)
+        driver.get(root + path)
+        wait = WebDriverWait(driver, 60)
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ready)))
+        yield driver, wait
+    finally:
+        driver.quit()
+
+
+def _save(driver: webdriver.Chrome, output: Path) -> list[str]:
+    """The picture, and the console errors the page logged on the way (a page with errors is broken)."""
+    driver.save_screenshot(str(output))
+    return _errors(driver)
+
+
 def schedule_board(root: str, output: Path, password: str) -> list[str]:
     """The supervisor's dispatch page, Schedule board tab open, a bar of a crew with a queue selected."""
-    driver = _driver(1600, 1000)
-    try:
-        _log_in(driver, root, "supervisor", password)
-        driver.get(root + "/")
-        wait = WebDriverWait(driver, 40)
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#open-tickets-grid .ag-row")))
+    with _page(root, "supervisor", password, "/", (1600, 1000), "#open-tickets-grid .ag-row") as (driver, wait):
         driver.execute_script("[...document.querySelectorAll('#dispatch-view-tabs .nav-link')]"
                               ".find(a => a.textContent === 'Schedule board').click();")
         wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#schedule-graph .barlayer .point")))
@@ -85,20 +103,13 @@ def schedule_board(root: str, output: Path, password: str) -> list[str]:
         time.sleep(3)
         driver.execute_script("document.getElementById('schedule-tab').scrollIntoView({block: 'start'});")
         time.sleep(1)
-        driver.save_screenshot(str(output))
-        return _errors(driver)
-    finally:
-        driver.quit()
+        return _save(driver, output)
 
 
 def slot_picker(root: str, output: Path, password: str, customer: str) -> list[str]:
     """The hotline with a known customer's maintenance request (class 3) and its graded slots."""
-    driver = _driver(1600, 1500)  # tall enough for the caller, the report and the whole grid at once
-    try:
-        _log_in(driver, root, "hotline", password)
-        driver.get(root + "/hotline")
-        wait = WebDriverWait(driver, 40)
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#hl-map .js-plotly-plot")))
+    # tall enough for the caller, the report and the whole grid at once
+    with _page(root, "hotline", password, "/hotline", (1600, 1500), "#hl-map .js-plotly-plot") as (driver, wait):
         driver.find_element(By.ID, "hl-lookup").send_keys(customer + "\n")
         wait.until(lambda d: d.find_element(By.ID, "hl-customer-no").get_attribute("value") == customer)
         driver.execute_script("document.querySelector(\"#hl-odour input[value='no']\").click();")
@@ -108,10 +119,7 @@ def slot_picker(root: str, output: Path, password: str, customer: str) -> list[s
         time.sleep(4)
         driver.execute_script("window.scrollTo(0, 0);")
         time.sleep(1)
-        driver.save_screenshot(str(output))
-        return _errors(driver)
-    finally:
-        driver.quit()
+        return _save(driver, output)
 
 
 def _choose(driver: webdriver.Chrome, dropdown: str, text: str) -> None:
@@ -128,12 +136,7 @@ def _choose(driver: webdriver.Chrome, dropdown: str, text: str) -> None:
 def coverage_page(root: str, output: Path, password: str, *, planned: bool) -> list[str]:
     """The manager's coverage page: live with every crew on shift, or the planned night crews at 15 min
     with the crew of the first option taken off (changed hexagons outlined)."""
-    driver = _driver(1600, 1250)
-    try:
-        _log_in(driver, root, "manager", password)
-        driver.get(root + "/coverage")
-        wait = WebDriverWait(driver, 40)
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#cov-map .js-plotly-plot")))
+    with _page(root, "manager", password, "/coverage", (1600, 1250), "#cov-map .js-plotly-plot") as (driver, wait):
         time.sleep(2)
         if planned:
             driver.execute_script("document.querySelector(\"#cov-minutes input[value='15']\").click();")
@@ -147,21 +150,13 @@ def coverage_page(root: str, output: Path, password: str, *, planned: bool) -> l
         time.sleep(4)
         driver.execute_script("window.scrollTo(0, 0);")
         time.sleep(1)
-        driver.save_screenshot(str(output))
-        return _errors(driver)
-    finally:
-        driver.quit()
+        return _save(driver, output)
 
 
 def standing_card(root: str, output: Path, password: str, minutes: int = 10) -> list[str]:
     """The dispatcher's where-to-stand card: at ``minutes``, Suggest, and the moves listed and drawn
     (needs idle crews: on a fresh demo every crew is at work, and the card says so)."""
-    driver = _driver(1600, 1250)
-    try:
-        _log_in(driver, root, "dispatcher", password)
-        driver.get(root + "/coverage")
-        wait = WebDriverWait(driver, 60)
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#cov-map .js-plotly-plot")))
+    with _page(root, "dispatcher", password, "/coverage", (1600, 1250), "#cov-map .js-plotly-plot") as (driver, wait):
         driver.execute_script("document.querySelector(\"#cov-minutes input[value='custom']\").click();")
         driver.find_element(By.ID, "cov-minutes-custom").send_keys(f"{minutes}\n")
         wait.until(ec.text_to_be_present_in_element((By.ID, "cov-headline"), f"T = {minutes} min"))
@@ -169,10 +164,7 @@ def standing_card(root: str, output: Path, password: str, minutes: int = 10) -> 
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#cov-stand-moves li, #cov-stand-none"))
         time.sleep(2)
         driver.execute_script("window.scrollTo(0, 0);")
-        driver.save_screenshot(str(output))
-        return _errors(driver)
-    finally:
-        driver.quit()
+        return _save(driver, output)
 
 
 def main() -> int:
